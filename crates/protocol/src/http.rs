@@ -1,0 +1,97 @@
+//! Bodies of the HTTP routes: auth, user search, health.
+
+use serde::{Deserialize, Serialize};
+
+use crate::objects::User;
+
+/// `POST /api/auth/register`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// 3–32 characters: letters, digits, `_`, `.`, `-`.
+    pub user_name: String,
+    /// 8–1024 characters.
+    pub password: String,
+    /// Shown to others; defaults to the userName.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Extension: a name for the device being signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// The account.
+    pub user_name: String,
+    /// Its password.
+    pub password: String,
+    /// A name for the device being signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+}
+
+/// Answer of register and login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    /// The account.
+    pub user: User,
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Long-lived, single-use token for `POST /api/auth/refresh`.
+    pub refresh_token: String,
+    /// The device this sign-in created.
+    pub device_id: String,
+    /// Extension: seconds until the access token expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// `POST /api/auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    /// The current refresh token.
+    pub refresh_token: String,
+}
+
+/// Answer of refresh: both tokens are new; the old refresh token is spent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshResponse {
+    /// New access token.
+    pub access_token: String,
+    /// New refresh token.
+    pub refresh_token: String,
+    /// Extension: seconds until the access token expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+}
+
+/// `GET /api/users?query=`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UsersResponse {
+    /// Matching users.
+    pub users: Vec<User>,
+}
+
+/// `GET /health/chat`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    /// `healthy` or `degraded`.
+    pub status: String,
+    /// `up` or `down`.
+    pub db: String,
+    /// `up`, `down`, or `disabled` when no Redis is configured.
+    pub redis: String,
+    /// Extension: which event bus fans out (`in-process` or `redis`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
+    /// Open authenticated connections on this node.
+    pub connections: u64,
+    /// RFC 3339.
+    pub timestamp: String,
+}

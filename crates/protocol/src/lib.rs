@@ -1,0 +1,40 @@
+//! LeetChat wire types: every JSON shape of `docs/protocol.md`, in one place.
+//!
+//! The server, the client core, the terminal client and the benchmark all speak
+//! through these types, so a field renamed here is renamed everywhere at once.
+//!
+//! Map of the crate:
+//! - [`envelope`]: the frames on the native WebSocket (request, ack, push) and
+//!   the error body shared with HTTP.
+//! - [`objects`]: users, rooms, members, messages, attachments.
+//! - [`events`]: the event names and the `data` of every request, ack and push.
+//! - [`http`]: bodies of the HTTP routes (auth, users, health).
+//!
+//! Conventions: camelCase JSON fields; times are RFC 3339 UTC strings with
+//! milliseconds (kept as `String` here so this crate needs no time library);
+//! optional fields marked `?` in the contract are omitted when absent.
+
+pub mod envelope;
+pub mod events;
+pub mod http;
+pub mod objects;
+
+pub use envelope::{Ack, ClientFrame, ErrorBody, ErrorCode, Push, RequestId};
+pub use objects::{
+    Attachment, Member, Message, MessageType, Role, Room, RoomType, User, direct_room_id,
+};
+
+/// Largest WebSocket frame the contract allows, in bytes.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Largest message `content`, in Unicode scalar values (characters).
+pub const MAX_CONTENT_CHARS: usize = 4000;
+/// Default page size of `message.history`.
+pub const HISTORY_DEFAULT_LIMIT: u32 = 50;
+/// Largest page size of `message.history`; larger requests are capped to it.
+pub const HISTORY_MAX_LIMIT: u32 = 100;
+/// Default number of events per room returned by `sync`.
+pub const SYNC_DEFAULT_LIMIT: u32 = 100;
+/// Largest number of events per room returned by `sync`.
+pub const SYNC_MAX_LIMIT: u32 = 1000;
+/// WebSocket close code for a missing, invalid, expired or revoked token.
+pub const CLOSE_UNAUTHENTICATED: u16 = 4401;

@@ -1,0 +1,187 @@
+//! Building and running the server: `Application::build(config)`, `.port()`,
+//! `.run_until_stopped(shutdown)`; and `router(state)` so tests run the real app.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, Method, header};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::Auth;
+use crate::config::{Config, DatabaseKind, load_or_create_secret};
+use crate::db::{Db, DbError};
+use crate::state::AppState;
+use crate::{http, typing_events, ws};
+
+/// Largest JSON body of an HTTP request.
+const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// DATA_DIR or the JWT secret file could not be used.
+    #[error("cannot use DATA_DIR {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The routes.
+pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.config);
+    Router::new()
+        .route("/ws", get(ws::upgrade))
+        .route("/api/auth/register", post(http::register))
+        .route("/api/auth/login", post(http::login))
+        .route("/api/auth/refresh", post(http::refresh))
+        .route("/api/auth/logout", post(http::logout))
+        .route("/api/users", get(http::users))
+        .route("/health/chat", get(http::health))
+        .route("/metrics", get(http::metrics))
+        .fallback(http::fallback)
+        .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY))
+        .layer(cors)
+        .with_state(state)
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let origins = if config.allowed_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            config
+                .allowed_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// A server ready to run: database open and migrated, port bound.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (applying migrations), loads or creates the JWT
+    /// secret, and binds the port (0 picks a free one).
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let data_dir_err = |source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        };
+        let url = config.database_url();
+        if DatabaseKind::of(&url) == Some(DatabaseKind::Sqlite) {
+            std::fs::create_dir_all(&config.data_dir).map_err(data_dir_err)?;
+        }
+        let secret = match &config.jwt_secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => load_or_create_secret(&config.data_dir).map_err(data_dir_err)?,
+        };
+        let db = Db::open(&url, config.database_max_connections).await?;
+        let auth = Auth::new(&secret, config.jwt_expiration, config.refresh_expiration);
+        let addr = format!("{}:{}", config.bind_address, config.socket_port);
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let node_id = rand::random::<u32>();
+        Ok(Application {
+            listener,
+            state: AppState::new(config, db, auth, node_id),
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map_or(0, |a| a.port())
+    }
+
+    /// The shared state (tests use it to inspect the server).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then closes every socket with 1001,
+    /// lets in-flight requests finish, and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let background = spawn_background(state.clone());
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let stop = state.shutdown.clone();
+        let hub = state.hub.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing sockets");
+            hub.close_all(1001, "server shutting down");
+            stop.cancel();
+        };
+        tracing::info!(port = self.port(), db = ?state.db.kind, "listening");
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(signal)
+            .await?;
+        state.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not finish within 10 s");
+        }
+        background.abort();
+        state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Periodic work: typing expiry (every 500 ms) and rate-limit log cleanup.
+fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut n: u64 = 0;
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let stopped = state.typing.expire();
+            if !stopped.is_empty() {
+                typing_events::announce_stopped(&state, stopped).await;
+            }
+            n += 1;
+            if n.is_multiple_of(120) {
+                state.limiter.sweep();
+            }
+        }
+    })
+}

@@ -1,0 +1,49 @@
+//! Wall-clock time as the wire carries it: Unix milliseconds in the database,
+//! RFC 3339 UTC strings with milliseconds on the wire.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// `2025-11-19T10:30:00.000Z` for a Unix-millisecond time.
+pub fn rfc3339(ms: i64) -> String {
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+/// Parses an RFC 3339 timestamp (any offset) to Unix milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_with_milliseconds() {
+        let ms = 1_763_548_200_123;
+        let s = rfc3339(ms);
+        assert_eq!(s, "2025-11-19T10:30:00.123Z");
+        assert_eq!(parse_rfc3339(&s), Some(ms));
+        assert_eq!(
+            parse_rfc3339("2025-11-19T10:30:00Z"),
+            Some(1_763_548_200_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2025-11-19T11:30:00+01:00"),
+            Some(1_763_548_200_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

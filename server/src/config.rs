@@ -1,0 +1,375 @@
+//! Configuration from the environment (and the same names as flags), with
+//! `--help` listing every setting. A bad value stops start-up with a message
+//! naming the variable.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// A sliding-window limit: at most `count` actions per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Actions allowed per window.
+    pub count: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// A limit of `count` per `seconds`.
+    pub const fn new(count: u32, seconds: u64) -> Self {
+        RateLimit {
+            count,
+            window: Duration::from_secs(seconds),
+        }
+    }
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `COUNT/SECONDS`, e.g. `10/60`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (count, secs) = s
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("expected COUNT/SECONDS such as 10/60, got {s:?}"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("COUNT must be a whole number, got {count:?}"))?;
+        let secs: u64 = secs
+            .trim()
+            .parse()
+            .map_err(|_| format!("SECONDS must be a whole number, got {secs:?}"))?;
+        if count == 0 || secs == 0 {
+            return Err("COUNT and SECONDS must both be at least 1".into());
+        }
+        Ok(RateLimit::new(count, secs))
+    }
+}
+
+/// Parses a duration such as `15m`, `7d`, `1h 30m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let d = match s.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("expected a duration such as 15m, 7d or 3600, got {s:?}: {e}"))?,
+    };
+    if d.is_zero() {
+        return Err("the duration must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+/// Parses a byte size: `10485760`, `10MiB`, `10MB`, `512k`.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("expected a size in bytes such as 10485760 or 10MiB, got {s:?}"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} in {s:?}")),
+    };
+    let v = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} is too large"))?;
+    if v == 0 {
+        return Err("the size must be at least 1 byte".into());
+    }
+    Ok(v)
+}
+
+/// Everything `leetchat-server` can be told. Every flag also reads the
+/// environment variable of the same name.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "leetchat-server",
+    version,
+    about = "LeetChat server: real-time chat over WebSocket and HTTP.",
+    long_about = "LeetChat server: real-time chat over WebSocket and HTTP.\n\n\
+With no configuration it listens on port 3001 and keeps everything in SQLite under ./data. \
+Set DATABASE_URL=postgres://... to use PostgreSQL instead."
+)]
+pub struct Config {
+    /// Port for WebSocket (/ws) and HTTP.
+    #[arg(long, env = "SOCKET_PORT", default_value_t = 3001)]
+    pub socket_port: u16,
+
+    /// Address to bind.
+    #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
+    pub bind_address: String,
+
+    /// Folder for the SQLite database, the generated JWT secret and uploads.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// postgres://user:pass@host/db for PostgreSQL, sqlite://path for another
+    /// SQLite file; unset: SQLite at DATA_DIR/leetchat.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Secret for signing access tokens (at least 32 bytes). Unset: generated
+    /// once and kept in DATA_DIR/jwt_secret (mode 0600). Nodes of one cluster
+    /// must share it.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access token lifetime, e.g. 15m, 1h, 900.
+    #[arg(long, env = "JWT_EXPIRATION", default_value = "15m", value_parser = parse_duration)]
+    pub jwt_expiration: Duration,
+
+    /// Refresh token lifetime (per device, renewed on every refresh).
+    #[arg(long, env = "REFRESH_EXPIRATION", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_expiration: Duration,
+
+    /// Comma-separated origins allowed for CORS and the WebSocket upgrade
+    /// (`*` allows any). Requests without an Origin header (native apps) are allowed.
+    #[arg(
+        long,
+        env = "ALLOWED_ORIGINS",
+        default_value = "http://localhost:3000,http://localhost:3001",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest upload in bytes (10485760, 10MiB, ...).
+    #[arg(long, env = "MAX_FILE_SIZE", default_value = "10485760", value_parser = parse_bytes)]
+    pub max_file_size: u64,
+
+    /// Messages per user: COUNT/SECONDS.
+    #[arg(long, env = "RATE_LIMIT_MESSAGE", default_value = "10/60")]
+    pub rate_limit_message: RateLimit,
+
+    /// File uploads per user: COUNT/SECONDS.
+    #[arg(long, env = "RATE_LIMIT_FILE", default_value = "5/300")]
+    pub rate_limit_file: RateLimit,
+
+    /// Group creations per user: COUNT/SECONDS.
+    #[arg(long, env = "RATE_LIMIT_ROOM_CREATE", default_value = "3/3600")]
+    pub rate_limit_room_create: RateLimit,
+
+    /// Typing notifications per user: COUNT/SECONDS.
+    #[arg(long, env = "RATE_LIMIT_TYPING", default_value = "30/60")]
+    pub rate_limit_typing: RateLimit,
+
+    /// Sign-in attempts (login, register, refresh) per client address: COUNT/SECONDS.
+    #[arg(long, env = "RATE_LIMIT_AUTH", default_value = "20/60")]
+    pub rate_limit_auth: RateLimit,
+
+    /// How often the server pings each WebSocket.
+    #[arg(long, env = "PING_INTERVAL", default_value = "25s", value_parser = parse_duration)]
+    pub ping_interval: Duration,
+
+    /// A WebSocket silent for this long is dropped.
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Database connections per node.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+impl Config {
+    /// The default configuration, as if no variable were set.
+    pub fn defaults() -> Self {
+        Config::parse_from_args(["leetchat-server"]).expect("the defaults parse")
+    }
+
+    /// Parses flags and environment; errors carry clap's message.
+    pub fn parse_from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let c = Config::try_parse_from(args)?;
+        c.check()
+            .map_err(|m| clap::Error::raw(clap::error::ErrorKind::ValueValidation, m))?;
+        Ok(c)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if let Some(s) = &self.jwt_secret
+            && s.len() < 32
+        {
+            return Err("JWT_SECRET must be at least 32 bytes long\n".into());
+        }
+        if let Some(url) = &self.database_url
+            && DatabaseKind::of(url).is_none()
+        {
+            return Err(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite:\n".into(),
+            );
+        }
+        for o in &self.allowed_origins {
+            if o != "*" && !(o.contains("://")) {
+                return Err(format!(
+                    "ALLOWED_ORIGINS entries must be origins like https://chat.example.com, got {o:?}\n"
+                ));
+            }
+        }
+        if self.idle_timeout <= self.ping_interval {
+            return Err("IDLE_TIMEOUT must be longer than PING_INTERVAL\n".into());
+        }
+        if self.database_max_connections == 0 {
+            return Err("DATABASE_MAX_CONNECTIONS must be at least 1\n".into());
+        }
+        Ok(())
+    }
+
+    /// The database to use: DATABASE_URL, or SQLite under DATA_DIR.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("leetchat.db").display()
+            ),
+        }
+    }
+
+    /// Whether a request from `origin` is allowed (no Origin header: always).
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        match origin {
+            None => true,
+            Some(o) => self
+                .allowed_origins
+                .iter()
+                .any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(o)),
+        }
+    }
+}
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// The engine of `url`, if supported.
+    pub fn of(url: &str) -> Option<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(DatabaseKind::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Some(DatabaseKind::Sqlite)
+        } else {
+            None
+        }
+    }
+}
+
+/// Reads the JWT secret from `DATA_DIR/jwt_secret`, creating it (0600) with
+/// 64 random bytes the first time.
+pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    use rand::RngCore;
+    use std::io::Write;
+
+    let path = data_dir.join("jwt_secret");
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is shorter than 32 bytes", path.display()),
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut secret = vec![0u8; 64];
+    rand::rng().fill_bytes(&mut secret);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(&path) {
+        Ok(mut f) => {
+            f.write_all(&secret)?;
+            f.sync_all()?;
+            Ok(secret)
+        }
+        // another process created it first: use theirs
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_parse_count_per_seconds() {
+        assert_eq!("10/60".parse::<RateLimit>(), Ok(RateLimit::new(10, 60)));
+        assert!("10".parse::<RateLimit>().is_err());
+        assert!("0/60".parse::<RateLimit>().is_err());
+        assert!("ten/60".parse::<RateLimit>().is_err());
+    }
+
+    #[test]
+    fn durations_and_sizes_accept_units() {
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_bytes("10485760"), Ok(10 << 20));
+        assert_eq!(parse_bytes("10MiB"), Ok(10 << 20));
+        assert!(parse_bytes("10 parsecs").is_err());
+    }
+
+    #[test]
+    fn defaults_match_the_documented_values() {
+        let c = Config::defaults();
+        assert_eq!(c.socket_port, 3001);
+        assert_eq!(c.jwt_expiration, Duration::from_secs(900));
+        assert_eq!(c.rate_limit_message, RateLimit::new(10, 60));
+        assert_eq!(c.rate_limit_file, RateLimit::new(5, 300));
+        assert_eq!(c.rate_limit_room_create, RateLimit::new(3, 3600));
+        assert_eq!(c.rate_limit_typing, RateLimit::new(30, 60));
+        assert_eq!(c.max_file_size, 10 << 20);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let e = Config::parse_from_args(["x", "--rate-limit-message", "lots"])
+            .expect_err("must fail")
+            .to_string();
+        assert!(
+            e.contains("RATE_LIMIT_MESSAGE") || e.contains("rate-limit-message"),
+            "{e}"
+        );
+        let e = Config::parse_from_args(["x", "--jwt-secret", "short"])
+            .expect_err("must fail")
+            .to_string();
+        assert!(e.contains("JWT_SECRET"), "{e}");
+    }
+
+    #[test]
+    fn origins_are_checked_only_when_sent() {
+        let c = Config::defaults();
+        assert!(c.origin_allowed(None));
+        assert!(c.origin_allowed(Some("http://localhost:3000")));
+        assert!(!c.origin_allowed(Some("https://evil.example")));
+    }
+}

@@ -1,0 +1,96 @@
+//! The per-room event stream that `sync` replays.
+//!
+//! A row records which event took which seq; its payload is rebuilt from the
+//! current state when replayed, so content deleted later never comes back.
+
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+/// The kinds of stream events, named as their pushes.
+pub mod kind {
+    pub use leetchat_protocol::events::names::{
+        MESSAGE_DELETED as DELETED, MESSAGE_EDITED as EDITED, MESSAGE_RECEIVED as CREATED,
+        ROOM_MEMBER_JOINED as JOINED, ROOM_MEMBER_LEFT as LEFT,
+    };
+}
+
+/// An event row.
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    /// Room.
+    pub room_id: String,
+    /// Seq.
+    pub seq: i64,
+    /// One of [`kind`].
+    pub kind: String,
+    /// For message events.
+    pub message_id: Option<String>,
+    /// For member events.
+    pub user_id: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Records the event that took `seq`.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    room_id: &str,
+    seq: i64,
+    kind: &str,
+    message_id: Option<&str>,
+    user_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO room_events (room_id, seq, kind, message_id, user_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(room_id)
+    .bind(seq)
+    .bind(kind)
+    .bind(message_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Events with `after < seq <= upto`, ascending, at most `limit`.
+pub async fn range<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT room_id, seq, kind, message_id, user_id, created_at FROM room_events
+         WHERE room_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+    )
+    .bind(room_id)
+    .bind(after)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(e)
+    .await
+}
+
+/// The seq at which `user_id` last left `room_id`, if after `after`.
+pub async fn left_at<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+    user_id: &str,
+    after: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let r: Option<(i64,)> = sqlx::query_as(
+        "SELECT MAX(seq) FROM room_events
+         WHERE user_id = $1 AND room_id = $2 AND kind = 'room.member_left' AND seq > $3
+         HAVING MAX(seq) IS NOT NULL",
+    )
+    .bind(user_id)
+    .bind(room_id)
+    .bind(after)
+    .fetch_optional(e)
+    .await?;
+    Ok(r.map(|(s,)| s))
+}

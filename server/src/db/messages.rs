@@ -1,0 +1,344 @@
+//! Messages, their attachments, history pages and unread counts.
+
+use leetchat_protocol::{Attachment, Message, MessageType};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use crate::clock::rfc3339;
+
+/// A message row.
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRow {
+    /// Id.
+    pub message_id: String,
+    /// Room.
+    pub room_id: String,
+    /// Seq of creation.
+    pub seq: i64,
+    /// Sender.
+    pub sender_id: String,
+    /// Sender's idempotency key.
+    pub temp_id: Option<String>,
+    /// `text`, `image`, `file`, `system`.
+    pub message_type: String,
+    /// Text ('' once deleted).
+    pub content: String,
+    /// Replied-to message.
+    pub reply_to: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms.
+    pub edited_at: Option<i64>,
+    /// Unix ms.
+    pub deleted_at: Option<i64>,
+}
+
+impl MessageRow {
+    /// The wire message with its attachments.
+    pub fn into_message(self, attachments: Vec<Attachment>) -> Message {
+        Message {
+            message_id: self.message_id,
+            room_id: self.room_id,
+            seq: self.seq,
+            sender_id: self.sender_id,
+            temp_id: self.temp_id,
+            message_type: MessageType::parse(&self.message_type).unwrap_or(MessageType::Text),
+            content: self.content,
+            attachments: if self.deleted_at.is_some() {
+                Vec::new()
+            } else {
+                attachments
+            },
+            reply_to: self.reply_to,
+            created_at: rfc3339(self.created_at),
+            edited_at: self.edited_at.map(rfc3339),
+            deleted_at: self.deleted_at.map(rfc3339),
+        }
+    }
+
+    /// Whether this message type can carry attachments (only those are looked up).
+    fn may_have_attachments(&self) -> bool {
+        self.deleted_at.is_none() && (self.message_type == "image" || self.message_type == "file")
+    }
+}
+
+const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at";
+
+/// A file row, as attachments need it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FileRow {
+    /// Id.
+    pub file_id: String,
+    /// Uploader.
+    pub uploader_id: String,
+    /// Sanitised name.
+    pub name: String,
+    /// Sniffed type.
+    pub mime: String,
+    /// Bytes.
+    pub size: i64,
+    /// Pixels.
+    pub width: Option<i64>,
+    /// Pixels.
+    pub height: Option<i64>,
+}
+
+impl FileRow {
+    /// The wire attachment.
+    pub fn to_attachment(&self) -> Attachment {
+        let is_image = self.width.is_some();
+        Attachment {
+            file_id: self.file_id.clone(),
+            name: self.name.clone(),
+            mime: self.mime.clone(),
+            size: self.size,
+            width: self.width,
+            height: self.height,
+            url: format!("/api/files/{}", self.file_id),
+            thumbnail_url: is_image.then(|| format!("/api/files/{}/thumbnail", self.file_id)),
+        }
+    }
+}
+
+/// A message by id.
+pub async fn row<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    message_id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE message_id = $1"
+    ))
+    .bind(message_id)
+    .fetch_optional(e)
+    .await
+}
+
+/// The message a sender created with this tempId, if any.
+pub async fn by_temp_id<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    sender_id: &str,
+    temp_id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE sender_id = $1 AND temp_id = $2"
+    ))
+    .bind(sender_id)
+    .bind(temp_id)
+    .fetch_optional(e)
+    .await
+}
+
+/// Inserts a message row.
+pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&m.message_id)
+    .bind(&m.room_id)
+    .bind(m.seq)
+    .bind(&m.sender_id)
+    .bind(&m.temp_id)
+    .bind(&m.message_type)
+    .bind(&m.content)
+    .bind(&m.reply_to)
+    .bind(m.created_at)
+    .bind(m.edited_at)
+    .bind(m.deleted_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets new content on a live message.
+pub async fn set_content(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    content: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE messages SET content = $2, edited_at = $3 WHERE message_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(message_id)
+    .bind(content)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Turns a live message into a tombstone (content and attachments gone).
+pub async fn tombstone(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE messages SET content = '', deleted_at = $2 WHERE message_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(message_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// A file the given user uploaded.
+pub async fn file_of_uploader<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    file_id: &str,
+    uploader_id: &str,
+) -> Result<Option<FileRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT file_id, uploader_id, name, mime, size, width, height FROM files
+         WHERE file_id = $1 AND uploader_id = $2",
+    )
+    .bind(file_id)
+    .bind(uploader_id)
+    .fetch_optional(e)
+    .await
+}
+
+/// Attaches files to a message, in order.
+pub async fn attach(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    file_ids: &[String],
+) -> Result<(), sqlx::Error> {
+    for (i, f) in file_ids.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO message_attachments (message_id, position, file_id) VALUES ($1, $2, $3)",
+        )
+        .bind(message_id)
+        .bind(i as i64)
+        .bind(f)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A message's attachments, in order.
+pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    message_id: &str,
+) -> Result<Vec<Attachment>, sqlx::Error> {
+    let rows: Vec<FileRow> = sqlx::query_as(
+        "SELECT f.file_id, f.uploader_id, f.name, f.mime, f.size, f.width, f.height
+         FROM message_attachments a JOIN files f ON f.file_id = a.file_id
+         WHERE a.message_id = $1 ORDER BY a.position",
+    )
+    .bind(message_id)
+    .fetch_all(e)
+    .await?;
+    Ok(rows.iter().map(FileRow::to_attachment).collect())
+}
+
+/// Rows to wire messages, loading attachments where a message can have them.
+pub async fn hydrate(
+    conn: &mut AnyConnection,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let att = if r.may_have_attachments() {
+            attachments(&mut *conn, &r.message_id).await?
+        } else {
+            Vec::new()
+        };
+        out.push(r.into_message(att));
+    }
+    Ok(out)
+}
+
+/// The message by id, with attachments.
+pub async fn load(
+    conn: &mut AnyConnection,
+    message_id: &str,
+) -> Result<Option<Message>, sqlx::Error> {
+    match row(&mut *conn, message_id).await? {
+        Some(r) => Ok(hydrate(conn, vec![r]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Where a history page starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Position {
+    /// No cursor: the newest (before) or oldest (after) end.
+    End,
+    /// Exclusive seq bound.
+    Seq(i64),
+    /// Exclusive time bound (Unix ms).
+    Time(i64),
+}
+
+/// Up to `limit + 1` messages on one side of `pos`, ascending by seq.
+pub async fn page(
+    conn: &mut AnyConnection,
+    room_id: &str,
+    pos: Position,
+    before: bool,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let (cond, bound) = match (pos, before) {
+        (Position::End, true) => ("AND seq < $2", i64::MAX),
+        (Position::End, false) => ("AND seq > $2", 0),
+        (Position::Seq(s), true) => ("AND seq < $2", s),
+        (Position::Seq(s), false) => ("AND seq > $2", s),
+        (Position::Time(t), true) => ("AND created_at < $2", t),
+        (Position::Time(t), false) => ("AND created_at > $2", t),
+    };
+    let order = if before { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT {MSG_COLS} FROM messages WHERE room_id = $1 {cond} ORDER BY seq {order} LIMIT $3"
+    );
+    let mut rows: Vec<MessageRow> = sqlx::query_as(&sql)
+        .bind(room_id)
+        .bind(bound)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    if before {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// The room's newest message.
+pub async fn latest<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE room_id = $1 ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(room_id)
+    .fetch_optional(e)
+    .await
+}
+
+/// Live messages from others after `after_seq`.
+pub async fn unread_count<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+    user_id: &str,
+    after_seq: i64,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM messages
+         WHERE room_id = $1 AND seq > $2 AND sender_id <> $3 AND deleted_at IS NULL",
+    )
+    .bind(room_id)
+    .bind(after_seq)
+    .bind(user_id)
+    .fetch_one(e)
+    .await?;
+    Ok(n)
+}

@@ -1,0 +1,153 @@
+//! The database: one set of queries for SQLite and PostgreSQL through sqlx's
+//! `Any` driver, migrations per engine, and the write path's rules.
+//!
+//! Queries use `$N` placeholders (both engines accept them), store times as
+//! Unix milliseconds and booleans as integers, so one implementation serves
+//! both engines and ONE test suite runs against both.
+//!
+//! The write rule that keeps each room's event stream gapless: a write
+//! transaction's first statement bumps `rooms.last_seq` ([`rooms::next_seq`]).
+//! That takes the write lock at once (SQLite) or the room's row lock
+//! (PostgreSQL), so concurrent writers to one room queue instead of racing, and
+//! a rolled-back transaction gives its seq back.
+
+pub mod events;
+pub mod messages;
+pub mod rooms;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::config::DatabaseKind;
+
+/// A write transaction.
+pub type Tx = Transaction<'static, Any>;
+
+/// Migrations embedded at build time, one folder per engine.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Pools for reading and writing. On SQLite all writes go through one
+/// connection (SQLite has one writer anyway; a queue beats busy-waiting); on
+/// PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Which engine.
+    pub kind: DatabaseKind,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names no supported engine.
+    #[error("unsupported DATABASE_URL (use postgres:// or sqlite:)")]
+    UnsupportedUrl,
+    /// Connecting failed.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    /// A migration failed.
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Opens the database at `url` and applies pending migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        install_default_drivers();
+        let kind = DatabaseKind::of(url).ok_or(DbError::UnsupportedUrl)?;
+        let acquire = Duration::from_secs(5);
+        let db = match kind {
+            DatabaseKind::Sqlite => {
+                let opts = || {
+                    AnyPoolOptions::new()
+                        .acquire_timeout(acquire)
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                // FULL: an ack promises the message survives power loss too.
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                };
+                let write = opts()
+                    .max_connections(1)
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                SQLITE_MIGRATIONS
+                    .run(&write)
+                    .await
+                    .map_err(DbError::Migrate)?;
+                let read = opts()
+                    .max_connections(max_connections.max(2))
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                Db { kind, read, write }
+            }
+            DatabaseKind::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .acquire_timeout(acquire)
+                    .max_connections(max_connections)
+                    .connect(url)
+                    .await
+                    .map_err(DbError::Connect)?;
+                POSTGRES_MIGRATIONS
+                    .run(&pool)
+                    .await
+                    .map_err(DbError::Migrate)?;
+                Db {
+                    kind,
+                    read: pool.clone(),
+                    write: pool,
+                }
+            }
+        };
+        Ok(db)
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction. Its first statement must be a write
+    /// (see the module docs).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    /// The pool for single-statement writes outside a transaction.
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// `SELECT 1` within a second.
+    pub async fn ping(&self) -> bool {
+        let q = sqlx::query("SELECT 1").execute(&self.read);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), q).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,294 @@
+//! Who is connected here, and getting each push to them.
+//!
+//! [`Hub`] is this node's connection registry: user → live connections, each
+//! with a bounded outbound queue. [`Bus`] carries room events to the hubs that
+//! hold recipients' connections: in the embedded setup it hands them straight
+//! to the local hub.
+//!
+//! A push is serialised once ([`PushFrame`]) and the same bytes are queued on
+//! every recipient's connection. A connection whose queue is full is too slow
+//! to keep up: it is closed (and will resume through `sync`) rather than
+//! silently missing events or making everyone else wait.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use dashmap::DashMap;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Identifies one connection across the cluster (node bits + counter).
+pub type ConnId = u64;
+
+/// Capacity of a connection's outbound queue, in frames.
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// Close code for a connection that could not keep up with its pushes.
+pub const CLOSE_TOO_SLOW: u16 = 4008;
+
+/// A push serialised once, shared by all recipients.
+#[derive(Debug, Clone)]
+pub struct PushFrame {
+    /// The event name (for metrics and non-native transports).
+    pub event: Arc<str>,
+    /// The whole native frame: `{"event": ..., "data": ...}`.
+    pub text: Utf8Bytes,
+}
+
+impl PushFrame {
+    /// Serialises `{"event": event, "data": data}`.
+    pub fn new(event: &str, data: &impl Serialize) -> Self {
+        #[derive(Serialize)]
+        struct Frame<'a, T> {
+            event: &'a str,
+            data: &'a T,
+        }
+        let text = serde_json::to_string(&Frame { event, data })
+            .unwrap_or_else(|_| format!(r#"{{"event":"{event}","data":{{}}}}"#));
+        PushFrame {
+            event: event.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// What a connection's writer is asked to send.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A push.
+    Push(PushFrame),
+    /// An ack or error frame for this connection only.
+    Reply(Utf8Bytes),
+    /// Close the socket with this code and reason.
+    Close(u16, String),
+}
+
+/// A live connection as the hub sees it.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    /// Cluster-unique id.
+    pub conn_id: ConnId,
+    /// Its device.
+    pub device_id: String,
+    /// Its outbound queue.
+    pub tx: mpsc::Sender<Outbound>,
+    /// Cancelled to drop the connection at once.
+    pub kill: CancellationToken,
+}
+
+/// This node's registry of live connections.
+#[derive(Debug)]
+pub struct Hub {
+    conns: DashMap<String, Vec<ConnHandle>>,
+    next_conn: AtomicU64,
+    node_bits: u64,
+    total: AtomicU64,
+}
+
+impl Hub {
+    /// An empty hub whose connection ids carry `node_id` in their top bits.
+    pub fn new(node_id: u32) -> Self {
+        Hub {
+            conns: DashMap::new(),
+            next_conn: AtomicU64::new(1),
+            node_bits: u64::from(node_id) << 32,
+            total: AtomicU64::new(0),
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.node_bits | (self.next_conn.fetch_add(1, Ordering::Relaxed) & 0xFFFF_FFFF)
+    }
+
+    /// Adds a connection; `true` when it is the user's first on this node.
+    pub fn register(&self, user_id: &str, handle: ConnHandle) -> bool {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let mut entry = self.conns.entry(user_id.to_owned()).or_default();
+        entry.push(handle);
+        entry.len() == 1
+    }
+
+    /// Removes a connection; `true` when the user has none left on this node.
+    pub fn unregister(&self, user_id: &str, conn_id: ConnId) -> bool {
+        let mut last = false;
+        let mut removed = false;
+        if let Some(mut entry) = self.conns.get_mut(user_id) {
+            let before = entry.len();
+            entry.retain(|c| c.conn_id != conn_id);
+            removed = entry.len() < before;
+            last = entry.is_empty();
+        }
+        if removed {
+            self.total.fetch_sub(1, Ordering::Relaxed);
+        }
+        if last {
+            self.conns.remove_if(user_id, |_, v| v.is_empty());
+        }
+        removed && last
+    }
+
+    /// Whether the user has a connection on this node.
+    pub fn is_connected(&self, user_id: &str) -> bool {
+        self.conns.get(user_id).is_some_and(|v| !v.is_empty())
+    }
+
+    /// Open connections on this node.
+    pub fn connection_count(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Queues `frame` on every connection of every recipient but `exclude`.
+    /// Returns how many connections it was queued on.
+    pub fn deliver(
+        &self,
+        recipients: &[String],
+        exclude: Option<ConnId>,
+        frame: &PushFrame,
+    ) -> u64 {
+        let mut n = 0;
+        for user in recipients {
+            let Some(conns) = self.conns.get(user) else {
+                continue;
+            };
+            for c in conns.iter() {
+                if Some(c.conn_id) == exclude {
+                    continue;
+                }
+                match c.tx.try_send(Outbound::Push(frame.clone())) {
+                    Ok(()) => n += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        tracing::warn!(
+                            conn = c.conn_id,
+                            "outbound queue full; dropping slow connection"
+                        );
+                        c.kill.cancel();
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+        }
+        n
+    }
+
+    /// Closes every connection of one device (after logout or revocation).
+    pub fn close_device(&self, user_id: &str, device_id: &str, code: u16, reason: &str) {
+        if let Some(conns) = self.conns.get(user_id) {
+            for c in conns.iter().filter(|c| c.device_id == device_id) {
+                if c.tx
+                    .try_send(Outbound::Close(code, reason.to_owned()))
+                    .is_err()
+                {
+                    c.kill.cancel();
+                }
+            }
+        }
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub fn close_all(&self, code: u16, reason: &str) {
+        for entry in self.conns.iter() {
+            for c in entry.value() {
+                if c.tx
+                    .try_send(Outbound::Close(code, reason.to_owned()))
+                    .is_err()
+                {
+                    c.kill.cancel();
+                }
+            }
+        }
+    }
+}
+
+/// A room event on its way to recipients' connections.
+#[derive(Debug, Clone)]
+pub struct BusEvent {
+    /// Users to deliver to.
+    pub recipients: Arc<[String]>,
+    /// The connection whose request caused it (it has the ack).
+    pub exclude: Option<ConnId>,
+    /// The push.
+    pub frame: PushFrame,
+}
+
+/// Carries events to every node's hub.
+#[derive(Debug, Clone)]
+pub enum Bus {
+    /// Single node: straight to the local hub.
+    InProcess(Arc<Hub>),
+}
+
+impl Bus {
+    /// Sends an event to its recipients wherever they are connected.
+    pub fn publish(&self, ev: BusEvent) -> u64 {
+        match self {
+            Bus::InProcess(hub) => hub.deliver(&ev.recipients, ev.exclude, &ev.frame),
+        }
+    }
+
+    /// A name for `/health/chat`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Bus::InProcess(_) => "in-process",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(hub: &Hub, cap: usize) -> (ConnHandle, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(cap);
+        (
+            ConnHandle {
+                conn_id: hub.next_conn_id(),
+                device_id: "d".into(),
+                tx,
+                kill: CancellationToken::new(),
+            },
+            rx,
+        )
+    }
+
+    #[test]
+    fn delivery_skips_the_causing_connection_and_reaches_other_devices() {
+        let hub = Hub::new(7);
+        let (a1, mut r1) = conn(&hub, 4);
+        let (a2, mut r2) = conn(&hub, 4);
+        assert!(hub.register("alice", a1.clone()));
+        assert!(!hub.register("alice", a2));
+        let f = PushFrame::new("x", &serde_json::json!({}));
+        assert_eq!(hub.deliver(&["alice".into()], Some(a1.conn_id), &f), 1);
+        assert!(r1.try_recv().is_err());
+        assert!(matches!(r2.try_recv(), Ok(Outbound::Push(_))));
+        assert_eq!(a1.conn_id >> 32, 7);
+    }
+
+    #[test]
+    fn a_full_queue_kills_the_slow_connection() {
+        let hub = Hub::new(1);
+        let (c, _rx) = conn(&hub, 1);
+        hub.register("bob", c.clone());
+        let f = PushFrame::new("x", &1);
+        hub.deliver(&["bob".into()], None, &f);
+        assert!(!c.kill.is_cancelled());
+        hub.deliver(&["bob".into()], None, &f);
+        assert!(c.kill.is_cancelled());
+    }
+
+    #[test]
+    fn unregister_reports_the_last_connection() {
+        let hub = Hub::new(1);
+        let (c1, _r1) = conn(&hub, 1);
+        let (c2, _r2) = conn(&hub, 1);
+        hub.register("u", c1.clone());
+        hub.register("u", c2.clone());
+        assert!(!hub.unregister("u", c1.conn_id));
+        assert!(hub.unregister("u", c2.conn_id));
+        assert!(!hub.unregister("u", c2.conn_id));
+        assert_eq!(hub.connection_count(), 0);
+    }
+}

@@ -1,0 +1,89 @@
+//! Online/offline presence and last seen.
+//!
+//! A user is online while any of their devices is connected. The first
+//! connection and the last disconnection are announced with `presence.update`
+//! to users who share a room with them, and `lastSeen` is stored when the last
+//! one goes away.
+
+use leetchat_protocol::events::names as ev;
+use leetchat_protocol::events::{Presence, PresenceGet, PresenceList, Status};
+
+use crate::clock::{now_ms, rfc3339};
+use crate::db;
+use crate::dispatch::Session;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Most users one `presence.get` may ask about.
+pub const MAX_PRESENCE_QUERY: usize = 1000;
+
+/// Announces that the user's first device connected.
+pub async fn went_online(state: &AppState, user_id: &str) {
+    announce(state, user_id, Status::Online, None).await;
+}
+
+/// Stores last seen and announces that the user's last device went away.
+pub async fn went_offline(state: &AppState, user_id: &str) {
+    let now = now_ms();
+    if let Err(e) = db::users::set_last_seen(&state.db, user_id, now).await {
+        tracing::warn!(error = %e, "cannot store last seen");
+    }
+    announce(state, user_id, Status::Offline, Some(rfc3339(now))).await;
+}
+
+async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {
+    let contacts = match db::rooms::contacts_of(state.db.reader(), user_id).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look up contacts for presence");
+            return;
+        }
+    };
+    let last_seen = match last_seen {
+        Some(t) => Some(t),
+        None => db::users::by_id(state.db.reader(), user_id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|u| u.last_seen)
+            .map(rfc3339),
+    };
+    let p = Presence {
+        user_id: user_id.to_owned(),
+        status,
+        last_seen,
+    };
+    state.push(contacts, None, ev::PRESENCE_UPDATE, &p);
+}
+
+/// `presence.get`: status and last seen of the asked users who share a room
+/// with the caller (or are the caller); others are left out.
+pub async fn get(state: &AppState, s: &Session, req: PresenceGet) -> AppResult<PresenceList> {
+    if req.user_ids.len() > MAX_PRESENCE_QUERY {
+        return Err(AppError::invalid(format!(
+            "ask about at most {MAX_PRESENCE_QUERY} users at once"
+        )));
+    }
+    let mut visible = Vec::new();
+    for id in &req.user_ids {
+        if *id == s.user_id || db::rooms::share_a_room(state.db.reader(), &s.user_id, id).await? {
+            visible.push(id.clone());
+        }
+    }
+    visible.sort();
+    visible.dedup();
+    let rows = db::users::last_seen_of(&state.db, &visible).await?;
+    let presence = rows
+        .into_iter()
+        .map(|(user_id, last_seen)| Presence {
+            status: if state.hub.is_connected(&user_id) {
+                Status::Online
+            } else {
+                Status::Offline
+            },
+            last_seen: last_seen.map(rfc3339),
+            user_id,
+        })
+        .collect();
+    Ok(PresenceList { presence })
+}

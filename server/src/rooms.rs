@@ -1,0 +1,446 @@
+//! `room.create`, `room.list`, `room.update`, `room.members.add`,
+//! `room.members.remove`, `room.members.role`.
+//!
+//! Creating a room takes no seq (its first message is seq 1); each member
+//! joining or leaving afterwards takes the next one.
+
+use leetchat_protocol::events::names as ev;
+use leetchat_protocol::events::{
+    AddMembers, CreateRoom, MemberEvent, RemoveMember, RoomEnvelope, RoomList, SetRole, UpdateRoom,
+};
+use leetchat_protocol::objects::RoomSummary;
+use leetchat_protocol::{Role, Room, RoomType, direct_room_id};
+use sqlx::AnyConnection;
+
+use crate::clock::now_ms;
+use crate::db::{self, Tx, events::kind, new_id};
+use crate::dispatch::{Session, truncate};
+use crate::error::{AppError, AppResult};
+use crate::ratelimit::Action;
+use crate::state::AppState;
+
+/// Longest group name.
+pub const MAX_NAME: usize = 100;
+/// Longest description.
+pub const MAX_DESCRIPTION: usize = 1000;
+/// Most members of a group.
+pub const MAX_MEMBERS: usize = 10_000;
+
+fn check_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("a group needs a name"));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(AppError::invalid(format!(
+            "name is longer than {MAX_NAME} characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_description(d: &str) -> AppResult<String> {
+    if d.chars().count() > MAX_DESCRIPTION {
+        return Err(AppError::invalid(format!(
+            "description is longer than {MAX_DESCRIPTION} characters"
+        )));
+    }
+    Ok(d.trim().to_owned())
+}
+
+/// Every id must name an existing user.
+async fn require_users(state: &AppState, ids: &[String]) -> AppResult<()> {
+    for id in ids {
+        if db::users::by_id(state.db.reader(), id).await?.is_none() {
+            return Err(AppError::not_found(format!(
+                "no user {:?}",
+                truncate(id, 64)
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn load_room(conn: &mut AnyConnection, room_id: &str) -> AppResult<Room> {
+    db::rooms::load(conn, room_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such room"))
+}
+
+/// `room.create`: direct rooms are idempotent; groups are owned by their creator.
+pub async fn create(state: &AppState, s: &Session, req: CreateRoom) -> AppResult<RoomEnvelope> {
+    let mut others: Vec<String> = req
+        .member_ids
+        .iter()
+        .filter(|id| **id != s.user_id)
+        .cloned()
+        .collect();
+    others.sort();
+    others.dedup();
+    match req.room_type {
+        RoomType::Direct => {
+            let [other] = others.as_slice() else {
+                return Err(AppError::invalid(
+                    "a direct room needs exactly one other member in memberIds",
+                ));
+            };
+            require_users(state, std::slice::from_ref(other)).await?;
+            create_direct(state, s, other).await
+        }
+        RoomType::Group => {
+            let name = check_name(req.name.as_deref().unwrap_or(""))?;
+            let description = check_description(req.description.as_deref().unwrap_or(""))?;
+            if others.len() + 1 > MAX_MEMBERS {
+                return Err(AppError::invalid(format!(
+                    "a group has at most {MAX_MEMBERS} members"
+                )));
+            }
+            require_users(state, &others).await?;
+            state.rate_limit(&s.user_id, Action::RoomCreate)?;
+            let room_id = new_id();
+            let now = now_ms();
+            let mut tx = state.db.begin().await?;
+            db::rooms::insert(
+                &mut tx,
+                &room_id,
+                RoomType::Group,
+                &name,
+                &description,
+                req.is_private.unwrap_or(false),
+                &s.user_id,
+                now,
+            )
+            .await?;
+            db::rooms::add_member(&mut tx, &room_id, &s.user_id, Role::Owner, now).await?;
+            for m in &others {
+                db::rooms::add_member(&mut tx, &room_id, m, Role::Member, now).await?;
+            }
+            let room = load_room(&mut tx, &room_id).await?;
+            tx.commit().await?;
+            announce_created(state, s, &room);
+            Ok(RoomEnvelope { room })
+        }
+    }
+}
+
+async fn create_direct(state: &AppState, s: &Session, other: &str) -> AppResult<RoomEnvelope> {
+    let room_id = direct_room_id(&s.user_id, other);
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let created = db::rooms::insert(
+        &mut tx,
+        &room_id,
+        RoomType::Direct,
+        "",
+        "",
+        true,
+        &s.user_id,
+        now,
+    )
+    .await?;
+    if created {
+        db::rooms::add_member(&mut tx, &room_id, &s.user_id, Role::Member, now).await?;
+        db::rooms::add_member(&mut tx, &room_id, other, Role::Member, now).await?;
+    }
+    let room = load_room(&mut tx, &room_id).await?;
+    tx.commit().await?;
+    if created {
+        announce_created(state, s, &room);
+    }
+    Ok(RoomEnvelope { room })
+}
+
+fn announce_created(state: &AppState, s: &Session, room: &Room) {
+    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
+    state.push(
+        members,
+        Some(s.conn_id),
+        ev::ROOM_CREATED,
+        &RoomEnvelope { room: room.clone() },
+    );
+}
+
+/// `room.list`: the caller's rooms with unread counts, newest activity first.
+pub async fn list(state: &AppState, s: &Session) -> AppResult<RoomList> {
+    let ids = db::rooms::ids_of_user(state.db.reader(), &s.user_id).await?;
+    let mut conn = state.db.reader().acquire().await?;
+    let mut rooms = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(row) = db::rooms::row(&mut *conn, &id).await? else {
+            continue;
+        };
+        let members = db::rooms::members(&mut *conn, &id).await?;
+        let last_read_seq = members
+            .iter()
+            .find(|m| m.user_id == s.user_id)
+            .map_or(0, |m| m.last_read_seq);
+        let unread_count =
+            db::messages::unread_count(&mut *conn, &id, &s.user_id, last_read_seq).await?;
+        let last_message = match db::messages::latest(&mut *conn, &id).await? {
+            Some(m) => db::messages::hydrate(&mut conn, vec![m]).await?.pop(),
+            None => None,
+        };
+        rooms.push(RoomSummary {
+            room: db::rooms::to_room(row, &members),
+            unread_count,
+            last_message,
+            last_read_seq,
+        });
+    }
+    Ok(RoomList { rooms })
+}
+
+/// A group the caller manages (owner or admin), checked inside `tx`.
+async fn require_manager(tx: &mut Tx, s: &Session, room_id: &str) -> AppResult<Role> {
+    let row = db::rooms::row(&mut **tx, room_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such room"))?;
+    let role = db::rooms::role_of(&mut **tx, room_id, &s.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
+    if row.kind() == RoomType::Direct {
+        return Err(AppError::invalid("direct rooms cannot be changed"));
+    }
+    if !role.can_manage() {
+        return Err(AppError::forbidden(
+            "only the owner or an admin can do this",
+        ));
+    }
+    Ok(role)
+}
+
+/// `room.update`: owner/admin renames or redescribes a group.
+pub async fn update(state: &AppState, s: &Session, req: UpdateRoom) -> AppResult<RoomEnvelope> {
+    let name = req.name.as_deref().map(check_name).transpose()?;
+    let description = req
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    let mut tx = state.db.begin().await?;
+    // First statement writes (see crate::db); rolled back if not allowed.
+    if !db::rooms::update_info(
+        &mut tx,
+        &req.room_id,
+        name.as_deref(),
+        description.as_deref(),
+    )
+    .await?
+    {
+        return Err(AppError::not_found("no such room"));
+    }
+    require_manager(&mut tx, s, &req.room_id).await?;
+    let room = load_room(&mut tx, &req.room_id).await?;
+    tx.commit().await?;
+    announce_updated(state, s, &room);
+    Ok(RoomEnvelope { room })
+}
+
+fn announce_updated(state: &AppState, s: &Session, room: &Room) {
+    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
+    state.push(
+        members,
+        Some(s.conn_id),
+        ev::ROOM_UPDATED,
+        &RoomEnvelope { room: room.clone() },
+    );
+}
+
+/// `room.members.add`: owner/admin adds users; each join takes a seq.
+pub async fn add_members(
+    state: &AppState,
+    s: &Session,
+    req: AddMembers,
+) -> AppResult<RoomEnvelope> {
+    let mut ids = req.user_ids.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(AppError::invalid("userIds must name at least one user"));
+    }
+    if ids.len() > MAX_MEMBERS {
+        return Err(AppError::invalid(format!(
+            "a group has at most {MAX_MEMBERS} members"
+        )));
+    }
+    require_users(state, &ids).await?;
+
+    let guard = state.lock_room(&req.room_id).await;
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    // Take the lock with a harmless write first; seqs are taken per join below.
+    if !db::rooms::update_info(&mut tx, &req.room_id, None, None).await? {
+        return Err(AppError::not_found("no such room"));
+    }
+    require_manager(&mut tx, s, &req.room_id).await?;
+    let current = db::rooms::member_ids(&mut *tx, &req.room_id).await?;
+    if current.len() + ids.len() > MAX_MEMBERS {
+        return Err(AppError::invalid(format!(
+            "a group has at most {MAX_MEMBERS} members"
+        )));
+    }
+    let mut joins = Vec::new();
+    for u in &ids {
+        if current.contains(u) {
+            continue;
+        }
+        let seq = db::rooms::next_seq(&mut tx, &req.room_id, now)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such room"))?;
+        db::rooms::add_member(&mut tx, &req.room_id, u, Role::Member, now).await?;
+        db::events::insert(&mut tx, &req.room_id, seq, kind::JOINED, None, Some(u), now).await?;
+        joins.push(MemberEvent {
+            room_id: req.room_id.clone(),
+            user_id: u.clone(),
+            seq,
+        });
+    }
+    let room = load_room(&mut tx, &req.room_id).await?;
+    tx.commit().await?;
+
+    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
+    let added: Vec<String> = joins.iter().map(|j| j.user_id.clone()).collect();
+    if !added.is_empty() {
+        // The newcomers learn the room first, then see the joins like everyone.
+        state.push(
+            added,
+            Some(s.conn_id),
+            ev::ROOM_CREATED,
+            &RoomEnvelope { room: room.clone() },
+        );
+    }
+    for j in &joins {
+        state.push(members.clone(), Some(s.conn_id), ev::ROOM_MEMBER_JOINED, j);
+    }
+    drop(guard);
+    Ok(RoomEnvelope { room })
+}
+
+/// `room.members.remove`: owner/admin removes a member, or anyone leaves.
+/// An owner who leaves hands the group to the longest-standing admin, or else
+/// the longest-standing member.
+pub async fn remove_member(
+    state: &AppState,
+    s: &Session,
+    req: RemoveMember,
+) -> AppResult<RoomEnvelope> {
+    let leaving = req.user_id == s.user_id;
+    let guard = state.lock_room(&req.room_id).await;
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let Some(seq) = db::rooms::next_seq(&mut tx, &req.room_id, now).await? else {
+        return Err(AppError::not_found("no such room"));
+    };
+    let row = db::rooms::row(&mut *tx, &req.room_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such room"))?;
+    let my_role = db::rooms::role_of(&mut *tx, &req.room_id, &s.user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
+    if row.kind() == RoomType::Direct {
+        return Err(AppError::invalid(
+            "nobody can leave or be removed from a direct room",
+        ));
+    }
+    let Some(target_role) = db::rooms::role_of(&mut *tx, &req.room_id, &req.user_id).await? else {
+        return Err(AppError::not_found(
+            "that user is not a member of this room",
+        ));
+    };
+    if !leaving {
+        let allowed = match my_role {
+            Role::Owner => true,
+            Role::Admin => target_role == Role::Member,
+            Role::Member => false,
+        };
+        if !allowed {
+            return Err(AppError::forbidden(
+                "only the owner can remove admins; only owners and admins can remove members",
+            ));
+        }
+    }
+    let before = db::rooms::member_ids(&mut *tx, &req.room_id).await?;
+    db::rooms::remove_member(&mut tx, &req.room_id, &req.user_id).await?;
+    db::events::insert(
+        &mut tx,
+        &req.room_id,
+        seq,
+        kind::LEFT,
+        None,
+        Some(&req.user_id),
+        now,
+    )
+    .await?;
+    let mut handed_over = false;
+    if target_role == Role::Owner {
+        let remaining = db::rooms::members(&mut *tx, &req.room_id).await?;
+        let heir = remaining
+            .iter()
+            .find(|m| m.role() == Role::Admin)
+            .or_else(|| remaining.first());
+        if let Some(h) = heir {
+            db::rooms::set_role(&mut tx, &req.room_id, &h.user_id, Role::Owner).await?;
+            handed_over = true;
+        }
+    }
+    let room = load_room(&mut tx, &req.room_id).await?;
+    tx.commit().await?;
+
+    let left = MemberEvent {
+        room_id: req.room_id.clone(),
+        user_id: req.user_id.clone(),
+        seq,
+    };
+    state.push(before, Some(s.conn_id), ev::ROOM_MEMBER_LEFT, &left);
+    if handed_over {
+        announce_updated(state, s, &room);
+    }
+    drop(guard);
+    if state.typing.stop(&req.room_id, &req.user_id) {
+        let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
+        let user_name = db::users::by_id(state.db.reader(), &req.user_id)
+            .await?
+            .map(|u| u.user_name)
+            .unwrap_or_default();
+        state.push(
+            members,
+            None,
+            ev::TYPING_USER,
+            &leetchat_protocol::events::TypingUser {
+                room_id: req.room_id.clone(),
+                user_id: req.user_id.clone(),
+                user_name,
+                is_typing: false,
+            },
+        );
+    }
+    Ok(RoomEnvelope { room })
+}
+
+/// `room.members.role` (extension): the owner makes a member an admin or a
+/// plain member, or hands ownership over (becoming an admin).
+pub async fn set_role(state: &AppState, s: &Session, req: SetRole) -> AppResult<RoomEnvelope> {
+    if req.user_id == s.user_id {
+        return Err(AppError::invalid("you cannot change your own role"));
+    }
+    let mut tx = state.db.begin().await?;
+    if !db::rooms::update_info(&mut tx, &req.room_id, None, None).await? {
+        return Err(AppError::not_found("no such room"));
+    }
+    let role = require_manager(&mut tx, s, &req.room_id).await?;
+    if role != Role::Owner {
+        return Err(AppError::forbidden("only the owner can change roles"));
+    }
+    if !db::rooms::set_role(&mut tx, &req.room_id, &req.user_id, req.role).await? {
+        return Err(AppError::not_found(
+            "that user is not a member of this room",
+        ));
+    }
+    if req.role == Role::Owner {
+        db::rooms::set_role(&mut tx, &req.room_id, &s.user_id, Role::Admin).await?;
+    }
+    let room = load_room(&mut tx, &req.room_id).await?;
+    tx.commit().await?;
+    announce_updated(state, s, &room);
+    Ok(RoomEnvelope { room })
+}

@@ -1,0 +1,146 @@
+//! `sync`: exactly what a client missed since its last seq per room.
+//!
+//! Events are replayed from `room_events` in seq order, each shaped like the
+//! push it was, with payloads built from the current state (an edited message
+//! shows its latest text, a deleted one is a tombstone in every event).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leetchat_protocol::events::{
+    MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, SyncEvent, SyncRequest,
+    SyncResponse, SyncRoom,
+};
+use leetchat_protocol::{ErrorBody, ErrorCode, SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT};
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+use crate::clock::rfc3339;
+use crate::db::{self, events::EventRow, events::kind};
+use crate::dispatch::Session;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Most rooms one `sync` may name.
+pub const MAX_SYNC_ROOMS: usize = 5000;
+
+/// `sync`.
+pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<SyncResponse> {
+    let limit = match req.limit {
+        None => i64::from(SYNC_DEFAULT_LIMIT),
+        Some(l) if l > 0 => l.min(i64::from(SYNC_MAX_LIMIT)),
+        Some(_) => return Err(AppError::invalid("limit must be a positive whole number")),
+    };
+    if req.since.len() > MAX_SYNC_ROOMS {
+        return Err(AppError::invalid(format!(
+            "sync at most {MAX_SYNC_ROOMS} rooms at once"
+        )));
+    }
+    if let Some((room, _)) = req.since.iter().find(|(_, seq)| **seq < 0) {
+        return Err(AppError::invalid(format!(
+            "since[{:?}] must not be negative",
+            crate::dispatch::truncate(room, 64)
+        )));
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    let mine: BTreeSet<String> = db::rooms::ids_of_user(&mut *conn, &s.user_id)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut rooms = BTreeMap::new();
+    for (room_id, &since) in &req.since {
+        let part = if mine.contains(room_id) {
+            let last = db::rooms::row(&mut *conn, room_id)
+                .await?
+                .map_or(since, |r| r.last_seq);
+            let (events, has_more) = replay(&mut conn, room_id, since, last, limit).await?;
+            SyncRoom {
+                events,
+                has_more,
+                error: None,
+            }
+        } else {
+            // Not a member (any more): what it missed up to its own leave, then an error.
+            let upto = db::events::left_at(&mut *conn, room_id, &s.user_id, since).await?;
+            let exists = db::rooms::row(&mut *conn, room_id).await?.is_some();
+            let (events, has_more) = match upto {
+                Some(upto) => replay(&mut conn, room_id, since, upto, limit).await?,
+                None => (Vec::new(), false),
+            };
+            let error = if exists {
+                ErrorBody::new(ErrorCode::Forbidden, "you are not a member of this room")
+            } else {
+                ErrorBody::new(ErrorCode::NotFound, "no such room")
+            };
+            SyncRoom {
+                events,
+                has_more,
+                error: Some(error),
+            }
+        };
+        rooms.insert(room_id.clone(), part);
+    }
+
+    let mut new_rooms = Vec::new();
+    for id in mine.iter().filter(|id| !req.since.contains_key(*id)) {
+        if let Some(room) = db::rooms::load(&mut conn, id).await? {
+            new_rooms.push(room);
+        }
+    }
+    Ok(SyncResponse { rooms, new_rooms })
+}
+
+/// Events `after < seq <= upto`, at most `limit`, and whether more follow.
+async fn replay(
+    conn: &mut AnyConnection,
+    room_id: &str,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> AppResult<(Vec<SyncEvent>, bool)> {
+    let mut rows = db::events::range(&mut *conn, room_id, after, upto, limit + 1).await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        events.push(event_of(conn, row).await?);
+    }
+    Ok((events, has_more))
+}
+
+/// Rebuilds the push an event row stands for.
+pub async fn event_of(conn: &mut AnyConnection, row: EventRow) -> AppResult<SyncEvent> {
+    let data: Value = match row.kind.as_str() {
+        kind::CREATED | kind::EDITED | kind::DELETED => {
+            let id = row.message_id.clone().unwrap_or_default();
+            let message = db::messages::load(conn, &id).await?.ok_or_else(|| {
+                AppError::internal("sync", format!("event {} names no message", row.seq))
+            })?;
+            match row.kind.as_str() {
+                kind::CREATED => serde_json::to_value(MessageEnvelope { message })?,
+                kind::EDITED => serde_json::to_value(MessageEdited {
+                    message,
+                    seq: row.seq,
+                })?,
+                _ => serde_json::to_value(MessageDeleted {
+                    room_id: row.room_id.clone(),
+                    message_id: id,
+                    seq: row.seq,
+                    deleted_at: message
+                        .deleted_at
+                        .unwrap_or_else(|| rfc3339(row.created_at)),
+                })?,
+            }
+        }
+        _ => serde_json::to_value(MemberEvent {
+            room_id: row.room_id.clone(),
+            user_id: row.user_id.clone().unwrap_or_default(),
+            seq: row.seq,
+        })?,
+    };
+    Ok(SyncEvent {
+        seq: row.seq,
+        event: row.kind,
+        data,
+    })
+}

@@ -75,7 +75,10 @@ async fn authenticate(state: &AppState, token: &str, conn_id: u64) -> Result<Aut
     let user = db::users::by_id(state.db.reader(), &claims.sub)
         .await?
         .ok_or_else(|| AppError::unauthenticated("no such user"))?;
-    let left = claims.exp.saturating_sub(crate::auth::unix_now());
+    let exp = std::time::UNIX_EPOCH + Duration::from_secs(claims.exp);
+    let left = exp
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
     Ok(Authed {
         session: Session {
             user_id: user.user_id,
@@ -83,7 +86,7 @@ async fn authenticate(state: &AppState, token: &str, conn_id: u64) -> Result<Aut
             device_id: claims.did,
             conn_id,
         },
-        expires: Instant::now() + Duration::from_secs(left),
+        expires: Instant::now() + left,
     })
 }
 

@@ -1,0 +1,586 @@
+//! Test harness: a real `leetchat-server` on a free port with its own fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database dropped at
+//! the end), plus HTTP and WebSocket clients that speak the wire protocol.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use leetchat_server::{Application, Config, config::RateLimit};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for an expected frame.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn pg_admin_url() -> String {
+    std::env::var("LEETCHAT_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh PostgreSQL database, dropped when this guard goes away.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> PgDatabase {
+        use sqlx::Connection;
+        let admin = pg_admin_url();
+        let name = format!("leetchat_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL is not reachable at {admin} ({e}). The suite needs it: \
+                 start it (see README, `.ci/run` does) or set LEETCHAT_TEST_PG."
+                )
+            });
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_owned();
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async context: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut c)
+                                .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    pub backend: Backend,
+    pub port: u16,
+    pub http: reqwest::Client,
+    pub state: leetchat_server::state::AppState,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// A test configuration: loopback, free port, generous limits so tests that
+/// are not about limits never hit them.
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut c = Config::defaults();
+    c.socket_port = 0;
+    c.bind_address = "127.0.0.1".into();
+    c.data_dir = dir.to_path_buf();
+    c.database_url = None;
+    c.jwt_secret = Some("test-secret-test-secret-test-secret-0123456789".into());
+    c.jwt_expiration = Duration::from_secs(900);
+    c.allowed_origins = vec!["http://localhost:3000".into()];
+    c.rate_limit_message = RateLimit::new(10_000, 60);
+    c.rate_limit_file = RateLimit::new(10_000, 60);
+    c.rate_limit_room_create = RateLimit::new(10_000, 60);
+    c.rate_limit_typing = RateLimit::new(10_000, 60);
+    c.rate_limit_auth = RateLimit::new(10_000, 60);
+    c.database_max_connections = 8;
+    c
+}
+
+impl TestApp {
+    /// A server on `backend` with the test configuration.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server on `backend` with the test configuration changed by `tweak`.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path());
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let db = PgDatabase::create().await;
+                config.database_url = Some(db.url.clone());
+                Some(db)
+            }
+        };
+        tweak(&mut config);
+        let app = Application::build(config).await.expect("server starts");
+        let port = app.port();
+        let state = app.state();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            backend,
+            port,
+            http: reqwest::Client::new(),
+            state,
+            stop: Some(tx),
+            server: Some(server),
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), h).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+
+    /// POSTs JSON, returning status and body.
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("http request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// GETs, returning status and body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("http request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Registers `name` (password `password-<name>`), panicking on failure.
+    pub async fn register(&self, name: &str) -> TestUser {
+        let (status, body) = self
+            .post(
+                "/api/auth/register",
+                &json!({"userName": name, "password": format!("password-{name}")}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "register {name}: {body}");
+        TestUser::from_auth(name, &body)
+    }
+
+    /// Signs `user` in again: a new device with its own tokens.
+    pub async fn login(&self, name: &str) -> TestUser {
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                &json!({"userName": name, "password": format!("password-{name}")}),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "login {name}: {body}");
+        TestUser::from_auth(name, &body)
+    }
+
+    /// Opens an authenticated socket for `user` (bearer header).
+    pub async fn connect(&self, user: &TestUser) -> WsClient {
+        WsClient::connect(self, Some(&user.access_token))
+            .await
+            .expect("socket connects and authenticates")
+    }
+
+    /// Registers the users and connects each.
+    pub async fn users(&self, names: &[&str]) -> Vec<(TestUser, WsClient)> {
+        let mut out = Vec::new();
+        for n in names {
+            let u = self.register(n).await;
+            let c = self.connect(&u).await;
+            out.push((u, c));
+        }
+        out
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user_id: String,
+    pub user_name: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub device_id: String,
+}
+
+impl TestUser {
+    fn from_auth(name: &str, body: &Value) -> TestUser {
+        TestUser {
+            user_id: body["user"]["userId"].as_str().expect("userId").to_owned(),
+            user_name: name.to_owned(),
+            access_token: body["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh_token: body["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+            device_id: body["deviceId"].as_str().expect("deviceId").to_owned(),
+        }
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What ended a socket, as the client saw it.
+#[derive(Debug)]
+pub enum Closed {
+    /// A close frame with this code and reason.
+    Frame(u16, String),
+    /// The connection ended without a close frame.
+    Eof,
+}
+
+/// A WebSocket client speaking the contract: requests with ids, acks matched
+/// to them, pushes buffered until a test asks for them.
+pub struct WsClient {
+    ws: Socket,
+    next_id: u64,
+    pushes: VecDeque<Value>,
+    pub user_id: String,
+}
+
+/// An error ack: `{code, message, retryAfterMs?}`.
+pub type WireError = Value;
+
+impl WsClient {
+    /// Connects with an optional bearer token and waits for `connection.authenticated`.
+    pub async fn connect(app: &TestApp, token: Option<&str>) -> Result<WsClient, Closed> {
+        let mut ws = Self::open(app, token, None).await;
+        if token.is_none() {
+            return Ok(WsClient {
+                ws,
+                next_id: 1,
+                pushes: VecDeque::new(),
+                user_id: String::new(),
+            });
+        }
+        let first = next_message(&mut ws).await;
+        match first {
+            Ok(v) if v["event"] == "connection.authenticated" => Ok(WsClient {
+                user_id: v["data"]["userId"].as_str().unwrap_or_default().to_owned(),
+                ws,
+                next_id: 1,
+                pushes: VecDeque::new(),
+            }),
+            Ok(v) => panic!("expected connection.authenticated, got {v}"),
+            Err(c) => Err(c),
+        }
+    }
+
+    /// Opens a raw socket (no waiting), with optional bearer and Origin.
+    pub async fn open(app: &TestApp, token: Option<&str>, origin: Option<&str>) -> Socket {
+        let mut req = app.ws_url().into_client_request().expect("request");
+        if let Some(t) = token {
+            req.headers_mut().insert(
+                "authorization",
+                format!("Bearer {t}").parse().expect("header"),
+            );
+        }
+        if let Some(o) = origin {
+            req.headers_mut()
+                .insert("origin", o.parse().expect("header"));
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("upgrade");
+        ws
+    }
+
+    /// Wraps an already-authenticated raw socket.
+    pub fn from_socket(ws: Socket, user_id: &str) -> WsClient {
+        WsClient {
+            ws,
+            next_id: 1,
+            pushes: VecDeque::new(),
+            user_id: user_id.to_owned(),
+        }
+    }
+
+    /// Sends a text frame as is.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("send frame");
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .expect("send frame");
+    }
+
+    /// Sends a request and waits for its ack: `Ok(data)` or `Err(error)`.
+    pub async fn request(&mut self, event: &str, data: Value) -> Result<Value, WireError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frame = json!({"id": id, "event": event, "data": data});
+        self.send_text(&frame.to_string()).await;
+        self.wait_ack(json!(id)).await
+    }
+
+    /// Sends a request that must succeed.
+    pub async fn ok(&mut self, event: &str, data: Value) -> Value {
+        match self.request(event, data.clone()).await {
+            Ok(v) => v,
+            Err(e) => panic!("{event} {data} failed: {e}"),
+        }
+    }
+
+    /// Sends a request that must fail with `code`; returns the error.
+    pub async fn fails(&mut self, event: &str, data: Value, code: &str) -> Value {
+        match self.request(event, data.clone()).await {
+            Ok(v) => panic!("{event} {data} should fail with {code}, got {v}"),
+            Err(e) => {
+                assert_eq!(e["code"], code, "{event} {data}: {e}");
+                e
+            }
+        }
+    }
+
+    /// Waits for the ack with this id, buffering pushes.
+    pub async fn wait_ack(&mut self, id: Value) -> Result<Value, WireError> {
+        loop {
+            let v = self.read().await;
+            if v.get("ack") == Some(&id) {
+                return if v["ok"] == true {
+                    Ok(v["data"].clone())
+                } else {
+                    Err(v["error"].clone())
+                };
+            }
+            if v.get("ack").is_some() {
+                panic!("unexpected ack {v} while waiting for {id}");
+            }
+            self.pushes.push_back(v);
+        }
+    }
+
+    async fn read(&mut self) -> Value {
+        match tokio::time::timeout(WAIT, next_message(&mut self.ws)).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(c)) => panic!("socket closed: {c:?}"),
+            Err(_) => panic!("no frame within {WAIT:?}"),
+        }
+    }
+
+    /// The next push named `event` (others stay buffered).
+    pub async fn push(&mut self, event: &str) -> Value {
+        if let Some(i) = self.pushes.iter().position(|p| p["event"] == event) {
+            return self.pushes.remove(i).expect("index from position")["data"].clone();
+        }
+        loop {
+            let v = match tokio::time::timeout(WAIT, next_message(&mut self.ws)).await {
+                Ok(Ok(v)) => v,
+                Ok(Err(c)) => panic!("socket closed while waiting for {event}: {c:?}"),
+                Err(_) => panic!("no {event} within {WAIT:?}; buffered: {:?}", self.pushes),
+            };
+            if v["event"] == event {
+                return v["data"].clone();
+            }
+            self.pushes.push_back(v);
+        }
+    }
+
+    /// Asserts no push named `event` arrives within `wait` (reading everything that does).
+    pub async fn no_push(&mut self, event: &str, wait: Duration) {
+        assert!(
+            !self.pushes.iter().any(|p| p["event"] == event),
+            "unexpected {event}: {:?}",
+            self.pushes
+        );
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, next_message(&mut self.ws)).await {
+                Err(_) => return,
+                Ok(Err(c)) => panic!("socket closed: {c:?}"),
+                Ok(Ok(v)) => {
+                    assert_ne!(v["event"], event, "unexpected {event}: {v}");
+                    self.pushes.push_back(v);
+                }
+            }
+        }
+    }
+
+    /// Every push named `event` that arrives within `wait`, in order.
+    pub async fn collect(&mut self, event: &str, wait: Duration) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        let mut rest = VecDeque::new();
+        for p in self.pushes.drain(..) {
+            if p["event"] == event {
+                out.push(p["data"].clone());
+            } else {
+                rest.push_back(p);
+            }
+        }
+        self.pushes = rest;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, next_message(&mut self.ws)).await {
+                Err(_) => return out,
+                Ok(Err(c)) => panic!("socket closed: {c:?}"),
+                Ok(Ok(v)) if v["event"] == event => out.push(v["data"].clone()),
+                Ok(Ok(v)) => self.pushes.push_back(v),
+            }
+        }
+    }
+
+    /// Reads until the socket closes; returns how.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            match tokio::time::timeout(WAIT, next_message(&mut self.ws)).await {
+                Err(_) => panic!("socket still open after {WAIT:?}"),
+                Ok(Err(c)) => return c,
+                Ok(Ok(v)) => self.pushes.push_back(v),
+            }
+        }
+    }
+
+    /// Drops buffered pushes.
+    pub fn clear(&mut self) {
+        self.pushes.clear();
+    }
+
+    /// Closes the socket from the client side.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+
+    /// The raw socket (for tests of pings and silence).
+    pub fn socket(&mut self) -> &mut Socket {
+        &mut self.ws
+    }
+}
+
+/// Reads the next JSON text frame (answering pings), or how the socket closed.
+pub async fn next_message(ws: &mut Socket) -> Result<Value, Closed> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                return Ok(serde_json::from_str(&t).expect("server sends JSON"));
+            }
+            Some(Ok(Message::Close(Some(CloseFrame { code, reason })))) => {
+                return Err(Closed::Frame(code.into(), reason.to_string()));
+            }
+            Some(Ok(Message::Close(None))) | None => return Err(Closed::Eof),
+            Some(Ok(_)) => continue,
+            Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => {
+                return Err(Closed::Eof);
+            }
+            Some(Err(_)) => return Err(Closed::Eof),
+        }
+    }
+}
+
+/// Creates a direct room between `a` (on `ca`) and `b`.
+pub async fn direct(ca: &mut WsClient, b: &TestUser) -> Value {
+    ca.ok(
+        "room.create",
+        json!({"type": "direct", "memberIds": [b.user_id]}),
+    )
+    .await["room"]
+        .clone()
+}
+
+/// Creates a group owned by the user on `c` with these members.
+pub async fn group(c: &mut WsClient, name: &str, members: &[&TestUser]) -> Value {
+    let ids: Vec<&str> = members.iter().map(|u| u.user_id.as_str()).collect();
+    c.ok(
+        "room.create",
+        json!({"type": "group", "name": name, "memberIds": ids}),
+    )
+    .await["room"]
+        .clone()
+}
+
+/// Sends a text message and returns the acked message.
+pub async fn send(c: &mut WsClient, room_id: &str, text: &str) -> Value {
+    c.ok(
+        "message.send",
+        json!({"roomId": room_id, "content": text, "type": "text", "tempId": uuid::Uuid::new_v4().to_string()}),
+    )
+    .await["message"]
+        .clone()
+}
+
+/// Runs each listed test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

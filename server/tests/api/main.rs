@@ -1,0 +1,7 @@
+//! The server's integration suite: the real server on a free port, real
+//! sockets, and every test run on both SQLite and PostgreSQL.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod harness;
+
+mod auth;

@@ -5,3 +5,7 @@
 mod harness;
 
 mod auth;
+mod frames;
+mod idor;
+mod messages;
+mod rooms;

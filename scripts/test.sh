@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, and every test on SQLite and
+# PostgreSQL. On a fresh Debian/Ubuntu machine with only Rust installed it
+# installs and starts what the tests need, saying so as it goes.
+#
+#   ./scripts/test.sh            everything (what CI runs)
+#   LEETCHAT_TEST_PG=postgres://user@host:port/db ./scripts/test.sh
+#                                use another PostgreSQL server (tests create
+#                                and drop their own databases on it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/leetchat/target}"
+export LEETCHAT_TEST_PG="${LEETCHAT_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  step "installing $* with apt-get"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+ensure_postgres() {
+  local hostport host port
+  hostport="${LEETCHAT_TEST_PG#*@}"; hostport="${hostport%%/*}"
+  host="${hostport%%:*}"; port="${hostport##*:}"; [ "$port" = "$host" ] && port=5432
+  if port_open "$host" "$port"; then
+    echo "PostgreSQL is up at $host:$port"
+    return
+  fi
+  case "$host" in 127.0.0.1|localhost) ;; *) fail "PostgreSQL at $host:$port is unreachable (LEETCHAT_TEST_PG)";; esac
+  local fresh=0
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    apt_install postgresql
+    fresh=1
+  fi
+  local ver
+  ver="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  [ -n "$ver" ] || fail "no PostgreSQL cluster found under /etc/postgresql"
+  if [ "$fresh" = 1 ]; then
+    # A cluster this script just installed is used only by these tests:
+    # let the postgres user in over loopback without a password.
+    local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+    grep -q 'leetchat-tests' "$hba" || as_root sed -i \
+      '1i host all postgres 127.0.0.1/32 trust # leetchat-tests' "$hba"
+  fi
+  step "starting PostgreSQL $ver"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  for _ in $(seq 1 30); do
+    port_open "$host" "$port" && { echo "PostgreSQL is up"; return; }
+    sleep 1
+  done
+  fail "PostgreSQL did not come up on $host:$port within 30 s"
+}
+
+step "PostgreSQL for the test suite"
+ensure_postgres
+
+step "cargo fmt --check"
+cargo fmt --all -- --check || fail "code is not formatted: run 'cargo fmt --all'"
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy found problems"
+
+step "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked || fail "tests failed (see above)"
+
+step "all checks passed"

@@ -1,0 +1,1 @@
+//! Sending, editing, deleting, history pages and read receipts.

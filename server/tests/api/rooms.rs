@@ -1,0 +1,1 @@
+//! Creating rooms, listing them, renaming, membership changes.

@@ -97,6 +97,7 @@ pub struct TestApp {
     pub port: u16,
     pub http: reqwest::Client,
     pub state: leetchat_server::state::AppState,
+    config: Config,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -142,6 +143,29 @@ impl TestApp {
             }
         };
         tweak(&mut config);
+        let (port, state, stop, server) = Self::start(config.clone()).await;
+        TestApp {
+            backend,
+            port,
+            http: reqwest::Client::new(),
+            state,
+            config,
+            stop: Some(stop),
+            server: Some(server),
+            _dir: dir,
+            _pg: pg,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn start(
+        config: Config,
+    ) -> (
+        u16,
+        leetchat_server::state::AppState,
+        oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
         let app = Application::build(config).await.expect("server starts");
         let port = app.port();
         let state = app.state();
@@ -149,16 +173,22 @@ impl TestApp {
         let server = tokio::spawn(app.run_until_stopped(async move {
             let _ = rx.await;
         }));
-        TestApp {
-            backend,
-            port,
-            http: reqwest::Client::new(),
-            state,
-            stop: Some(tx),
-            server: Some(server),
-            _dir: dir,
-            _pg: pg,
+        (port, state, tx, server)
+    }
+
+    /// Stops the server gracefully and starts a new one on the same data
+    /// (same port when `same_port`, so clients can reconnect to one URL).
+    pub async fn restart(&mut self, same_port: bool) {
+        self.stop().await;
+        let mut config = self.config.clone();
+        if same_port {
+            config.socket_port = self.port;
         }
+        let (port, state, stop, server) = Self::start(config).await;
+        self.port = port;
+        self.state = state;
+        self.stop = Some(stop);
+        self.server = Some(server);
     }
 
     /// Stops the server gracefully and waits for it.
@@ -425,14 +455,19 @@ impl WsClient {
 
     /// The next push named `event` (others stay buffered).
     pub async fn push(&mut self, event: &str) -> Value {
+        self.push_within(event, WAIT).await
+    }
+
+    /// The next push named `event` within `wait`.
+    pub async fn push_within(&mut self, event: &str, wait: Duration) -> Value {
         if let Some(i) = self.pushes.iter().position(|p| p["event"] == event) {
             return self.pushes.remove(i).expect("index from position")["data"].clone();
         }
         loop {
-            let v = match tokio::time::timeout(WAIT, next_message(&mut self.ws)).await {
+            let v = match tokio::time::timeout(wait, next_message(&mut self.ws)).await {
                 Ok(Ok(v)) => v,
                 Ok(Err(c)) => panic!("socket closed while waiting for {event}: {c:?}"),
-                Err(_) => panic!("no {event} within {WAIT:?}; buffered: {:?}", self.pushes),
+                Err(_) => panic!("no {event} within {wait:?}; buffered: {:?}", self.pushes),
             };
             if v["event"] == event {
                 return v["data"].clone();
@@ -480,6 +515,20 @@ impl WsClient {
                 Ok(Err(c)) => panic!("socket closed: {c:?}"),
                 Ok(Ok(v)) if v["event"] == event => out.push(v["data"].clone()),
                 Ok(Ok(v)) => self.pushes.push_back(v),
+            }
+        }
+    }
+
+    /// Every push (whole frames, `{event, data}`) already buffered or arriving
+    /// within `wait`, in order; for asserting that nothing at all arrived.
+    pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let mut out: Vec<Value> = self.pushes.drain(..).collect();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, next_message(&mut self.ws)).await {
+                Err(_) => return out,
+                Ok(Err(c)) => panic!("socket closed: {c:?}"),
+                Ok(Ok(v)) => out.push(v),
             }
         }
     }

@@ -5,7 +5,11 @@
 mod harness;
 
 mod auth;
+mod concurrency;
 mod frames;
 mod idor;
+mod lifecycle;
+mod live;
 mod messages;
 mod rooms;
+mod sync;

@@ -162,7 +162,7 @@ pub struct Config {
     #[arg(long, env = "RATE_LIMIT_TYPING", default_value = "30/60")]
     pub rate_limit_typing: RateLimit,
 
-    /// Sign-in attempts (login, register, refresh) per client address: COUNT/SECONDS.
+    /// Login attempts per account name: COUNT/SECONDS.
     #[arg(long, env = "RATE_LIMIT_AUTH", default_value = "20/60")]
     pub rate_limit_auth: RateLimit,
 

@@ -60,6 +60,13 @@ impl Db {
     pub async fn open(url: &str, max_connections: u32) -> Result<Db, DbError> {
         install_default_drivers();
         let kind = DatabaseKind::of(url).ok_or(DbError::UnsupportedUrl)?;
+        // A SQLite file that does not exist yet is created (read-write-create).
+        let url = &if kind == DatabaseKind::Sqlite && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_owned()
+        };
         let acquire = Duration::from_secs(5);
         let db = match kind {
             DatabaseKind::Sqlite => {

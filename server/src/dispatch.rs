@@ -25,7 +25,14 @@ pub struct Session {
 
 /// Parses a request's `data`, turning serde's complaint into `invalid`.
 pub fn parse<T: DeserializeOwned>(data: Value) -> AppResult<T> {
-    serde_json::from_value(data).map_err(|e| AppError::invalid(format!("bad data: {e}")))
+    serde_path_to_error::deserialize(data).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            AppError::invalid(format!("bad data: {}", e.inner()))
+        } else {
+            AppError::invalid(format!("bad data at {path}: {}", e.inner()))
+        }
+    })
 }
 
 /// Runs one request. Unknown events are `invalid`.

@@ -140,6 +140,15 @@ async fn auth_by_frame(
     }
 }
 
+/// The `id` of a frame too large to handle, read without building the rest.
+fn oversized_frame_id(text: &str) -> Option<RequestId> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Option<RequestId>,
+    }
+    serde_json::from_str::<IdOnly>(text).ok()?.id
+}
+
 fn request_id(v: &Value) -> Option<RequestId> {
     match v.get("id") {
         Some(Value::Number(n)) => Some(RequestId::Number(n.clone())),
@@ -348,6 +357,8 @@ async fn handle_text(
         serde_json::from_str(text).map_err(|e| AppError::invalid(format!("malformed JSON: {e}")))
     };
     let (id, event, result) = match parsed {
+        // Too large, but still owed an ack if it names its request.
+        Err(e) if e.code == ErrorCode::TooLarge => (oversized_frame_id(text), "unknown", Err(e)),
         Err(e) => (None, "unknown", Err(e)),
         Ok(v) => {
             let id = request_id(&v);

@@ -93,6 +93,7 @@ impl Drop for PgDatabase {
 
 /// A running server.
 pub struct TestApp {
+    #[allow(dead_code)]
     pub backend: Backend,
     pub port: u16,
     pub http: reqwest::Client,

@@ -72,6 +72,13 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy found problems"
 
 step "cargo test (SQLite and PostgreSQL)"
-cargo test --workspace --locked || fail "tests failed (see above)"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run, summed over every test binary.
+summary="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d passed, %d failed", p, f }' "$log")"
+[ "$status" -eq 0 ] || { grep -E '^(---- |test .* FAILED|failures:)' "$log" | head -40 >&2; fail "tests failed ($summary); see the output above"; }
 
 step "all checks passed"
+echo "tests: $summary"

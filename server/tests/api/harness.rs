@@ -202,6 +202,19 @@ impl TestApp {
         }
     }
 
+    /// Drops this test's PostgreSQL database under the running server.
+    pub async fn drop_postgres_database(&self) {
+        use sqlx::Connection;
+        let pg = self._pg.as_ref().expect("a PostgreSQL test");
+        let mut c = sqlx::PgConnection::connect(&pg_admin_url())
+            .await
+            .expect("admin connection");
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", pg.name))
+            .execute(&mut c)
+            .await
+            .expect("drop database");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }

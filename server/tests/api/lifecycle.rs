@@ -41,3 +41,40 @@ crate::on_both_databases!(
     shutdown_closes_sockets_with_going_away,
     acked_messages_and_seqs_survive_a_restart
 );
+
+/// PostgreSQL only: the database disappears under a running server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_gives_internal_errors_without_details_and_degraded_health() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room_id = direct(&mut a, &bob).await["roomId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.drop_postgres_database().await;
+    for _ in 0..2 {
+        let e = a
+            .fails(
+                "message.send",
+                json!({"roomId": room_id, "content": "lost?"}),
+                "internal",
+            )
+            .await;
+        let msg = e["message"].as_str().unwrap().to_lowercase();
+        for leak in [
+            "sql",
+            "postgres",
+            "database \"",
+            "relation",
+            "leetchat_test",
+        ] {
+            assert!(!msg.contains(leak), "internal causes stay in the log: {e}");
+        }
+    }
+    let (status, h) = app.get("/health/chat", None).await;
+    assert_eq!(status, 503, "{h}");
+    assert_eq!(h["status"], "degraded");
+    assert_eq!(h["db"], "down");
+}

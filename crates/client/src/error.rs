@@ -1,0 +1,59 @@
+//! The client core's error type, one variant per step that can fail.
+
+use leetchat_protocol::ErrorBody;
+
+/// Shorthand.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The local store failed.
+    #[error("local store: {0}")]
+    Store(String),
+    /// The server answered with an error.
+    #[error("server refused: {} ({})", .0.message, .0.code)]
+    Server(ErrorBody),
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    /// The request needs a live connection and there is none.
+    #[error("offline: this needs a connection to the server")]
+    Offline,
+    /// No account is signed in on this data folder.
+    #[error("not signed in: run `leetchat login USER` (or register) first")]
+    NotSignedIn,
+    /// The session was revoked or expired for good.
+    #[error("signed out by the server: {0}; sign in again")]
+    SignedOut(String),
+    /// Tokens could not be kept or read.
+    #[error("credentials: {0}")]
+    Credentials(String),
+    /// Something local was not found.
+    #[error("{0}")]
+    NotFound(String),
+    /// A bad request made locally.
+    #[error("{0}")]
+    Invalid(String),
+    /// A reply did not have the expected shape.
+    #[error("unexpected reply: {0}")]
+    Protocol(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Store(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Protocol(e.to_string())
+    }
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        Error::Network(e.to_string())
+    }
+}

@@ -1,0 +1,33 @@
+//! LeetChat client core: an offline-first store, a durable outbox and a
+//! connection that resumes without gaps. The app, the terminal client and the
+//! benchmark all stand on it.
+//!
+//! Map of the crate:
+//! - [`client`]: `Client`, the API for UIs (reads from the store, writes
+//!   through the outbox, requests over the live connection, typed events).
+//! - [`store`]: the SQLite store (rusqlite, WAL, numbered migrations, FTS5).
+//! - [`connection`]: connect, catch up with `sync`, flush the outbox, stay
+//!   live, reconnect with [`backoff`].
+//! - [`api`]: HTTP (sign-up, sign-in, refresh, sign-out, user search).
+//! - [`credentials`]: tokens in the OS keyring, or a 0600 file on request.
+//! - [`views`]: what UIs show, and the events that say what changed.
+//!
+//! The guarantees: a message is in the outbox (on disk) before anything goes
+//! on the wire, leaves it only when the server acked it, and is retried with
+//! the same `tempId`, so the server never stores it twice; every event the
+//! server numbered is applied exactly once, in order, because a jump in seq
+//! makes the connection `sync` the hole before going on.
+
+pub mod api;
+pub mod backoff;
+pub mod client;
+pub mod connection;
+pub mod credentials;
+pub mod error;
+pub mod store;
+pub mod views;
+
+pub use client::{Client, ClientConfig, Me};
+pub use credentials::CredentialStore;
+pub use error::{Error, Result};
+pub use views::{ClientEvent, ConnectionState, Delivery, MessageView, RoomView};

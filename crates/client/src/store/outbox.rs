@@ -1,0 +1,344 @@
+//! The durable outbox: sends, edits and deletes made by the user, stored
+//! before anything goes on the wire, sent in order per room, and removed only
+//! when the server has acked them (or refused them for good).
+//!
+//! A send that has not been attempted yet can still be edited or deleted in
+//! place; once attempted it may be on the wire, so later changes queue behind it.
+
+use leetchat_protocol::MessageType;
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::{Store, now_ms};
+use crate::error::{Error, Result};
+use crate::views::MessageView;
+
+/// What an outbox item does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    /// `message.send`.
+    Send,
+    /// `message.edit`.
+    Edit,
+    /// `message.delete`.
+    Delete,
+}
+
+impl OutboxKind {
+    fn parse(s: &str) -> OutboxKind {
+        match s {
+            "edit" => OutboxKind::Edit,
+            "delete" => OutboxKind::Delete,
+            _ => OutboxKind::Send,
+        }
+    }
+}
+
+/// One queued change.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    /// Queue position.
+    pub id: i64,
+    /// The room (items of one room go out in order).
+    pub room_id: String,
+    /// Send, edit or delete.
+    pub kind: OutboxKind,
+    /// The send's tempId, or the target's tempId or message id.
+    pub temp_id: String,
+    /// What to send (and what to restore when refused).
+    pub payload: Value,
+    /// Tries so far (including the current one).
+    pub attempts: i64,
+}
+
+/// A local message, found by server id or by the sender's tempId.
+struct Target {
+    local_id: i64,
+    message_id: Option<String>,
+    temp_id: Option<String>,
+    room_id: String,
+    sender_id: String,
+    content: String,
+    deleted: bool,
+}
+
+impl Store {
+    fn target(&self, key: &str) -> Result<Target> {
+        self.conn()
+            .query_row(
+                "SELECT local_id, message_id, temp_id, room_id, sender_id, content, deleted_at IS NOT NULL
+                 FROM messages WHERE message_id = ?1 OR temp_id = ?1 OR CAST(local_id AS TEXT) = ?1 LIMIT 1",
+                [key],
+                |r| {
+                    Ok(Target {
+                        local_id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        temp_id: r.get(2)?,
+                        room_id: r.get(3)?,
+                        sender_id: r.get(4)?,
+                        content: r.get(5)?,
+                        deleted: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no message {key:?} in the local store")))
+    }
+
+    /// Queues a message and stores it as pending; returns it at once
+    /// (optimistic send).
+    pub fn enqueue_send(
+        &self,
+        me: &str,
+        room_id: &str,
+        content: &str,
+        message_type: MessageType,
+        reply_to: Option<&str>,
+    ) -> Result<MessageView> {
+        let temp_id = format!("tmp-{}", uuid::Uuid::now_v7());
+        let now = now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let known: Option<i64> = tx
+            .query_row("SELECT 1 FROM rooms WHERE room_id = ?1", [room_id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if known.is_none() {
+            return Err(Error::NotFound(format!(
+                "no room {room_id:?} in the local store"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, reply_to, created_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+            params![room_id, me, temp_id, message_type.as_str(), content, reply_to, crate::views::rfc3339(now)],
+        )?;
+        let local_id = tx.last_insert_rowid();
+        let payload = json!({
+            "roomId": room_id,
+            "content": content,
+            "type": message_type.as_str(),
+            "tempId": temp_id,
+            "replyTo": reply_to,
+        });
+        tx.execute(
+            "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'send', ?2, ?3, ?4)",
+            params![room_id, temp_id, payload.to_string(), now],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.message_by_local_id(local_id)
+    }
+
+    /// Edits one of the user's messages locally and queues the edit. A send
+    /// not yet attempted is changed in place instead.
+    pub fn enqueue_edit(&self, me: &str, key: &str, content: &str) -> Result<MessageView> {
+        let t = self.target(key)?;
+        if t.sender_id != me {
+            return Err(Error::Invalid(
+                "only your own messages can be edited".into(),
+            ));
+        }
+        if t.deleted {
+            return Err(Error::Invalid("the message was deleted".into()));
+        }
+        let temp = t.temp_id.clone().unwrap_or_default();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let unsent: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, payload FROM outbox WHERE kind = 'send' AND temp_id = ?1 AND attempts = 0",
+                [&temp],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let now = now_ms();
+        if let Some((id, payload)) = unsent {
+            let mut p: Value = serde_json::from_str(&payload)?;
+            p["content"] = json!(content);
+            tx.execute(
+                "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+                params![id, p.to_string()],
+            )?;
+            tx.execute(
+                "UPDATE messages SET content = ?2 WHERE local_id = ?1",
+                params![t.local_id, content],
+            )?;
+        } else {
+            let target = t.message_id.clone().unwrap_or(temp);
+            let payload = json!({"content": content, "previous": t.content});
+            tx.execute(
+                "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'edit', ?2, ?3, ?4)",
+                params![t.room_id, target, payload.to_string(), now],
+            )?;
+            tx.execute(
+                "UPDATE messages SET content = ?2, edited_at = ?3 WHERE local_id = ?1",
+                params![t.local_id, content, crate::views::rfc3339(now)],
+            )?;
+        }
+        tx.commit()?;
+        drop(conn);
+        self.message_by_local_id(t.local_id)
+    }
+
+    /// Deletes one of the user's messages (or, as a room admin, anyone's)
+    /// locally and queues the delete. A send not yet attempted is simply
+    /// dropped: `Ok(None)` then means the message is gone entirely.
+    pub fn enqueue_delete(&self, key: &str) -> Result<Option<MessageView>> {
+        let t = self.target(key)?;
+        if t.deleted {
+            return self.message_by_local_id(t.local_id).map(Some);
+        }
+        let temp = t.temp_id.clone().unwrap_or_default();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let dropped = tx.execute(
+            "DELETE FROM outbox WHERE kind = 'send' AND temp_id = ?1 AND attempts = 0",
+            [&temp],
+        )?;
+        if dropped > 0 {
+            tx.execute("DELETE FROM outbox WHERE temp_id = ?1", [&temp])?;
+            tx.execute("DELETE FROM messages WHERE local_id = ?1", [t.local_id])?;
+            tx.commit()?;
+            return Ok(None);
+        }
+        let now = now_ms();
+        let target = t.message_id.clone().unwrap_or(temp);
+        let payload = json!({"previous": t.content});
+        tx.execute(
+            "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'delete', ?2, ?3, ?4)",
+            params![t.room_id, target, payload.to_string(), now],
+        )?;
+        tx.execute(
+            "UPDATE messages SET content = '', deleted_at = ?2 WHERE local_id = ?1",
+            params![t.local_id, crate::views::rfc3339(now)],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        self.message_by_local_id(t.local_id).map(Some)
+    }
+
+    /// Takes the next item that may go now: the head of some room's queue
+    /// whose wait is over. Counts the attempt.
+    pub fn outbox_take(&self, now: i64) -> Result<Option<OutboxItem>> {
+        let conn = self.conn();
+        let item = conn
+            .query_row(
+                "SELECT id, room_id, kind, temp_id, payload, attempts FROM outbox o
+                 WHERE id = (SELECT MIN(id) FROM outbox h WHERE h.room_id = o.room_id) AND not_before <= ?1
+                 ORDER BY id LIMIT 1",
+                [now],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, room_id, kind, temp_id, payload, attempts)) = item else {
+            return Ok(None);
+        };
+        conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(Some(OutboxItem {
+            id,
+            room_id,
+            kind: OutboxKind::parse(&kind),
+            temp_id,
+            payload: serde_json::from_str(&payload)?,
+            attempts: attempts + 1,
+        }))
+    }
+
+    /// When the next deferred item becomes due (unix ms), if any is waiting.
+    pub fn outbox_next_due(&self) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT MIN(not_before) FROM outbox o WHERE id = (SELECT MIN(id) FROM outbox h WHERE h.room_id = o.room_id)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Items waiting.
+    pub fn outbox_len(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// The server acked the item.
+    pub fn outbox_done(&self, id: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Try the item again no earlier than `not_before` (unix ms).
+    pub fn outbox_defer(&self, id: i64, not_before: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE outbox SET not_before = ?2 WHERE id = ?1",
+            params![id, not_before],
+        )?;
+        Ok(())
+    }
+
+    /// The server refused the item for good: drop it, mark a send failed, and
+    /// undo an edit or delete. Returns the message as it now stands.
+    pub fn outbox_fail(&self, item: &OutboxItem, reason: &str) -> Result<Option<MessageView>> {
+        self.outbox_done(item.id)?;
+        let local: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT local_id FROM messages WHERE message_id = ?1 OR temp_id = ?1 LIMIT 1",
+                [&item.temp_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(local_id) = local else {
+            return Ok(None);
+        };
+        let conn = self.conn();
+        match item.kind {
+            OutboxKind::Send => {
+                conn.execute(
+                    "UPDATE messages SET status = 'failed', error = ?2 WHERE local_id = ?1",
+                    params![local_id, reason],
+                )?;
+                // Changes queued behind a send that will never exist go too.
+                conn.execute("DELETE FROM outbox WHERE temp_id = ?1", [&item.temp_id])?;
+            }
+            OutboxKind::Edit | OutboxKind::Delete => {
+                if let Some(prev) = item.payload.get("previous").and_then(Value::as_str) {
+                    conn.execute(
+                        "UPDATE messages SET content = ?2, deleted_at = CASE WHEN ?3 THEN NULL ELSE deleted_at END
+                         WHERE local_id = ?1",
+                        params![local_id, prev, item.kind == OutboxKind::Delete],
+                    )?;
+                }
+            }
+        }
+        drop(conn);
+        self.message_by_local_id(local_id).map(Some)
+    }
+
+    /// The server id of a message known by tempId or id (None while unsent).
+    pub fn server_id_of(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT message_id FROM messages WHERE message_id = ?1 OR temp_id = ?1 LIMIT 1",
+                [key],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}

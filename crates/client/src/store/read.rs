@@ -1,0 +1,238 @@
+//! Reading views for UIs: the room list, pages of a room, search.
+
+use rusqlite::{Row, params};
+
+use super::Store;
+use crate::error::Result;
+use crate::views::{Delivery, MemberView, MessageView, RoomView};
+
+const MSG_COLS: &str =
+    "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
+    attachments, reply_to, created_at, edited_at, deleted_at, status, error";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
+    let status: String = r.get(13)?;
+    let attachments: String = r.get(8)?;
+    Ok(MessageView {
+        local_id: r.get(0)?,
+        message_id: r.get(1)?,
+        room_id: r.get(2)?,
+        seq: r.get(3)?,
+        sender_id: r.get(4)?,
+        temp_id: r.get(5)?,
+        message_type: r.get(6)?,
+        content: r.get(7)?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        reply_to: r.get(9)?,
+        created_at: r.get(10)?,
+        edited_at: r.get(11)?,
+        deleted_at: r.get(12)?,
+        delivery: match status.as_str() {
+            "pending" => Delivery::Pending,
+            "failed" => Delivery::Failed,
+            _ => Delivery::Sent,
+        },
+        error: r.get(14)?,
+    })
+}
+
+impl Store {
+    /// Marks sent messages read when another member's pointer has passed them.
+    fn with_read_marks(
+        &self,
+        room_id: &str,
+        mut msgs: Vec<MessageView>,
+    ) -> Result<Vec<MessageView>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.user_id, m.last_read_seq FROM members m WHERE m.room_id = ?1",
+        )?;
+        let pointers: Vec<(String, i64)> = stmt
+            .query_map([room_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        for m in &mut msgs {
+            if m.delivery == Delivery::Sent
+                && let Some(seq) = m.seq
+                && pointers.iter().any(|(u, p)| *u != m.sender_id && *p >= seq)
+            {
+                m.delivery = Delivery::Read;
+            }
+        }
+        Ok(msgs)
+    }
+
+    /// A message by local id.
+    pub fn message_by_local_id(&self, local_id: i64) -> Result<MessageView> {
+        let m = self.conn().query_row(
+            &format!("SELECT {MSG_COLS} FROM messages WHERE local_id = ?1"),
+            [local_id],
+            message_row,
+        )?;
+        let room = m.room_id.clone();
+        Ok(self
+            .with_read_marks(&room, vec![m])?
+            .pop()
+            .expect("one message in, one out"))
+    }
+
+    /// A message by server id, tempId or local id.
+    pub fn message_by_key(&self, key: &str) -> Result<MessageView> {
+        let local_id: i64 = self.conn().query_row(
+            "SELECT local_id FROM messages WHERE message_id = ?1 OR temp_id = ?1 OR CAST(local_id AS TEXT) = ?1 LIMIT 1",
+            [key],
+            |r| r.get(0),
+        ).map_err(|_| crate::error::Error::NotFound(format!("no message {key:?} in the local store")))?;
+        self.message_by_local_id(local_id)
+    }
+
+    /// Up to `limit` messages of a room older than `before_seq` (newest page
+    /// when None), ascending, followed by the room's pending messages on the
+    /// newest page.
+    pub fn messages(
+        &self,
+        room_id: &str,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<MessageView>> {
+        let mut out: Vec<MessageView> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND seq IS NOT NULL AND seq < ?2
+                 ORDER BY seq DESC LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(
+                params![room_id, before_seq.unwrap_or(i64::MAX), limit],
+                message_row,
+            )?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        out.reverse();
+        if before_seq.is_none() {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND seq IS NULL ORDER BY local_id"
+            ))?;
+            let rows = stmt.query_map([room_id], message_row)?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        self.with_read_marks(room_id, out)
+    }
+
+    /// The oldest stored seq of a room.
+    pub fn oldest_seq(&self, room_id: &str) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT MIN(seq) FROM messages WHERE room_id = ?1",
+            [room_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Full-text search over local messages, newest first.
+    pub fn search(&self, text: &str, limit: i64) -> Result<Vec<MessageView>> {
+        // Each word as a quoted prefix term: user input is never FTS syntax.
+        let query: Vec<String> = text
+            .split_whitespace()
+            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+            .collect();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MSG_COLS} FROM messages WHERE local_id IN
+               (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
+             AND deleted_at IS NULL ORDER BY created_at DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![query.join(" "), limit], message_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// One room's view.
+    pub fn room(&self, room_id: &str, me: &str) -> Result<Option<RoomView>> {
+        Ok(self.rooms(me)?.into_iter().find(|r| r.room_id == room_id))
+    }
+
+    /// Every room, most recently active first.
+    pub fn rooms(&self, me: &str) -> Result<Vec<RoomView>> {
+        type Row = (String, String, String, String, i64, i64, bool);
+        let rows: Vec<Row> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT room_id, room_type, name, description, last_seq, my_read_seq, has_older
+                 FROM rooms ORDER BY activity_at DESC, room_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (room_id, room_type, name, description, last_seq, my_read_seq, has_older) in rows {
+            let members: Vec<MemberView> = {
+                let conn = self.conn();
+                let mut stmt = conn.prepare_cached(
+                    "SELECT m.user_id, COALESCE(u.user_name, ''), COALESCE(u.display_name, ''), m.role,
+                            m.last_read_seq, u.status, u.last_seen
+                     FROM members m LEFT JOIN users u ON u.user_id = m.user_id
+                     WHERE m.room_id = ?1 ORDER BY m.joined_at, m.user_id",
+                )?;
+                let rows = stmt.query_map([&room_id], |r| {
+                    Ok(MemberView {
+                        user_id: r.get(0)?,
+                        user_name: r.get(1)?,
+                        display_name: r.get(2)?,
+                        role: r.get(3)?,
+                        last_read_seq: r.get(4)?,
+                        status: r.get(5)?,
+                        last_seen: r.get(6)?,
+                    })
+                })?;
+                rows.collect::<std::result::Result<_, _>>()?
+            };
+            let unread_count: i64 = self.conn().query_row(
+                "SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND seq > ?2 AND sender_id <> ?3 AND deleted_at IS NULL",
+                params![room_id, my_read_seq, me],
+                |r| r.get(0),
+            )?;
+            let last_message = self.messages(&room_id, None, 1)?.pop();
+            let name = if room_type == "direct" {
+                members
+                    .iter()
+                    .find(|m| m.user_id != me)
+                    .map(|m| {
+                        if m.display_name.is_empty() {
+                            m.user_name.clone()
+                        } else {
+                            m.display_name.clone()
+                        }
+                    })
+                    .unwrap_or(name)
+            } else {
+                name
+            };
+            out.push(RoomView {
+                room_id,
+                room_type,
+                name,
+                description,
+                members,
+                last_seq,
+                unread_count,
+                my_read_seq,
+                last_message,
+                has_older,
+            });
+        }
+        Ok(out)
+    }
+}

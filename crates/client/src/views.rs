@@ -1,0 +1,203 @@
+//! What UIs show: rooms and messages as read from the store, and the events
+//! that tell a UI what changed (per item, never the whole state).
+
+use leetchat_protocol::Attachment;
+use serde::Serialize;
+
+/// Where one of the user's messages stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// In the outbox, not yet acked.
+    Pending,
+    /// Acked: stored on the server.
+    Sent,
+    /// Another member's read pointer has passed it.
+    Read,
+    /// Refused for good (see `error`).
+    Failed,
+}
+
+/// A message as a UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    /// Stable local id (also for pending messages).
+    pub local_id: i64,
+    /// Server id, once acked.
+    pub message_id: Option<String>,
+    /// Room.
+    pub room_id: String,
+    /// Seq, once acked.
+    pub seq: Option<i64>,
+    /// Sender.
+    pub sender_id: String,
+    /// The sender's tempId.
+    pub temp_id: Option<String>,
+    /// `text`, `image`, `file`, `system`.
+    #[serde(rename = "type")]
+    pub message_type: String,
+    /// Text.
+    pub content: String,
+    /// Files.
+    pub attachments: Vec<Attachment>,
+    /// Replied-to message.
+    pub reply_to: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Set when edited.
+    pub edited_at: Option<String>,
+    /// Set when deleted (a tombstone).
+    pub deleted_at: Option<String>,
+    /// Pending, sent, read or failed.
+    pub delivery: Delivery,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A member as a UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    /// User.
+    pub user_id: String,
+    /// Login name (empty until known).
+    pub user_name: String,
+    /// Shown name (empty until known).
+    pub display_name: String,
+    /// `owner`, `admin`, `member`.
+    pub role: String,
+    /// Read pointer.
+    pub last_read_seq: i64,
+    /// `online` / `offline` when known.
+    pub status: Option<String>,
+    /// When last seen.
+    pub last_seen: Option<String>,
+}
+
+/// A room as a UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomView {
+    /// Id.
+    pub room_id: String,
+    /// `direct` or `group`.
+    #[serde(rename = "type")]
+    pub room_type: String,
+    /// Group name; for a direct room, the other member's display name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Members.
+    pub members: Vec<MemberView>,
+    /// Latest seq known.
+    pub last_seq: i64,
+    /// Messages from others after the user's read pointer.
+    pub unread_count: i64,
+    /// The user's read pointer.
+    pub my_read_seq: i64,
+    /// Newest message.
+    pub last_message: Option<MessageView>,
+    /// Older history can still be fetched.
+    pub has_older: bool,
+}
+
+/// The connection as a UI banner shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Not connected; waiting before the next attempt.
+    Offline,
+    /// Opening the socket.
+    Connecting,
+    /// Connected, catching up with `sync`.
+    Syncing,
+    /// Caught up and live.
+    Online,
+    /// The session is gone (signed out or revoked): sign in again.
+    SignedOut,
+}
+
+/// What changed, for UIs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClientEvent {
+    /// The connection changed state.
+    Connection {
+        /// New state.
+        state: ConnectionState,
+    },
+    /// A room was added or changed.
+    RoomUpdated {
+        /// The room.
+        room: RoomView,
+    },
+    /// The user left or was removed from a room.
+    RoomRemoved {
+        /// The room.
+        room_id: String,
+    },
+    /// A message was added or changed (sent, edited, deleted, failed...).
+    MessageUpserted {
+        /// The message.
+        message: MessageView,
+    },
+    /// A pending message was withdrawn before it was sent.
+    MessageRemoved {
+        /// Room.
+        room_id: String,
+        /// Its local id.
+        local_id: i64,
+    },
+    /// Someone started or stopped typing.
+    Typing {
+        /// Room.
+        room_id: String,
+        /// Typist.
+        user_id: String,
+        /// Their name.
+        user_name: String,
+        /// Started or stopped.
+        is_typing: bool,
+    },
+    /// A member's read pointer moved.
+    Receipt {
+        /// Room.
+        room_id: String,
+        /// Whose pointer.
+        user_id: String,
+        /// New pointer.
+        seq: i64,
+    },
+    /// Someone went online or offline.
+    Presence {
+        /// User.
+        user_id: String,
+        /// `online` / `offline`.
+        status: String,
+        /// When last seen.
+        last_seen: Option<String>,
+    },
+    /// The outbox gave up on an item.
+    OutboxFailed {
+        /// Room.
+        room_id: String,
+        /// The item's tempId or target.
+        temp_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A catch-up finished: the store holds everything up to now.
+    Synced,
+}
+
+/// RFC 3339 UTC with milliseconds, as the wire has it.
+pub fn rfc3339(ms: i64) -> String {
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
+}

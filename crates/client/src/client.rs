@@ -80,7 +80,7 @@ fn margin(c: &Credentials) -> u64 {
 impl Inner {
     pub(crate) fn set_state(&self, s: ConnectionState) {
         if *self.state.borrow() != s {
-            let _ = self.state.send(s);
+            self.state.send_replace(s);
             self.emit(ClientEvent::Connection { state: s });
         }
     }

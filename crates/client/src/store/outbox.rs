@@ -316,12 +316,18 @@ impl Store {
                 conn.execute("DELETE FROM outbox WHERE temp_id = ?1", [&item.temp_id])?;
             }
             OutboxKind::Edit | OutboxKind::Delete => {
+                // Undo the optimistic change; a failed edit of a message the
+                // server deleted meanwhile leaves the tombstone alone.
                 if let Some(prev) = item.payload.get("previous").and_then(Value::as_str) {
-                    conn.execute(
-                        "UPDATE messages SET content = ?2, deleted_at = CASE WHEN ?3 THEN NULL ELSE deleted_at END
-                         WHERE local_id = ?1",
-                        params![local_id, prev, item.kind == OutboxKind::Delete],
-                    )?;
+                    let sql = match item.kind {
+                        OutboxKind::Edit => {
+                            "UPDATE messages SET content = ?2 WHERE local_id = ?1 AND deleted_at IS NULL"
+                        }
+                        _ => {
+                            "UPDATE messages SET content = ?2, deleted_at = NULL WHERE local_id = ?1"
+                        }
+                    };
+                    conn.execute(sql, params![local_id, prev])?;
                 }
             }
         }

@@ -235,6 +235,24 @@ impl Client {
         self.me().map(|m| m.user_id).ok_or(Error::NotSignedIn)
     }
 
+    /// Refuses to sign in where the result could not be kept: a data folder
+    /// of another account or server, or no place for the tokens.
+    async fn check_can_sign_in(&self, user_name: &str) -> Result<()> {
+        let store = &self.inner.store;
+        let server = &self.inner.config.server;
+        if store.meta("server")?.is_some_and(|s| s != *server)
+            || store
+                .meta("user_name")?
+                .is_some_and(|u| !u.eq_ignore_ascii_case(user_name))
+        {
+            return Err(Error::Invalid(
+                "this data folder belongs to another account or server; use another --data-dir"
+                    .into(),
+            ));
+        }
+        self.inner.config.credentials.check().await
+    }
+
     async fn signed_in(&self, auth: AuthResponse) -> Result<User> {
         let lifetime = auth.expires_in.unwrap_or(900);
         let creds = Credentials {
@@ -262,6 +280,7 @@ impl Client {
         store.set_meta("server", server)?;
         store.set_meta("user_id", &auth.user.user_id)?;
         store.set_meta("user_name", &auth.user.user_name)?;
+        store.set_meta("signed_in", "1")?;
         store.apply_users(std::slice::from_ref(&auth.user))?;
         *self.inner.session.lock().await = Some(creds);
         Ok(auth.user)
@@ -289,6 +308,7 @@ impl Client {
 
     /// Signs this device in.
     pub async fn login(&self, user_name: &str, password: &str) -> Result<User> {
+        self.check_can_sign_in(user_name).await?;
         let auth = self
             .inner
             .api
@@ -315,7 +335,8 @@ impl Client {
                 .delete(&self.inner.config.server, &c.user_name)
                 .await?;
         }
-        self.inner.store.delete_meta("user_name")?;
+        // The folder still belongs to this account (its data stays), but nobody is signed in.
+        self.inner.store.set_meta("signed_in", "0")?;
         Ok(())
     }
 
@@ -427,6 +448,11 @@ impl Client {
         limit: i64,
     ) -> Result<Vec<MessageView>> {
         self.inner.store.messages(room_id, before_seq, limit)
+    }
+
+    /// One stored message, by server id, tempId or local id.
+    pub fn message(&self, key: &str) -> Result<MessageView> {
+        self.inner.store.message_by_key(key)
     }
 
     /// Full-text search over stored messages.

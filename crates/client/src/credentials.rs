@@ -69,6 +69,30 @@ impl CredentialStore {
         }
     }
 
+    /// Fails early, with the explanation, when tokens could not be kept
+    /// (no keyring available, or an unwritable file).
+    pub async fn check(&self) -> Result<()> {
+        match self {
+            CredentialStore::File(path) => {
+                read_file(path)?;
+                let dir = path.parent().unwrap_or(Path::new("."));
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::Credentials(format!("{}: {e}", dir.display())))
+            }
+            CredentialStore::Keyring => {
+                keyring_call(|| {
+                    match keyring::Entry::new(SERVICE, "leetchat-availability-probe")?
+                        .get_password()
+                    {
+                        Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                })
+                .await
+            }
+        }
+    }
+
     /// The stored credentials of an account on a server.
     pub async fn load(&self, server: &str, user_name: &str) -> Result<Option<Credentials>> {
         let key = account_key(server, user_name);

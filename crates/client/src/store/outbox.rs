@@ -348,3 +348,109 @@ impl Store {
             .flatten())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leetchat_protocol::{Room, RoomType};
+
+    use super::*;
+    use crate::store::SeqOutcome;
+
+    fn store_with_rooms(rooms: &[&str]) -> Store {
+        let s = Store::in_memory().expect("store");
+        for r in rooms {
+            s.apply_room(&Room {
+                room_id: (*r).into(),
+                room_type: RoomType::Group,
+                name: (*r).into(),
+                description: String::new(),
+                is_private: false,
+                created_by: "me".into(),
+                created_at: "2025-01-01T00:00:00.000Z".into(),
+                last_seq: 0,
+                members: vec![],
+            })
+            .expect("room");
+        }
+        s
+    }
+
+    #[test]
+    fn items_go_out_in_order_per_room_and_a_deferred_head_holds_only_its_room() {
+        let s = store_with_rooms(&["a", "b"]);
+        let a1 = s
+            .enqueue_send("me", "a", "a1", MessageType::Text, None)
+            .expect("send");
+        s.enqueue_send("me", "a", "a2", MessageType::Text, None)
+            .expect("send");
+        s.enqueue_send("me", "b", "b1", MessageType::Text, None)
+            .expect("send");
+        let first = s.outbox_take(0).expect("take").expect("item");
+        assert_eq!(first.payload["content"], "a1");
+        // Rate limited: room a waits, room b goes on.
+        s.outbox_defer(first.id, 10_000).expect("defer");
+        let next = s.outbox_take(5_000).expect("take").expect("item");
+        assert_eq!(next.payload["content"], "b1");
+        s.outbox_done(next.id).expect("done");
+        assert!(
+            s.outbox_take(5_000).expect("take").is_none(),
+            "a2 waits behind a1"
+        );
+        assert_eq!(s.outbox_next_due().expect("due"), Some(10_000));
+        let again = s.outbox_take(10_000).expect("take").expect("item");
+        assert_eq!(
+            again.payload["tempId"],
+            a1.temp_id.clone().expect("temp id").as_str()
+        );
+        assert_eq!(again.attempts, 2, "the retry keeps its tempId and counts");
+    }
+
+    #[test]
+    fn an_unsent_message_is_changed_in_place_and_a_tried_one_queues_the_change() {
+        let s = store_with_rooms(&["a"]);
+        let m = s
+            .enqueue_send("me", "a", "draft", MessageType::Text, None)
+            .expect("send");
+        let t = m.temp_id.clone().expect("temp");
+        s.enqueue_edit("me", &t, "better").expect("edit");
+        assert_eq!(s.outbox_len().expect("len"), 1);
+        let item = s.outbox_take(0).expect("take").expect("item");
+        assert_eq!(item.payload["content"], "better");
+        // Now it may be on the wire: a further edit queues behind it.
+        s.enqueue_edit("me", &t, "best").expect("edit");
+        assert_eq!(s.outbox_len().expect("len"), 2);
+        assert!(
+            s.enqueue_edit("someone else", &t, "x").is_err(),
+            "only the sender edits"
+        );
+        // Deleting an untried send withdraws it entirely.
+        let m2 = s
+            .enqueue_send("me", "a", "oops", MessageType::Text, None)
+            .expect("send");
+        assert!(
+            s.enqueue_delete(&m2.temp_id.expect("temp"))
+                .expect("delete")
+                .is_none()
+        );
+        assert_eq!(s.outbox_len().expect("len"), 2);
+    }
+
+    #[test]
+    fn seqs_advance_only_without_gaps_and_replays_change_nothing() {
+        let s = store_with_rooms(&["r"]);
+        assert_eq!(s.note_seq("r", 1).expect("seq"), SeqOutcome::Next);
+        assert_eq!(s.note_seq("r", 1).expect("seq"), SeqOutcome::Seen);
+        assert_eq!(
+            s.note_seq("r", 3).expect("seq"),
+            SeqOutcome::Gap { synced: 1 }
+        );
+        assert_eq!(
+            s.synced_seq("r").expect("seq"),
+            Some(1),
+            "a gap does not move the pointer"
+        );
+        s.set_synced("r", 3).expect("synced");
+        assert_eq!(s.note_seq("r", 4).expect("seq"), SeqOutcome::Next);
+        assert_eq!(s.note_seq("nope", 1).expect("seq"), SeqOutcome::UnknownRoom);
+    }
+}

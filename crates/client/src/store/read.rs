@@ -140,10 +140,12 @@ impl Store {
             return Ok(Vec::new());
         }
         let conn = self.conn();
+        // Newest first by rowid, which FTS5 walks in order without sorting
+        // every match (local ids grow with arrival).
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {MSG_COLS} FROM messages WHERE local_id IN
-               (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
-             AND deleted_at IS NULL ORDER BY created_at DESC LIMIT ?2"
+               (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 * 4)
+             AND deleted_at IS NULL ORDER BY local_id DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![query.join(" "), limit], message_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

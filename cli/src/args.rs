@@ -1,0 +1,140 @@
+//! The command line: global options every command takes, and the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `leetchat`: a scriptable terminal client for LeetChat.
+#[derive(Debug, Parser)]
+#[command(
+    name = "leetchat",
+    version,
+    about = "LeetChat in the terminal: scriptable, works offline, one JSON value per line with --json.",
+    long_about = "LeetChat in the terminal: scriptable, works offline, one JSON value per line with --json.\n\n\
+Messages are kept in a local store and sent through a durable outbox, so `send` works \
+without a connection (the message goes out with the next `sync`, `send` or `tail`). \
+Passwords are read from LEETCHAT_PASSWORD or from standard input, never from arguments."
+)]
+pub struct Cli {
+    /// Where and how to connect.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The server's base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "LEETCHAT_SERVER",
+        default_value = "http://localhost:3001"
+    )]
+    pub server: String,
+
+    /// Folder for the local store (one account per folder).
+    /// [default: the platform data folder, e.g. ~/.local/share/leetchat]
+    #[arg(long, global = true, env = "LEETCHAT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Where sign-in tokens are kept: the OS keyring, or a 0600 file in the data folder.
+    #[arg(
+        long,
+        global = true,
+        env = "LEETCHAT_CREDENTIALS",
+        value_enum,
+        default_value_t = Credentials::Keyring
+    )]
+    pub credentials: Credentials,
+
+    /// Machine-readable output: one JSON value per line.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Where tokens are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Credentials {
+    /// The OS keyring (Keychain, Credential Manager, Secret Service).
+    Keyring,
+    /// `credentials.json` (mode 0600) in the data folder: an explicit opt-in.
+    File,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an account and sign in (password from LEETCHAT_PASSWORD or stdin).
+    Register {
+        /// Login name.
+        user: String,
+        /// Name shown to others (default: the login name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Sign in (password from LEETCHAT_PASSWORD or stdin).
+    Login {
+        /// Login name.
+        user: String,
+    },
+    /// Sign out and forget this device's tokens.
+    Logout,
+    /// List rooms: name, type, unread count, last message, room id.
+    Rooms,
+    /// Open (or find) the direct room with a user; prints its room id.
+    Dm {
+        /// The other user's login name.
+        user: String,
+    },
+    /// Create a group with some users; prints its room id.
+    Group {
+        /// The group's name.
+        name: String,
+        /// Login names of the other members.
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Send a text message (queued when offline).
+    Send {
+        /// Room id, a user name (their direct room) or a group name.
+        room: String,
+        /// The message.
+        text: String,
+    },
+    /// Show a room's latest messages.
+    History {
+        /// Room id, a user name (their direct room) or a group name.
+        room: String,
+        /// How many messages.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Follow a room live until Ctrl-C.
+    Tail {
+        /// Room id, a user name (their direct room) or a group name.
+        room: String,
+    },
+    /// Connect once: send what is queued, catch up, and exit.
+    Sync,
+    /// Search stored messages.
+    Search {
+        /// Words to find (each matches as a prefix).
+        text: String,
+    },
+    /// Edit one of your messages.
+    Edit {
+        /// Message id, tempId or local id.
+        message: String,
+        /// The new text.
+        text: String,
+    },
+    /// Delete a message.
+    Delete {
+        /// Message id, tempId or local id.
+        message: String,
+    },
+}

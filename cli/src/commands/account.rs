@@ -1,0 +1,87 @@
+//! `register`, `login`, `logout`, and reading a password without showing it.
+
+use std::io::{BufRead, IsTerminal};
+
+use leetchat_client::Error as ClientError;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::{Error, Result};
+
+/// The variable a script sets instead of piping the password in.
+const PASSWORD_VAR: &str = "LEETCHAT_PASSWORD";
+
+/// `register USER`: creates the account and signs this data folder in.
+pub async fn register(ctx: &Ctx, user: &str, display_name: Option<&str>) -> Result<()> {
+    let password = password()?;
+    let me = match ctx.client.register(user, &password, display_name).await {
+        Ok(me) => me,
+        // The server created the account before the tokens could be kept:
+        // registering again would fail with "taken".
+        Err(ClientError::Credentials(why)) => {
+            return Err(Error::TokensNotKept {
+                user: user.to_owned(),
+                why,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ctx.out.result(
+        &me,
+        &format!(
+            "registered and signed in as {} (user id {})",
+            me.user_name, me.user_id
+        ),
+    )
+}
+
+/// `login USER`: signs this data folder in.
+pub async fn login(ctx: &Ctx, user: &str) -> Result<()> {
+    let password = password()?;
+    let me = ctx.client.login(user, &password).await?;
+    ctx.out.result(
+        &me,
+        &format!("signed in as {} (user id {})", me.user_name, me.user_id),
+    )
+}
+
+/// `logout`: signs out on the server when reachable and forgets the tokens.
+pub async fn logout(ctx: &Ctx) -> Result<()> {
+    let who = ctx.client.me().map(|m| m.user_name);
+    ctx.client.logout().await?;
+    let human = match &who {
+        Some(name) => format!("signed out {name}"),
+        None => "not signed in".to_owned(),
+    };
+    ctx.out.result(&json!({ "signedOut": who }), &human)
+}
+
+/// The password: `LEETCHAT_PASSWORD`, else a hidden prompt on a terminal,
+/// else one line of standard input (without its line ending).
+fn password() -> Result<String> {
+    let password = match std::env::var(PASSWORD_VAR) {
+        Ok(p) => p,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::Password(format!("{PASSWORD_VAR} is not UTF-8")));
+        }
+        Err(std::env::VarError::NotPresent) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("Password: ").map_err(|e| Error::Password(e.to_string()))?
+        }
+        Err(std::env::VarError::NotPresent) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::Password(e.to_string()))?;
+            let trimmed = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(trimmed);
+            line
+        }
+    };
+    if password.is_empty() {
+        return Err(Error::Password(format!(
+            "no password: set {PASSWORD_VAR} or write it on standard input"
+        )));
+    }
+    Ok(password)
+}

@@ -1,0 +1,288 @@
+//! Printing: one human line per item, or one JSON value per line with
+//! `--json`. Results go to stdout; notes (offline, typing, connection state)
+//! go to stderr so they never mix with what a script parses.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use leetchat_client::{Delivery, MessageView, RoomView};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::error::Result;
+
+/// Where and how a command prints.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// `--json`: every result is one JSON value on one line.
+    json: bool,
+    /// The user's time zone, read once before any thread starts (reading it
+    /// later is refused on Unix).
+    offset: UtcOffset,
+}
+
+impl Output {
+    /// An output printing JSON or human lines, with times at `offset`.
+    pub fn new(json: bool, offset: UtcOffset) -> Output {
+        Output { json, offset }
+    }
+
+    /// `--json` was given.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// The time zone messages are shown in.
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
+    }
+
+    /// Prints one line to stdout, flushed at once (`tail` output is read live).
+    pub fn line(&self, text: &str) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{text}")?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Prints a value as one line of JSON.
+    pub fn json<T: Serialize>(&self, value: &T) -> Result<()> {
+        self.line(&serde_json::to_string(value)?)
+    }
+
+    /// Prints a result: `value` as JSON with `--json`, else `human`.
+    pub fn result<T: Serialize>(&self, value: &T, human: &str) -> Result<()> {
+        if self.json {
+            self.json(value)
+        } else {
+            self.line(human)
+        }
+    }
+
+    /// Tells the user something on stderr (never part of the parsed output).
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// Prints a message as a line or as JSON.
+    pub fn message(&self, m: &MessageView, names: &Names) -> Result<()> {
+        if self.json {
+            self.json(m)
+        } else {
+            self.line(&message_line(m, names, self.offset))
+        }
+    }
+
+    /// Prints a room as a line or as JSON.
+    pub fn room(&self, r: &RoomView) -> Result<()> {
+        if self.json {
+            self.json(r)
+        } else {
+            self.line(&room_line(r, self.offset))
+        }
+    }
+}
+
+/// User names by user id, from room members, to show who sent what.
+#[derive(Debug, Default, Clone)]
+pub struct Names(HashMap<String, String>);
+
+impl Names {
+    /// The names of every member of `rooms`.
+    pub fn of_rooms<'a>(rooms: impl IntoIterator<Item = &'a RoomView>) -> Names {
+        let mut names = HashMap::new();
+        for r in rooms {
+            for m in &r.members {
+                if !m.user_name.is_empty() {
+                    names.insert(m.user_id.clone(), m.user_name.clone());
+                }
+            }
+        }
+        Names(names)
+    }
+
+    /// The user's name, or their id while the name is unknown.
+    pub fn name<'a>(&'a self, user_id: &'a str) -> &'a str {
+        self.0.get(user_id).map_or(user_id, String::as_str)
+    }
+}
+
+/// `HH:MM` of an RFC 3339 time at `offset`; `--:--` when it does not parse.
+pub fn clock(rfc3339: &str, offset: UtcOffset) -> String {
+    match OffsetDateTime::parse(rfc3339, &Rfc3339) {
+        Ok(t) => {
+            let t = t.to_offset(offset);
+            format!("{:02}:{:02}", t.hour(), t.minute())
+        }
+        Err(_) => "--:--".into(),
+    }
+}
+
+/// What a message says, with markers for edits, deletions and attachments.
+fn body(m: &MessageView) -> String {
+    if m.deleted_at.is_some() {
+        return "(deleted)".into();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if !m.content.is_empty() {
+        // Later lines are indented so a message never looks like two.
+        parts.push(m.content.replace('\n', "\n    "));
+    }
+    for a in &m.attachments {
+        parts.push(format!("[{}: {}]", m.message_type, a.name));
+    }
+    if m.edited_at.is_some() {
+        parts.push("(edited)".into());
+    }
+    parts.join(" ")
+}
+
+/// `[seq] HH:MM sender: content` plus `(pending)`, `(failed: why)`,
+/// `(edited)` or `(deleted)`; `[…]` while the server has not numbered it.
+pub fn message_line(m: &MessageView, names: &Names, offset: UtcOffset) -> String {
+    let seq = m.seq.map_or_else(|| "…".to_owned(), |s| s.to_string());
+    let mut line = format!(
+        "[{seq}] {} {}: {}",
+        clock(&m.created_at, offset),
+        names.name(&m.sender_id),
+        body(m)
+    );
+    match m.delivery {
+        Delivery::Pending => line.push_str(" (pending)"),
+        Delivery::Failed => {
+            let why = m.error.as_deref().unwrap_or("refused by the server");
+            line.push_str(&format!(" (failed: {why})"));
+        }
+        Delivery::Sent | Delivery::Read => {}
+    }
+    line
+}
+
+/// `name  [type]  N unread  last: sender: text  id: room_id`.
+pub fn room_line(r: &RoomView, offset: UtcOffset) -> String {
+    let names = Names::of_rooms([r]);
+    let last = match &r.last_message {
+        Some(m) => format!(
+            "{} {}: {}",
+            clock(&m.created_at, offset),
+            names.name(&m.sender_id),
+            body(m).lines().next().unwrap_or_default()
+        ),
+        None => "(no messages)".into(),
+    };
+    format!(
+        "{}  [{}]  {} unread  last: {last}  id: {}",
+        r.name, r.room_type, r.unread_count, r.room_id
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leetchat_client::views::MemberView;
+
+    fn msg() -> MessageView {
+        MessageView {
+            local_id: 1,
+            message_id: Some("m1".into()),
+            room_id: "r1".into(),
+            seq: Some(7),
+            sender_id: "u-alice".into(),
+            temp_id: None,
+            message_type: "text".into(),
+            content: "hi there".into(),
+            attachments: Vec::new(),
+            reply_to: None,
+            created_at: "2024-05-01T13:04:05.000Z".into(),
+            edited_at: None,
+            deleted_at: None,
+            delivery: Delivery::Sent,
+            error: None,
+        }
+    }
+
+    fn room() -> RoomView {
+        let member = |id: &str, name: &str| MemberView {
+            user_id: id.into(),
+            user_name: name.into(),
+            display_name: String::new(),
+            role: "member".into(),
+            last_read_seq: 0,
+            status: None,
+            last_seen: None,
+        };
+        RoomView {
+            room_id: "r1".into(),
+            room_type: "group".into(),
+            name: "team".into(),
+            description: String::new(),
+            members: vec![member("u-alice", "alice"), member("u-bob", "")],
+            last_seq: 7,
+            unread_count: 2,
+            my_read_seq: 5,
+            last_message: Some(msg()),
+            has_older: false,
+        }
+    }
+
+    #[test]
+    fn a_sent_message_shows_seq_time_sender_and_text() {
+        let names = Names::of_rooms([&room()]);
+        assert_eq!(
+            message_line(&msg(), &names, UtcOffset::UTC),
+            "[7] 13:04 alice: hi there"
+        );
+    }
+
+    #[test]
+    fn a_sender_without_a_known_name_shows_as_their_id() {
+        let mut m = msg();
+        m.sender_id = "u-bob".into();
+        let names = Names::of_rooms([&room()]);
+        assert!(message_line(&m, &names, UtcOffset::UTC).contains(" u-bob: "));
+    }
+
+    #[test]
+    fn pending_failed_edited_and_deleted_messages_are_marked() {
+        let names = Names::default();
+        let mut m = msg();
+        m.seq = None;
+        m.delivery = Delivery::Pending;
+        assert_eq!(
+            message_line(&m, &names, UtcOffset::UTC),
+            "[…] 13:04 u-alice: hi there (pending)"
+        );
+        m.delivery = Delivery::Failed;
+        m.error = Some("forbidden".into());
+        assert!(message_line(&m, &names, UtcOffset::UTC).ends_with("hi there (failed: forbidden)"));
+        let mut m = msg();
+        m.edited_at = Some("2024-05-01T13:05:00.000Z".into());
+        assert!(message_line(&m, &names, UtcOffset::UTC).ends_with("hi there (edited)"));
+        m.deleted_at = Some("2024-05-01T13:06:00.000Z".into());
+        m.content = String::new();
+        assert!(message_line(&m, &names, UtcOffset::UTC).ends_with("u-alice: (deleted)"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_given_time_zone() {
+        let two_hours = UtcOffset::from_hms(2, 0, 0).expect("a valid offset");
+        assert_eq!(clock("2024-05-01T23:30:00.000Z", two_hours), "01:30");
+        assert_eq!(clock("not a time", UtcOffset::UTC), "--:--");
+    }
+
+    #[test]
+    fn a_multi_line_message_keeps_later_lines_indented() {
+        let mut m = msg();
+        m.content = "one\ntwo".into();
+        assert!(message_line(&m, &Names::default(), UtcOffset::UTC).ends_with("one\n    two"));
+    }
+
+    #[test]
+    fn a_room_line_has_name_type_unread_last_message_and_id() {
+        assert_eq!(
+            room_line(&room(), UtcOffset::UTC),
+            "team  [group]  2 unread  last: 13:04 alice: hi there  id: r1"
+        );
+    }
+}

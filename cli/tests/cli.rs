@@ -1,0 +1,537 @@
+//! End to end: the built `leetchat` binary against a real server running in
+//! this test process (its own runtime, so it can be stopped and started
+//! again on the same port), one data folder per user, file credentials.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use leetchat_server::config::RateLimit;
+use leetchat_server::{Application, Config};
+use serde_json::Value;
+
+/// How long a test waits for something that should happen soon.
+const WAIT: Duration = Duration::from_secs(40);
+
+/// A server on its own runtime: stopping it cuts every socket at once, as a
+/// crash would.
+struct Server {
+    config: Config,
+    port: u16,
+    rt: Option<tokio::runtime::Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut c = Config::defaults();
+        c.socket_port = 0;
+        c.bind_address = "127.0.0.1".into();
+        c.data_dir = dir.path().to_path_buf();
+        c.database_url = None;
+        c.jwt_secret = Some("cli-tests-secret-cli-tests-secret-0123456789".into());
+        c.rate_limit_message = RateLimit::new(10_000, 60);
+        c.rate_limit_room_create = RateLimit::new(10_000, 60);
+        c.rate_limit_typing = RateLimit::new(10_000, 60);
+        c.rate_limit_auth = RateLimit::new(10_000, 60);
+        let (rt, port) = boot(c.clone()).expect("server starts");
+        // Restarts come back on the same port, so clients keep one URL.
+        c.socket_port = port;
+        Server {
+            config: c,
+            port,
+            rt: Some(rt),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.stop();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match boot(self.config.clone()) {
+                Ok((rt, _)) => {
+                    self.rt = Some(rt);
+                    return;
+                }
+                Err(e) if Instant::now() > deadline => panic!("server did not restart: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn boot(config: Config) -> Result<(tokio::runtime::Runtime, u16), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let app = rt
+        .block_on(Application::build(config))
+        .map_err(|e| e.to_string())?;
+    let port = app.port();
+    rt.spawn(app.run_until_stopped(std::future::pending()));
+    Ok((rt, port))
+}
+
+/// A person at a terminal: a login name and a data folder.
+struct User {
+    name: &'static str,
+    server: String,
+    dir: tempfile::TempDir,
+}
+
+impl User {
+    fn new(server: &Server, name: &'static str) -> User {
+        User {
+            name,
+            server: server.url(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A fresh user who registered.
+    fn registered(server: &Server, name: &'static str) -> User {
+        let u = User::new(server, name);
+        let out = u.ok(&["register", name]);
+        assert!(out.contains(name), "{out}");
+        u
+    }
+
+    fn password(&self) -> String {
+        format!("{}-password", self.name)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_leetchat"));
+        c.args(args)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .env("LEETCHAT_SERVER", &self.server)
+            .env("LEETCHAT_CREDENTIALS", "file")
+            .env("LEETCHAT_PASSWORD", self.password())
+            .env_remove("LEETCHAT_DATA_DIR")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("leetchat runs")
+    }
+
+    /// Runs a command that must succeed; its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "`leetchat {}` failed: {}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
+    /// Runs a command that must fail with exit code 1; its stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "`leetchat {}` should fail: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8(out.stderr).expect("UTF-8 output");
+        assert!(err.contains("error: "), "{err}");
+        err
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The room id `dm` or `group` printed (the first field).
+fn room_id(out: &str) -> String {
+    out.split('\t').next().unwrap_or_default().trim().to_owned()
+}
+
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Lines a child prints, read on a thread so a test can wait for one.
+struct Lines {
+    rx: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    fn read(from: impl Read + Send + 'static) -> Lines {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(from).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until some line contains `needle`.
+    fn wait_for(&mut self, needle: &str) {
+        if self.seen.iter().any(|l| l.contains(needle)) {
+            return;
+        }
+        let deadline = Instant::now() + WAIT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    self.seen.push(line);
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?}; saw {:#?}", self.seen);
+    }
+
+    fn count(&mut self, needle: &str) -> usize {
+        while let Ok(line) = self.rx.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.iter().filter(|l| l.contains(needle)).count()
+    }
+}
+
+/// Ends a `tail` the way a user does (SIGTERM, as from Ctrl-C or a service
+/// manager) and checks that it exits cleanly.
+fn stop_tail(mut child: Child) {
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !terminated {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for tail") {
+            assert!(status.success(), "tail exited with {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tail did not exit after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_users_chat_in_a_direct_room_by_room_id_and_by_user_name() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    assert!(room.starts_with("direct_"), "{room}");
+    assert_eq!(alice.ok(&["send", &room, "hi"]).trim(), "sent");
+
+    let history = bob.ok(&["history", &room]);
+    assert!(history.contains("alice: hi"), "{history}");
+
+    // Bob names the room by the other member's user name.
+    assert_eq!(bob.ok(&["send", "alice", "hello alice"]).trim(), "sent");
+
+    let messages = json_lines(&alice.ok(&["--json", "history", &room, "--limit", "5"]));
+    let contents: Vec<&str> = messages
+        .iter()
+        .map(|m| m["content"].as_str().expect("content"))
+        .collect();
+    assert_eq!(contents, ["hi", "hello alice"]);
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["seq"].is_i64() && m["roomId"] == room.as_str())
+    );
+
+    let rooms = json_lines(&alice.ok(&["rooms", "--json"]));
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(rooms[0]["roomId"], room.as_str());
+    assert_eq!(rooms[0]["lastMessage"]["content"], "hello alice");
+    let human = bob.ok(&["rooms"]);
+    assert!(human.contains(&room) && human.contains("direct"), "{human}");
+
+    let sent = json_lines(&alice.ok(&["--json", "send", "bob", "json please"]));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["delivery"], "sent");
+    assert!(sent[0]["messageId"].is_string());
+}
+
+#[test]
+fn search_finds_stored_messages_by_word() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let _bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    alice.ok(&["send", &room, "the quick brown fox"]);
+    alice.ok(&["send", &room, "something else"]);
+
+    let found = alice.ok(&["search", "brown"]);
+    assert!(found.contains("the quick brown fox"), "{found}");
+    assert!(!found.contains("something else"), "{found}");
+    let hits = json_lines(&alice.ok(&["--json", "search", "qui"]));
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(alice.ok(&["search", "nowhere"]), "");
+}
+
+#[test]
+fn a_message_sent_while_the_server_is_down_is_queued_and_delivered_once_after_restart() {
+    let mut server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+
+    server.stop();
+    let queued = alice.ok(&["send", &room, "written offline"]);
+    assert!(queued.contains("queued (offline)"), "{queued}");
+    let err = alice.fails(&["sync"]);
+    assert!(err.contains("offline"), "{err}");
+    let pending = alice.run(&["history", &room]);
+    let pending_out = String::from_utf8_lossy(&pending.stdout);
+    assert!(
+        pending_out.contains("written offline (pending)"),
+        "{pending_out}"
+    );
+    assert!(String::from_utf8_lossy(&pending.stderr).contains("offline: showing stored data"));
+
+    server.restart();
+    let synced = alice.ok(&["sync"]);
+    assert!(synced.contains("outbox: 0"), "{synced}");
+    // A second sync has nothing left to send.
+    alice.ok(&["sync"]);
+
+    let history = bob.ok(&["history", &room]);
+    assert_eq!(
+        history.matches("written offline").count(),
+        1,
+        "delivered exactly once: {history}"
+    );
+    let mine = alice.ok(&["history", &room]);
+    assert!(!mine.contains("(pending)"), "{mine}");
+}
+
+#[test]
+fn tail_prints_messages_as_they_arrive_and_survives_a_server_restart() {
+    let mut server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    alice.ok(&["send", &room, "before the tail"]);
+
+    let mut child = bob
+        .command(&["tail", "alice"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tail starts");
+    let mut out = Lines::read(child.stdout.take().expect("stdout"));
+    let mut err = Lines::read(child.stderr.take().expect("stderr"));
+    out.wait_for("alice: before the tail");
+    err.wait_for("online");
+
+    alice.ok(&["send", &room, "live one"]);
+    out.wait_for("alice: live one");
+
+    server.stop();
+    err.wait_for("offline");
+    server.restart();
+    alice.ok(&["send", &room, "after the restart"]);
+    out.wait_for("alice: after the restart");
+    err.wait_for("reconnecting");
+
+    alice.ok(&["send", &room, "last one"]);
+    out.wait_for("alice: last one");
+    assert_eq!(out.count("live one"), 1, "{:#?}", out.seen);
+    assert_eq!(out.count("before the tail"), 1, "{:#?}", out.seen);
+    stop_tail(child);
+}
+
+#[test]
+fn edits_and_deletes_reach_the_other_member_and_only_the_sender_may_make_them() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    let sent = json_lines(&alice.ok(&["--json", "send", &room, "helo"]));
+    let id = sent[0]["messageId"]
+        .as_str()
+        .expect("message id")
+        .to_owned();
+
+    assert_eq!(alice.ok(&["edit", &id, "hello"]).trim(), "edited");
+    let history = bob.ok(&["history", &room]);
+    assert!(history.contains("alice: hello (edited)"), "{history}");
+
+    let err = bob.fails(&["edit", &id, "not yours"]);
+    assert!(err.contains("your own"), "{err}");
+    let err = bob.fails(&["delete", &id]);
+    assert!(err.contains("refused"), "{err}");
+    // The refused delete is undone locally.
+    assert!(
+        bob.ok(&["history", &room])
+            .contains("alice: hello (edited)")
+    );
+
+    assert_eq!(alice.ok(&["delete", &id]).trim(), "deleted");
+    let history = bob.ok(&["history", &room]);
+    assert!(history.contains("alice: (deleted)"), "{history}");
+    assert!(!history.contains("hello"), "{history}");
+}
+
+#[test]
+fn a_group_is_named_by_its_name_and_shared_with_its_members() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let carol = User::registered(&server, "carol");
+
+    let out = alice.ok(&["group", "team", "bob", "carol"]);
+    let room = room_id(&out);
+    assert!(out.contains("team"), "{out}");
+    assert_eq!(alice.ok(&["send", "team", "hi team"]).trim(), "sent");
+    assert!(bob.ok(&["history", &room]).contains("alice: hi team"));
+    assert!(carol.ok(&["history", "team"]).contains("alice: hi team"));
+
+    // A second group with the same name makes the name ambiguous.
+    alice.ok(&["group", "team", "bob"]);
+    let err = alice.fails(&["send", "team", "which one?"]);
+    assert!(err.contains("2 groups"), "{err}");
+}
+
+#[test]
+fn a_password_can_come_from_stdin_and_mistakes_exit_with_an_error() {
+    let server = Server::start();
+    let dave = User::new(&server, "dave");
+
+    let err = dave.fails(&["rooms"]);
+    assert!(err.contains("not signed in"), "{err}");
+
+    let mut register = dave
+        .command(&["register", "dave", "--display-name", "Dave D"])
+        .env_remove("LEETCHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("register starts");
+    register
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"from-stdin-pw\n")
+        .expect("write password");
+    let out = register.wait_with_output().expect("register ends");
+    assert!(out.status.success(), "{out:?}");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !printed.contains("from-stdin-pw"),
+        "the password was echoed"
+    );
+
+    assert!(dave.ok(&["logout"]).contains("signed out"));
+    let err = dave.fails(&["login", "dave"]);
+    assert!(err.contains("wrong"), "{err}");
+    let login = dave
+        .command(&["login", "dave"])
+        .env("LEETCHAT_PASSWORD", "from-stdin-pw")
+        .output()
+        .expect("login runs");
+    assert!(login.status.success(), "{login:?}");
+
+    let err = dave.fails(&["send", "nobody", "hello?"]);
+    assert!(err.contains("no room \"nobody\""), "{err}");
+    let err = dave.fails(&["dm", "nobody"]);
+    assert!(err.contains("nobody"), "{err}");
+    assert!(dave.data_dir().join("credentials.json").exists());
+}
+
+#[test]
+fn tail_says_who_is_typing_on_stderr() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+
+    let mut child = alice
+        .command(&["tail", &room])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tail starts");
+    let _out = Lines::read(child.stdout.take().expect("stdout"));
+    let mut err = Lines::read(child.stderr.take().expect("stderr"));
+    err.wait_for("online");
+
+    // Bob types in another client on his data folder (the CLI has no typing command).
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let client = leetchat_client::Client::open(leetchat_client::ClientConfig {
+            server: bob.server.clone(),
+            data_dir: bob.data_dir().to_path_buf(),
+            credentials: leetchat_client::CredentialStore::File(
+                bob.data_dir().join("credentials.json"),
+            ),
+            device_name: "test".into(),
+        })
+        .await
+        .expect("bob's client opens");
+        client.start().expect("start");
+        client
+            .wait_online(Duration::from_secs(10))
+            .await
+            .expect("online");
+        client.set_typing(&room, true).await.expect("typing");
+        client.stop().await;
+    });
+    err.wait_for("bob is typing…");
+    stop_tail(child);
+}

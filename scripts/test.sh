@@ -73,9 +73,22 @@ cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy f
 
 step "cargo test (SQLite and PostgreSQL)"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+keyring_home="$(mktemp -d)"
+trap 'rm -rf "$log" "$keyring_home"' EXIT
 status=0
 cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+
+step "OS keyring test (a real Secret Service: gnome-keyring under dbus-run-session)"
+if ! command -v dbus-run-session >/dev/null 2>&1 || ! command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  apt_install gnome-keyring dbus-x11
+fi
+# A throwaway HOME gets a fresh login keyring; cargo and rustup keep theirs.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+HOME="$keyring_home" dbus-run-session -- bash -c '
+  printf leetchat | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+  cargo test -p leetchat-client --test keyring --locked -- --ignored
+' 2>&1 | grep -v "Failed to set fd limit" | tee -a "$log" || status=$?
+
 # One closing line for the whole run, summed over every test binary.
 summary="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d passed, %d failed", p, f }' "$log")"
 [ "$status" -eq 0 ] || { grep -E '^(---- |test .* FAILED|failures:)' "$log" | head -40 >&2; fail "tests failed ($summary); see the output above"; }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
@@ -16,7 +17,7 @@ use crate::auth::Auth;
 use crate::config::{Config, DatabaseKind, load_or_create_secret};
 use crate::db::{Db, DbError};
 use crate::state::AppState;
-use crate::{http, typing_events, ws};
+use crate::{files, http, typing_events, ws};
 
 /// Largest JSON body of an HTTP request.
 const MAX_JSON_BODY: usize = 64 * 1024;
@@ -50,7 +51,10 @@ pub enum StartError {
 /// The routes.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config);
-    Router::new()
+    let upload_limit = usize::try_from(state.config.max_file_size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    let api = Router::new()
         .route("/ws", get(ws::upgrade))
         .route("/api/auth/register", post(http::register))
         .route("/api/auth/login", post(http::login))
@@ -59,8 +63,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users", get(http::users))
         .route("/health/chat", get(http::health))
         .route("/metrics", get(http::metrics))
+        .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY));
+    // Uploads stream with their own limit (MAX_FILE_SIZE plus multipart framing).
+    let files = Router::new()
+        .route("/api/files", post(files::upload))
+        .route("/api/files/{file_id}", get(files::download))
+        .route("/api/files/{file_id}/thumbnail", get(files::thumbnail))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    api.merge(files)
         .fallback(http::fallback)
-        .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY))
         .layer(cors)
         .with_state(state)
 }
@@ -164,7 +175,8 @@ impl Application {
     }
 }
 
-/// Periodic work: typing expiry (every 500 ms) and rate-limit log cleanup.
+/// Periodic work: typing expiry (every 500 ms), rate-limit log cleanup
+/// (every minute) and unattached uploads (every 10 minutes).
 fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
@@ -181,6 +193,13 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
             n += 1;
             if n.is_multiple_of(120) {
                 state.limiter.sweep();
+            }
+            if n.is_multiple_of(1200) {
+                match files::sweep_unattached(&state, state.config.upload_ttl).await {
+                    Ok(0) => {}
+                    Ok(k) => tracing::info!(removed = k, "removed unattached uploads"),
+                    Err(e) => tracing::warn!(error = %e, "sweeping unattached uploads failed"),
+                }
             }
         }
     })

@@ -146,6 +146,10 @@ pub struct Config {
     #[arg(long, env = "MAX_FILE_SIZE", default_value = "10485760", value_parser = parse_bytes)]
     pub max_file_size: u64,
 
+    /// Uploads no message carries are removed after this long.
+    #[arg(long, env = "UPLOAD_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub upload_ttl: Duration,
+
     /// Messages per user: COUNT/SECONDS.
     #[arg(long, env = "RATE_LIMIT_MESSAGE", default_value = "10/60")]
     pub rate_limit_message: RateLimit,

@@ -7,6 +7,7 @@
 //! - [`state`]: `AppState`, everything handlers share.
 //! - [`ws`]: the native WebSocket transport (auth, read loop, writer, heartbeat).
 //! - [`http`]: HTTP routes (auth, users, health, metrics) and extractors.
+//! - [`files`]: uploads and downloads (type sniffing, image thumbnails, storage).
 //! - [`dispatch`]: one dispatcher from event name to handler, for every transport.
 //! - [`messages`], [`rooms`], [`sync`], [`presence`], [`typing_events`]: the handlers.
 //! - [`db`]: queries for both engines, migrations, the gapless-seq write rule.
@@ -28,6 +29,7 @@ pub mod db;
 pub mod dispatch;
 pub mod error;
 pub mod fanout;
+pub mod files;
 pub mod http;
 pub mod messages;
 pub mod metrics;

@@ -29,6 +29,8 @@ pub struct Inner {
     pub config: Config,
     /// The database.
     pub db: Db,
+    /// Where uploaded files live.
+    pub files: crate::files::storage::FileStorage,
     /// Tokens and passwords.
     pub auth: Auth,
     /// This node's live connections.
@@ -61,7 +63,16 @@ impl AppState {
     pub fn new(config: Config, db: Db, auth: Auth, node_id: u32) -> Self {
         let hub = Arc::new(Hub::new(node_id));
         let limiter = RateLimiter::new(crate::ratelimit::Limits::from_config(&config));
+        let files = match db.kind {
+            crate::config::DatabaseKind::Postgres => {
+                crate::files::storage::FileStorage::Database(db.clone())
+            }
+            crate::config::DatabaseKind::Sqlite => {
+                crate::files::storage::FileStorage::Disk(config.data_dir.join("files"))
+            }
+        };
         AppState(Arc::new(Inner {
+            files,
             bus: Bus::InProcess(hub.clone()),
             hub,
             limiter,

@@ -6,6 +6,7 @@ mod harness;
 
 mod auth;
 mod concurrency;
+mod files;
 mod frames;
 mod idor;
 mod lifecycle;

@@ -1,0 +1,198 @@
+//! Images: measured and thumbnailed with decoding limits (so a small
+//! "decompression bomb" cannot eat the server), and served without EXIF or
+//! other metadata.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, Limits};
+
+/// Largest accepted side, in pixels.
+pub const MAX_SIDE: u32 = 10_000;
+/// Largest accepted area, in pixels (bombs declare huge areas in few bytes).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Longest side of a thumbnail.
+pub const THUMB_SIDE: u32 = 320;
+
+/// What processing an image gave.
+#[derive(Debug)]
+pub struct Processed {
+    /// The bytes to serve: the original with metadata removed.
+    pub bytes: Vec<u8>,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// The thumbnail (PNG when the image has transparency, else JPEG).
+    pub thumbnail: Vec<u8>,
+    /// The thumbnail's MIME type.
+    pub thumbnail_mime: &'static str,
+}
+
+/// Why an image was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// Too many pixels, or a side too long.
+    #[error("image is too large ({0}); at most {MAX_SIDE} px a side and {MAX_PIXELS} px in all")]
+    TooLarge(String),
+    /// Could not be decoded.
+    #[error("image could not be decoded: {0}")]
+    Undecodable(String),
+}
+
+fn format_of(mime: &str) -> Option<ImageFormat> {
+    match mime {
+        "image/png" => Some(ImageFormat::Png),
+        "image/jpeg" => Some(ImageFormat::Jpeg),
+        "image/gif" => Some(ImageFormat::Gif),
+        "image/webp" => Some(ImageFormat::WebP),
+        _ => None,
+    }
+}
+
+/// Measures, checks, strips and thumbnails an image. CPU-heavy: run it on
+/// the blocking pool.
+pub fn process(bytes: Vec<u8>, mime: &str) -> Result<Processed, ImageError> {
+    let format = format_of(mime)
+        .ok_or_else(|| ImageError::Undecodable(format!("not an image type: {mime}")))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+
+    // The header alone first: refuse bombs before allocating anything.
+    let mut header = ImageReader::with_format(Cursor::new(&bytes), format);
+    header.limits(limits.clone());
+    let (width, height) = header
+        .into_dimensions()
+        .map_err(|e| ImageError::Undecodable(e.to_string()))?;
+    if width == 0 || height == 0 {
+        return Err(ImageError::Undecodable("empty image".into()));
+    }
+    if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageError::TooLarge(format!("{width}x{height}")));
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(l) => ImageError::TooLarge(l.to_string()),
+        other => ImageError::Undecodable(other.to_string()),
+    })?;
+    let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    let mut thumbnail = Vec::new();
+    let thumbnail_mime = if thumb.color().has_alpha() {
+        thumb
+            .write_to(&mut Cursor::new(&mut thumbnail), ImageFormat::Png)
+            .map_err(|e| ImageError::Undecodable(e.to_string()))?;
+        "image/png"
+    } else {
+        thumb
+            .to_rgb8()
+            .write_to(&mut Cursor::new(&mut thumbnail), ImageFormat::Jpeg)
+            .map_err(|e| ImageError::Undecodable(e.to_string()))?;
+        "image/jpeg"
+    };
+    Ok(Processed {
+        bytes: strip_metadata(bytes, format),
+        width,
+        height,
+        thumbnail,
+        thumbnail_mime,
+    })
+}
+
+/// Removes EXIF, XMP and text metadata without re-encoding the pixels
+/// (colour profiles stay). GIFs carry no EXIF and are served as they are.
+pub fn strip_metadata(bytes: Vec<u8>, format: ImageFormat) -> Vec<u8> {
+    use img_parts::{Bytes, ImageEXIF};
+    let input = Bytes::from(bytes.clone());
+    match format {
+        ImageFormat::Jpeg => match img_parts::jpeg::Jpeg::from_bytes(input) {
+            Ok(mut j) => {
+                j.set_exif(None);
+                // APP1 (EXIF/XMP), APP12/13 (Photoshop, IPTC), COM (comments)
+                j.segments_mut().retain(|s| {
+                    !matches!(
+                        s.marker(),
+                        img_parts::jpeg::markers::APP1
+                            | img_parts::jpeg::markers::APP12
+                            | img_parts::jpeg::markers::APP13
+                            | img_parts::jpeg::markers::COM
+                    )
+                });
+                j.encoder().bytes().to_vec()
+            }
+            Err(_) => bytes,
+        },
+        ImageFormat::Png => match img_parts::png::Png::from_bytes(input) {
+            Ok(mut p) => {
+                p.set_exif(None);
+                p.chunks_mut().retain(|c| {
+                    !matches!(&c.kind(), b"tEXt" | b"iTXt" | b"zTXt" | b"eXIf" | b"tIME")
+                });
+                p.encoder().bytes().to_vec()
+            }
+            Err(_) => bytes,
+        },
+        ImageFormat::WebP => match img_parts::webp::WebP::from_bytes(input) {
+            Ok(mut w) => {
+                w.set_exif(None);
+                w.chunks_mut().retain(|c| c.id() != *b"XMP ");
+                w.encoder().bytes().to_vec()
+            }
+            Err(_) => bytes,
+        },
+        _ => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10]));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .expect("png");
+        out
+    }
+
+    #[test]
+    fn images_are_measured_and_thumbnailed() {
+        let p = process(png(1200, 600), "image/png").expect("processed");
+        assert_eq!((p.width, p.height), (1200, 600));
+        let t = image::load_from_memory(&p.thumbnail).expect("thumb decodes");
+        assert_eq!((t.width(), t.height()), (320, 160));
+    }
+
+    #[test]
+    fn a_declared_giant_is_refused_before_decoding() {
+        // A PNG header claiming 100000x100000 pixels: a few bytes, a bomb if decoded.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        assert!(process(bomb, "image/png").is_err());
+    }
+
+    #[test]
+    fn jpeg_exif_is_removed() {
+        let img = image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3]));
+        let mut jpeg = Vec::new();
+        img.write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .expect("jpeg");
+        // Insert an APP1 Exif segment carrying a "GPS" marker right after SOI.
+        let payload = b"Exif\0\0GPS-SECRET-LOCATION";
+        let len = (payload.len() + 2) as u16;
+        let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        with_exif.extend_from_slice(&len.to_be_bytes());
+        with_exif.extend_from_slice(payload);
+        with_exif.extend_from_slice(&jpeg[2..]);
+        assert!(with_exif.windows(10).any(|w| w == b"GPS-SECRET"));
+        let p = process(with_exif, "image/jpeg").expect("processed");
+        assert!(
+            !p.bytes.windows(10).any(|w| w == b"GPS-SECRET"),
+            "EXIF stripped"
+        );
+        image::load_from_memory(&p.bytes).expect("still a valid JPEG");
+    }
+}

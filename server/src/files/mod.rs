@@ -1,0 +1,440 @@
+//! `POST /api/files`, `GET /api/files/{fileId}` and `/thumbnail`: file and
+//! image sharing.
+//!
+//! An upload is streamed to a temporary file with the size limit enforced as
+//! it arrives (413 the moment it is exceeded, nothing left behind); its type
+//! is sniffed from its bytes against an allowlist; images are decoded with
+//! limits, measured, thumbnailed and served without metadata. A file is
+//! readable by its uploader and by members of rooms where a live message
+//! carries it; deleting the message takes that access away. Uploads never
+//! attached to a message are removed after a while.
+
+pub mod images;
+pub mod sniff;
+pub mod storage;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use leetchat_protocol::ErrorCode;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::clock::now_ms;
+use crate::db::messages::FileRow;
+use crate::db::new_id;
+use crate::error::{AppError, AppResult};
+use crate::http::AuthUser;
+use crate::ratelimit::Action;
+use crate::state::AppState;
+use storage::Variant;
+
+/// Bytes kept for sniffing the type.
+const HEAD: usize = 8192;
+
+/// `{attachment}`: the answer to an upload.
+#[derive(Debug, Serialize)]
+pub struct Uploaded {
+    /// The new file, ready to attach to a message.
+    pub attachment: leetchat_protocol::Attachment,
+}
+
+fn too_large(max: u64) -> AppError {
+    AppError::new(
+        ErrorCode::TooLarge,
+        format!("files are limited to {max} bytes"),
+    )
+}
+
+/// A temporary file removed on drop unless kept.
+struct TempUpload {
+    path: std::path::PathBuf,
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `POST /api/files`: multipart field `file`; 201 `{attachment}`.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    mut form: Multipart,
+) -> AppResult<(StatusCode, axum::Json<Uploaded>)> {
+    state.rate_limit(&user.user_id, Action::File)?;
+    let max = state.config.max_file_size;
+    let field = loop {
+        match form.next_field().await {
+            Ok(Some(f)) if f.name() == Some("file") => break f,
+            Ok(Some(_)) => continue,
+            Ok(None) => return Err(AppError::invalid("multipart field `file` is missing")),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(max)),
+            Err(e) => return Err(AppError::invalid(format!("bad multipart body: {e}"))),
+        }
+    };
+    let name = sniff::sanitize_name(field.file_name());
+
+    // Stream to a temporary file, counting, hashing and keeping the head.
+    let tmp_dir = state.config.data_dir.join("tmp");
+    tokio::fs::create_dir_all(&tmp_dir)
+        .await
+        .map_err(|e| AppError::internal("creating the upload folder", e))?;
+    let tmp = TempUpload {
+        path: tmp_dir.join(format!("upload-{}", new_id())),
+    };
+    let mut out = tokio::fs::File::create(&tmp.path)
+        .await
+        .map_err(|e| AppError::internal("creating an upload file", e))?;
+    let mut field = field;
+    let mut size: u64 = 0;
+    let mut head = Vec::with_capacity(HEAD);
+    let mut text = sniff::TextCheck::default();
+    loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large(max)),
+            Err(e) => return Err(AppError::invalid(format!("upload interrupted: {e}"))),
+        };
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(too_large(max));
+        }
+        if head.len() < HEAD {
+            let take = (HEAD - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        text.feed(&chunk);
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| AppError::internal("writing an upload", e))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| AppError::internal("writing an upload", e))?;
+    drop(out);
+    if size == 0 {
+        return Err(AppError::invalid("the file is empty"));
+    }
+    let Some(mime) = sniff::sniff(&head, text.is_text()) else {
+        return Err(AppError::invalid(
+            "this type of file is not allowed (images, documents, archives, audio, video and text are)",
+        ));
+    };
+    let bytes = tokio::fs::read(&tmp.path)
+        .await
+        .map_err(|e| AppError::internal("reading an upload", e))?;
+    drop(tmp);
+
+    let (bytes, dims, thumb) = if sniff::is_image(mime) {
+        let processed = tokio::task::spawn_blocking(move || images::process(bytes, mime))
+            .await
+            .map_err(|e| AppError::internal("image task", e))?
+            .map_err(|e| match e {
+                images::ImageError::TooLarge(_) => {
+                    AppError::new(ErrorCode::TooLarge, e.to_string())
+                }
+                images::ImageError::Undecodable(_) => AppError::invalid(e.to_string()),
+            })?;
+        (
+            processed.bytes,
+            Some((i64::from(processed.width), i64::from(processed.height))),
+            Some(processed.thumbnail),
+        )
+    } else {
+        (bytes, None, None)
+    };
+    let sha256: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let file_id = new_id();
+    let row = FileRow {
+        file_id: file_id.clone(),
+        uploader_id: user.user_id.clone(),
+        name,
+        mime: mime.to_owned(),
+        size: bytes.len() as i64,
+        width: dims.map(|d| d.0),
+        height: dims.map(|d| d.1),
+    };
+    // Metadata row first (file_blobs references it), then the bytes; undo on failure.
+    sqlx::query(
+        "INSERT INTO files (file_id, uploader_id, name, mime, size, width, height, sha256, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&row.file_id)
+    .bind(&row.uploader_id)
+    .bind(&row.name)
+    .bind(&row.mime)
+    .bind(row.size)
+    .bind(row.width)
+    .bind(row.height)
+    .bind(&sha256)
+    .bind(now_ms())
+    .execute(state.db.writer())
+    .await?;
+    let stored = async {
+        state.files.put(&file_id, Variant::Original, bytes).await?;
+        if let Some(t) = thumb {
+            state.files.put(&file_id, Variant::Thumbnail, t).await?;
+        }
+        Ok::<(), storage::StorageError>(())
+    }
+    .await;
+    if let Err(e) = stored {
+        let _ = state.files.delete(&file_id).await;
+        let _ = sqlx::query("DELETE FROM files WHERE file_id = $1")
+            .bind(&file_id)
+            .execute(state.db.writer())
+            .await;
+        return Err(AppError::internal("storing an upload", e));
+    }
+    tracing::info!(%file_id, mime, size = row.size, "file uploaded");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Uploaded {
+            attachment: row.to_attachment(),
+        }),
+    ))
+}
+
+/// A file row with its hash.
+#[derive(Debug, sqlx::FromRow)]
+struct Stored {
+    uploader_id: String,
+    name: String,
+    mime: String,
+    width: Option<i64>,
+    sha256: String,
+}
+
+/// The caller may read the file: they uploaded it, or a live message in a
+/// room they belong to carries it.
+async fn readable(state: &AppState, user: &AuthUser, file_id: &str) -> AppResult<Stored> {
+    let f: Option<Stored> = sqlx::query_as(
+        "SELECT uploader_id, name, mime, width, sha256 FROM files WHERE file_id = $1",
+    )
+    .bind(file_id)
+    .fetch_optional(state.db.reader())
+    .await?;
+    let f = f.ok_or_else(|| AppError::not_found("no such file"))?;
+    if f.uploader_id == user.user_id {
+        return Ok(f);
+    }
+    let shared: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM message_attachments a
+         JOIN messages m ON m.message_id = a.message_id
+         JOIN room_members rm ON rm.room_id = m.room_id
+         WHERE a.file_id = $1 AND rm.user_id = $2 AND m.deleted_at IS NULL LIMIT 1",
+    )
+    .bind(file_id)
+    .bind(&user.user_id)
+    .fetch_optional(state.db.reader())
+    .await?;
+    match shared {
+        Some(_) => Ok(f),
+        None => Err(AppError::forbidden("you may not read this file")),
+    }
+}
+
+/// `GET /api/files/{fileId}`: the bytes, with Range and ETag support.
+pub async fn download(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    serve(&state, &user, &file_id, Variant::Original, &headers).await
+}
+
+/// `GET /api/files/{fileId}/thumbnail`: an image's thumbnail.
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    serve(&state, &user, &file_id, Variant::Thumbnail, &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    user: &AuthUser,
+    file_id: &str,
+    v: Variant,
+    headers: &HeaderMap,
+) -> AppResult<Response> {
+    let f = readable(state, user, file_id).await?;
+    let is_image = f.width.is_some();
+    if v == Variant::Thumbnail && !is_image {
+        return Err(AppError::not_found("only images have thumbnails"));
+    }
+    let etag = match v {
+        Variant::Original => format!("\"{}\"", f.sha256),
+        Variant::Thumbnail => format!("\"{}-thumb\"", f.sha256),
+    };
+    let mut h = HeaderMap::new();
+    let mime = match v {
+        Variant::Original => f.mime.clone(),
+        Variant::Thumbnail => String::new(),
+    };
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(e) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, e);
+    }
+    let disposition = if is_image { "inline" } else { "attachment" };
+    if let Ok(d) = HeaderValue::from_str(&format!(
+        "{disposition}; filename*=UTF-8''{}",
+        encode_rfc5987(&f.name)
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+    }
+    let bytes = state
+        .files
+        .get(file_id, v)
+        .await
+        .map_err(|e| AppError::internal("reading a stored file", e))?
+        .ok_or_else(|| AppError::not_found("the file's bytes are gone"))?;
+    let content_type = if mime.is_empty() {
+        sniff_thumbnail(&bytes)
+    } else {
+        mime
+    };
+    if let Ok(ct) = HeaderValue::from_str(&content_type) {
+        h.insert(header::CONTENT_TYPE, ct);
+    }
+    let total = bytes.len() as u64;
+    // A Range header we do not understand is ignored, as RFC 9110 asks.
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|r| r.to_str().ok())
+        .filter(|r| r.trim().starts_with("bytes="));
+    match range.map(|r| parse_range(r, total)) {
+        None => Ok((StatusCode::OK, h, Body::from(bytes)).into_response()),
+        Some(Some((start, end))) => {
+            if let Ok(cr) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
+                h.insert(header::CONTENT_RANGE, cr);
+            }
+            let part = bytes[start as usize..=end as usize].to_vec();
+            Ok((StatusCode::PARTIAL_CONTENT, h, Body::from(part)).into_response())
+        }
+        Some(None) => {
+            if let Ok(cr) = HeaderValue::from_str(&format!("bytes */{total}")) {
+                h.insert(header::CONTENT_RANGE, cr);
+            }
+            Ok((StatusCode::RANGE_NOT_SATISFIABLE, h).into_response())
+        }
+    }
+}
+
+fn sniff_thumbnail(bytes: &[u8]) -> String {
+    infer::get(bytes)
+        .map_or("application/octet-stream", |t| t.mime_type())
+        .to_owned()
+}
+
+/// Parses a single `bytes=` range against a length: `Some((start, end))`
+/// inclusive, `None` when unsatisfiable.
+pub fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let (start, end) = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        (len.saturating_sub(n), len - 1)
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            len - 1
+        } else {
+            b.parse::<u64>().ok()?.min(len - 1)
+        };
+        (start, end)
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
+fn encode_rfc5987(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Removes uploads older than `older_than` that no message carries. Returns how many.
+pub async fn sweep_unattached(state: &AppState, older_than: Duration) -> AppResult<u64> {
+    let cutoff = now_ms() - older_than.as_millis() as i64;
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT f.file_id FROM files f WHERE f.created_at < $1
+         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.file_id) LIMIT 1000",
+    )
+    .bind(cutoff)
+    .fetch_all(state.db.reader())
+    .await?;
+    let mut n = 0;
+    for (id,) in ids {
+        if let Err(e) = state.files.delete(&id).await {
+            tracing::warn!(error = %e, file_id = %id, "cannot remove an unattached upload");
+            continue;
+        }
+        sqlx::query("DELETE FROM files WHERE file_id = $1 AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = $1)")
+            .bind(&id)
+            .execute(state.db.writer())
+            .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=5-2", 100), None);
+        assert_eq!(parse_range("bytes=0-1,4-5", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+    }
+}

@@ -1,0 +1,396 @@
+//! File and image sharing: uploads (limits, sniffed types, bombs, names),
+//! who may read a file, and how it is served (headers, ETag, Range).
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp, TestUser, direct, group};
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 220]));
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn jpeg_with_gps_exif() -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 100, 50]));
+    let mut jpeg = Vec::new();
+    img.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let payload = b"Exif\0\0GPS 52.5200N 13.4050E";
+    let len = (payload.len() + 2) as u16;
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// Uploads `bytes` as `name`; returns status and body.
+async fn upload(app: &TestApp, token: Option<&str>, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str("image/png")
+        .unwrap();
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let mut req = app.http.post(app.url("/api/files")).multipart(form);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn fetch(
+    app: &TestApp,
+    user: &TestUser,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut req = app.http.get(app.url(path)).bearer_auth(&user.access_token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+async fn images_are_measured_thumbnailed_stripped_and_shared_with_the_room(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let mut a = app.connect(&alice).await;
+    let mut bc = app.connect(&bob).await;
+    let room_id = direct(&mut a, &bob).await["roomId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (s, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "holiday.jpg",
+        jpeg_with_gps_exif(),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let att = &body["attachment"];
+    assert_eq!(att["mime"], "image/jpeg");
+    assert_eq!(att["name"], "holiday.jpg");
+    assert_eq!(
+        (att["width"].as_i64(), att["height"].as_i64()),
+        (Some(64), Some(48))
+    );
+    let file_id = att["fileId"].as_str().unwrap().to_owned();
+    assert_eq!(att["url"], format!("/api/files/{file_id}"));
+    assert_eq!(
+        att["thumbnailUrl"],
+        format!("/api/files/{file_id}/thumbnail")
+    );
+
+    // Not shared yet: bob cannot read it; alice can.
+    assert_eq!(
+        fetch(&app, &bob, &format!("/api/files/{file_id}"), &[])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        fetch(&app, &alice, &format!("/api/files/{file_id}"), &[])
+            .await
+            .status(),
+        200
+    );
+
+    let sent = a
+        .ok(
+            "message.send",
+            json!({"roomId": room_id, "type": "image", "content": "", "attachments": [file_id]}),
+        )
+        .await;
+    assert_eq!(
+        sent["message"]["attachments"][0]["fileId"],
+        file_id.as_str()
+    );
+    let pushed = bc.push("message.received").await;
+    assert_eq!(pushed["message"]["attachments"][0]["width"], 64);
+
+    let resp = fetch(&app, &bob, &format!("/api/files/{file_id}"), &[]).await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "image/jpeg");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["content-security-policy"], "sandbox");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    let bytes = resp.bytes().await.unwrap();
+    assert!(!bytes.windows(3).any(|w| w == b"GPS"), "EXIF is not served");
+    image::load_from_memory(&bytes).expect("still a valid image");
+
+    let thumb = fetch(&app, &bob, &format!("/api/files/{file_id}/thumbnail"), &[]).await;
+    assert_eq!(thumb.status(), 200);
+    image::load_from_memory(&thumb.bytes().await.unwrap()).expect("thumbnail decodes");
+
+    let again = fetch(
+        &app,
+        &bob,
+        &format!("/api/files/{file_id}"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status(), 304, "unchanged files are not sent twice");
+    // Someone outside the room, and nobody at all, cannot read it.
+    assert_eq!(
+        fetch(&app, &carol, &format!("/api/files/{file_id}"), &[])
+            .await
+            .status(),
+        403
+    );
+    let anon = app
+        .http
+        .get(app.url(&format!("/api/files/{file_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    assert_eq!(
+        fetch(&app, &alice, "/api/files/no-such-file", &[])
+            .await
+            .status(),
+        404
+    );
+}
+
+async fn uploads_at_the_limit_pass_and_over_it_are_refused_without_leftovers(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.max_file_size = 100_000).await;
+    let alice = app.register("alice").await;
+    let at_limit = "a".repeat(100_000).into_bytes();
+    let (s, body) = upload(&app, Some(&alice.access_token), "notes.txt", at_limit).await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(
+        body["attachment"]["mime"], "text/plain",
+        "the type comes from the bytes, not the part's header"
+    );
+    assert_eq!(body["attachment"]["size"], 100_000);
+    let (s, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "big.txt",
+        "a".repeat(100_001).into_bytes(),
+    )
+    .await;
+    assert_eq!(s, 413, "{body}");
+    assert_eq!(body["error"]["code"], "too_large");
+    let (s, _) = upload(
+        &app,
+        Some(&alice.access_token),
+        "huge.txt",
+        vec![b'a'; 5_000_000],
+    )
+    .await;
+    assert_eq!(s, 413);
+    let tmp = app.state.config.data_dir.join("tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "no partial uploads left behind: {left:?}");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM files")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+async fn forged_types_bombs_and_bad_names_are_handled(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    // An ELF executable dressed as a picture.
+    let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+    elf.extend(vec![0u8; 2000]);
+    let (s, body) = upload(&app, Some(&alice.access_token), "cute-cat.png", elf).await;
+    assert_eq!(s, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid");
+    // A PNG that claims 100000x100000 pixels.
+    let mut bomb = png(1, 1);
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let (s, body) = upload(&app, Some(&alice.access_token), "bomb.png", bomb).await;
+    assert!(s == 413 || s == 400, "{s} {body}");
+    // A truncated image.
+    let (s, _) = upload(
+        &app,
+        Some(&alice.access_token),
+        "broken.png",
+        png(40, 40)[..60].to_vec(),
+    )
+    .await;
+    assert_eq!(s, 400);
+    // Path-like names are reduced to a plain name.
+    let (s, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "../../etc/passwd",
+        b"root:x:0:0".to_vec(),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(body["attachment"]["name"], "passwd");
+    let resp = fetch(
+        &app,
+        &alice,
+        body["attachment"]["url"].as_str().unwrap(),
+        &[],
+    )
+    .await;
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let (s, _) = upload(&app, Some(&alice.access_token), "empty.txt", Vec::new()).await;
+    assert_eq!(s, 400);
+    let (s, _) = upload(&app, None, "x.txt", b"hello".to_vec()).await;
+    assert_eq!(s, 401);
+}
+
+async fn range_requests_return_the_asked_bytes(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let text: Vec<u8> = (0..1000).map(|i| b'a' + (i % 26) as u8).collect();
+    let (_, body) = upload(&app, Some(&alice.access_token), "abc.txt", text.clone()).await;
+    let url = body["attachment"]["url"].as_str().unwrap().to_owned();
+    let r = fetch(&app, &alice, &url, &[("range", "bytes=10-19")]).await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-range"], "bytes 10-19/1000");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &text[10..20]);
+    let r = fetch(&app, &alice, &url, &[("range", "bytes=-5")]).await;
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &text[995..]);
+    let r = fetch(&app, &alice, &url, &[("range", "bytes=2000-")]).await;
+    assert_eq!(r.status(), 416);
+    let r = fetch(&app, &alice, &url, &[]).await;
+    assert_eq!(r.headers()["accept-ranges"], "bytes");
+    assert_eq!(r.bytes().await.unwrap().len(), 1000);
+}
+
+async fn access_ends_with_membership_and_with_the_message(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let mut a = app.connect(&alice).await;
+    let mut cc = app.connect(&carol).await;
+    let g = group(&mut a, "g", &[&bob, &carol]).await["roomId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "plan.txt",
+        b"the plan".to_vec(),
+    )
+    .await;
+    let file_id = body["attachment"]["fileId"].as_str().unwrap().to_owned();
+    let url = format!("/api/files/{file_id}");
+    let m = a
+        .ok(
+            "message.send",
+            json!({"roomId": g, "type": "file", "attachments": [file_id]}),
+        )
+        .await;
+    assert_eq!(fetch(&app, &bob, &url, &[]).await.status(), 200);
+    // Only the uploader may attach a file.
+    cc.fails(
+        "message.send",
+        json!({"roomId": g, "type": "file", "attachments": [file_id]}),
+        "forbidden",
+    )
+    .await;
+    // A removed member loses access.
+    a.ok(
+        "room.members.remove",
+        json!({"roomId": g, "userId": bob.user_id}),
+    )
+    .await;
+    assert_eq!(fetch(&app, &bob, &url, &[]).await.status(), 403);
+    assert_eq!(fetch(&app, &carol, &url, &[]).await.status(), 200);
+    // Deleting the message takes the access away from everyone but the uploader.
+    a.ok(
+        "message.delete",
+        json!({"messageId": m["message"]["messageId"]}),
+    )
+    .await;
+    assert_eq!(fetch(&app, &carol, &url, &[]).await.status(), 403);
+    assert_eq!(fetch(&app, &alice, &url, &[]).await.status(), 200);
+}
+
+async fn unattached_uploads_are_cleaned_up_and_shared_ones_stay(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room_id = direct(&mut a, &bob).await["roomId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, lone) = upload(&app, Some(&alice.access_token), "lone.png", png(10, 10)).await;
+    let (_, kept) = upload(&app, Some(&alice.access_token), "kept.png", png(10, 10)).await;
+    a.ok(
+        "message.send",
+        json!({"roomId": room_id, "type": "image", "attachments": [kept["attachment"]["fileId"]]}),
+    )
+    .await;
+    let removed = leetchat_server::files::sweep_unattached(&app.state, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(removed, 0, "recent uploads get time to be sent");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let removed = leetchat_server::files::sweep_unattached(&app.state, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let lone_url = lone["attachment"]["url"].as_str().unwrap();
+    assert_eq!(fetch(&app, &alice, lone_url, &[]).await.status(), 404);
+    let kept_url = kept["attachment"]["url"].as_str().unwrap();
+    assert_eq!(fetch(&app, &alice, kept_url, &[]).await.status(), 200);
+}
+
+async fn uploads_are_rate_limited(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| {
+        c.rate_limit_file = leetchat_server::config::RateLimit::new(2, 300)
+    })
+    .await;
+    let alice = app.register("alice").await;
+    for _ in 0..2 {
+        assert_eq!(
+            upload(&app, Some(&alice.access_token), "a.txt", b"x".to_vec())
+                .await
+                .0,
+            201
+        );
+    }
+    let (s, body) = upload(&app, Some(&alice.access_token), "a.txt", b"x".to_vec()).await;
+    assert_eq!(s, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+}
+
+crate::on_both_databases!(
+    images_are_measured_thumbnailed_stripped_and_shared_with_the_room,
+    uploads_at_the_limit_pass_and_over_it_are_refused_without_leftovers,
+    forged_types_bombs_and_bad_names_are_handled,
+    range_requests_return_the_asked_bytes,
+    access_ends_with_membership_and_with_the_message,
+    unattached_uploads_are_cleaned_up_and_shared_ones_stay,
+    uploads_are_rate_limited,
+);

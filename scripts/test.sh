@@ -62,8 +62,25 @@ ensure_postgres() {
   fail "PostgreSQL did not come up on $host:$port within 30 s"
 }
 
+ensure_moto() {
+  if command -v moto_server >/dev/null 2>&1; then
+    echo "moto_server is installed"
+    return
+  fi
+  local venv="${LEETCHAT_TOOLS_VENV:-$HOME/.cache/leetchat/venv}"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    step "installing moto[server] (an S3-compatible server for the object-storage test) into $venv"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv python3-pip; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q "moto[server]"
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
 step "PostgreSQL for the test suite"
 ensure_postgres
+
+step "S3-compatible server for the file-storage test"
+ensure_moto
 
 step "cargo fmt --check"
 cargo fmt --all -- --check || fail "code is not formatted: run 'cargo fmt --all'"

@@ -37,6 +37,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The file store could not be set up.
+    #[error("cannot set up file storage: {0}")]
+    Files(#[from] crate::files::storage::StorageError),
     /// The port could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -124,9 +127,11 @@ impl Application {
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         let node_id = rand::random::<u32>();
+        let files = crate::files::storage::FileStorage::from_config(&config, &db)?;
+        tracing::info!(storage = files.name(), "file storage");
         Ok(Application {
             listener,
-            state: AppState::new(config, db, auth, node_id),
+            state: AppState::new(config, db, files, auth, node_id),
         })
     }
 

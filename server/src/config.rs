@@ -146,6 +146,27 @@ pub struct Config {
     #[arg(long, env = "MAX_FILE_SIZE", default_value = "10485760", value_parser = parse_bytes)]
     pub max_file_size: u64,
 
+    /// S3-compatible bucket for uploads (shared by every node). Unset: files
+    /// live in PostgreSQL when that is the database, else under DATA_DIR.
+    #[arg(long, env = "UPLOAD_BUCKET")]
+    pub upload_bucket: Option<String>,
+
+    /// Endpoint of an S3-compatible service (MinIO, Ceph, ...); unset: AWS.
+    #[arg(long, env = "UPLOAD_ENDPOINT")]
+    pub upload_endpoint: Option<String>,
+
+    /// Region of the bucket.
+    #[arg(long, env = "UPLOAD_REGION", default_value = "us-east-1")]
+    pub upload_region: String,
+
+    /// Access key for the bucket.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub upload_access_key_id: Option<String>,
+
+    /// Secret key for the bucket.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub upload_secret_access_key: Option<String>,
+
     /// Uploads no message carries are removed after this long.
     #[arg(long, env = "UPLOAD_TTL", default_value = "24h", value_parser = parse_duration)]
     pub upload_ttl: Duration,

@@ -60,17 +60,15 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Assembles the state.
-    pub fn new(config: Config, db: Db, auth: Auth, node_id: u32) -> Self {
+    pub fn new(
+        config: Config,
+        db: Db,
+        files: crate::files::storage::FileStorage,
+        auth: Auth,
+        node_id: u32,
+    ) -> Self {
         let hub = Arc::new(Hub::new(node_id));
         let limiter = RateLimiter::new(crate::ratelimit::Limits::from_config(&config));
-        let files = match db.kind {
-            crate::config::DatabaseKind::Postgres => {
-                crate::files::storage::FileStorage::Database(db.clone())
-            }
-            crate::config::DatabaseKind::Sqlite => {
-                crate::files::storage::FileStorage::Disk(config.data_dir.join("files"))
-            }
-        };
         AppState(Arc::new(Inner {
             files,
             bus: Bus::InProcess(hub.clone()),

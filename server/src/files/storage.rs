@@ -1,6 +1,6 @@
-//! Where file bytes live: on disk under `DATA_DIR/files` (embedded setup),
-//! or in PostgreSQL when that is the database, so every node of a cluster
-//! sees every file.
+//! Where file bytes live: in an S3-compatible bucket when `UPLOAD_BUCKET` is
+//! set, else in PostgreSQL when that is the database (so every node of a
+//! cluster sees every file), else on disk under `DATA_DIR/files`.
 
 use std::path::PathBuf;
 
@@ -33,6 +33,9 @@ pub enum StorageError {
     /// Database.
     #[error("file storage: {0}")]
     Db(#[from] sqlx::Error),
+    /// Object storage.
+    #[error("file storage: {0}")]
+    Object(#[from] object_store::Error),
 }
 
 /// The file store of this server.
@@ -42,15 +45,51 @@ pub enum FileStorage {
     Disk(PathBuf),
     /// Rows of `file_blobs`.
     Database(Db),
+    /// Objects in an S3-compatible bucket.
+    Object(std::sync::Arc<dyn object_store::ObjectStore>),
 }
 
 impl FileStorage {
+    /// The store the configuration asks for.
+    pub fn from_config(
+        config: &crate::config::Config,
+        db: &Db,
+    ) -> Result<FileStorage, StorageError> {
+        if let Some(bucket) = &config.upload_bucket {
+            let mut b = object_store::aws::AmazonS3Builder::new()
+                .with_bucket_name(bucket)
+                .with_region(&config.upload_region);
+            if let Some(endpoint) = &config.upload_endpoint {
+                b = b
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"))
+                    .with_virtual_hosted_style_request(false);
+            }
+            if let (Some(id), Some(secret)) = (
+                &config.upload_access_key_id,
+                &config.upload_secret_access_key,
+            ) {
+                b = b.with_access_key_id(id).with_secret_access_key(secret);
+            }
+            return Ok(FileStorage::Object(std::sync::Arc::new(b.build()?)));
+        }
+        Ok(match db.kind {
+            crate::config::DatabaseKind::Postgres => FileStorage::Database(db.clone()),
+            crate::config::DatabaseKind::Sqlite => FileStorage::Disk(config.data_dir.join("files")),
+        })
+    }
+
     /// A short name for logs and health.
     pub fn name(&self) -> &'static str {
         match self {
             FileStorage::Disk(_) => "disk",
             FileStorage::Database(_) => "database",
+            FileStorage::Object(_) => "object",
         }
+    }
+
+    fn key(file_id: &str, v: Variant) -> object_store::path::Path {
+        object_store::path::Path::from(format!("files/{file_id}.{}", v.as_str()))
     }
 
     fn path(dir: &std::path::Path, file_id: &str, v: Variant) -> PathBuf {
@@ -87,6 +126,10 @@ impl FileStorage {
                     .await?;
                 Ok(())
             }
+            FileStorage::Object(store) => {
+                store.put(&Self::key(file_id, v), bytes.into()).await?;
+                Ok(())
+            }
         }
     }
 
@@ -108,6 +151,11 @@ impl FileStorage {
                 .await?;
                 Ok(row.map(|(b,)| b))
             }
+            FileStorage::Object(store) => match store.get(&Self::key(file_id, v)).await {
+                Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            },
         }
     }
 
@@ -129,6 +177,15 @@ impl FileStorage {
                     .bind(file_id)
                     .execute(db.writer())
                     .await?;
+                Ok(())
+            }
+            FileStorage::Object(store) => {
+                for v in [Variant::Original, Variant::Thumbnail] {
+                    match store.delete(&Self::key(file_id, v)).await {
+                        Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 Ok(())
             }
         }

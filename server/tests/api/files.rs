@@ -394,3 +394,127 @@ crate::on_both_databases!(
     unattached_uploads_are_cleaned_up_and_shared_ones_stay,
     uploads_are_rate_limited,
 );
+
+/// An S3-compatible server (moto, from PyPI) on a free loopback port.
+struct S3Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl S3Server {
+    async fn start() -> S3Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "moto_server (pip install 'moto[server]'; scripts/test.sh does) must be installed",
+            );
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let created = reqwest::Client::new()
+            .put(format!("{url}/leetchat-uploads"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            created.status().is_success(),
+            "bucket created: {}",
+            created.status()
+        );
+        S3Server { child, url }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_can_live_in_an_s3_compatible_bucket() {
+    let s3 = S3Server::start().await;
+    let url = s3.url.clone();
+    let app = TestApp::spawn_with(Backend::Sqlite, move |c| {
+        c.upload_bucket = Some("leetchat-uploads".into());
+        c.upload_endpoint = Some(url);
+        c.upload_access_key_id = Some("test".into());
+        c.upload_secret_access_key = Some("test".into());
+    })
+    .await;
+    assert_eq!(app.state.files.name(), "object");
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room_id = direct(&mut a, &bob).await["roomId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, body) = upload(&app, Some(&alice.access_token), "pic.png", png(400, 200)).await;
+    assert_eq!(s, 201, "{body}");
+    let file_id = body["attachment"]["fileId"].as_str().unwrap().to_owned();
+    a.ok(
+        "message.send",
+        json!({"roomId": room_id, "type": "image", "attachments": [file_id]}),
+    )
+    .await;
+    let resp = fetch(&app, &bob, &format!("/api/files/{file_id}"), &[]).await;
+    assert_eq!(resp.status(), 200);
+    let img = image::load_from_memory(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!((img.width(), img.height()), (400, 200));
+    let r = fetch(
+        &app,
+        &bob,
+        &format!("/api/files/{file_id}"),
+        &[("range", "bytes=0-7")],
+    )
+    .await;
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
+    let thumb = fetch(&app, &bob, &format!("/api/files/{file_id}/thumbnail"), &[]).await;
+    assert_eq!(thumb.status(), 200);
+    // The bytes really are in the bucket.
+    let listing = reqwest::get(format!("{}/leetchat-uploads?list-type=2", s3.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listing.contains(&format!("files/{file_id}.original")),
+        "{listing}"
+    );
+    assert!(listing.contains(&format!("files/{file_id}.thumbnail")));
+    // Unattached uploads are removed from the bucket too.
+    let (_, lone) = upload(&app, Some(&alice.access_token), "lone.txt", b"bye".to_vec()).await;
+    let lone_id = lone["attachment"]["fileId"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        leetchat_server::files::sweep_unattached(&app.state, Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    let listing = reqwest::get(format!("{}/leetchat-uploads?list-type=2", s3.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listing.contains(&lone_id));
+}

@@ -98,12 +98,29 @@ pub enum Command {
         #[arg(required = true)]
         users: Vec<String>,
     },
-    /// Send a text message (queued when offline).
+    /// Send a text message, or a file with an optional caption (queued when offline).
     Send {
         /// Room id, a user name (their direct room) or a group name.
         room: String,
-        /// The message.
-        text: String,
+        /// The message (with --file: the caption, optional).
+        #[arg(required_unless_present = "file")]
+        text: Option<String>,
+        /// A file to send: png, jpeg, gif and webp go as images, anything
+        /// else as a file. It is copied first, so it may be moved at once.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Save a message's first attachment and print where it went.
+    Download {
+        /// Message id, tempId or local id.
+        message: String,
+        /// Where to save it: a file, or a folder to put it in under its own
+        /// name [default: the data folder's download cache].
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// The image's thumbnail instead of the full file.
+        #[arg(long)]
+        thumbnail: bool,
     },
     /// Show a room's latest messages.
     History {

@@ -30,6 +30,9 @@ pub enum Error {
     /// A ROOM argument matched no stored room, or several.
     #[error("{0}")]
     Room(String),
+    /// A message has no attachment to download, or not yet.
+    #[error("{0}")]
+    Attachment(String),
     /// The server refused a queued change.
     #[error("{0}")]
     Refused(String),

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use leetchat_client::{Delivery, MessageView, RoomView};
+use leetchat_protocol::Attachment;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
@@ -130,12 +131,43 @@ fn body(m: &MessageView) -> String {
         parts.push(m.content.replace('\n', "\n    "));
     }
     for a in &m.attachments {
-        parts.push(format!("[{}: {}]", m.message_type, a.name));
+        parts.push(attachment(a));
     }
     if m.edited_at.is_some() {
         parts.push("(edited)".into());
     }
     parts.join(" ")
+}
+
+/// `[image photo.png 1200x800 34 KB]` or `[file report.pdf 1.2 MB]`.
+fn attachment(a: &Attachment) -> String {
+    let kind = if a.mime.starts_with("image/") {
+        "image"
+    } else {
+        "file"
+    };
+    let mut text = format!("[{kind} {}", a.name);
+    if let (Some(w), Some(h)) = (a.width, a.height) {
+        text.push_str(&format!(" {w}x{h}"));
+    }
+    text.push_str(&format!(
+        " {}]",
+        human_size(u64::try_from(a.size).unwrap_or(0))
+    ));
+    text
+}
+
+/// A size as people read it: `512 B`, `34 KB`, `1.2 MB`, `3.4 GB` (1 KB = 1024 B).
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = KB * 1024;
+    const GB: u64 = MB * 1024;
+    match bytes {
+        b if b < KB => format!("{b} B"),
+        b if b < MB => format!("{} KB", (b + KB / 2) / KB),
+        b if b < GB => format!("{:.1} MB", b as f64 / MB as f64),
+        b => format!("{:.1} GB", b as f64 / GB as f64),
+    }
 }
 
 /// `[seq] HH:MM sender: content` plus `(pending)`, `(failed: why)`,
@@ -262,6 +294,44 @@ mod tests {
         m.deleted_at = Some("2024-05-01T13:06:00.000Z".into());
         m.content = String::new();
         assert!(message_line(&m, &names, UtcOffset::UTC).ends_with("u-alice: (deleted)"));
+    }
+
+    #[test]
+    fn attachments_show_kind_name_size_and_an_images_dimensions() {
+        let mut m = msg();
+        m.message_type = "image".into();
+        m.content = String::new();
+        m.attachments = vec![Attachment {
+            file_id: "f1".into(),
+            name: "photo.png".into(),
+            mime: "image/png".into(),
+            size: 34 * 1024,
+            width: Some(1200),
+            height: Some(800),
+            url: "/api/files/f1".into(),
+            thumbnail_url: Some("/api/files/f1/thumbnail".into()),
+        }];
+        let names = Names::default();
+        assert!(
+            message_line(&m, &names, UtcOffset::UTC)
+                .ends_with("u-alice: [image photo.png 1200x800 34 KB]")
+        );
+        m.content = "the report".into();
+        m.attachments[0] = Attachment {
+            name: "report.pdf".into(),
+            mime: "application/pdf".into(),
+            size: 1_258_291,
+            width: None,
+            height: None,
+            thumbnail_url: None,
+            ..m.attachments[0].clone()
+        };
+        assert!(
+            message_line(&m, &names, UtcOffset::UTC)
+                .ends_with("u-alice: the report [file report.pdf 1.2 MB]")
+        );
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GB");
     }
 
     #[test]

@@ -535,3 +535,60 @@ fn tail_says_who_is_typing_on_stderr() {
     err.wait_for("bob is typing…");
     stop_tail(child);
 }
+
+#[test]
+fn a_file_is_sent_with_a_caption_and_the_other_member_downloads_the_same_bytes() {
+    let mut server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    let files = tempfile::tempdir().expect("temp dir");
+    let report = files.path().join("report.txt");
+    let bytes = "quarterly numbers, all up\n".repeat(2000);
+    std::fs::write(&report, &bytes).expect("write the file");
+    let path = report.to_str().expect("UTF-8 path");
+
+    assert_eq!(
+        alice
+            .ok(&["send", &room, "--file", path, "the report"])
+            .trim(),
+        "sent"
+    );
+    let history = bob.ok(&["history", &room]);
+    assert!(
+        history.contains("alice: the report [file report.txt 51 KB]"),
+        "{history}"
+    );
+    let messages = json_lines(&bob.ok(&["--json", "history", &room]));
+    let id = messages[0]["messageId"]
+        .as_str()
+        .expect("message id")
+        .to_owned();
+
+    let saved = bob.ok(&["download", &id]);
+    assert_eq!(std::fs::read_to_string(saved.trim()).expect("saved"), bytes);
+    let out = files.path().join("copy.txt");
+    let saved = bob.ok(&["download", &id, "--out", out.to_str().expect("UTF-8 path")]);
+    assert_eq!(saved.trim(), out.to_str().expect("UTF-8 path"));
+    assert_eq!(std::fs::read_to_string(&out).expect("saved"), bytes);
+    let err = bob.fails(&["download", &id, "--thumbnail"]);
+    assert!(err.contains("no thumbnail"), "{err}");
+
+    // Offline, a file is queued like a text, without a caption too.
+    server.stop();
+    let queued = alice.ok(&["send", &room, "--file", path]);
+    assert!(queued.contains("queued (offline)"), "{queued}");
+    let pending = String::from_utf8_lossy(&alice.run(&["history", &room]).stdout).into_owned();
+    assert!(
+        pending.contains("[file report.txt 51 KB] (pending)"),
+        "{pending}"
+    );
+    server.restart();
+    assert!(alice.ok(&["sync"]).contains("outbox: 0"));
+    let history = bob.ok(&["history", &room]);
+    assert_eq!(
+        history.matches("[file report.txt 51 KB]").count(),
+        2,
+        "{history}"
+    );
+}

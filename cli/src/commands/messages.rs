@@ -24,7 +24,7 @@ const SYNC_COMMAND_WAIT: Duration = Duration::from_secs(60);
 pub async fn send(ctx: &Ctx, room: &str, text: &str) -> Result<()> {
     let room = ctx.room_id(room, true).await?;
     let queued = ctx.client.send_text(&room, text)?;
-    let reach = deliver(ctx).await?;
+    let reach = deliver(ctx, SYNC_WAIT).await?;
     let m = ctx.client.store().message_by_local_id(queued.local_id)?;
     settle(ctx, &m, &reach, "sent")
 }
@@ -34,7 +34,7 @@ pub async fn edit(ctx: &Ctx, key: &str, text: &str) -> Result<()> {
     let target = ctx.client.store().message_by_key(key)?;
     let mut events = ctx.client.events();
     let edited = ctx.client.edit(key, text)?;
-    let reach = deliver(ctx).await?;
+    let reach = deliver(ctx, SYNC_WAIT).await?;
     if let Some(reason) = refusal(&mut events, &target) {
         return Err(Error::Refused(format!(
             "the server refused the edit: {reason}"
@@ -59,7 +59,7 @@ pub async fn delete(ctx: &Ctx, key: &str) -> Result<()> {
             "deleted (it had not been sent yet)",
         );
     }
-    let reach = deliver(ctx).await?;
+    let reach = deliver(ctx, SYNC_WAIT).await?;
     if let Some(reason) = refusal(&mut events, &target) {
         return Err(Error::Refused(format!(
             "the server refused the delete: {reason}"
@@ -69,10 +69,11 @@ pub async fn delete(ctx: &Ctx, key: &str) -> Result<()> {
     settle(ctx, &m, &reach, "deleted")
 }
 
-/// Tries to deliver the outbox now; an error other than "unreachable" is
-/// reported with a reminder that the change is still queued.
-async fn deliver(ctx: &Ctx) -> Result<Reach> {
-    ctx.sync(SYNC_WAIT).await.inspect_err(|_| {
+/// Tries to deliver the outbox now, waiting at most `wait`; an error other
+/// than "unreachable" is reported with a reminder that the change is still
+/// queued.
+pub(super) async fn deliver(ctx: &Ctx, wait: Duration) -> Result<Reach> {
+    ctx.sync(wait).await.inspect_err(|_| {
         ctx.out.note(
             "the change is kept in the outbox; `leetchat sync` sends it once the problem is fixed",
         );
@@ -80,7 +81,7 @@ async fn deliver(ctx: &Ctx) -> Result<Reach> {
 }
 
 /// Reports where a change stands after a delivery attempt.
-fn settle(ctx: &Ctx, m: &MessageView, reach: &Reach, done: &str) -> Result<()> {
+pub(super) fn settle(ctx: &Ctx, m: &MessageView, reach: &Reach, done: &str) -> Result<()> {
     match (m.delivery, reach) {
         (Delivery::Failed, _) => {
             if ctx.out.is_json() {

@@ -3,6 +3,7 @@
 //! finding the room a ROOM argument names.
 
 mod account;
+mod files;
 mod messages;
 mod rooms;
 mod tail;
@@ -57,7 +58,21 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::Rooms => rooms::list(&ctx).await,
         Command::Dm { user } => rooms::direct(&ctx, &user).await,
         Command::Group { name, users } => rooms::group(&ctx, &name, &users).await,
-        Command::Send { room, text } => messages::send(&ctx, &room, &text).await,
+        Command::Send {
+            room,
+            text,
+            file: None,
+        } => messages::send(&ctx, &room, text.as_deref().unwrap_or_default()).await,
+        Command::Send {
+            room,
+            text,
+            file: Some(path),
+        } => files::send(&ctx, &room, &path, text.as_deref().unwrap_or_default()).await,
+        Command::Download {
+            message,
+            out,
+            thumbnail,
+        } => files::download(&ctx, &message, out.as_deref(), thumbnail).await,
         Command::History { room, limit } => messages::history(&ctx, &room, limit).await,
         Command::Tail { room } => tail::run(&ctx, &room).await,
         Command::Sync => messages::sync(&ctx).await,

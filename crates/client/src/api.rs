@@ -1,13 +1,18 @@
 //! The HTTP side of the server: sign-up, sign-in, token refresh, sign-out,
-//! user search.
+//! user search, and file upload and download.
 
-use leetchat_protocol::ErrorBody;
-use leetchat_protocol::User;
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use leetchat_protocol::envelope::HttpError;
 use leetchat_protocol::http::{
     AuthResponse, LoginRequest, RefreshRequest, RefreshResponse, RegisterRequest, UsersResponse,
 };
+use leetchat_protocol::{Attachment, ErrorBody, ErrorCode, User};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 
@@ -55,18 +60,33 @@ impl Api {
     }
 
     async fn read<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-        let status = resp.status();
-        let text = resp.text().await?;
-        if status.is_success() {
+        if resp.status().is_success() {
+            let text = resp.text().await?;
             return serde_json::from_str(&text).map_err(Error::from);
         }
-        match serde_json::from_str::<HttpError>(&text) {
-            Ok(e) => Err(Error::Server(e.error)),
-            Err(_) => Err(Error::Server(ErrorBody::new(
-                leetchat_protocol::ErrorCode::Internal,
-                format!("HTTP {status}"),
-            ))),
+        Err(Error::Server(Self::error_body(resp).await))
+    }
+
+    /// The error a failed answer carries: the contract's `{"error": {...}}`
+    /// body, or, when a proxy or a body-limit layer answered in its own words,
+    /// one made from the status. A 429 without `retryAfterMs` takes the wait
+    /// from its `Retry-After` header (whole seconds).
+    async fn error_body(resp: reqwest::Response) -> ErrorBody {
+        let status = resp.status();
+        let retry_after_s = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let text = resp.text().await.unwrap_or_default();
+        let mut body = match serde_json::from_str::<HttpError>(&text) {
+            Ok(e) => e.error,
+            Err(_) => ErrorBody::new(code_of_status(status), format!("HTTP {status}")),
+        };
+        if body.code == ErrorCode::RateLimited && body.retry_after_ms.is_none() {
+            body.retry_after_ms = retry_after_s.map(|s| s * 1000);
         }
+        body
     }
 
     /// `POST /api/auth/register`.
@@ -134,6 +154,130 @@ impl Api {
             .await?;
         Ok(Self::read::<UsersResponse>(resp).await?.users)
     }
+
+    /// `POST /api/files`: uploads the file at `path` as `name` (multipart
+    /// field `file`), streaming it from disk. `progress(sent, total)` is
+    /// called as the bytes are handed to the connection.
+    ///
+    /// A file that cannot be read is [`Error::File`]; a refusal is
+    /// [`Error::Server`] (`too_large`, `invalid`, `rate_limited` with its
+    /// wait, ...); anything else is [`Error::Network`].
+    pub async fn upload(
+        &self,
+        access_token: &str,
+        path: &Path,
+        name: &str,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Result<Attachment> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", path.display())))?;
+        let total = file
+            .metadata()
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", path.display())))?
+            .len();
+        let mut sent = 0u64;
+        progress(0, total);
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(file, UPLOAD_CHUNK).map(move |chunk| {
+                if let Ok(bytes) = &chunk {
+                    sent += bytes.len() as u64;
+                    progress(sent, total);
+                }
+                chunk
+            });
+        let part =
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
+                .file_name(name.to_owned())
+                .mime_str(crate::files::mime_of_name(name))
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let resp = self
+            .http
+            .post(self.url("/api/files"))
+            .bearer_auth(access_token)
+            .multipart(form)
+            .timeout(transfer_timeout(total))
+            .send()
+            .await?;
+        Ok(Self::read::<Uploaded>(resp).await?.attachment)
+    }
+
+    /// `GET /api/files/{fileId}` (or its `/thumbnail`): streams the bytes
+    /// into `dest`, which is created or truncated. Returns the byte count.
+    pub async fn download(
+        &self,
+        access_token: &str,
+        file_id: &str,
+        thumbnail: bool,
+        dest: &Path,
+    ) -> Result<u64> {
+        let mut path = format!("/api/files/{file_id}");
+        if thumbnail {
+            path.push_str("/thumbnail");
+        }
+        let mut resp = self
+            .http
+            .get(self.url(&path))
+            .bearer_auth(access_token)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(Error::Server(Self::error_body(resp).await));
+        }
+        let mut out = tokio::fs::File::create(dest)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", dest.display())))?;
+        let mut written = 0u64;
+        let deadline =
+            tokio::time::Instant::now() + transfer_timeout(resp.content_length().unwrap_or(0));
+        loop {
+            let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+                .await
+                .map_err(|_| Error::Network(format!("downloading {file_id} timed out")))??;
+            let Some(chunk) = chunk else { break };
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| Error::File(format!("{}: {e}", dest.display())))?;
+            written += chunk.len() as u64;
+        }
+        out.sync_all()
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", dest.display())))?;
+        Ok(written)
+    }
+}
+
+/// Bytes read from disk per upload chunk (and so per progress call).
+const UPLOAD_CHUNK: usize = 64 * 1024;
+
+/// The answer of `POST /api/files`.
+#[derive(Deserialize)]
+struct Uploaded {
+    attachment: Attachment,
+}
+
+/// How long a transfer of `size` bytes may take: the usual request timeout
+/// plus one second per 32 KiB, so a big file on a slow link is not cut off
+/// while a dead one still ends.
+fn transfer_timeout(size: u64) -> Duration {
+    Duration::from_secs(20 + size / (32 * 1024))
+}
+
+/// The error code a status stands for, when the body does not say.
+fn code_of_status(status: reqwest::StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        400 => ErrorCode::Invalid,
+        401 => ErrorCode::Unauthenticated,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        413 => ErrorCode::TooLarge,
+        429 => ErrorCode::RateLimited,
+        _ => ErrorCode::Internal,
+    }
 }
 
 #[cfg(test)]
@@ -151,5 +295,21 @@ mod tests {
             "wss://chat.example/ws"
         );
         assert!(Api::new("ftp://x").is_err());
+    }
+
+    #[test]
+    fn a_bare_status_stands_for_its_contract_code() {
+        assert_eq!(
+            code_of_status(reqwest::StatusCode::PAYLOAD_TOO_LARGE),
+            ErrorCode::TooLarge
+        );
+        assert_eq!(
+            code_of_status(reqwest::StatusCode::TOO_MANY_REQUESTS),
+            ErrorCode::RateLimited
+        );
+        assert_eq!(
+            code_of_status(reqwest::StatusCode::BAD_GATEWAY),
+            ErrorCode::Internal
+        );
     }
 }

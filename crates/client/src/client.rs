@@ -507,6 +507,78 @@ impl Client {
         Ok(m)
     }
 
+    /// Queues a file (an image when its name says png, jpeg, gif or webp,
+    /// else a file) with an optional caption; it shows at once as pending,
+    /// with a local preview of the file in `attachments`.
+    ///
+    /// The file is first copied into the data folder, so moving or deleting
+    /// the original, or killing the process, loses nothing: the connection
+    /// uploads the copy (see [`ClientEvent::UploadProgress`]), then sends the
+    /// message, and removes the copy once the message is acked or refused.
+    pub async fn send_file(
+        &self,
+        room_id: &str,
+        path: &std::path::Path,
+        caption: &str,
+    ) -> Result<MessageView> {
+        let me = self.my_id()?;
+        if caption.chars().count() > leetchat_protocol::MAX_CONTENT_CHARS {
+            return Err(Error::Invalid(format!(
+                "a caption has at most {} characters",
+                leetchat_protocol::MAX_CONTENT_CHARS
+            )));
+        }
+        let meta = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::File(format!("{} is not a file", path.display())));
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| Error::File(format!("{} has no file name", path.display())))?;
+        // Checked before copying, so an unknown room leaves no copy behind.
+        if self.inner.store.synced_seq(room_id)?.is_none() {
+            return Err(Error::NotFound(format!(
+                "no room {room_id:?} in the local store"
+            )));
+        }
+        let message_type = if crate::files::looks_like_image(&name) {
+            MessageType::Image
+        } else {
+            MessageType::File
+        };
+        let data_dir = &self.inner.config.data_dir;
+        let temp_id = crate::store::outbox::new_temp_id();
+        let (copy, size) = crate::files::copy_into_outbox(data_dir, &temp_id, path, &name).await?;
+        let file = crate::store::outbox::QueuedFile {
+            path: copy,
+            mime: crate::files::mime_of_name(&name).to_owned(),
+            name,
+            size,
+        };
+        let queued = self.inner.store.enqueue_file_send(
+            &me,
+            room_id,
+            caption,
+            message_type,
+            &temp_id,
+            std::slice::from_ref(&file),
+        );
+        let m = match queued {
+            Ok(m) => m,
+            Err(e) => {
+                crate::files::remove_outbox_copies(data_dir, &temp_id);
+                return Err(e);
+            }
+        };
+        self.inner
+            .emit(ClientEvent::MessageUpserted { message: m.clone() });
+        self.inner.outbox_changed.notify_one();
+        Ok(m)
+    }
+
     /// Edits one of the user's messages (by message id, tempId or local id).
     pub fn edit(&self, key: &str, content: &str) -> Result<MessageView> {
         if content.trim().is_empty() {
@@ -527,10 +599,16 @@ impl Client {
         let before = self.inner.store.message_by_key(key)?;
         match self.inner.store.enqueue_delete(key)? {
             Some(m) => self.inner.emit(ClientEvent::MessageUpserted { message: m }),
-            None => self.inner.emit(ClientEvent::MessageRemoved {
-                room_id: before.room_id,
-                local_id: before.local_id,
-            }),
+            None => {
+                // Withdrawn before it was tried: its files' copies go too.
+                if let Some(temp_id) = &before.temp_id {
+                    crate::files::remove_outbox_copies(&self.inner.config.data_dir, temp_id);
+                }
+                self.inner.emit(ClientEvent::MessageRemoved {
+                    room_id: before.room_id,
+                    local_id: before.local_id,
+                })
+            }
         }
         self.inner.outbox_changed.notify_one();
         Ok(())
@@ -661,6 +739,67 @@ impl Client {
         let users = self.inner.api.users(&token, query).await?;
         self.inner.store.apply_users(&users)?;
         Ok(users)
+    }
+
+    /// A file shared with the user (or its thumbnail), over HTTP: the path
+    /// of its copy in the data folder's cache (`files/<fileId>`, or
+    /// `files/<fileId>.thumb`). A cached file is returned without asking the
+    /// server; a new one is written under a temporary name and renamed, so a
+    /// cached file is always complete.
+    pub async fn download(&self, file_id: &str, thumbnail: bool) -> Result<PathBuf> {
+        let dest = crate::files::cache_path(&self.inner.config.data_dir, file_id, thumbnail)?;
+        if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+            return Ok(dest);
+        }
+        let dir = dest
+            .parent()
+            .expect("a cache path is inside the cache folder");
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", dir.display())))?;
+        let partial = dir.join(format!(
+            ".{}.{}.partial",
+            dest.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            uuid::Uuid::new_v4()
+        ));
+        let result = self.download_into(file_id, thumbnail, &partial).await;
+        let result = match result {
+            Ok(()) => tokio::fs::rename(&partial, &dest)
+                .await
+                .map_err(|e| Error::File(format!("{}: {e}", dest.display()))),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        result.map(|()| dest)
+    }
+
+    /// Downloads into `dest`, refreshing the token once if it was refused.
+    async fn download_into(
+        &self,
+        file_id: &str,
+        thumbnail: bool,
+        dest: &std::path::Path,
+    ) -> Result<()> {
+        for attempt in 0..2 {
+            let token = self.inner.access_token(attempt > 0).await?;
+            match self
+                .inner
+                .api
+                .download(&token, file_id, thumbnail, dest)
+                .await
+            {
+                Err(Error::Server(b))
+                    if attempt == 0 && b.code == leetchat_protocol::ErrorCode::Unauthenticated => {}
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(Error::SignedOut(
+            "the server refused a freshly refreshed token".into(),
+        ))
     }
 
     /// The user with exactly this login name (case-insensitive).

@@ -7,8 +7,12 @@
 //! room. Requests run one at a time on the socket while pushes that arrive
 //! meanwhile are applied, so the store always reflects the order the server
 //! sent things in.
+//!
+//! - [`upload`]: the upload step of queued file sends.
 
-use std::collections::BTreeSet;
+mod upload;
+
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,6 +133,7 @@ pub(crate) async fn session(
 ) -> Result<End> {
     let mut conn = Conn::open(inner).await?;
     backoff.reset();
+    sweep_file_copies(inner)?;
     inner.set_state(ConnectionState::Syncing);
     conn.catch_up().await?;
     conn.flush_outbox().await?;
@@ -183,6 +188,19 @@ pub(crate) async fn session(
             }
         }
     }
+}
+
+/// Removes copies of files that no queued send needs any more.
+fn sweep_file_copies(inner: &Inner) -> Result<()> {
+    let queued: HashSet<String> = inner
+        .store
+        .outbox_items()?
+        .into_iter()
+        .filter(|i| i.kind == OutboxKind::Send)
+        .map(|i| i.temp_id)
+        .collect();
+    crate::files::sweep_outbox_copies(&inner.config.data_dir, &queued);
+    Ok(())
 }
 
 /// Catches up and flushes the outbox on one connection, then closes it.
@@ -529,7 +547,20 @@ impl Conn {
     /// Sends what the outbox holds, in order per room.
     async fn flush_outbox(&mut self) -> Result<()> {
         while let Some(item) = self.inner.store.outbox_take(now_ms())? {
+            let mut earlier_uploads = false;
             let request = match item.kind {
+                OutboxKind::Send if item.payload.get("files").is_some() => {
+                    match self.prepare_file_send(&item).await? {
+                        upload::Prepared::Send {
+                            data,
+                            earlier_uploads: earlier,
+                        } => {
+                            earlier_uploads = earlier;
+                            Some((ev::MESSAGE_SEND, data))
+                        }
+                        upload::Prepared::Handled => continue,
+                    }
+                }
                 OutboxKind::Send => Some((ev::MESSAGE_SEND, item.payload.clone())),
                 OutboxKind::Edit | OutboxKind::Delete => self
                     .inner
@@ -549,6 +580,9 @@ impl Conn {
             };
             match self.call(event, data).await {
                 Ok(ack) => self.acked(&item, &ack)?,
+                Err(Error::Server(body)) if earlier_uploads => {
+                    self.refused_after_earlier_uploads(&item, body)?
+                }
                 Err(Error::Server(body)) => self.refused(&item, body)?,
                 Err(e) => return Err(e),
             }
@@ -583,7 +617,16 @@ impl Conn {
                 self.seq(&item.room_id, d.seq)?;
             }
         }
-        store.outbox_done(item.id)
+        store.outbox_done(item.id)?;
+        self.forget_file_copies(item);
+        Ok(())
+    }
+
+    /// A send that is acked or refused needs its files' copies no more.
+    fn forget_file_copies(&self, item: &OutboxItem) {
+        if item.kind == OutboxKind::Send && item.payload.get("files").is_some() {
+            crate::files::remove_outbox_copies(&self.inner.config.data_dir, &item.temp_id);
+        }
     }
 
     fn refused(&mut self, item: &OutboxItem, body: ErrorBody) -> Result<()> {
@@ -612,6 +655,7 @@ impl Conn {
             self.inner
                 .emit(ClientEvent::MessageUpserted { message: view });
         }
+        self.forget_file_copies(item);
         self.inner.emit(ClientEvent::OutboxFailed {
             room_id: item.room_id.clone(),
             temp_id: item.temp_id.clone(),

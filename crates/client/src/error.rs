@@ -35,6 +35,10 @@ pub enum Error {
     /// A bad request made locally.
     #[error("{0}")]
     Invalid(String),
+    /// A local file (to send, or a download being saved) could not be read
+    /// or written.
+    #[error("file: {0}")]
+    File(String),
     /// A reply did not have the expected shape.
     #[error("unexpected reply: {0}")]
     Protocol(String),

@@ -8,7 +8,9 @@
 //! - [`store`]: the SQLite store (rusqlite, WAL, numbered migrations, FTS5).
 //! - [`connection`]: connect, catch up with `sync`, flush the outbox, stay
 //!   live, reconnect with [`backoff`].
-//! - [`api`]: HTTP (sign-up, sign-in, refresh, sign-out, user search).
+//! - [`api`]: HTTP (sign-up, sign-in, refresh, sign-out, user search, file
+//!   upload and download).
+//! - [`files`]: local files: copies of queued uploads, the download cache.
 //! - [`credentials`]: tokens in the OS keyring, or a 0600 file on request.
 //! - [`views`]: what UIs show, and the events that say what changed.
 //!
@@ -24,6 +26,7 @@ pub mod client;
 pub mod connection;
 pub mod credentials;
 pub mod error;
+pub mod files;
 pub mod store;
 pub mod views;
 

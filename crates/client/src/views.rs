@@ -39,7 +39,8 @@ pub struct MessageView {
     pub message_type: String,
     /// Text.
     pub content: String,
-    /// Files.
+    /// Files. While a file waits to be uploaded its `fileId` and `url` are
+    /// empty (a local preview: name, guessed type, size).
     pub attachments: Vec<Attachment>,
     /// Replied-to message.
     pub reply_to: Option<String>,
@@ -186,6 +187,20 @@ pub enum ClientEvent {
         temp_id: String,
         /// Why.
         reason: String,
+    },
+    /// Bytes of a queued file went to the server. Comes again from 0 if the
+    /// upload is retried (after a lost connection, say).
+    UploadProgress {
+        /// Room of the message the file belongs to.
+        room_id: String,
+        /// That message's tempId.
+        temp_id: String,
+        /// The file's name.
+        name: String,
+        /// Bytes handed to the connection so far.
+        sent: u64,
+        /// The file's size.
+        total: u64,
     },
     /// A catch-up finished: the store holds everything up to now.
     Synced,

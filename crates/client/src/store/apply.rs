@@ -135,10 +135,19 @@ impl Store {
                 let keep_content = local_change_pending
                     || (deleted_at.is_some() && m.deleted_at.is_none())
                     || older_edit;
+                // The type too: a file guessed to be an image by its name
+                // may turn out not to be one when the server sniffs it.
                 tx.execute(
                     "UPDATE messages SET message_id = ?2, seq = ?3, status = 'sent', error = NULL,
-                       created_at = ?4, reply_to = ?5 WHERE local_id = ?1",
-                    params![local_id, m.message_id, m.seq, m.created_at, m.reply_to],
+                       created_at = ?4, reply_to = ?5, message_type = ?6 WHERE local_id = ?1",
+                    params![
+                        local_id,
+                        m.message_id,
+                        m.seq,
+                        m.created_at,
+                        m.reply_to,
+                        m.message_type.as_str()
+                    ],
                 )?;
                 if !keep_content {
                     tx.execute(

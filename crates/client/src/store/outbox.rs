@@ -5,7 +5,9 @@
 //! A send that has not been attempted yet can still be edited or deleted in
 //! place; once attempted it may be on the wire, so later changes queue behind it.
 
-use leetchat_protocol::MessageType;
+use std::path::PathBuf;
+
+use leetchat_protocol::{Attachment, MessageType};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
@@ -49,6 +51,24 @@ pub struct OutboxItem {
     pub payload: Value,
     /// Tries so far (including the current one).
     pub attempts: i64,
+}
+
+/// A file a queued send uploads first.
+#[derive(Debug, Clone)]
+pub struct QueuedFile {
+    /// The private copy to upload (see `files::copy_into_outbox`).
+    pub path: PathBuf,
+    /// The name it is sent under (the original file's name).
+    pub name: String,
+    /// Its size, for the local preview.
+    pub size: u64,
+    /// The type its name suggests, for the local preview.
+    pub mime: String,
+}
+
+/// A fresh tempId for a send.
+pub fn new_temp_id() -> String {
+    format!("tmp-{}", uuid::Uuid::now_v7())
 }
 
 /// A local message, found by server id or by the sender's tempId.
@@ -95,12 +115,79 @@ impl Store {
         message_type: MessageType,
         reply_to: Option<&str>,
     ) -> Result<MessageView> {
-        let temp_id = format!("tmp-{}", uuid::Uuid::now_v7());
+        let payload = json!({
+            "roomId": room_id,
+            "content": content,
+            "type": message_type.as_str(),
+            "tempId": new_temp_id(),
+            "replyTo": reply_to,
+        });
+        self.enqueue_send_payload(me, payload, &[])
+    }
+
+    /// Queues a message whose files must be uploaded first, and stores it as
+    /// pending with a local preview of each file. `temp_id` (from
+    /// [`new_temp_id`]) also names the files' copies, so it is chosen before
+    /// they are made. The payload's `files` list is the upload work: each
+    /// entry gets its `fileId` as soon as its upload succeeds.
+    pub fn enqueue_file_send(
+        &self,
+        me: &str,
+        room_id: &str,
+        content: &str,
+        message_type: MessageType,
+        temp_id: &str,
+        files: &[QueuedFile],
+    ) -> Result<MessageView> {
+        let payload = json!({
+            "roomId": room_id,
+            "content": content,
+            "type": message_type.as_str(),
+            "tempId": temp_id,
+            "replyTo": null,
+            "files": files.iter().map(|f| json!({
+                "path": f.path,
+                "name": f.name,
+                "fileId": null,
+                "attachment": null,
+            })).collect::<Vec<_>>(),
+        });
+        let previews: Vec<Attachment> = files
+            .iter()
+            .map(|f| Attachment {
+                file_id: String::new(),
+                name: f.name.clone(),
+                mime: f.mime.clone(),
+                size: i64::try_from(f.size).unwrap_or(i64::MAX),
+                width: None,
+                height: None,
+                url: String::new(),
+                thumbnail_url: None,
+            })
+            .collect();
+        self.enqueue_send_payload(me, payload, &previews)
+    }
+
+    /// Stores the pending message a `message.send` payload describes and
+    /// queues the payload, in one transaction.
+    fn enqueue_send_payload(
+        &self,
+        me: &str,
+        payload: Value,
+        attachments: &[Attachment],
+    ) -> Result<MessageView> {
+        let text = |k: &str| payload[k].as_str().map(str::to_owned);
+        let (room_id, temp_id, content, message_type) = (
+            text("roomId").unwrap_or_default(),
+            text("tempId").unwrap_or_default(),
+            text("content").unwrap_or_default(),
+            text("type").unwrap_or_default(),
+        );
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let known: Option<i64> = tx
-            .query_row("SELECT 1 FROM rooms WHERE room_id = ?1", [room_id], |r| {
+            .query_row("SELECT 1 FROM rooms WHERE room_id = ?1", [&room_id], |r| {
                 r.get(0)
             })
             .optional()?;
@@ -110,18 +197,20 @@ impl Store {
             )));
         }
         tx.execute(
-            "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, reply_to, created_at, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
-            params![room_id, me, temp_id, message_type.as_str(), content, reply_to, crate::views::rfc3339(now)],
+            "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, attachments, reply_to, created_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
+            params![
+                room_id,
+                me,
+                temp_id,
+                message_type,
+                content,
+                serde_json::to_string(attachments)?,
+                text("replyTo"),
+                crate::views::rfc3339(now)
+            ],
         )?;
         let local_id = tx.last_insert_rowid();
-        let payload = json!({
-            "roomId": room_id,
-            "content": content,
-            "type": message_type.as_str(),
-            "tempId": temp_id,
-            "replyTo": reply_to,
-        });
         tx.execute(
             "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'send', ?2, ?3, ?4)",
             params![room_id, temp_id, payload.to_string(), now],
@@ -129,6 +218,146 @@ impl Store {
         tx.commit()?;
         drop(conn);
         self.message_by_local_id(local_id)
+    }
+
+    /// Records that file `index` of the queued send `item_id` was uploaded:
+    /// its `fileId` goes into the outbox payload at once (so a crash before
+    /// the send does not upload it again), and the pending message shows the
+    /// server's attachment instead of the local preview. Returns the message.
+    pub fn outbox_file_uploaded(
+        &self,
+        item_id: i64,
+        index: usize,
+        attachment: &Attachment,
+    ) -> Result<Option<MessageView>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let row: Option<(String, String)> = tx
+            .query_row(
+                "SELECT temp_id, payload FROM outbox WHERE id = ?1",
+                [item_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((temp_id, payload)) = row else {
+            return Ok(None);
+        };
+        let mut payload: Value = serde_json::from_str(&payload)?;
+        let Some(entry) = payload.get_mut("files").and_then(|f| f.get_mut(index)) else {
+            return Err(Error::Invalid(format!(
+                "outbox item {item_id} has no file {index}"
+            )));
+        };
+        entry["fileId"] = json!(attachment.file_id);
+        entry["attachment"] = serde_json::to_value(attachment)?;
+        tx.execute(
+            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+            params![item_id, payload.to_string()],
+        )?;
+        let message: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT local_id, attachments FROM messages WHERE temp_id = ?1 AND message_id IS NULL",
+                [&temp_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let mut local = None;
+        if let Some((local_id, shown)) = message {
+            let mut shown: Vec<Attachment> = serde_json::from_str(&shown).unwrap_or_default();
+            if let Some(slot) = shown.get_mut(index) {
+                *slot = attachment.clone();
+                tx.execute(
+                    "UPDATE messages SET attachments = ?2 WHERE local_id = ?1",
+                    params![local_id, serde_json::to_string(&shown)?],
+                )?;
+            }
+            local = Some(local_id);
+        }
+        tx.commit()?;
+        drop(conn);
+        local.map(|id| self.message_by_local_id(id)).transpose()
+    }
+
+    /// Forgets the fileIds of a queued send so its files are uploaded again
+    /// (the server no longer had them), and marks it so this happens once.
+    /// The pending message shows local previews again meanwhile.
+    pub fn outbox_forget_uploads(&self, item_id: i64) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let row: Option<(String, String)> = tx
+            .query_row(
+                "SELECT temp_id, payload FROM outbox WHERE id = ?1",
+                [item_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((temp_id, payload)) = row else {
+            return Ok(());
+        };
+        let mut payload: Value = serde_json::from_str(&payload)?;
+        if let Some(files) = payload.get_mut("files").and_then(Value::as_array_mut) {
+            for f in files {
+                f["fileId"] = Value::Null;
+                f["attachment"] = Value::Null;
+            }
+        }
+        payload["reuploaded"] = json!(true);
+        tx.execute(
+            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+            params![item_id, payload.to_string()],
+        )?;
+        let shown: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT local_id, attachments FROM messages WHERE temp_id = ?1 AND message_id IS NULL",
+                [&temp_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((local_id, shown)) = shown {
+            let mut shown: Vec<Attachment> = serde_json::from_str(&shown).unwrap_or_default();
+            for a in &mut shown {
+                a.file_id.clear();
+                a.url.clear();
+                a.thumbnail_url = None;
+            }
+            tx.execute(
+                "UPDATE messages SET attachments = ?2 WHERE local_id = ?1",
+                params![local_id, serde_json::to_string(&shown)?],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every queued item, in queue order (for UIs and tests; nothing is taken).
+    pub fn outbox_items(&self) -> Result<Vec<OutboxItem>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, room_id, kind, temp_id, payload, attempts FROM outbox ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, room_id, kind, temp_id, payload, attempts) = row?;
+            out.push(OutboxItem {
+                id,
+                room_id,
+                kind: OutboxKind::parse(&kind),
+                temp_id,
+                payload: serde_json::from_str(&payload)?,
+                attempts,
+            });
+        }
+        Ok(out)
     }
 
     /// Edits one of the user's messages locally and queues the edit. A send

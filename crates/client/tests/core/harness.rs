@@ -34,6 +34,7 @@ impl Server {
         c.rate_limit_room_create = RateLimit::new(10_000, 60);
         c.rate_limit_typing = RateLimit::new(10_000, 60);
         c.rate_limit_auth = RateLimit::new(10_000, 60);
+        c.rate_limit_file = RateLimit::new(10_000, 60);
         tweak(&mut c);
         let (rt, port) = boot(c.clone()).await;
         c.socket_port = port;
@@ -47,6 +48,25 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many uploads the server holds (rows of its `files` table).
+    pub fn stored_files(&self) -> i64 {
+        let db = rusqlite::Connection::open(self.config.data_dir.join("leetchat.db")).expect("db");
+        db.busy_timeout(Duration::from_secs(5)).expect("timeout");
+        db.query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
+            .expect("count")
+    }
+
+    /// Makes the server forget an upload, as its sweep of uploads no message
+    /// carries does once they expire.
+    pub fn forget_file(&self, file_id: &str) {
+        let db = rusqlite::Connection::open(self.config.data_dir.join("leetchat.db")).expect("db");
+        db.busy_timeout(Duration::from_secs(5)).expect("timeout");
+        db.execute("DELETE FROM file_blobs WHERE file_id = ?1", [file_id])
+            .expect("blobs");
+        db.execute("DELETE FROM files WHERE file_id = ?1", [file_id])
+            .expect("row");
     }
 
     /// Like `kill -9`: every task and socket of the server is gone at once.

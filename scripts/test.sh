@@ -82,6 +82,37 @@ ensure_postgres
 step "S3-compatible server for the file-storage test"
 ensure_moto
 
+ensure_app_build_deps() {
+  if pkg-config --exists webkit2gtk-4.1 javascriptcoregtk-4.1 libsoup-3.0 2>/dev/null; then
+    echo "WebKitGTK development files are installed"
+    return
+  fi
+  apt_install pkg-config libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+}
+
+ensure_node() {
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+}
+
+step "build dependencies of the app (WebKitGTK, Node.js)"
+ensure_app_build_deps
+ensure_node
+
+step "web UI: install, type-check, unit tests (Vitest), build"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in ui/ failed"
+(cd ui && npm run --silent typecheck) || fail "the UI does not type-check"
+uilog="$(mktemp)"
+(cd ui && npm test 2>&1) | tee "$uilog" || fail "UI unit tests failed"
+(cd ui && npm run --silent build) || fail "the UI does not build"
+
+step "TypeScript types generated from the Rust types are up to date"
+cargo test -q -p leetchat-protocol -p leetchat-client --features ts --locked export_bindings >/dev/null \
+  || fail "generating TypeScript types failed"
+if [ -n "$(git status --porcelain -- ui/src/gen)" ]; then
+  git status --porcelain -- ui/src/gen >&2
+  fail "ui/src/gen is stale: run 'cargo test -p leetchat-protocol -p leetchat-client --features ts export_bindings' and commit ui/src/gen"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check || fail "code is not formatted: run 'cargo fmt --all'"
 
@@ -91,7 +122,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy f
 step "cargo test (SQLite and PostgreSQL)"
 log="$(mktemp)"
 keyring_home="$(mktemp -d)"
-trap 'rm -rf "$log" "$keyring_home"' EXIT
+trap 'rm -rf "$log" "$keyring_home" "$uilog"' EXIT
 status=0
 cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
 
@@ -107,7 +138,10 @@ HOME="$keyring_home" dbus-run-session -- bash -c '
 ' 2>&1 | grep -v "Failed to set fd limit" | tee -a "$log" || status=$?
 
 # One closing line for the whole run, summed over every test binary.
-summary="$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { printf "%d passed, %d failed", p, f }' "$log")"
+summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" "$uilog" | awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^ *Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  END { printf "%d passed, %d failed", p, f }')"
 [ "$status" -eq 0 ] || { grep -E '^(---- |test .* FAILED|failures:)' "$log" | head -40 >&2; fail "tests failed ($summary); see the output above"; }
 
 step "all checks passed"

@@ -5,6 +5,11 @@ use leetchat_protocol::Attachment;
 use serde::Serialize;
 
 /// Where one of the user's messages stands.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
@@ -19,16 +24,23 @@ pub enum Delivery {
 }
 
 /// A message as a UI shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     /// Stable local id (also for pending messages).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub local_id: i64,
     /// Server id, once acked.
     pub message_id: Option<String>,
     /// Room.
     pub room_id: String,
     /// Seq, once acked.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub seq: Option<i64>,
     /// Sender.
     pub sender_id: String,
@@ -57,6 +69,11 @@ pub struct MessageView {
 }
 
 /// A member as a UI shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
@@ -69,6 +86,7 @@ pub struct MemberView {
     /// `owner`, `admin`, `member`.
     pub role: String,
     /// Read pointer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub last_read_seq: i64,
     /// `online` / `offline` when known.
     pub status: Option<String>,
@@ -77,6 +95,11 @@ pub struct MemberView {
 }
 
 /// A room as a UI shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomView {
@@ -92,10 +115,13 @@ pub struct RoomView {
     /// Members.
     pub members: Vec<MemberView>,
     /// Latest seq known.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub last_seq: i64,
     /// Messages from others after the user's read pointer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub unread_count: i64,
     /// The user's read pointer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub my_read_seq: i64,
     /// Newest message.
     pub last_message: Option<MessageView>,
@@ -104,6 +130,11 @@ pub struct RoomView {
 }
 
 /// The connection as a UI banner shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
@@ -120,8 +151,17 @@ pub enum ConnectionState {
 }
 
 /// What changed, for UIs.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum ClientEvent {
     /// The connection changed state.
     Connection {
@@ -148,6 +188,7 @@ pub enum ClientEvent {
         /// Room.
         room_id: String,
         /// Its local id.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         local_id: i64,
     },
     /// Someone started or stopped typing.
@@ -168,6 +209,7 @@ pub enum ClientEvent {
         /// Whose pointer.
         user_id: String,
         /// New pointer.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         seq: i64,
     },
     /// Someone went online or offline.
@@ -198,8 +240,10 @@ pub enum ClientEvent {
         /// The file's name.
         name: String,
         /// Bytes handed to the connection so far.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         sent: u64,
         /// The file's size.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         total: u64,
     },
     /// A catch-up finished: the store holds everything up to now.

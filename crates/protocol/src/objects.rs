@@ -3,6 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 /// `{userId, userName, displayName, avatarUrl?}`
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -211,6 +216,11 @@ pub struct Message {
 }
 
 /// `{fileId, name, mime, size, width?, height?, url, thumbnailUrl?}`
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
@@ -221,12 +231,15 @@ pub struct Attachment {
     /// Type sniffed from the bytes.
     pub mime: String,
     /// Bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size: i64,
     /// Pixels, for images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub width: Option<i64>,
     /// Pixels, for images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub height: Option<i64>,
     /// Path of the bytes on the server (`/api/files/{fileId}`).
     pub url: String,

@@ -1,0 +1,311 @@
+//! Tauri commands: each a few lines over `leetchat_client::Client`.
+//!
+//! Errors reach the UI as their message. Tokens never leave Rust: the UI
+//! only ever sees users, rooms and messages.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use leetchat_client::{Client, ClientConfig, CredentialStore, MessageView, RoomView};
+use leetchat_protocol::User;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, State};
+
+use crate::events;
+
+/// What the shell keeps: the signed-in client and the room on screen.
+#[derive(Default)]
+pub struct Shell {
+    client: tokio::sync::Mutex<Option<Client>>,
+    active_room: Mutex<Option<String>>,
+}
+
+impl Shell {
+    /// The room the UI shows, if any.
+    pub fn active_room(&self) -> Option<String> {
+        self.active_room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    async fn client(&self) -> Result<Client, String> {
+        self.client
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| "not signed in".to_owned())
+    }
+}
+
+/// The signed-in account, for the UI.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Id.
+    pub user_id: String,
+    /// Login name.
+    pub user_name: String,
+    /// The server.
+    pub server: String,
+}
+
+/// The last sign-in, remembered between runs (no secrets: tokens are in the keyring).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LastAccount {
+    server: String,
+    user_name: String,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn app_dir(app: &AppHandle) -> Result<PathBuf, String> {
+    app.path().app_data_dir().map_err(err)
+}
+
+/// Where tokens are kept. Desktop: the OS keyring, or a 0600 file when
+/// `LEETCHAT_CREDENTIALS=file`. Mobile: a file in the app's private storage,
+/// which the OS sandbox protects (the keyring crate has no Android/iOS store).
+fn credentials(data_dir: &std::path::Path) -> CredentialStore {
+    if cfg!(mobile) {
+        CredentialStore::File(data_dir.join("credentials.json"))
+    } else {
+        CredentialStore::from_env(data_dir)
+    }
+}
+
+/// One data folder per server and account.
+fn account_dir(app: &AppHandle, server: &str, user_name: &str) -> Result<PathBuf, String> {
+    let safe: String = format!("{server}-{user_name}")
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(app_dir(app)?.join("accounts").join(safe))
+}
+
+async fn open(app: &AppHandle, server: &str, user_name: &str) -> Result<Client, String> {
+    let data_dir = account_dir(app, server, user_name)?;
+    Client::open(ClientConfig {
+        server: server.to_owned(),
+        credentials: credentials(&data_dir),
+        data_dir,
+        device_name: format!("LeetChat app ({})", std::env::consts::OS),
+    })
+    .await
+    .map_err(err)
+}
+
+async fn activate(app: &AppHandle, shell: &Shell, client: Client) -> Result<Account, String> {
+    let me = client.me().ok_or("not signed in")?;
+    events::forward(app.clone(), client.clone());
+    client.start().map_err(err)?;
+    let account = Account {
+        user_id: me.user_id,
+        user_name: me.user_name,
+        server: client.server().to_owned(),
+    };
+    let last = LastAccount {
+        server: account.server.clone(),
+        user_name: account.user_name.clone(),
+    };
+    let dir = app_dir(app)?;
+    std::fs::create_dir_all(&dir).map_err(err)?;
+    std::fs::write(
+        dir.join("last-account.json"),
+        serde_json::to_vec(&last).map_err(err)?,
+    )
+    .map_err(err)?;
+    if let Some(old) = shell.client.lock().await.replace(client) {
+        old.stop().await;
+    }
+    Ok(account)
+}
+
+/// `session`: resumes the last account, if its tokens are still there.
+#[tauri::command]
+pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Result<Option<Account>, String> {
+    let Ok(bytes) = std::fs::read(app_dir(&app)?.join("last-account.json")) else {
+        return Ok(None);
+    };
+    let last: LastAccount = serde_json::from_slice(&bytes).map_err(err)?;
+    let client = open(&app, &last.server, &last.user_name).await?;
+    if client.me().is_none() {
+        return Ok(None);
+    }
+    activate(&app, &shell, client).await.map(Some)
+}
+
+/// `sign_in`: signs in (or registers) and starts the connection.
+#[tauri::command]
+pub async fn sign_in(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    server: String,
+    user_name: String,
+    password: String,
+    register: bool,
+    display_name: Option<String>,
+) -> Result<Account, String> {
+    let server = server.trim().trim_end_matches('/').to_owned();
+    let client = open(&app, &server, &user_name).await?;
+    if register {
+        client
+            .register(&user_name, &password, display_name.as_deref())
+            .await
+            .map_err(err)?;
+    } else {
+        client.login(&user_name, &password).await.map_err(err)?;
+    }
+    activate(&app, &shell, client).await
+}
+
+/// `sign_out`: signs this device out and forgets its tokens.
+#[tauri::command]
+pub async fn sign_out(app: AppHandle, shell: State<'_, Shell>) -> Result<(), String> {
+    if let Some(c) = shell.client.lock().await.take() {
+        c.logout().await.map_err(err)?;
+    }
+    let _ = std::fs::remove_file(app_dir(&app)?.join("last-account.json"));
+    Ok(())
+}
+
+/// `rooms`: every room, most recently active first (from the local store).
+#[tauri::command]
+pub async fn rooms(shell: State<'_, Shell>) -> Result<Vec<RoomView>, String> {
+    shell.client().await?.rooms().map_err(err)
+}
+
+/// `messages`: a page of a room (newest when `before_seq` is absent).
+#[tauri::command]
+pub async fn messages(
+    shell: State<'_, Shell>,
+    room_id: String,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<MessageView>, String> {
+    shell
+        .client()
+        .await?
+        .messages(&room_id, before_seq, limit.clamp(1, 500))
+        .map_err(err)
+}
+
+/// `send_text`: queues a message; it shows at once as pending.
+#[tauri::command]
+pub async fn send_text(
+    shell: State<'_, Shell>,
+    room_id: String,
+    content: String,
+) -> Result<MessageView, String> {
+    shell
+        .client()
+        .await?
+        .send_text(&room_id, &content)
+        .map_err(err)
+}
+
+/// `edit_message`: edits one of the user's messages.
+#[tauri::command]
+pub async fn edit_message(
+    shell: State<'_, Shell>,
+    key: String,
+    content: String,
+) -> Result<MessageView, String> {
+    shell.client().await?.edit(&key, &content).map_err(err)
+}
+
+/// `delete_message`: deletes a message.
+#[tauri::command]
+pub async fn delete_message(shell: State<'_, Shell>, key: String) -> Result<(), String> {
+    shell.client().await?.delete(&key).map_err(err)
+}
+
+/// `load_older`: fetches the next older page of a room.
+#[tauri::command]
+pub async fn load_older(shell: State<'_, Shell>, room_id: String) -> Result<usize, String> {
+    shell
+        .client()
+        .await?
+        .load_older(&room_id, 50)
+        .await
+        .map_err(err)
+}
+
+/// `mark_read`: moves the read pointer.
+#[tauri::command]
+pub async fn mark_read(shell: State<'_, Shell>, room_id: String, seq: i64) -> Result<(), String> {
+    shell
+        .client()
+        .await?
+        .mark_read(&room_id, seq)
+        .await
+        .map_err(err)
+}
+
+/// `set_typing`: starts or stops the typing indicator.
+#[tauri::command]
+pub async fn set_typing(
+    shell: State<'_, Shell>,
+    room_id: String,
+    typing: bool,
+) -> Result<(), String> {
+    shell
+        .client()
+        .await?
+        .set_typing(&room_id, typing)
+        .await
+        .map_err(err)
+}
+
+/// `search_users`: users whose name contains `query`.
+#[tauri::command]
+pub async fn search_users(shell: State<'_, Shell>, query: String) -> Result<Vec<User>, String> {
+    shell
+        .client()
+        .await?
+        .search_users(&query)
+        .await
+        .map_err(err)
+}
+
+/// `create_direct`: opens (or finds) the direct room with a user.
+#[tauri::command]
+pub async fn create_direct(shell: State<'_, Shell>, user_id: String) -> Result<RoomView, String> {
+    shell
+        .client()
+        .await?
+        .create_direct(&user_id)
+        .await
+        .map_err(err)
+}
+
+/// `create_group`: creates a group.
+#[tauri::command]
+pub async fn create_group(
+    shell: State<'_, Shell>,
+    name: String,
+    member_ids: Vec<String>,
+) -> Result<RoomView, String> {
+    shell
+        .client()
+        .await?
+        .create_group(&name, &member_ids)
+        .await
+        .map_err(err)
+}
+
+/// `set_active_room`: the room on screen (no notifications for it while focused).
+#[tauri::command]
+pub fn set_active_room(shell: State<'_, Shell>, room_id: Option<String>) {
+    *shell.active_room.lock().unwrap_or_else(|p| p.into_inner()) = room_id;
+}

@@ -1,0 +1,141 @@
+// The one door to the Rust shell. Everything else calls the typed methods of
+// `Api` and never imports `@tauri-apps/*`, so the UI can also run in a plain
+// browser against another backend (the dev mock) and its logic needs no
+// Tauri at all in tests.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type {
+  ClientEvent,
+  MessageView,
+  RoomView,
+  SignedIn,
+  StoredSession,
+  User,
+} from "./types";
+
+/** The name of the event the shell emits for every `ClientEvent`. */
+export const CLIENT_EVENT = "client-event";
+
+/** What the UI needs from a host: call a command, hear an event. */
+export interface Backend {
+  /** Runs a shell command; rejects with the shell's error message. */
+  invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
+  /** Subscribes to a shell event; resolves to the unsubscribe function. */
+  listen(event: string, handler: (payload: unknown) => void): Promise<() => void>;
+}
+
+/** Whether the page runs inside the Tauri webview (the shell injects this). */
+export function inTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+/** The real backend: Tauri's IPC. */
+export const tauriBackend: Backend = {
+  invoke: (command, args) => invoke(command, args),
+  listen: (event, handler) => listen(event, (e) => handler(e.payload)),
+};
+
+/** A command's error as text for the user (the shell rejects with a string). */
+export function errorMessage(err: unknown): string {
+  if (typeof err === "string") return err;
+  if (err instanceof Error) return err.message;
+  if (err && typeof err === "object" && "message" in err) return String(err.message);
+  return "Something went wrong.";
+}
+
+/** Fields of the sign-in / sign-up form. */
+export interface SignInArgs {
+  server: string;
+  userName: string;
+  password: string;
+  register: boolean;
+  displayName?: string;
+}
+
+/** The shell's commands, typed. Argument names are the shell's (camelCase). */
+export class Api {
+  constructor(private readonly backend: Backend) {}
+
+  /** Signs in, or registers first when `register` is set. */
+  signIn(args: SignInArgs): Promise<SignedIn> {
+    return this.backend.invoke("sign_in", { ...args });
+  }
+
+  /** The session stored last time, if any. */
+  session(): Promise<StoredSession | null> {
+    return this.backend.invoke("session");
+  }
+
+  /** Signs out and forgets the stored session. */
+  signOut(): Promise<void> {
+    return this.backend.invoke("sign_out");
+  }
+
+  /** Every room the user is in. */
+  rooms(): Promise<RoomView[]> {
+    return this.backend.invoke("rooms");
+  }
+
+  /** A page of a room's messages, ascending, pending ones last. */
+  messages(roomId: string, limit: number, beforeSeq?: number): Promise<MessageView[]> {
+    const args: Record<string, unknown> = { roomId, limit };
+    if (beforeSeq !== undefined) args.beforeSeq = beforeSeq;
+    return this.backend.invoke("messages", args);
+  }
+
+  /** Queues a text message; resolves to it as pending. */
+  sendText(roomId: string, content: string): Promise<MessageView> {
+    return this.backend.invoke("send_text", { roomId, content });
+  }
+
+  /** Edits a message (key: messageId, tempId or String(localId)). */
+  editMessage(key: string, content: string): Promise<MessageView> {
+    return this.backend.invoke("edit_message", { key, content });
+  }
+
+  /** Deletes a message (key as for `editMessage`). */
+  deleteMessage(key: string): Promise<void> {
+    return this.backend.invoke("delete_message", { key });
+  }
+
+  /** Fetches older history from the server into the store; resolves to how many came. */
+  loadOlder(roomId: string): Promise<number> {
+    return this.backend.invoke("load_older", { roomId });
+  }
+
+  /** Moves the user's read pointer. */
+  markRead(roomId: string, seq: number): Promise<void> {
+    return this.backend.invoke("mark_read", { roomId, seq });
+  }
+
+  /** Tells the room the user started or stopped typing. */
+  setTyping(roomId: string, typing: boolean): Promise<void> {
+    return this.backend.invoke("set_typing", { roomId, typing });
+  }
+
+  /** Users whose name matches. */
+  searchUsers(query: string): Promise<User[]> {
+    return this.backend.invoke("search_users", { query });
+  }
+
+  /** The direct room with a user (created if new). */
+  createDirect(userId: string): Promise<RoomView> {
+    return this.backend.invoke("create_direct", { userId });
+  }
+
+  /** A new group with these members. */
+  createGroup(name: string, memberIds: string[]): Promise<RoomView> {
+    return this.backend.invoke("create_group", { name, memberIds });
+  }
+
+  /** Tells the shell which room is on screen (it skips notifying for that one). */
+  setActiveRoom(roomId: string | null): Promise<void> {
+    return this.backend.invoke("set_active_room", { roomId });
+  }
+
+  /** Subscribes to the client core's events. */
+  onClientEvent(handler: (event: ClientEvent) => void): Promise<() => void> {
+    return this.backend.listen(CLIENT_EVENT, (payload) => handler(payload as ClientEvent));
+  }
+}

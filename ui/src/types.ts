@@ -1,0 +1,26 @@
+//! The shapes the UI shares with the Rust shell. Everything the client core
+//! defines is generated from Rust into `./gen` (ts-rs) and only re-exported
+//! here; the few result shapes that belong to the shell's commands, not to the
+//! client core, are declared below.
+
+export type { Attachment } from "./gen/Attachment";
+export type { ClientEvent } from "./gen/ClientEvent";
+export type { ConnectionState } from "./gen/ConnectionState";
+export type { Delivery } from "./gen/Delivery";
+export type { MemberView } from "./gen/MemberView";
+export type { MessageView } from "./gen/MessageView";
+export type { RoomView } from "./gen/RoomView";
+export type { User } from "./gen/User";
+
+/** What `sign_in` returns. */
+export interface SignedIn {
+  userId: string;
+  userName: string;
+}
+
+/** What `session` returns when a session was stored last time. */
+export interface StoredSession {
+  userId: string;
+  userName: string;
+  server: string;
+}

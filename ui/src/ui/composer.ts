@@ -1,0 +1,201 @@
+// The composer under the messages: a growing textarea where Enter sends,
+// Shift+Enter breaks the line, Up edits the user's last message and Escape
+// leaves editing. It also tells the room when the user types (sparingly:
+// "started" at most every few seconds, "stopped" after a pause).
+
+import type { MessageView } from "../types";
+import { composerAction, outgoingText } from "../logic/composer";
+import { h, show } from "./dom";
+import { icon } from "./icons";
+
+/** How often a continuing typist re-announces "typing" (the server forgets after 5 s). */
+const TYPING_RENEW_MS = 3_000;
+/** How long a pause ends "typing". */
+const TYPING_IDLE_MS = 4_000;
+/** The tallest the textarea grows before it scrolls. */
+const MAX_HEIGHT_PX = 200;
+
+/** What the composer asks of its owner. */
+export interface ComposerHandlers {
+  /** Send new text. */
+  onSend(text: string): void;
+  /** Save an edit of `msg`. */
+  onSaveEdit(msg: MessageView, text: string): void;
+  /** The message Up should edit, if any. */
+  lastEditable(): MessageView | null;
+  /** The user started or stopped typing. */
+  onTyping(typing: boolean): void;
+}
+
+/** The composer of the open room. */
+export class Composer {
+  /** The composer's element (put it in the page). */
+  readonly el: HTMLElement;
+  private readonly textarea: HTMLTextAreaElement;
+  private readonly editBar: HTMLElement;
+  private editing: MessageView | null = null;
+  private draftBeforeEdit = "";
+  private typing = false;
+  private lastTypingSent = 0;
+  private idleTimer = 0;
+
+  constructor(private readonly handlers: ComposerHandlers) {
+    this.textarea = h("textarea", {
+      class: "composer-input",
+      rows: "1",
+      placeholder: "Write a message…",
+      "aria-label": "Message",
+      "aria-describedby": "composer-hint",
+      oninput: () => this.onInput(),
+      onkeydown: (e: KeyboardEvent) => this.onKey(e),
+    });
+    this.editBar = h(
+      "div",
+      { class: "edit-bar", hidden: true },
+      h("span", null, "Editing message"),
+      h("button", { type: "button", class: "link", "aria-label": "Cancel editing", onclick: () => this.cancelEdit() }, "Cancel"),
+    );
+    const send = h(
+      "button",
+      { type: "button", class: "send", "aria-label": "Send message", onclick: () => this.submit() },
+      icon("send", 18),
+    );
+    this.el = h(
+      "div",
+      { class: "composer" },
+      this.editBar,
+      h("div", { class: "composer-row" }, this.textarea, send),
+      h("p", { id: "composer-hint", class: "sr-only" }, "Enter sends, Shift+Enter adds a line, Up edits your last message."),
+    );
+  }
+
+  /** The current text (to keep as the room's draft). */
+  get text(): string {
+    return this.editing ? this.draftBeforeEdit : this.textarea.value;
+  }
+
+  /** Replaces the text (a room's draft), leaving any edit. */
+  setText(text: string): void {
+    this.stopTyping();
+    this.editing = null;
+    show(this.editBar, false);
+    this.textarea.value = text;
+    this.autosize();
+  }
+
+  /** Puts the cursor in the textarea. */
+  focus(): void {
+    this.textarea.focus();
+  }
+
+  /** Enables or disables typing (no room open). */
+  setEnabled(on: boolean): void {
+    this.textarea.disabled = !on;
+  }
+
+  /** Starts editing `msg`: its text goes into the textarea. */
+  startEdit(msg: MessageView): void {
+    if (!this.editing) this.draftBeforeEdit = this.textarea.value;
+    this.editing = msg;
+    show(this.editBar, true);
+    this.textarea.value = msg.content;
+    this.autosize();
+    this.textarea.focus();
+    this.textarea.setSelectionRange(msg.content.length, msg.content.length);
+  }
+
+  /** Leaves editing and brings back the draft. */
+  cancelEdit(): void {
+    if (!this.editing) return;
+    this.editing = null;
+    show(this.editBar, false);
+    this.textarea.value = this.draftBeforeEdit;
+    this.autosize();
+    this.textarea.focus();
+  }
+
+  /** Says "stopped typing" if "typing" was said. */
+  stopTyping(): void {
+    clearTimeout(this.idleTimer);
+    if (this.typing) {
+      this.typing = false;
+      this.handlers.onTyping(false);
+    }
+  }
+
+  private submit(): void {
+    const text = outgoingText(this.textarea.value);
+    if (!text) return;
+    const editing = this.editing;
+    if (editing) {
+      this.editing = null;
+      show(this.editBar, false);
+      this.textarea.value = this.draftBeforeEdit;
+      if (text !== editing.content) this.handlers.onSaveEdit(editing, text);
+    } else {
+      this.textarea.value = "";
+      this.stopTyping();
+      this.handlers.onSend(text);
+    }
+    this.autosize();
+    this.textarea.focus();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const action = composerAction(e, { text: this.textarea.value, editing: this.editing !== null });
+    switch (action) {
+      case "send":
+        e.preventDefault();
+        this.submit();
+        break;
+      case "none":
+        e.preventDefault();
+        break;
+      case "edit-last": {
+        const msg = this.handlers.lastEditable();
+        if (msg) {
+          e.preventDefault();
+          this.startEdit(msg);
+        }
+        break;
+      }
+      case "cancel-edit":
+        e.preventDefault();
+        this.cancelEdit();
+        break;
+      case "newline":
+        // Alt+Enter does nothing in a textarea by itself: insert the break.
+        if (e.altKey && !e.shiftKey) {
+          e.preventDefault();
+          this.textarea.setRangeText("\n", this.textarea.selectionStart, this.textarea.selectionEnd, "end");
+          this.autosize();
+        }
+        break;
+      case "default":
+        break;
+    }
+  }
+
+  private onInput(): void {
+    this.autosize();
+    if (this.editing) return;
+    if (this.textarea.value.trim() === "") {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (!this.typing || now - this.lastTypingSent > TYPING_RENEW_MS) {
+      this.typing = true;
+      this.lastTypingSent = now;
+      this.handlers.onTyping(true);
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = window.setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  private autosize(): void {
+    const t = this.textarea;
+    t.style.height = "auto";
+    t.style.height = `${Math.min(t.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }
+}

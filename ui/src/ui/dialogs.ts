@@ -1,0 +1,239 @@
+// Modal dialogs: "New chat" (find a person, open the direct room), "New
+// group" (a name and several people) and a yes/no confirmation. They use the
+// native <dialog>, which traps focus and closes on Escape.
+
+import type { Api } from "../tauri";
+import { errorMessage } from "../tauri";
+import type { RoomView, User } from "../types";
+import { h } from "./dom";
+import { icon } from "./icons";
+
+/** Opens a modal with a title and content; resolves when it closes. */
+function modal(title: string, build: (close: () => void) => Node[]): { dialog: HTMLDialogElement; closed: Promise<void> } {
+  const titleId = `dlg-${Math.random().toString(36).slice(2)}`;
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
+  const close = (): void => dialog.close();
+  dialog.append(
+    h(
+      "div",
+      { class: "dialog-head" },
+      h("h2", { id: titleId }, title),
+      h("button", { type: "button", class: "icon", "aria-label": "Close", onclick: close }, icon("close")),
+    ),
+    ...build(close),
+  );
+  document.body.appendChild(dialog);
+  const closed = new Promise<void>((resolve) =>
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve();
+    }),
+  );
+  dialog.showModal();
+  return { dialog, closed };
+}
+
+/** Asks a yes/no question; resolves true on yes. */
+export async function confirmDialog(title: string, text: string, yes: string): Promise<boolean> {
+  let answer = false;
+  const { closed } = modal(title, (close) => [
+    h("p", null, text),
+    h(
+      "div",
+      { class: "dialog-actions" },
+      h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "danger",
+          autofocus: true,
+          onclick: () => {
+            answer = true;
+            close();
+          },
+        },
+        yes,
+      ),
+    ),
+  ]);
+  await closed;
+  return answer;
+}
+
+/** How long typing pauses before a search is sent. */
+const SEARCH_DELAY_MS = 250;
+
+/**
+ * A search box with results: people matching the query, minus the user.
+ * `render` draws one result; the picker only handles the searching.
+ */
+function userSearch(
+  api: Api,
+  myUserId: string,
+  render: (u: User) => HTMLElement,
+): { el: HTMLElement; input: HTMLInputElement } {
+  const status = h("p", { class: "muted", role: "status" }, "Type a name to search.");
+  const results = h("ul", { class: "user-results", "aria-label": "People found" });
+  let timer = 0;
+  let seq = 0;
+  const run = async (query: string): Promise<void> => {
+    const mine = ++seq;
+    if (!query.trim()) {
+      results.replaceChildren();
+      status.textContent = "Type a name to search.";
+      return;
+    }
+    status.textContent = "Searching…";
+    try {
+      const users = (await api.searchUsers(query.trim())).filter((u) => u.userId !== myUserId);
+      if (mine !== seq) return;
+      results.replaceChildren(...users.map((u) => h("li", null, render(u))));
+      status.textContent = users.length ? `${users.length} found` : "Nobody found.";
+    } catch (err) {
+      if (mine === seq) status.textContent = errorMessage(err);
+    }
+  };
+  const input = h("input", {
+    type: "search",
+    class: "input",
+    placeholder: "Search people",
+    "aria-label": "Search people",
+    autocomplete: "off",
+    oninput: () => {
+      clearTimeout(timer);
+      timer = window.setTimeout(() => void run(input.value), SEARCH_DELAY_MS);
+    },
+  });
+  return { el: h("div", { class: "user-search" }, input, status, results), input };
+}
+
+function userLabel(u: User): HTMLElement {
+  return h(
+    "span",
+    { class: "user-label" },
+    h("span", { class: "user-display" }, u.displayName || u.userName),
+    h("span", { class: "muted" }, ` @${u.userName}`),
+  );
+}
+
+/** "New chat": pick a person; resolves to the direct room, or null if cancelled. */
+export async function newChatDialog(api: Api, myUserId: string): Promise<RoomView | null> {
+  let room: RoomView | null = null;
+  const error = h("p", { class: "error", role: "alert" });
+  const { closed } = modal("New chat", (close) => {
+    const search = userSearch(api, myUserId, (u) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "user-pick",
+          "aria-label": `Chat with ${u.displayName || u.userName}`,
+          onclick: async (e: MouseEvent) => {
+            const btn = e.currentTarget as HTMLButtonElement;
+            btn.disabled = true;
+            error.textContent = "";
+            try {
+              room = await api.createDirect(u.userId);
+              close();
+            } catch (err) {
+              error.textContent = errorMessage(err);
+              btn.disabled = false;
+            }
+          },
+        },
+        userLabel(u),
+      ),
+    );
+    queueMicrotask(() => search.input.focus());
+    return [search.el, error];
+  });
+  await closed;
+  return room;
+}
+
+/** "New group": a name and members; resolves to the new room, or null if cancelled. */
+export async function newGroupDialog(api: Api, myUserId: string): Promise<RoomView | null> {
+  let room: RoomView | null = null;
+  const picked = new Map<string, User>();
+  const error = h("p", { class: "error", role: "alert" });
+  const chips = h("ul", { class: "chips", "aria-label": "Members chosen" });
+  const name = h("input", {
+    type: "text",
+    class: "input",
+    placeholder: "Group name",
+    "aria-label": "Group name",
+    maxlength: "100",
+    required: true,
+    oninput: () => refresh(),
+  });
+  const create = h("button", { type: "submit", class: "primary", disabled: true }, "Create group");
+  const boxes = new Map<string, HTMLInputElement>();
+  function refresh(): void {
+    chips.replaceChildren(
+      ...[...picked.values()].map((u) =>
+        h(
+          "li",
+          null,
+          h(
+            "button",
+            {
+              type: "button",
+              class: "chip",
+              "aria-label": `Remove ${u.displayName || u.userName}`,
+              onclick: () => toggle(u, false),
+            },
+            `${u.displayName || u.userName} ×`,
+          ),
+        ),
+      ),
+    );
+    create.disabled = name.value.trim() === "" || picked.size === 0;
+  }
+  function toggle(u: User, on: boolean): void {
+    if (on) picked.set(u.userId, u);
+    else picked.delete(u.userId);
+    const box = boxes.get(u.userId);
+    if (box && box.isConnected) box.checked = on;
+    refresh();
+  }
+  const { closed } = modal("New group", (close) => {
+    const search = userSearch(api, myUserId, (u) => {
+      const box = h("input", {
+        type: "checkbox",
+        checked: picked.has(u.userId),
+        onchange: () => toggle(u, box.checked),
+      });
+      boxes.set(u.userId, box);
+      return h("label", { class: "user-pick" }, box, userLabel(u));
+    });
+    const form = h(
+      "form",
+      {
+        class: "group-form",
+        onsubmit: async (e: SubmitEvent) => {
+          e.preventDefault();
+          if (create.disabled) return;
+          create.disabled = true;
+          error.textContent = "";
+          try {
+            room = await api.createGroup(name.value.trim(), [...picked.keys()]);
+            close();
+          } catch (err) {
+            error.textContent = errorMessage(err);
+            refresh();
+          }
+        },
+      },
+      name,
+      search.el,
+      chips,
+      error,
+      h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"), create),
+    );
+    queueMicrotask(() => name.focus());
+    return [form];
+  });
+  await closed;
+  return room;
+}

@@ -1,0 +1,45 @@
+// Inline SVG icons (stroke drawings in the current text colour), so buttons
+// look the same on every system whatever emoji font it has.
+
+const PATHS = {
+  /** New chat: a pencil on a page. */
+  compose: "M12 20h9M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4Z",
+  /** New group: two people. */
+  group: "M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8ZM22 21v-2a4 4 0 0 0-3-3.9M16 3.1a4 4 0 0 1 0 7.8",
+  /** Sign out: an arrow leaving a door. */
+  signOut: "M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9",
+  /** Send: a paper plane. */
+  send: "M22 2 11 13M22 2l-7 20-4-9-9-4Z",
+  /** Back: a chevron. */
+  back: "M15 18l-6-6 6-6",
+  /** More actions: three dots. */
+  more: "M5 12h.01M12 12h.01M19 12h.01",
+  /** The app's mark: a speech bubble. */
+  chat: "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2Z",
+  /** Close: a cross. */
+  close: "M18 6 6 18M6 6l12 12",
+} as const;
+
+/** The name of an icon. */
+export type IconName = keyof typeof PATHS;
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** An icon element, hidden from screen readers (its button has the label). */
+export function icon(name: IconName, size = 20): SVGSVGElement {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", String(size));
+  svg.setAttribute("height", String(size));
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", name === "more" ? "3" : "2");
+  svg.setAttribute("stroke-linecap", "round");
+  svg.setAttribute("stroke-linejoin", "round");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", PATHS[name]);
+  svg.appendChild(path);
+  return svg;
+}

@@ -1,0 +1,75 @@
+// A small popup menu (the Edit / Delete menu of a message): opened by click
+// or keyboard, moved through with the arrow keys, closed with Escape, a click
+// outside, or a choice, after which focus returns where it came from.
+
+import { h } from "./dom";
+
+/** One entry of a menu. */
+export interface MenuItem {
+  label: string;
+  danger?: boolean;
+  run(): void;
+}
+
+let closeOpen: (() => void) | null = null;
+
+/** Opens a menu beside `anchor`, closing any other open one. */
+export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string): void {
+  closeOpen?.();
+  const returnTo = (document.activeElement as HTMLElement | null) ?? anchor;
+  const buttons = items.map((item) =>
+    h(
+      "button",
+      {
+        type: "button",
+        role: "menuitem",
+        tabindex: "-1",
+        class: item.danger ? "danger" : "",
+        onclick: () => {
+          close();
+          item.run();
+        },
+      },
+      item.label,
+    ),
+  );
+  const menu = h("div", { class: "menu", role: "menu", "aria-label": label }, ...buttons);
+  const move = (delta: number): void => {
+    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    const next = buttons[(i + delta + buttons.length) % buttons.length];
+    next?.focus();
+  };
+  menu.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") move(1);
+    else if (e.key === "ArrowUp") move(-1);
+    else if (e.key === "Home") buttons[0]?.focus();
+    else if (e.key === "End") buttons[buttons.length - 1]?.focus();
+    else if (e.key === "Escape" || e.key === "Tab") {
+      close();
+      returnTo.focus();
+    } else return;
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  const outside = (e: PointerEvent): void => {
+    if (!menu.contains(e.target as Node)) close();
+  };
+  function close(): void {
+    menu.remove();
+    document.removeEventListener("pointerdown", outside, true);
+    window.removeEventListener("resize", close);
+    anchor.setAttribute("aria-expanded", "false");
+    if (closeOpen === close) closeOpen = null;
+  }
+  closeOpen = close;
+  document.body.appendChild(menu);
+  const r = anchor.getBoundingClientRect();
+  const w = menu.offsetWidth;
+  const hgt = menu.offsetHeight;
+  menu.style.left = `${Math.max(8, Math.min(r.right - w, window.innerWidth - w - 8))}px`;
+  menu.style.top = `${r.bottom + hgt + 8 > window.innerHeight ? Math.max(8, r.top - hgt - 4) : r.bottom + 4}px`;
+  anchor.setAttribute("aria-expanded", "true");
+  document.addEventListener("pointerdown", outside, true);
+  window.addEventListener("resize", close);
+  buttons[0]?.focus();
+}

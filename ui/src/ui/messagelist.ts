@@ -1,0 +1,459 @@
+// The message list of the open room. It renders incrementally: each message
+// owns one row element, kept across updates and refilled only when what it
+// shows changed, and rows are moved rather than rebuilt. It is also windowed:
+// only the newest messages are in the DOM at first; scrolling up adds older
+// rows a chunk at a time (asking for older history when memory runs out), and
+// returning to the bottom trims the DOM back down.
+
+import type { MessageView, RoomView } from "../types";
+import { deliveryMark, type DeliveryMark } from "../logic/delivery";
+import { canModify } from "../logic/messages";
+import { senderName } from "../logic/rooms";
+import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
+import { h } from "./dom";
+import { icon } from "./icons";
+
+/** Rows rendered when a room opens, and kept after a trim. */
+const WINDOW = 120;
+/** Rows added per step when scrolling up. */
+const CHUNK = 60;
+/** Above this many rows, reaching the bottom trims the window. */
+const MAX_ROWS = 360;
+/** How close to the top (px) counts as "reached the top". */
+const TOP_SLACK = 240;
+/** How close to the bottom (px) counts as "at the bottom". */
+const BOTTOM_SLACK = 48;
+/** Messages from one sender this close together form one run (no repeated name). */
+const RUN_GAP_MS = 5 * 60_000;
+
+/** What the list needs to know besides the messages. */
+export interface ListContext {
+  myUserId: string;
+  room: RoomView | undefined;
+  /** Furthest read pointer of the other members (for ✓✓). */
+  readSeq: number;
+  /** Upload progress by tempId: "photo.png 45%". */
+  progress: ReadonlyMap<string, string>;
+}
+
+/** What the list asks of its owner. */
+export interface ListHandlers {
+  /** The top was reached and every message in memory is shown. */
+  onNeedOlder(): void;
+  /** The user scrolled to the newest message (time to mark read). */
+  onAtBottom(): void;
+  /** Open the Edit/Delete menu of one of the user's messages. */
+  onMenu(msg: MessageView, anchor: HTMLElement): void;
+}
+
+/** Everything a row shows; a row is refilled only when this changes. */
+interface RowModel {
+  msg: MessageView;
+  separator: string | null;
+  sender: string | null;
+  run: boolean;
+  own: boolean;
+  mark: DeliveryMark | null;
+  progress: string | null;
+  time: string;
+  menu: boolean;
+}
+
+interface Row {
+  el: HTMLElement;
+  model: RowModel | null;
+}
+
+const parsed = new WeakMap<MessageView, Date>();
+
+function createdAt(m: MessageView): Date {
+  let d = parsed.get(m);
+  if (!d) {
+    d = parseTime(m.createdAt) ?? new Date(0);
+    parsed.set(m, d);
+  }
+  return d;
+}
+
+function sameModel(a: RowModel | null, b: RowModel): boolean {
+  return (
+    a !== null &&
+    a.msg === b.msg &&
+    a.separator === b.separator &&
+    a.sender === b.sender &&
+    a.run === b.run &&
+    a.mark?.state === b.mark?.state &&
+    a.mark?.label === b.mark?.label &&
+    a.progress === b.progress &&
+    a.time === b.time &&
+    a.menu === b.menu
+  );
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The scrolling message list of one room. */
+export class MessageList {
+  /** The scroll container (put it in the page). */
+  readonly el: HTMLElement;
+  private readonly top: HTMLElement;
+  private readonly inner: HTMLElement;
+  private list: MessageView[] = [];
+  private start = 0;
+  private readonly rows = new Map<number, Row>();
+  private ctx: ListContext = { myUserId: "", room: undefined, readSeq: 0, progress: new Map() };
+  private hasOlder = false;
+  private loadingOlder = false;
+  private focusedId: number | null = null;
+  private scrollQueued = false;
+
+  constructor(private readonly handlers: ListHandlers) {
+    this.top = h("div", { class: "list-top", "aria-live": "polite" });
+    this.inner = h("div", { class: "rows", onkeydown: (e: KeyboardEvent) => this.onKey(e) });
+    this.el = h(
+      "div",
+      {
+        class: "messages",
+        role: "log",
+        "aria-label": "Messages",
+        "aria-relevant": "additions",
+        onscroll: () => this.queueScroll(),
+      },
+      this.top,
+      this.inner,
+    );
+    this.inner.addEventListener("focusin", (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
+      if (row?.dataset.id) this.focusedId = Number(row.dataset.id);
+    });
+  }
+
+  /** Shows a room from scratch: the newest rows, scrolled to the end. */
+  reset(list: MessageView[], ctx: ListContext, hasOlder: boolean): void {
+    for (const row of this.rows.values()) row.el.remove();
+    this.rows.clear();
+    this.focusedId = null;
+    this.ctx = ctx;
+    this.hasOlder = hasOlder;
+    this.loadingOlder = false;
+    this.list = list;
+    this.render(Math.max(0, list.length - WINDOW));
+    this.updateTop();
+    this.scrollToEnd();
+    // A list too short to scroll never reaches "the top" by scrolling.
+    this.queueScroll();
+  }
+
+  /**
+   * Shows a changed list (an upsert, a removal, an older page): touches only
+   * rows whose content changed and keeps what the user is looking at in place
+   * (or stays at the bottom if they were there).
+   */
+  update(list: MessageView[], ctx: ListContext, opts: { toEnd?: boolean } = {}): void {
+    const stick = opts.toEnd || this.atBottom();
+    const anchor = stick ? null : this.captureAnchor();
+    this.ctx = ctx;
+    this.list = list;
+    let start = this.firstRenderedIndex();
+    if (stick && list.length - start > MAX_ROWS) start = list.length - WINDOW;
+    this.render(start);
+    if (stick) this.scrollToEnd();
+    else if (anchor) this.restoreAnchor(anchor);
+  }
+
+  /** Marks whether older history may exist and whether it is being fetched. */
+  setOlderState(hasOlder: boolean, loading: boolean): void {
+    this.hasOlder = hasOlder;
+    this.loadingOlder = loading;
+    this.updateTop();
+    // A short list that does not fill the view can never be scrolled to the top.
+    if (!loading) this.queueScroll();
+  }
+
+  /** Whether the newest message is in view. */
+  atBottom(): boolean {
+    const el = this.el;
+    return el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
+  }
+
+  /** Scrolls to the newest message. */
+  scrollToEnd(): void {
+    this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  /** Moves keyboard focus into the list (the last focused row, else the newest). */
+  focus(): void {
+    this.currentRow()?.focus();
+  }
+
+  /** How many rows are in the DOM (for tests and diagnostics). */
+  get renderedCount(): number {
+    return this.rows.size;
+  }
+
+  private firstRenderedIndex(): number {
+    const first = this.inner.firstElementChild as HTMLElement | null;
+    if (first?.dataset.id) {
+      const id = Number(first.dataset.id);
+      const idx = this.list.findIndex((m) => m.localId === id);
+      if (idx >= 0) return idx;
+      // It is gone: start at the next row that still exists.
+      for (let el = first.nextElementSibling as HTMLElement | null; el; el = el.nextElementSibling as HTMLElement | null) {
+        const next = this.list.findIndex((m) => m.localId === Number(el.dataset.id));
+        if (next >= 0) return next;
+      }
+    }
+    return Math.max(0, this.list.length - WINDOW);
+  }
+
+  /** Makes the DOM show exactly `list[start..]`, touching only what changed. */
+  private render(start: number): void {
+    this.start = Math.max(0, Math.min(start, this.list.length));
+    const wanted = new Set<number>();
+    for (let i = this.start; i < this.list.length; i++) wanted.add((this.list[i] as MessageView).localId);
+    for (const [id, row] of this.rows) {
+      if (!wanted.has(id)) {
+        row.el.remove();
+        this.rows.delete(id);
+      }
+    }
+    let cursor = this.inner.firstChild;
+    for (let i = this.start; i < this.list.length; i++) {
+      const msg = this.list[i] as MessageView;
+      const model = this.model(msg, i > 0 ? (this.list[i - 1] as MessageView) : null);
+      let row = this.rows.get(msg.localId);
+      if (!row) {
+        row = { el: h("div", { class: "row", role: "article", tabindex: "-1", dataset: { id: msg.localId } }), model: null };
+        this.rows.set(msg.localId, row);
+      }
+      if (!sameModel(row.model, model)) {
+        this.fill(row.el, model);
+        row.model = model;
+      }
+      if (row.el === cursor) cursor = cursor.nextSibling;
+      else this.inner.insertBefore(row.el, cursor);
+    }
+    this.updateTabStop();
+  }
+
+  private model(msg: MessageView, prev: MessageView | null): RowModel {
+    const { myUserId, room, readSeq, progress } = this.ctx;
+    const at = createdAt(msg);
+    const prevAt = prev ? createdAt(prev) : null;
+    const separator = needsDaySeparator(prevAt, at) ? dayLabel(at, new Date()) : null;
+    const own = msg.senderId === myUserId;
+    const run =
+      prev !== null &&
+      separator === null &&
+      prev.senderId === msg.senderId &&
+      prev.type !== "system" &&
+      msg.type !== "system" &&
+      at.getTime() - (prevAt as Date).getTime() < RUN_GAP_MS;
+    const sender = !own && !run && room?.type === "group" && msg.type !== "system" ? senderName(room, msg.senderId) : null;
+    return {
+      msg,
+      separator,
+      sender,
+      run,
+      own,
+      mark: deliveryMark(msg, myUserId, readSeq),
+      progress: msg.tempId !== null ? progress.get(msg.tempId) ?? null : null,
+      time: timeOfDay(at),
+      menu: canModify(msg, myUserId),
+    };
+  }
+
+  private fill(el: HTMLElement, m: RowModel): void {
+    const { msg } = m;
+    const deleted = msg.deletedAt !== null;
+    el.className = [
+      "row",
+      msg.type === "system" ? "system" : m.own ? "own" : "other",
+      m.run ? "run" : "",
+      deleted ? "deleted" : "",
+      m.mark?.state === "failed" ? "failed" : "",
+    ]
+      .filter(Boolean)
+      .join(" ");
+    const parts: Node[] = [];
+    if (m.separator) {
+      parts.push(h("div", { class: "day-sep", role: "separator", "aria-label": m.separator }, h("span", null, m.separator)));
+    }
+    if (msg.type === "system") {
+      parts.push(h("div", { class: "system-text" }, msg.content));
+      el.replaceChildren(...parts);
+      el.setAttribute("aria-label", msg.content);
+      return;
+    }
+    if (m.sender) parts.push(h("div", { class: "sender" }, m.sender));
+    const body: (Node | string | null)[] = [];
+    if (deleted) {
+      body.push(h("div", { class: "text tombstone" }, "This message was deleted"));
+    } else {
+      if (msg.content) body.push(h("div", { class: "text" }, msg.content));
+      for (const a of msg.attachments) {
+        const pending = a.fileId === "";
+        body.push(
+          h(
+            "div",
+            { class: "file" + (pending ? " pending" : "") },
+            h("span", { class: "file-icon", "aria-hidden": "true" }, a.mime.startsWith("image/") ? "🖼" : "📎"),
+            h("span", { class: "file-name" }, a.name),
+            h("span", { class: "file-size" }, formatSize(a.size)),
+          ),
+        );
+      }
+      if (m.progress) body.push(h("div", { class: "progress", role: "status" }, `Uploading ${m.progress}`));
+    }
+    const meta = h(
+      "div",
+      { class: "meta" },
+      msg.editedAt !== null && !deleted ? h("span", { class: "edited" }, "edited") : null,
+      h("time", { datetime: msg.createdAt }, m.time),
+      m.mark ? h("span", { class: `mark mark-${m.mark.state}`, "aria-label": m.mark.label, title: m.mark.label }, m.mark.glyph) : null,
+    );
+    const bubble = h("div", { class: "bubble" }, ...body, meta);
+    const line = h("div", { class: "line" }, bubble);
+    if (m.menu) {
+      line.appendChild(
+        h(
+          "button",
+          {
+            class: "msg-menu-btn",
+            type: "button",
+            tabindex: "-1",
+            "aria-label": "Message actions",
+            "aria-haspopup": "menu",
+            onclick: (e: MouseEvent) => {
+              e.stopPropagation();
+              this.handlers.onMenu(msg, e.currentTarget as HTMLElement);
+            },
+          },
+          icon("more", 18),
+        ),
+      );
+    }
+    parts.push(line);
+    if (m.mark?.state === "failed") parts.push(h("div", { class: "error-line" }, m.mark.label));
+    el.replaceChildren(...parts);
+    const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
+    const text = deleted ? "This message was deleted" : msg.content || msg.attachments.map((a) => a.name).join(", ");
+    el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${m.mark ? `. ${m.mark.label}` : ""}`);
+  }
+
+  private updateTop(): void {
+    const text = this.loadingOlder
+      ? this.list.length ? "Loading older messages…" : "Loading messages…"
+      : this.list.length === 0
+        ? "No messages yet. Say hello!"
+        : !this.hasOlder && this.start === 0
+          ? "This is the beginning of the conversation."
+          : "";
+    if (this.top.textContent !== text) this.top.textContent = text;
+  }
+
+  private queueScroll(): void {
+    if (this.scrollQueued) return;
+    this.scrollQueued = true;
+    requestAnimationFrame(() => {
+      this.scrollQueued = false;
+      this.onScroll();
+    });
+  }
+
+  private onScroll(): void {
+    if (this.el.scrollTop <= TOP_SLACK) {
+      if (this.start > 0) {
+        const anchor = this.captureAnchor();
+        this.render(this.start - CHUNK);
+        if (anchor) this.restoreAnchor(anchor);
+        this.updateTop();
+      } else if (this.hasOlder && !this.loadingOlder && this.list.length > 0) {
+        this.handlers.onNeedOlder();
+      } else {
+        this.updateTop();
+      }
+    }
+    if (this.atBottom()) {
+      if (this.rows.size > MAX_ROWS) {
+        this.render(this.list.length - WINDOW);
+        this.scrollToEnd();
+        this.updateTop();
+      }
+      this.handlers.onAtBottom();
+    }
+  }
+
+  /** The first row at least partly in view and how far it sits from the top. */
+  private captureAnchor(): { el: HTMLElement; offset: number } | null {
+    const top = this.el.scrollTop;
+    for (let el = this.inner.firstElementChild as HTMLElement | null; el; el = el.nextElementSibling as HTMLElement | null) {
+      if (el.offsetTop + el.offsetHeight > top) return { el, offset: el.offsetTop - top };
+    }
+    return null;
+  }
+
+  private restoreAnchor(anchor: { el: HTMLElement; offset: number }): void {
+    if (anchor.el.isConnected) this.el.scrollTop = anchor.el.offsetTop - anchor.offset;
+  }
+
+  private currentRow(): HTMLElement | null {
+    const focused = this.focusedId !== null ? this.rows.get(this.focusedId) : undefined;
+    return focused?.el ?? (this.inner.lastElementChild as HTMLElement | null);
+  }
+
+  /** One row is the list's tab stop (roving tabindex); arrows move between rows. */
+  private updateTabStop(): void {
+    const current = this.currentRow();
+    for (const el of this.inner.querySelectorAll<HTMLElement>('.row[tabindex="0"]')) {
+      if (el !== current) el.tabIndex = -1;
+    }
+    if (current && current.tabIndex !== 0) current.tabIndex = 0;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
+    if (!row) return;
+    let next: Element | null = null;
+    switch (e.key) {
+      case "ArrowUp":
+        next = row.previousElementSibling;
+        if (!next) this.el.scrollTop = 0;
+        break;
+      case "ArrowDown":
+        next = row.nextElementSibling;
+        break;
+      case "Home":
+        next = this.inner.firstElementChild;
+        break;
+      case "End":
+        next = this.inner.lastElementChild;
+        break;
+      case "Enter":
+      case "ContextMenu":
+      case "F10": {
+        if (e.key === "F10" && !e.shiftKey) return;
+        const btn = row.querySelector<HTMLElement>(".msg-menu-btn");
+        const msg = this.rows.get(Number(row.dataset.id))?.model?.msg;
+        if (btn && msg) {
+          e.preventDefault();
+          this.handlers.onMenu(msg, btn);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (next instanceof HTMLElement) {
+      this.focusedId = Number(next.dataset.id);
+      this.updateTabStop();
+      next.focus();
+      next.scrollIntoView({ block: "nearest" });
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// The list of rooms in the side pane: title, last-message preview, time,
+// unread badge, and for direct rooms a presence dot and "last seen …". Rows
+// are kept per room and refilled only when what they show changed; the arrow
+// keys move between rooms.
+
+import type { RoomView } from "../types";
+import { directPartner, initials, lastActivity, roomPreview, roomTitle } from "../logic/rooms";
+import { presenceLabel, shortWhen } from "../logic/time";
+import { unreadBadge, unreadLabel } from "../logic/unread";
+import { h } from "./dom";
+
+/** What a row shows; the row is refilled only when this changes. */
+interface RowModel {
+  room: RoomView;
+  active: boolean;
+  title: string;
+  preview: string;
+  /** "Bob is typing…", shown instead of the preview. */
+  typing: string;
+  when: string;
+  presence: string;
+  online: boolean | null;
+}
+
+function sameModel(a: RowModel | undefined, b: RowModel): boolean {
+  return (
+    a !== undefined &&
+    a.room === b.room &&
+    a.active === b.active &&
+    a.typing === b.typing &&
+    a.when === b.when &&
+    a.presence === b.presence &&
+    a.online === b.online
+  );
+}
+
+/** The side pane's list of rooms. */
+export class RoomList {
+  /** The list element (put it in the page). */
+  readonly el: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly rows = new Map<string, { li: HTMLElement; model?: RowModel }>();
+
+  constructor(private readonly onOpen: (roomId: string) => void) {
+    this.empty = h("p", { class: "muted empty-rooms" }, "No chats yet. Start one with “New chat”.");
+    this.el = h("ul", { class: "room-list", "aria-label": "Conversations", onkeydown: (e: KeyboardEvent) => this.onKey(e) });
+  }
+
+  /** The element to show when there are no rooms (placed by the owner). */
+  get emptyNotice(): HTMLElement {
+    return this.empty;
+  }
+
+  /**
+   * Shows `rooms` (already sorted and filtered), marking the open one; a
+   * room where someone types shows that instead of its preview. Rows that
+   * did not change are left alone.
+   */
+  render(
+    rooms: readonly RoomView[],
+    myUserId: string,
+    activeId: string | null,
+    now: Date,
+    typing: ReadonlyMap<string, string>,
+  ): void {
+    const keep = new Set(rooms.map((r) => r.roomId));
+    for (const [id, row] of this.rows) {
+      if (!keep.has(id)) {
+        row.li.remove();
+        this.rows.delete(id);
+      }
+    }
+    let cursor = this.el.firstChild;
+    for (const room of rooms) {
+      const partner = directPartner(room, myUserId);
+      const at = lastActivity(room);
+      const model: RowModel = {
+        room,
+        active: room.roomId === activeId,
+        title: roomTitle(room, myUserId),
+        preview: roomPreview(room, myUserId),
+        typing: typing.get(room.roomId) ?? "",
+        when: at ? shortWhen(new Date(at), now) : "",
+        presence: partner ? presenceLabel(partner.status, partner.lastSeen, now) : "",
+        online: partner ? partner.status === "online" : null,
+      };
+      let row = this.rows.get(room.roomId);
+      if (!row) {
+        row = { li: h("li", { class: "room-item" }) };
+        this.rows.set(room.roomId, row);
+      }
+      if (!sameModel(row.model, model)) {
+        this.fill(row.li, model);
+        row.model = model;
+      }
+      if (row.li === cursor) cursor = cursor.nextSibling;
+      else this.el.insertBefore(row.li, cursor);
+    }
+    this.empty.hidden = rooms.length > 0;
+  }
+
+  /** Moves focus to the open room's row, else the first. */
+  focus(): void {
+    (this.el.querySelector<HTMLElement>('[aria-current="true"]') ?? this.el.querySelector<HTMLElement>("button"))?.focus();
+  }
+
+  private fill(li: HTMLElement, m: RowModel): void {
+    const { room } = m;
+    const badge = unreadBadge(room.unreadCount);
+    const label = [m.title, m.presence, m.preview, unreadLabel(room.unreadCount)].filter(Boolean).join(". ");
+    li.replaceChildren(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "room" + (m.active ? " active" : "") + (badge ? " unread" : ""),
+          "aria-current": m.active ? "true" : undefined,
+          "aria-label": label,
+          dataset: { roomId: room.roomId },
+          onclick: () => this.onOpen(room.roomId),
+        },
+        h(
+          "span",
+          { class: "avatar", "aria-hidden": "true" },
+          room.type === "group" ? "#" : initials(m.title),
+          m.online === null ? null : h("span", { class: "dot" + (m.online ? " online" : "") }),
+        ),
+        h(
+          "span",
+          { class: "room-text" },
+          h("span", { class: "room-top" }, h("span", { class: "room-title" }, m.title), h("span", { class: "room-when" }, m.when)),
+          h(
+            "span",
+            { class: "room-bottom" },
+            h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
+            badge ? h("span", { class: "badge" }, badge) : null,
+          ),
+          m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
+        ),
+      ),
+    );
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const buttons = [...this.el.querySelectorAll<HTMLButtonElement>("button.room")];
+    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    if (i < 0) return;
+    let next: HTMLButtonElement | undefined;
+    if (e.key === "ArrowDown") next = buttons[i + 1];
+    else if (e.key === "ArrowUp") next = buttons[i - 1];
+    else if (e.key === "Home") next = buttons[0];
+    else if (e.key === "End") next = buttons[buttons.length - 1];
+    else return;
+    e.preventDefault();
+    next?.focus();
+  }
+}

@@ -1,0 +1,43 @@
+// The side pane: who is signed in, the New chat / New group / Sign out
+// buttons, the chat filter, and the room list.
+
+import { h } from "./dom";
+import { icon } from "./icons";
+import type { RoomList } from "./roomlist";
+
+/** What the side pane's controls do. */
+export interface SidebarActions {
+  onNewChat(): void;
+  onNewGroup(): void;
+  onSignOut(): void;
+  /** The filter text changed (already trimmed and lower-cased). */
+  onFilter(text: string): void;
+}
+
+/** Builds the side pane around a room list. */
+export function sidebar(userName: string, server: string, rooms: RoomList, actions: SidebarActions): HTMLElement {
+  const button = (label: string, glyph: SVGSVGElement, run: () => void): HTMLButtonElement =>
+    h("button", { type: "button", class: "icon", "aria-label": label, title: label, onclick: run }, glyph);
+  const filter = h("input", {
+    type: "search",
+    class: "input room-filter",
+    placeholder: "Search chats",
+    "aria-label": "Search chats",
+    oninput: () => actions.onFilter(filter.value.trim().toLowerCase()),
+  });
+  return h(
+    "nav",
+    { class: "sidebar", "aria-label": "Chats" },
+    h(
+      "header",
+      { class: "side-header" },
+      h("div", { class: "me" }, h("strong", null, "LeetChat"), h("span", { class: "muted", title: server }, `@${userName}`)),
+      button("New chat", icon("compose"), actions.onNewChat),
+      button("New group", icon("group"), actions.onNewGroup),
+      button("Sign out", icon("signOut"), actions.onSignOut),
+    ),
+    filter,
+    rooms.el,
+    rooms.emptyNotice,
+  );
+}

@@ -1,0 +1,121 @@
+// The sign-in / sign-up screen: server address, user name, password, and for
+// a new account an optional display name. The server address is remembered.
+
+import type { Api } from "../tauri";
+import { errorMessage } from "../tauri";
+import type { SignedIn } from "../types";
+import { h } from "./dom";
+import { icon } from "./icons";
+
+/** The server the form suggests the first time. */
+export const DEFAULT_SERVER = "http://localhost:3001";
+const SERVER_KEY = "leetchat.server";
+
+/** Checks a server address; returns why it is wrong, or null. */
+export function serverProblem(value: string): string | null {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return "The server address must start with http:// or https://.";
+    return null;
+  } catch {
+    return "Enter the server address, such as http://localhost:3001.";
+  }
+}
+
+/** Builds the screen; `onDone` runs once the user is in. */
+export function signInScreen(
+  api: Api,
+  onDone: (me: SignedIn & { server: string }) => void,
+  notice?: string,
+): HTMLElement {
+  let register = false;
+  const field = (label: string, input: HTMLInputElement): HTMLElement =>
+    h("label", { class: "field" }, h("span", null, label), input);
+  const server = h("input", {
+    class: "input",
+    type: "url",
+    name: "server",
+    required: true,
+    value: localStorage.getItem(SERVER_KEY) ?? DEFAULT_SERVER,
+    autocomplete: "url",
+    spellcheck: "false",
+  });
+  const userName = h("input", { class: "input", type: "text", name: "username", required: true, autocomplete: "username", autocapitalize: "none", spellcheck: "false" });
+  const displayName = h("input", { class: "input", type: "text", name: "displayName", autocomplete: "nickname" });
+  const password = h("input", { class: "input", type: "password", name: "password", required: true, autocomplete: "current-password" });
+  const displayField = field("Display name (optional)", displayName);
+  displayField.hidden = true;
+  const error = h("p", { class: "error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary wide" }, "Sign in");
+  const title = h("h1", null, "Sign in to LeetChat");
+  const toggle = h("button", { type: "button", class: "link" }, "Create an account");
+  const swap = (): void => {
+    register = !register;
+    title.textContent = register ? "Create a LeetChat account" : "Sign in to LeetChat";
+    submit.textContent = register ? "Create account" : "Sign in";
+    toggle.textContent = register ? "I already have an account" : "Create an account";
+    password.autocomplete = register ? "new-password" : "current-password";
+    displayField.hidden = !register;
+    error.textContent = "";
+  };
+  toggle.addEventListener("click", swap);
+
+  const form = h(
+    "form",
+    {
+      class: "signin-form",
+      "aria-labelledby": "signin-title",
+      novalidate: true,
+      onsubmit: async (e: SubmitEvent) => {
+        e.preventDefault();
+        const serverUrl = server.value.trim().replace(/\/+$/, "");
+        const problem =
+          serverProblem(serverUrl) ??
+          (userName.value.trim() === "" ? "Enter your user name." : null) ??
+          (password.value === "" ? "Enter your password." : null);
+        if (problem) {
+          error.textContent = problem;
+          return;
+        }
+        error.textContent = "";
+        submit.disabled = true;
+        toggle.disabled = true;
+        const before = submit.textContent;
+        submit.textContent = register ? "Creating account…" : "Signing in…";
+        try {
+          const display = displayName.value.trim();
+          const me = await api.signIn({
+            server: serverUrl,
+            userName: userName.value.trim(),
+            password: password.value,
+            register,
+            ...(register && display ? { displayName: display } : {}),
+          });
+          localStorage.setItem(SERVER_KEY, serverUrl);
+          password.value = "";
+          onDone({ ...me, server: serverUrl });
+        } catch (err) {
+          error.textContent = errorMessage(err);
+          submit.disabled = false;
+          toggle.disabled = false;
+          submit.textContent = before;
+        }
+      },
+    },
+    field("Server address", server),
+    field("User name", userName),
+    displayField,
+    field("Password", password),
+    error,
+    submit,
+    h("p", { class: "switch" }, toggle),
+  );
+  title.id = "signin-title";
+  const screen = h(
+    "main",
+    { class: "signin" },
+    h("div", { class: "signin-card" }, h("div", { class: "logo" }, icon("chat", 36)), title, notice ? h("p", { class: "notice", role: "status" }, notice) : null, form),
+  );
+  queueMicrotask(() => (userName.value ? password : userName).focus());
+  return screen;
+}

@@ -1,0 +1,26 @@
+// Short messages for the user (mostly a command's error), read out by screen
+// readers and gone after a few seconds.
+
+import { h } from "./dom";
+import { icon } from "./icons";
+
+const region = (): HTMLElement => {
+  let el = document.getElementById("toasts");
+  if (!el) {
+    el = h("div", { id: "toasts", class: "toasts", role: "alert", "aria-live": "assertive" });
+    document.body.appendChild(el);
+  }
+  return el;
+};
+
+/** Shows a message for a while; errors stay a little longer. */
+export function toast(text: string, kind: "error" | "info" = "error"): void {
+  const item = h(
+    "div",
+    { class: `toast ${kind}` },
+    h("span", null, text),
+    h("button", { type: "button", class: "icon", "aria-label": "Dismiss", onclick: () => item.remove() }, icon("close", 16)),
+  );
+  region().appendChild(item);
+  setTimeout(() => item.remove(), kind === "error" ? 8000 : 4000);
+}

@@ -309,3 +309,130 @@ pub async fn create_group(
 pub fn set_active_room(shell: State<'_, Shell>, room_id: Option<String>) {
     *shell.active_room.lock().unwrap_or_else(|p| p.into_inner()) = room_id;
 }
+
+/// `send_file`: queues a file message (uploaded by the connection, with
+/// `upload_progress` events).
+#[tauri::command]
+pub async fn send_file(
+    shell: State<'_, Shell>,
+    room_id: String,
+    path: String,
+    caption: String,
+) -> Result<MessageView, String> {
+    shell
+        .client()
+        .await?
+        .send_file(&room_id, std::path::Path::new(&path), &caption)
+        .await
+        .map_err(err)
+}
+
+/// Largest pasted blob accepted over IPC (uploads are limited by the server too).
+const MAX_PASTE_BYTES: usize = 25 * 1024 * 1024;
+
+/// `send_file_bytes`: queues pasted bytes (e.g. an image from the clipboard) as a file.
+#[tauri::command]
+pub async fn send_file_bytes(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    room_id: String,
+    name: String,
+    bytes: Vec<u8>,
+    caption: String,
+) -> Result<MessageView, String> {
+    if bytes.is_empty() || bytes.len() > MAX_PASTE_BYTES {
+        return Err(format!(
+            "pasted data must be between 1 byte and {MAX_PASTE_BYTES} bytes"
+        ));
+    }
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(100)
+        .collect();
+    let dir = app_dir(&app)?.join("pasted");
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = if safe.is_empty() {
+        "pasted".to_owned()
+    } else {
+        safe
+    };
+    let path = dir.join(format!("{}-{unique}-{name}", std::process::id()));
+    tokio::fs::write(&path, &bytes).await.map_err(err)?;
+    // send_file copies it into the outbox folder, so the temporary can go.
+    let sent = shell
+        .client()
+        .await?
+        .send_file(&room_id, &path, &caption)
+        .await
+        .map_err(err);
+    let _ = tokio::fs::remove_file(&path).await;
+    sent
+}
+
+/// `file_path`: the local path of an attachment (downloaded once, then cached),
+/// for the asset protocol.
+#[tauri::command]
+pub async fn file_path(
+    shell: State<'_, Shell>,
+    file_id: String,
+    thumbnail: bool,
+) -> Result<String, String> {
+    let p = shell
+        .client()
+        .await?
+        .download(&file_id, thumbnail)
+        .await
+        .map_err(err)?;
+    Ok(p.to_string_lossy().into_owned())
+}
+
+/// `save_file`: copies an attachment into the user's Downloads folder.
+#[tauri::command]
+pub async fn save_file(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    file_id: String,
+) -> Result<String, String> {
+    let client = shell.client().await?;
+    let cached = client.download(&file_id, false).await.map_err(err)?;
+    let name = client
+        .store()
+        .attachment_name(&file_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| file_id.clone());
+    let safe: String = name
+        .chars()
+        .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+        .collect();
+    let dir = app.path().download_dir().map_err(err)?;
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
+    let mut dest = dir.join(&safe);
+    let mut n = 1;
+    while tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+        dest = dir.join(format!("{n}-{safe}"));
+        n += 1;
+    }
+    tokio::fs::copy(&cached, &dest).await.map_err(err)?;
+    Ok(dest.to_string_lossy().into_owned())
+}
+
+/// `pick_files`: the native file picker; the chosen paths (none if cancelled).
+#[tauri::command]
+pub async fn pick_files(app: AppHandle) -> Result<Vec<String>, String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().pick_files(move |paths| {
+        let _ = tx.send(paths.unwrap_or_default());
+    });
+    let paths = rx.await.map_err(err)?;
+    Ok(paths
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect())
+}

@@ -20,6 +20,7 @@ pub fn run() {
         .try_init();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(commands::Shell::default())
         .invoke_handler(tauri::generate_handler![
             commands::session,
@@ -37,6 +38,11 @@ pub fn run() {
             commands::create_direct,
             commands::create_group,
             commands::set_active_room,
+            commands::send_file,
+            commands::send_file_bytes,
+            commands::file_path,
+            commands::save_file,
+            commands::pick_files,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

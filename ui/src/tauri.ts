@@ -3,7 +3,7 @@
 // browser against another backend (the dev mock) and its logic needs no
 // Tauri at all in tests.
 
-import { invoke } from "@tauri-apps/api/core";
+import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   ClientEvent,
@@ -17,12 +17,26 @@ import type {
 /** The name of the event the shell emits for every `ClientEvent`. */
 export const CLIENT_EVENT = "client-event";
 
+/**
+ * Files dragged over the window from outside (the desktop, a file manager).
+ * `x`/`y` are CSS pixels in the page (for `document.elementFromPoint`).
+ */
+export type FileDrag =
+  | { type: "enter"; paths: string[]; x: number; y: number }
+  | { type: "over"; x: number; y: number }
+  | { type: "drop"; paths: string[]; x: number; y: number }
+  | { type: "leave" };
+
 /** What the UI needs from a host: call a command, hear an event. */
 export interface Backend {
   /** Runs a shell command; rejects with the shell's error message. */
   invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
   /** Subscribes to a shell event; resolves to the unsubscribe function. */
   listen(event: string, handler: (payload: unknown) => void): Promise<() => void>;
+  /** A URL the page can load (an <img> src) for a local file path from the shell. */
+  fileSrc(path: string): string;
+  /** Subscribes to files dragged onto the window; resolves to the unsubscribe function. */
+  onFileDrag(handler: (drag: FileDrag) => void): Promise<() => void>;
 }
 
 /** Whether the page runs inside the Tauri webview (the shell injects this). */
@@ -34,6 +48,22 @@ export function inTauri(): boolean {
 export const tauriBackend: Backend = {
   invoke: (command, args) => invoke(command, args),
   listen: (event, handler) => listen(event, (e) => handler(e.payload)),
+  // The asset protocol (enabled for the app's data folder) serves the file.
+  fileSrc: (path) => convertFileSrc(path),
+  onFileDrag: async (handler) => {
+    // Loaded apart: the webview module is big, and only this needs it.
+    const { getCurrentWebview } = await import("@tauri-apps/api/webview");
+    // Tauri reports physical pixels relative to the webview.
+    const unlisten = await getCurrentWebview().onDragDropEvent(({ payload: p }) => {
+      if (p.type === "leave") {
+        handler({ type: "leave" });
+        return;
+      }
+      const { x, y } = p.position.toLogical(window.devicePixelRatio || 1);
+      handler(p.type === "over" ? { type: "over", x, y } : { type: p.type, paths: p.paths, x, y });
+    });
+    return () => void unlisten();
+  },
 };
 
 /** A command's error as text for the user (the shell rejects with a string). */
@@ -132,6 +162,44 @@ export class Api {
   /** Tells the shell which room is on screen (it skips notifying for that one). */
   setActiveRoom(roomId: string | null): Promise<void> {
     return this.backend.invoke("set_active_room", { roomId });
+  }
+
+  /**
+   * Queues a file message (an image when the name says so) with a caption;
+   * resolves to it as pending. `upload_progress` events follow.
+   */
+  sendFile(roomId: string, path: string, caption: string): Promise<MessageView> {
+    return this.backend.invoke("send_file", { roomId, path, caption });
+  }
+
+  /** Queues pasted bytes (a clipboard image) as a file named `name`, like `sendFile`. */
+  sendFileBytes(roomId: string, name: string, bytes: number[], caption: string): Promise<MessageView> {
+    return this.backend.invoke("send_file_bytes", { roomId, name, bytes, caption });
+  }
+
+  /** Downloads an attachment (or its thumbnail) once, then reuses it; resolves to its local path. */
+  filePath(fileId: string, thumbnail: boolean): Promise<string> {
+    return this.backend.invoke("file_path", { fileId, thumbnail });
+  }
+
+  /** Like `filePath`, as a URL an <img> can load. */
+  async fileUrl(fileId: string, thumbnail: boolean): Promise<string> {
+    return this.backend.fileSrc(await this.filePath(fileId, thumbnail));
+  }
+
+  /** Copies an attachment into the Downloads folder; resolves to the saved path. */
+  saveFile(fileId: string): Promise<string> {
+    return this.backend.invoke("save_file", { fileId });
+  }
+
+  /** Opens the native file picker; resolves to the chosen paths (none if cancelled). */
+  pickFiles(): Promise<string[]> {
+    return this.backend.invoke("pick_files");
+  }
+
+  /** Subscribes to files dragged onto the window. */
+  onFileDrag(handler: (drag: FileDrag) => void): Promise<() => void> {
+    return this.backend.onFileDrag(handler);
   }
 
   /** Subscribes to the client core's events. */

@@ -1,11 +1,14 @@
 // A fake shell for developing the UI in a plain browser (`npm run dev`, then
 // open http://localhost:1420/?mock). It keeps a few rooms in memory, answers
 // every command the real shell has, and plays the events a live server
-// would cause: acks, read receipts, replies with typing, presence. Only
-// loaded in development; the production build never includes it.
+// would cause: acks, read receipts, replies with typing, presence, uploads
+// with progress. Files are fake: the picker always offers the same two (a
+// name with "fail" in it is refused), pictures are drawn on a canvas as data
+// URLs; dropped and pasted files are the real ones (blob URLs). Only loaded
+// in development; the production build never includes it.
 
-import type { Backend } from "../tauri";
-import type { ClientEvent, MemberView, MessageView, RoomView, User } from "../types";
+import type { Backend, FileDrag } from "../tauri";
+import type { Attachment, ClientEvent, MemberView, MessageView, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
 const PEOPLE: User[] = [
@@ -24,6 +27,47 @@ interface MockRoom {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A stored fake file: a picture drawn on demand, or a real dropped/pasted blob. */
+interface MockFile {
+  name: string;
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** A real file's blob URL. */
+  blobUrl?: string;
+  /** A drawn picture's colour. */
+  hue?: number;
+}
+
+const MIMES: Record<string, string> = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", gif: "image/gif", webp: "image/webp", pdf: "application/pdf", txt: "text/plain", zip: "application/zip" };
+const mimeOf = (name: string): string => MIMES[name.split(".").pop()?.toLowerCase() ?? ""] ?? "application/octet-stream";
+
+/** A picture drawn on a canvas, as a PNG data URL, at most `max` px a side. */
+function drawPicture(f: MockFile, max: number): string {
+  const w0 = f.width ?? 800;
+  const h0 = f.height ?? 600;
+  const scale = Math.min(1, max / w0, max / h0);
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(w0 * scale));
+  canvas.height = Math.max(1, Math.round(h0 * scale));
+  const g = canvas.getContext("2d");
+  if (!g) return "";
+  const grad = g.createLinearGradient(0, 0, canvas.width, canvas.height);
+  grad.addColorStop(0, `hsl(${f.hue ?? 210} 70% 55%)`);
+  grad.addColorStop(1, `hsl(${((f.hue ?? 210) + 60) % 360} 70% 35%)`);
+  g.fillStyle = grad;
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = "rgb(255 255 255 / 0.9)";
+  g.font = `${Math.max(12, Math.round(canvas.width / 14))}px system-ui, sans-serif`;
+  g.textAlign = "center";
+  g.fillText(`${f.name} (${w0}×${h0})`, canvas.width / 2, canvas.height / 2, canvas.width - 16);
+  return canvas.toDataURL("image/png");
+}
+
+/** Real files dropped on the page in the mock, by the fake path given for them. */
+const dropped = new Map<string, File>();
+
 /** A fake backend with sample data; `?mock&fresh` starts signed out. */
 export function mockBackend(): Backend {
   const handlers = new Set<(payload: unknown) => void>();
@@ -33,6 +77,25 @@ export function mockBackend(): Backend {
   let signedIn = !new URLSearchParams(location.search).has("fresh");
   let nextLocal = 10_000;
   const rooms = new Map<string, MockRoom>();
+  const files = new Map<string, MockFile>();
+  const drawn = new Map<string, string>();
+  let nextFile = 1;
+
+  const storeFile = (f: MockFile): Attachment => {
+    const fileId = `f-${nextFile++}`;
+    files.set(fileId, f);
+    const image = f.mime.startsWith("image/");
+    return {
+      fileId,
+      name: f.name,
+      mime: f.mime,
+      size: f.size,
+      width: f.width,
+      height: f.height,
+      url: `/api/files/${fileId}`,
+      thumbnailUrl: image ? `/api/files/${fileId}/thumbnail` : null,
+    };
+  };
 
   const member = (u: User, lastReadSeq = 0, status: string | null = "offline"): MemberView => ({
     userId: u.userId,
@@ -106,6 +169,11 @@ export function mockBackend(): Backend {
     ],
     0,
   );
+  const withFile = (m: MessageView, f: MockFile): MessageView => ({
+    ...m,
+    type: f.mime.startsWith("image/") ? "image" : "file",
+    attachments: [storeFile(f)],
+  });
   addRoom(
     {
       roomId: "g-team",
@@ -118,6 +186,15 @@ export function mockBackend(): Backend {
       message("g-team", 1, bob.userId, "Standup in 5", new Date(Date.now() - 3600_000)),
       message("g-team", 2, carol.userId, "On my way", new Date(Date.now() - 3500_000)),
       message("g-team", 3, "u-dave", "Same", new Date(Date.now() - 3400_000)),
+      withFile(message("g-team", 4, bob.userId, "Today's plan", new Date(Date.now() - 3300_000)), {
+        name: "whiteboard.jpg", mime: "image/jpeg", size: 1_843_200, width: 1600, height: 1200, hue: 200,
+      }),
+      withFile(message("g-team", 5, carol.userId, "", new Date(Date.now() - 3200_000)), {
+        name: "Q3-report.pdf", mime: "application/pdf", size: 1_310_720, width: null, height: null,
+      }),
+      withFile(message("g-team", 6, "u-dave", "", new Date(Date.now() - 3100_000)), {
+        name: "poster.png", mime: "image/png", size: 734_003, width: 1080, height: 1920, hue: 20,
+      }),
     ],
     2,
   );
@@ -163,7 +240,63 @@ export function mockBackend(): Backend {
     upsert(message(roomId, seq, other.userId, "Got it 👍", new Date()));
   };
 
-  const commands: Record<string, (a: Record<string, unknown>) => unknown> = {
+  /**
+   * Queues a file like the shell: pending at once with a local preview,
+   * then upload progress, then acked with the uploaded attachment (or
+   * refused when the name contains "fail").
+   */
+  const queueFile = (roomId: string, file: MockFile, caption: string): MessageView => {
+    const r = room(roomId);
+    const tempId = crypto.randomUUID();
+    const preview: Attachment = { fileId: "", name: file.name, mime: file.mime, size: file.size, width: null, height: null, url: "", thumbnailUrl: null };
+    const pending: MessageView = {
+      ...message(roomId, 0, ME.userId, caption, new Date()),
+      type: file.mime.startsWith("image/") ? "image" : "file",
+      attachments: [preview],
+      seq: null,
+      messageId: null,
+      tempId,
+      delivery: "pending",
+    };
+    r.all.push(pending);
+    r.loaded++;
+    void (async () => {
+      const steps = 15;
+      for (let i = 1; i <= steps; i++) {
+        await delay(150);
+        emit({ kind: "upload_progress", roomId, tempId, name: file.name, sent: Math.round((file.size * i) / steps), total: file.size });
+        if (i === 8 && file.name.includes("fail")) {
+          const reason = "The server refused the file: its type is not allowed.";
+          emit({ kind: "outbox_failed", roomId, tempId, reason });
+          upsert({ ...pending, delivery: "failed", error: reason });
+          return;
+        }
+      }
+      await delay(300);
+      const seq = r.view.lastSeq + 1;
+      upsert({ ...pending, seq, messageId: `m-${roomId}-${seq}`, delivery: "sent", attachments: [storeFile(file)] });
+    })();
+    return pending;
+  };
+
+  /** A real blob as a fake file (measured when it is a picture). */
+  const realFile = async (name: string, blob: Blob): Promise<MockFile> => {
+    const mime = blob.type || mimeOf(name);
+    const f: MockFile = { name, mime, size: blob.size, width: null, height: null, blobUrl: URL.createObjectURL(blob) };
+    if (mime.startsWith("image/")) {
+      try {
+        const bmp = await createImageBitmap(blob);
+        f.width = bmp.width;
+        f.height = bmp.height;
+        bmp.close();
+      } catch {
+        // Not a picture after all: it stays a file.
+      }
+    }
+    return f;
+  };
+
+  const commands: Record<string, (a: Record<string, unknown>) => unknown | Promise<unknown>> = {
     session: () => (signedIn ? { userId: ME.userId, userName: ME.userName, server: "http://localhost:3001" } : null),
     sign_in: (a) => {
       if (a.password === "wrong") throw "Wrong user name or password.";
@@ -225,6 +358,45 @@ export function mockBackend(): Backend {
       const r = room(a.roomId);
       r.view = { ...r.view, myReadSeq: Number(a.seq), unreadCount: 0 };
     },
+    pick_files: () => ["/home/me/Pictures/mountains.png", "/home/me/Documents/notes.pdf"],
+    send_file: async (a) => {
+      const path = String(a.path);
+      const name = path.split(/[\\/]/).pop() || "file";
+      const real = dropped.get(path);
+      const file: MockFile = real
+        ? await realFile(name, real)
+        : { name, mime: mimeOf(name), size: name.endsWith(".pdf") ? 184_320 : 2_516_582, width: 2400, height: 1600, hue: (nextFile * 47) % 360 };
+      if (!file.mime.startsWith("image/")) {
+        file.width = null;
+        file.height = null;
+      }
+      return queueFile(String(a.roomId), file, String(a.caption ?? ""));
+    },
+    send_file_bytes: async (a) => {
+      const bytes = a.bytes as number[];
+      if (bytes.length === 0 || bytes.length > 25 * 1024 * 1024) throw "pasted data must be between 1 byte and 26214400 bytes";
+      const name = String(a.name);
+      const file = await realFile(name, new Blob([new Uint8Array(bytes)], { type: mimeOf(name) }));
+      return queueFile(String(a.roomId), file, String(a.caption ?? ""));
+    },
+    file_path: (a) => {
+      const f = files.get(String(a.fileId));
+      if (!f) throw "No such file.";
+      if (f.blobUrl) return f.blobUrl;
+      if (!f.mime.startsWith("image/")) return `data:${f.mime},fake`;
+      const key = `${a.thumbnail ? "t" : "f"}:${String(a.fileId)}`;
+      let url = drawn.get(key);
+      if (!url) {
+        url = drawPicture(f, a.thumbnail ? 480 : 2400);
+        drawn.set(key, url);
+      }
+      return url;
+    },
+    save_file: (a) => {
+      const f = files.get(String(a.fileId));
+      if (!f) throw "No such file.";
+      return `/home/me/Downloads/${f.name}`;
+    },
     set_typing: () => undefined,
     set_active_room: () => undefined,
     search_users: (a) => {
@@ -264,11 +436,57 @@ export function mockBackend(): Backend {
       await delay(80);
       const run = commands[command];
       if (!run) throw `Unknown command ${command}`;
-      return structuredClone(run(args)) as T;
+      return structuredClone(await run(args)) as T;
     },
     async listen(_event: string, handler: (payload: unknown) => void) {
       handlers.add(handler);
       return () => handlers.delete(handler);
+    },
+    // Paths from file_path are already URLs (data: or blob:).
+    fileSrc: (path) => path,
+    // The browser's own drag and drop stands in for the shell's; a dropped
+    // file gets a fake path that send_file recognises.
+    async onFileDrag(handler: (drag: FileDrag) => void) {
+      let depth = 0;
+      const files = (e: DragEvent): boolean => e.dataTransfer?.types.includes("Files") ?? false;
+      const enter = (e: DragEvent): void => {
+        if (!files(e)) return;
+        e.preventDefault();
+        if (depth++ === 0) handler({ type: "enter", paths: [], x: e.clientX, y: e.clientY });
+      };
+      const over = (e: DragEvent): void => {
+        if (!files(e)) return;
+        e.preventDefault();
+        handler({ type: "over", x: e.clientX, y: e.clientY });
+      };
+      const leave = (e: DragEvent): void => {
+        if (!files(e)) return;
+        if (--depth <= 0) {
+          depth = 0;
+          handler({ type: "leave" });
+        }
+      };
+      const drop = (e: DragEvent): void => {
+        if (!files(e)) return;
+        e.preventDefault();
+        depth = 0;
+        const paths = [...(e.dataTransfer?.files ?? [])].map((f) => {
+          const path = `/dropped/${crypto.randomUUID()}/${f.name}`;
+          dropped.set(path, f);
+          return path;
+        });
+        handler({ type: "drop", paths, x: e.clientX, y: e.clientY });
+      };
+      window.addEventListener("dragenter", enter);
+      window.addEventListener("dragover", over);
+      window.addEventListener("dragleave", leave);
+      window.addEventListener("drop", drop);
+      return () => {
+        window.removeEventListener("dragenter", enter);
+        window.removeEventListener("dragover", over);
+        window.removeEventListener("dragleave", leave);
+        window.removeEventListener("drop", drop);
+      };
     },
   };
 }

@@ -2,14 +2,16 @@
 // that were opened, presence, typing, the connection), applies the shell's
 // events to it one item at a time, and tells the views what changed. Views
 // are refreshed at most once per animation frame, so a burst of events (a
-// catch-up after reconnecting) costs one render.
+// catch-up after reconnecting) costs one render. Files reach a room through
+// the attach button, a drop on the open room, or a pasted image.
 
-import type { Api } from "../tauri";
+import type { Api, FileDrag } from "../tauri";
 import { errorMessage } from "../tauri";
-import type { ClientEvent, ConnectionState, MessageView, RoomView } from "../types";
+import type { Attachment, ClientEvent, ConnectionState, MessageView, RoomView } from "../types";
 import { connectionBanner } from "../logic/connection";
 import { lastEditable } from "../logic/composer";
 import { othersReadSeq } from "../logic/delivery";
+import { MAX_PASTE_BYTES, UploadTracker, baseName, formatSize, pastedName } from "../logic/files";
 import {
   compareMessages,
   mergeMessages,
@@ -21,6 +23,7 @@ import {
 } from "../logic/messages";
 import { applyPresence, applyReceipt, roomHeader, roomTitle, sortRooms } from "../logic/rooms";
 import { TypingTracker, typingLabel } from "../logic/typing";
+import { FileUrls } from "./attachments";
 import { ChatView } from "./chatview";
 import { confirmDialog, newChatDialog, newGroupDialog } from "./dialogs";
 import { h, setText, show } from "./dom";
@@ -28,6 +31,7 @@ import { openMenu } from "./menu";
 import { RoomList } from "./roomlist";
 import { sidebar } from "./sidebar";
 import { toast } from "./toast";
+import { openImageViewer } from "./viewer";
 
 /** Messages read from the store per page. */
 const PAGE = 50;
@@ -57,8 +61,14 @@ export class App {
   private readonly olderBlockedUntil = new Map<string, number>();
   private olderLoading: string | null = null;
   private readonly presence = new Map<string, { status: string; lastSeen: string | null }>();
-  /** Upload progress text by tempId ("photo.png 45%"). */
-  private readonly progress = new Map<string, string>();
+  /** Upload progress of pending file messages. */
+  private readonly uploads = new UploadTracker();
+  /** Pictures' URLs (thumbnails and full size), fetched once. */
+  private readonly images: FileUrls;
+  /** Files are being dragged over the window. */
+  private dragging = false;
+  private unlistenDrag: (() => void) | null = null;
+  private destroyed = false;
   private readonly drafts = new Map<string, string>();
   private readonly markedSeq = new Map<string, number>();
   private readonly typing = new TypingTracker();
@@ -85,7 +95,13 @@ export class App {
     private readonly onSignedOut: (notice?: string) => void,
   ) {
     this.roomList = new RoomList((id) => void this.openRoom(id));
+    this.images = new FileUrls((fileId, thumbnail) => api.fileUrl(fileId, thumbnail));
     this.chat = new ChatView({
+      images: this.images,
+      onOpenImage: (att) => openImageViewer(att, this.images, (a) => this.saveFile(a)),
+      onSaveFile: (att) => void this.saveFile(att),
+      onAttach: () => void this.attach(),
+      onPasteImages: (files) => void this.pasteImages(files),
       onNeedOlder: () => void this.loadOlder(),
       onAtBottom: () => this.scheduleMarkRead(),
       onMenu: (msg, anchor) => this.messageMenu(msg, anchor),
@@ -118,6 +134,13 @@ export class App {
     this.timers.push(window.setInterval(() => this.tick(), CLOCK_MS));
     window.addEventListener("focus", this.onFocus);
     document.addEventListener("visibilitychange", this.onFocus);
+    this.api.onFileDrag((d) => this.onFileDrag(d)).then(
+      (unlisten) => {
+        if (this.destroyed) unlisten();
+        else this.unlistenDrag = unlisten;
+      },
+      () => undefined,
+    );
     await this.api.setActiveRoom(null).catch(() => undefined);
     await this.reloadRooms();
     this.flush();
@@ -126,6 +149,10 @@ export class App {
 
   /** Stops timers and listeners (on sign-out). */
   destroy(): void {
+    this.destroyed = true;
+    this.unlistenDrag?.();
+    this.unlistenDrag = null;
+    this.uploads.clear();
     for (const t of this.timers) clearInterval(t);
     clearInterval(this.typingTimer);
     clearTimeout(this.markTimer);
@@ -178,9 +205,9 @@ export class App {
         this.outboxFailed(ev.roomId, ev.tempId, ev.reason);
         break;
       case "upload_progress": {
-        if (ev.total > 0 && ev.sent >= ev.total) this.progress.delete(ev.tempId);
-        else this.progress.set(ev.tempId, `${ev.name} ${ev.total > 0 ? Math.floor((ev.sent / ev.total) * 100) : 0}%`);
-        if (ev.roomId === this.activeId) this.scheduleList(false);
+        // The message's files' sizes, to count those not started yet.
+        const expected = this.uploads.has(ev.tempId) ? undefined : this.pendingSize(ev.roomId, ev.tempId);
+        if (this.uploads.update(ev, expected) && ev.roomId === this.activeId) this.scheduleList(false);
         break;
       }
       case "synced":
@@ -317,6 +344,8 @@ export class App {
   // ---- messages ----------------------------------------------------------
 
   private putMessage(msg: MessageView): void {
+    // Acked, failed or withdrawn: its upload is over.
+    if (msg.tempId !== null && msg.delivery !== "pending") this.uploads.delete(msg.tempId);
     const buffer = this.buffered.get(msg.roomId);
     if (buffer) buffer.push(msg);
     const list = this.messages.get(msg.roomId);
@@ -347,6 +376,8 @@ export class App {
     const list = this.messages.get(roomId);
     if (list) {
       const { list: next, at } = removeMessage(list, localId);
+      const gone = list[at]?.tempId;
+      if (gone) this.uploads.delete(gone);
       if (at >= 0) {
         this.messages.set(roomId, next);
         if (roomId === this.activeId) this.scheduleList(false);
@@ -379,6 +410,123 @@ export class App {
       toast(errorMessage(err));
       // Give the text back rather than lose it.
       if (this.activeId === roomId && this.chat.composer.text === "") this.chat.composer.setText(text);
+    }
+  }
+
+  // ---- files -------------------------------------------------------------
+
+  /** Bytes the files of a pending message add up to (undefined if unknown). */
+  private pendingSize(roomId: string, tempId: string): number | undefined {
+    const list = this.messages.get(roomId);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const m = list[i] as MessageView;
+      if (m.tempId === tempId) return m.attachments.reduce((sum, a) => sum + a.size, 0) || undefined;
+    }
+    return undefined;
+  }
+
+  /** The attach button: pick files, then send them to the room it was pressed in. */
+  private async attach(): Promise<void> {
+    const roomId = this.activeId;
+    if (!roomId) return;
+    let paths: string[];
+    try {
+      paths = await this.api.pickFiles();
+    } catch (err) {
+      toast(`Could not open the file picker: ${errorMessage(err)}`);
+      return;
+    }
+    if (paths.length > 0 && this.rooms.has(roomId)) {
+      await this.sendQueued(roomId, paths.map((path) => ({ label: baseName(path), send: (caption) => this.api.sendFile(roomId, path, caption) })));
+    }
+    if (this.activeId === roomId) this.chat.composer.focus();
+  }
+
+  /** Files dragged over the window: the open room is the drop zone. */
+  private onFileDrag(d: FileDrag): void {
+    switch (d.type) {
+      case "enter":
+        this.dragging = true;
+        this.chat.setDropTarget(this.activeId !== null && this.chat.isDropZone(d.x, d.y));
+        break;
+      case "over":
+        if (this.dragging) this.chat.setDropTarget(this.activeId !== null && this.chat.isDropZone(d.x, d.y));
+        break;
+      case "leave":
+        this.dragging = false;
+        this.chat.setDropTarget(false);
+        break;
+      case "drop": {
+        this.dragging = false;
+        this.chat.setDropTarget(false);
+        const roomId = this.activeId;
+        if (!roomId && d.paths.length > 0) toast("Open a chat first, then drop the files on it.", "info");
+        if (!roomId || d.paths.length === 0 || !this.chat.isDropZone(d.x, d.y)) break;
+        void this.sendQueued(
+          roomId,
+          d.paths.map((path) => ({ label: baseName(path), send: (caption) => this.api.sendFile(roomId, path, caption) })),
+        );
+        break;
+      }
+    }
+  }
+
+  /** Images pasted into the composer: sent as files named by the time. */
+  private async pasteImages(files: File[]): Promise<void> {
+    const roomId = this.activeId;
+    if (!roomId) return;
+    const at = new Date();
+    const jobs: { label: string; send: (caption: string) => Promise<MessageView> }[] = [];
+    files.forEach((file, i) => {
+      const name = pastedName(file.type, at, i);
+      if (!name) {
+        toast(`Images of type ${file.type || "unknown"} cannot be sent; paste a PNG, JPEG, GIF or WebP.`);
+      } else if (file.size > MAX_PASTE_BYTES) {
+        toast(`The pasted image is too big (${formatSize(file.size)}; at most ${formatSize(MAX_PASTE_BYTES)}).`);
+      } else {
+        jobs.push({
+          label: name,
+          send: async (caption) => {
+            const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));
+            return this.api.sendFileBytes(roomId, name, bytes, caption);
+          },
+        });
+      }
+    });
+    if (jobs.length > 0) await this.sendQueued(roomId, jobs);
+  }
+
+  /**
+   * Queues files one after another (their order is kept). The composer's text
+   * is the caption of the first one queued; if none could be, it is given back.
+   */
+  private async sendQueued(roomId: string, jobs: { label: string; send: (caption: string) => Promise<MessageView> }[]): Promise<void> {
+    let caption = this.activeId === roomId ? this.chat.composer.takeCaption() : "";
+    if (caption) this.drafts.delete(roomId);
+    for (const job of jobs) {
+      try {
+        const msg = await job.send(caption);
+        caption = "";
+        this.putMessage(msg);
+        if (msg.roomId === this.activeId) this.scheduleList(true);
+      } catch (err) {
+        toast(`Could not send ${job.label}: ${errorMessage(err)}`);
+      }
+    }
+    if (caption) {
+      if (this.activeId === roomId && this.chat.composer.text === "") this.chat.composer.setText(caption);
+      else if (this.activeId !== roomId && !this.drafts.get(roomId)) this.drafts.set(roomId, caption);
+    }
+  }
+
+  /** Copies an attachment to the Downloads folder and says where it went. */
+  private async saveFile(att: Attachment): Promise<void> {
+    try {
+      const path = await this.api.saveFile(att.fileId);
+      toast(`Saved to ${path}`, "info");
+    } catch (err) {
+      toast(`Could not save ${att.name}: ${errorMessage(err)}`);
     }
   }
 
@@ -506,7 +654,7 @@ export class App {
       myUserId: this.me.userId,
       room,
       readSeq: room ? othersReadSeq(room.members, this.me.userId) : 0,
-      progress: this.progress,
+      progress: this.uploads.percents,
     };
   }
 

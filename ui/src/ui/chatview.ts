@@ -1,6 +1,7 @@
 // The chat pane: header (back button on narrow screens, room name, presence
 // or member count), the message list, the typing line and the composer; or a
-// placeholder while no room is open.
+// placeholder while no room is open. Files dragged over the open room light it
+// up as a drop zone.
 
 import { Composer, type ComposerHandlers } from "./composer";
 import { h, setText, show } from "./dom";
@@ -21,6 +22,7 @@ export class ChatView {
   private readonly typingLine: HTMLElement;
   private readonly body: HTMLElement;
   private readonly placeholder: HTMLElement;
+  private readonly dropHint: HTMLElement;
 
   constructor(handlers: ListHandlers & ComposerHandlers & { onBack(): void }) {
     this.list = new MessageList(handlers);
@@ -36,7 +38,16 @@ export class ChatView {
       this.avatar,
       h("div", { class: "chat-heading" }, this.title, this.subtitle),
     );
-    this.body = h("section", { class: "chat-body", "aria-labelledby": "chat-title", hidden: true }, header, this.list.el, this.typingLine, this.composer.el);
+    this.dropHint = h("div", { class: "drop-hint", "aria-hidden": "true" }, h("div", null, icon("attach", 32), h("p", null, "Drop files to send them")));
+    this.body = h(
+      "section",
+      { class: "chat-body", "aria-labelledby": "chat-title", hidden: true },
+      header,
+      this.list.el,
+      this.typingLine,
+      this.composer.el,
+      this.dropHint,
+    );
     this.placeholder = h("div", { class: "chat-empty" }, h("p", null, "Pick a chat, or start a new one."));
     this.el = h("div", { class: "chat" }, this.body, this.placeholder);
   }
@@ -53,6 +64,19 @@ export class ChatView {
     setText(this.title, title);
     setText(this.subtitle, subtitle);
     this.avatar.replaceChildren(avatar, online === null ? "" : h("span", { class: "dot" + (online ? " online" : "") }));
+  }
+
+  /** Whether a point (CSS px in the page) is over the open room, where files can be dropped. */
+  isDropZone(x: number, y: number): boolean {
+    if (this.body.hidden) return false;
+    const el = document.elementFromPoint(x, y);
+    // No element there (a position outside the page): count it as the room.
+    return el === null || this.body.contains(el);
+  }
+
+  /** Highlights the room as a drop zone while files are dragged over it. */
+  setDropTarget(on: boolean): void {
+    this.body.classList.toggle("dropping", on);
   }
 
   /** Sets the "… is typing" line ("" hides it). */

@@ -1,7 +1,8 @@
 // The composer under the messages: a growing textarea where Enter sends,
 // Shift+Enter breaks the line, Up edits the user's last message and Escape
 // leaves editing. It also tells the room when the user types (sparingly:
-// "started" at most every few seconds, "stopped" after a pause).
+// "started" at most every few seconds, "stopped" after a pause). The paperclip
+// picks files to send; pasting an image sends it (the text becomes its caption).
 
 import type { MessageView } from "../types";
 import { composerAction, outgoingText } from "../logic/composer";
@@ -25,6 +26,23 @@ export interface ComposerHandlers {
   lastEditable(): MessageView | null;
   /** The user started or stopped typing. */
   onTyping(typing: boolean): void;
+  /** The attach button was pressed: pick files and send them. */
+  onAttach(): void;
+  /** Images were pasted: send them. */
+  onPasteImages(images: File[]): void;
+}
+
+/** The images in a paste (clipboard blobs and copied image files). */
+function pastedImages(data: DataTransfer | null): File[] {
+  if (!data) return [];
+  const out: File[] = [];
+  for (const item of data.items) {
+    if (item.kind !== "file" || !item.type.startsWith("image/")) continue;
+    const file = item.getAsFile();
+    if (file) out.push(file);
+  }
+  if (out.length === 0) for (const f of data.files) if (f.type.startsWith("image/")) out.push(f);
+  return out;
 }
 
 /** The composer of the open room. */
@@ -33,6 +51,7 @@ export class Composer {
   readonly el: HTMLElement;
   private readonly textarea: HTMLTextAreaElement;
   private readonly editBar: HTMLElement;
+  private readonly attach: HTMLButtonElement;
   private editing: MessageView | null = null;
   private draftBeforeEdit = "";
   private typing = false;
@@ -48,12 +67,18 @@ export class Composer {
       "aria-describedby": "composer-hint",
       oninput: () => this.onInput(),
       onkeydown: (e: KeyboardEvent) => this.onKey(e),
+      onpaste: (e: ClipboardEvent) => this.onPaste(e),
     });
     this.editBar = h(
       "div",
       { class: "edit-bar", hidden: true },
       h("span", null, "Editing message"),
       h("button", { type: "button", class: "link", "aria-label": "Cancel editing", onclick: () => this.cancelEdit() }, "Cancel"),
+    );
+    this.attach = h(
+      "button",
+      { type: "button", class: "icon attach", "aria-label": "Attach files", title: "Attach files", onclick: () => handlers.onAttach() },
+      icon("attach", 20),
     );
     const send = h(
       "button",
@@ -64,8 +89,12 @@ export class Composer {
       "div",
       { class: "composer" },
       this.editBar,
-      h("div", { class: "composer-row" }, this.textarea, send),
-      h("p", { id: "composer-hint", class: "sr-only" }, "Enter sends, Shift+Enter adds a line, Up edits your last message."),
+      h("div", { class: "composer-row" }, this.attach, this.textarea, send),
+      h(
+        "p",
+        { id: "composer-hint", class: "sr-only" },
+        "Enter sends, Shift+Enter adds a line, Up edits your last message. A pasted image is sent with the text as its caption.",
+      ),
     );
   }
 
@@ -91,6 +120,20 @@ export class Composer {
   /** Enables or disables typing (no room open). */
   setEnabled(on: boolean): void {
     this.textarea.disabled = !on;
+    this.attach.disabled = !on;
+  }
+
+  /**
+   * Takes the text as the caption of files being sent, leaving the composer
+   * empty ("" while an edit is in progress: that text is not a caption).
+   */
+  takeCaption(): string {
+    if (this.editing) return "";
+    const text = outgoingText(this.textarea.value);
+    this.textarea.value = "";
+    this.stopTyping();
+    this.autosize();
+    return text;
   }
 
   /** Starts editing `msg`: its text goes into the textarea. */
@@ -174,6 +217,15 @@ export class Composer {
       case "default":
         break;
     }
+  }
+
+  private onPaste(e: ClipboardEvent): void {
+    // While editing, a paste is text for the edit only.
+    if (this.editing) return;
+    const images = pastedImages(e.clipboardData);
+    if (images.length === 0) return;
+    e.preventDefault();
+    this.handlers.onPasteImages(images);
   }
 
   private onInput(): void {

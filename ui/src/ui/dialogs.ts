@@ -7,6 +7,7 @@ import { errorMessage } from "../tauri";
 import type { RoomView, User } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
+import { rescueToasts } from "./toast";
 
 /** Opens a modal with a title and content; resolves when it closes. */
 function modal(title: string, build: (close: () => void) => Node[]): { dialog: HTMLDialogElement; closed: Promise<void> } {
@@ -25,6 +26,7 @@ function modal(title: string, build: (close: () => void) => Node[]): { dialog: H
   document.body.appendChild(dialog);
   const closed = new Promise<void>((resolve) =>
     dialog.addEventListener("close", () => {
+      rescueToasts(dialog);
       dialog.remove();
       resolve();
     }),

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { msg, pending } from "../logic/fixtures";
 import { upsertMessage } from "../logic/messages";
-import type { MessageView } from "../types";
+import type { Attachment, MessageView } from "../types";
 import { MessageList, type ListContext } from "./messagelist";
 
 const ctx = (over: Partial<ListContext> = {}): ListContext => ({
@@ -12,7 +12,18 @@ const ctx = (over: Partial<ListContext> = {}): ListContext => ({
   progress: new Map(),
   ...over,
 });
-const handlers = () => ({ onNeedOlder: vi.fn(), onAtBottom: vi.fn(), onMenu: vi.fn() });
+const images = (urls: Record<string, string> = {}) => ({
+  peek: vi.fn((id: string, thumb: boolean) => urls[`${thumb ? "t" : "f"}:${id}`]),
+  load: vi.fn(async (id: string, thumb: boolean) => `asset://${thumb ? "thumb" : "full"}/${id}`),
+});
+const handlers = (imgs = images()) => ({
+  onNeedOlder: vi.fn(),
+  onAtBottom: vi.fn(),
+  onMenu: vi.fn(),
+  images: imgs,
+  onOpenImage: vi.fn(),
+  onSaveFile: vi.fn(),
+});
 const many = (n: number): MessageView[] =>
   Array.from({ length: n }, (_, i) => msg({ localId: i + 1, seq: i + 1, senderId: i % 2 ? "me" : "bob" }));
 const rowOf = (list: MessageList, localId: number) => list.el.querySelector<HTMLElement>(`.row[data-id="${localId}"]`);
@@ -79,5 +90,135 @@ describe("MessageList", () => {
     list.update([start[0] as MessageView], ctx());
     expect(rowOf(list, 2)).toBeNull();
     expect(list.renderedCount).toBe(1);
+  });
+});
+
+const photo = (over: Partial<Attachment> = {}): Attachment => ({
+  fileId: "f1",
+  name: "cat.png",
+  mime: "image/png",
+  size: 2_000_000,
+  width: 1600,
+  height: 1200,
+  url: "/api/files/f1",
+  thumbnailUrl: "/api/files/f1/thumbnail",
+  ...over,
+});
+const pdf: Attachment = { fileId: "f2", name: "report.pdf", mime: "application/pdf", size: 1.2 * 1024 * 1024, url: "/api/files/f2" };
+
+/** An IntersectionObserver that reports every observed element as visible at once. */
+class EagerObserver {
+  static observed: Element[] = [];
+  constructor(private readonly cb: IntersectionObserverCallback) {}
+  observe(el: Element): void {
+    EagerObserver.observed.push(el);
+    queueMicrotask(() => this.cb([{ isIntersecting: true, target: el } as IntersectionObserverEntry], this as unknown as IntersectionObserver));
+  }
+  unobserve(el: Element): void {
+    EagerObserver.observed = EagerObserver.observed.filter((x) => x !== el);
+  }
+  disconnect(): void {}
+}
+
+describe("MessageList attachments", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    EagerObserver.observed = [];
+  });
+
+  it("reserves a thumbnail's box from its size and loads it when it comes near", async () => {
+    vi.stubGlobal("IntersectionObserver", EagerObserver);
+    const imgs = images();
+    const list = new MessageList(handlers(imgs));
+    list.reset([msg({ localId: 1, type: "image", content: "look", attachments: [photo()] })], ctx(), false);
+    const thumb = rowOf(list, 1)?.querySelector<HTMLElement>(".thumb");
+    expect(thumb?.style.width).toBe("320px");
+    expect(thumb?.style.aspectRatio.replace(/\s/g, "")).toBe("320/240");
+    expect(thumb?.getAttribute("aria-label")).toBe("Open image cat.png");
+    await vi.waitFor(() => expect(thumb?.querySelector("img")?.getAttribute("src")).toBe("asset://thumb/f1"));
+    expect(imgs.load).toHaveBeenCalledWith("f1", true);
+    expect(rowOf(list, 1)?.getAttribute("aria-label")).toContain("look. image cat.png");
+  });
+
+  it("uses a cached URL at once and asks for the full picture when there is no thumbnail", () => {
+    const imgs = images({ "f:f1": "asset://cached" });
+    const list = new MessageList(handlers(imgs));
+    list.reset([msg({ localId: 1, type: "image", attachments: [photo({ thumbnailUrl: null })] })], ctx(), false);
+    expect(rowOf(list, 1)?.querySelector(".thumb img")?.getAttribute("src")).toBe("asset://cached");
+    expect(imgs.load).not.toHaveBeenCalled();
+  });
+
+  it("opens the viewer from a thumbnail and saves a file from its chip", () => {
+    const h = handlers();
+    const list = new MessageList(h);
+    list.reset([msg({ localId: 1, type: "image", attachments: [photo()] }), msg({ localId: 2, type: "file", content: "", attachments: [pdf] })], ctx(), false);
+    rowOf(list, 1)?.querySelector<HTMLElement>(".thumb")?.click();
+    expect(h.onOpenImage).toHaveBeenCalledWith(expect.objectContaining({ fileId: "f1" }));
+    const chip = rowOf(list, 2)?.querySelector(".file-chip");
+    expect(chip?.querySelector(".file-name")?.textContent).toBe("report.pdf");
+    expect(chip?.querySelector(".file-size")?.textContent).toBe("1.2 MB");
+    chip?.querySelector<HTMLElement>('button[aria-label="Save report.pdf"]')?.click();
+    expect(h.onSaveFile).toHaveBeenCalledWith(pdf);
+  });
+
+  it("shows a pending file's local preview and its upload progress", () => {
+    const list = new MessageList(handlers());
+    const local = photo({ fileId: "", url: "", thumbnailUrl: null, width: null, height: null });
+    const p = pending(1, { senderId: "me", type: "image", content: "", attachments: [local] });
+    list.reset([p], ctx(), false);
+    const row = rowOf(list, 1);
+    expect(row?.querySelector(".thumb")).toBeNull();
+    expect(row?.querySelector(".file-chip .file-name")?.textContent).toBe("cat.png");
+    expect(row?.querySelector(".file-chip button")).toBeNull();
+    expect(row?.querySelector(".upload")?.textContent).toContain("Waiting to upload");
+    list.update([p], ctx({ progress: new Map([["t1", 45]]) }));
+    const bar = row?.querySelector("progress");
+    expect(bar?.value).toBe(45);
+    expect(bar?.getAttribute("aria-label")).toBe("Uploading cat.png");
+    expect(row?.querySelector(".upload-pct")?.textContent).toBe("45%");
+  });
+
+  it("shows why a file message failed, without a progress bar", () => {
+    const list = new MessageList(handlers());
+    const local = { ...pdf, fileId: "", url: "" };
+    list.reset(
+      [pending(1, { senderId: "me", type: "file", attachments: [local], delivery: "failed", error: "type not allowed" })],
+      ctx({ progress: new Map([["t1", 60]]) }),
+      false,
+    );
+    const row = rowOf(list, 1);
+    expect(row?.querySelector(".upload")).toBeNull();
+    expect(row?.querySelector(".error-line")?.textContent).toBe("Not sent: type not allowed");
+  });
+
+  it("puts the focused row's attachment buttons in the Tab order, and Enter on them presses them", () => {
+    const h = handlers();
+    const list = new MessageList(h);
+    list.reset([msg({ localId: 1, senderId: "me", type: "file", attachments: [pdf] }), msg({ localId: 2, senderId: "me", type: "image", attachments: [photo()] })], ctx(), false);
+    // The newest row is the tab stop: its buttons follow it.
+    expect(rowOf(list, 2)?.querySelector<HTMLElement>(".thumb")?.tabIndex).toBe(0);
+    expect(rowOf(list, 1)?.querySelector<HTMLElement>(".att-btn")?.tabIndex).toBe(-1);
+    rowOf(list, 2)?.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true }));
+    expect(rowOf(list, 1)?.querySelector<HTMLElement>(".att-btn")?.tabIndex).toBe(0);
+    expect(rowOf(list, 2)?.querySelector<HTMLElement>(".thumb")?.tabIndex).toBe(-1);
+    const save = rowOf(list, 1)?.querySelector<HTMLElement>(".att-btn");
+    const enter = new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true });
+    save?.dispatchEvent(enter);
+    expect(enter.defaultPrevented).toBe(false);
+    expect(h.onMenu).not.toHaveBeenCalled();
+  });
+
+  it("stops watching thumbnails of rows that leave the DOM", () => {
+    vi.stubGlobal("IntersectionObserver", class extends EagerObserver {
+      override observe(el: Element): void {
+        EagerObserver.observed.push(el);
+      }
+    });
+    const list = new MessageList(handlers());
+    const start = [msg({ localId: 1, type: "image", attachments: [photo()] })];
+    list.reset(start, ctx(), false);
+    expect(EagerObserver.observed).toHaveLength(1);
+    list.update([], ctx());
+    expect(EagerObserver.observed).toHaveLength(0);
   });
 });

@@ -3,13 +3,15 @@
 // shows changed, and rows are moved rather than rebuilt. It is also windowed:
 // only the newest messages are in the DOM at first; scrolling up adds older
 // rows a chunk at a time (asking for older history when memory runs out), and
-// returning to the bottom trims the DOM back down.
+// returning to the bottom trims the DOM back down. Thumbnails are fetched
+// only when their row scrolls near the view.
 
-import type { MessageView, RoomView } from "../types";
+import type { Attachment, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
 import { canModify } from "../logic/messages";
 import { senderName } from "../logic/rooms";
 import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
+import { describeAttachments, fileChip, fillThumb, showsAsImage, thumbButton, uploadBar, wantsThumbnail, type ImageSource } from "./attachments";
 import { h } from "./dom";
 import { icon } from "./icons";
 
@@ -25,6 +27,8 @@ const TOP_SLACK = 240;
 const BOTTOM_SLACK = 48;
 /** Messages from one sender this close together form one run (no repeated name). */
 const RUN_GAP_MS = 5 * 60_000;
+/** How far outside the view (px) a thumbnail starts loading. */
+const THUMB_MARGIN = "600px 0px";
 
 /** What the list needs to know besides the messages. */
 export interface ListContext {
@@ -32,8 +36,8 @@ export interface ListContext {
   room: RoomView | undefined;
   /** Furthest read pointer of the other members (for ✓✓). */
   readSeq: number;
-  /** Upload progress by tempId: "photo.png 45%". */
-  progress: ReadonlyMap<string, string>;
+  /** Upload progress of pending messages, percent by tempId. */
+  progress: ReadonlyMap<string, number>;
 }
 
 /** What the list asks of its owner. */
@@ -44,6 +48,12 @@ export interface ListHandlers {
   onAtBottom(): void;
   /** Open the Edit/Delete menu of one of the user's messages. */
   onMenu(msg: MessageView, anchor: HTMLElement): void;
+  /** Where thumbnails come from. */
+  readonly images: ImageSource;
+  /** Show a picture full size. */
+  onOpenImage(att: Attachment): void;
+  /** Save an attachment to the Downloads folder. */
+  onSaveFile(att: Attachment): void;
 }
 
 /** Everything a row shows; a row is refilled only when this changes. */
@@ -54,7 +64,7 @@ interface RowModel {
   run: boolean;
   own: boolean;
   mark: DeliveryMark | null;
-  progress: string | null;
+  progress: number | null;
   time: string;
   menu: boolean;
 }
@@ -90,12 +100,6 @@ function sameModel(a: RowModel | null, b: RowModel): boolean {
   );
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
-
 /** The scrolling message list of one room. */
 export class MessageList {
   /** The scroll container (put it in the page). */
@@ -110,6 +114,10 @@ export class MessageList {
   private loadingOlder = false;
   private focusedId: number | null = null;
   private scrollQueued = false;
+  /** Watches thumbnails waiting for their picture (null: load at once). */
+  private observer: IntersectionObserver | null | undefined;
+  /** The attachment each thumbnail shows. */
+  private readonly thumbs = new WeakMap<Element, Attachment>();
 
   constructor(private readonly handlers: ListHandlers) {
     this.top = h("div", { class: "list-top", "aria-live": "polite" });
@@ -128,13 +136,19 @@ export class MessageList {
     );
     this.inner.addEventListener("focusin", (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
-      if (row?.dataset.id) this.focusedId = Number(row.dataset.id);
+      if (row?.dataset.id && Number(row.dataset.id) !== this.focusedId) {
+        this.focusedId = Number(row.dataset.id);
+        this.updateTabStop();
+      }
     });
   }
 
   /** Shows a room from scratch: the newest rows, scrolled to the end. */
   reset(list: MessageView[], ctx: ListContext, hasOlder: boolean): void {
-    for (const row of this.rows.values()) row.el.remove();
+    for (const row of this.rows.values()) {
+      this.release(row.el);
+      row.el.remove();
+    }
     this.rows.clear();
     this.focusedId = null;
     this.ctx = ctx;
@@ -217,6 +231,7 @@ export class MessageList {
     for (let i = this.start; i < this.list.length; i++) wanted.add((this.list[i] as MessageView).localId);
     for (const [id, row] of this.rows) {
       if (!wanted.has(id)) {
+        this.release(row.el);
         row.el.remove();
         this.rows.delete(id);
       }
@@ -261,7 +276,7 @@ export class MessageList {
       run,
       own,
       mark: deliveryMark(msg, myUserId, readSeq),
-      progress: msg.tempId !== null ? progress.get(msg.tempId) ?? null : null,
+      progress: msg.tempId !== null && msg.delivery === "pending" ? progress.get(msg.tempId) ?? null : null,
       time: timeOfDay(at),
       menu: canModify(msg, myUserId),
     };
@@ -269,6 +284,8 @@ export class MessageList {
 
   private fill(el: HTMLElement, m: RowModel): void {
     const { msg } = m;
+    // The old thumbnails go; new ones are watched as they are made.
+    this.release(el);
     const deleted = msg.deletedAt !== null;
     el.className = [
       "row",
@@ -294,20 +311,12 @@ export class MessageList {
     if (deleted) {
       body.push(h("div", { class: "text tombstone" }, "This message was deleted"));
     } else {
-      if (msg.content) body.push(h("div", { class: "text" }, msg.content));
-      for (const a of msg.attachments) {
-        const pending = a.fileId === "";
-        body.push(
-          h(
-            "div",
-            { class: "file" + (pending ? " pending" : "") },
-            h("span", { class: "file-icon", "aria-hidden": "true" }, a.mime.startsWith("image/") ? "🖼" : "📎"),
-            h("span", { class: "file-name" }, a.name),
-            h("span", { class: "file-size" }, formatSize(a.size)),
-          ),
-        );
+      for (const a of msg.attachments) body.push(this.attachment(a));
+      const local = msg.attachments.some((a) => a.fileId === "");
+      if (msg.delivery === "pending" && (local || m.progress !== null)) {
+        body.push(uploadBar(m.progress, msg.attachments.map((a) => a.name).join(", ") || "file"));
       }
-      if (m.progress) body.push(h("div", { class: "progress", role: "status" }, `Uploading ${m.progress}`));
+      if (msg.content) body.push(h("div", { class: "text" }, msg.content));
     }
     const meta = h(
       "div",
@@ -316,7 +325,8 @@ export class MessageList {
       h("time", { datetime: msg.createdAt }, m.time),
       m.mark ? h("span", { class: `mark mark-${m.mark.state}`, "aria-label": m.mark.label, title: m.mark.label }, m.mark.glyph) : null,
     );
-    const bubble = h("div", { class: "bubble" }, ...body, meta);
+    const media = !deleted && msg.attachments.some(showsAsImage);
+    const bubble = h("div", { class: "bubble" + (media ? " media" : "") }, ...body, meta);
     const line = h("div", { class: "line" }, bubble);
     if (m.menu) {
       line.appendChild(
@@ -341,8 +351,61 @@ export class MessageList {
     if (m.mark?.state === "failed") parts.push(h("div", { class: "error-line" }, m.mark.label));
     el.replaceChildren(...parts);
     const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
-    const text = deleted ? "This message was deleted" : msg.content || msg.attachments.map((a) => a.name).join(", ");
+    const files = describeAttachments(msg.attachments);
+    const text = deleted ? "This message was deleted" : [msg.content, files].filter(Boolean).join(". ");
     el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${m.mark ? `. ${m.mark.label}` : ""}`);
+  }
+
+  /** One attachment: a thumbnail for an uploaded picture, else a file chip. */
+  private attachment(a: Attachment): HTMLElement {
+    if (!showsAsImage(a)) return fileChip(a, a.fileId === "" ? null : () => this.handlers.onSaveFile(a));
+    const btn = thumbButton(a, () => this.handlers.onOpenImage(a));
+    this.thumbs.set(btn, a);
+    const thumb = wantsThumbnail(a);
+    const known = this.handlers.images.peek(a.fileId, thumb);
+    if (known !== undefined) fillThumb(btn, known);
+    else {
+      const observer = this.thumbObserver();
+      if (observer) observer.observe(btn);
+      else this.loadThumb(btn);
+    }
+    return btn;
+  }
+
+  /** Fetches a thumbnail's picture. */
+  private loadThumb(btn: HTMLElement): void {
+    const a = this.thumbs.get(btn);
+    if (!a) return;
+    this.handlers.images.load(a.fileId, wantsThumbnail(a)).then(
+      (url) => fillThumb(btn, url),
+      () => fillThumb(btn, null),
+    );
+  }
+
+  /** The observer that loads thumbnails as they near the view (null if there is none). */
+  private thumbObserver(): IntersectionObserver | null {
+    if (this.observer === undefined) {
+      this.observer =
+        typeof IntersectionObserver === "function"
+          ? new IntersectionObserver(
+              (entries, obs) => {
+                for (const e of entries) {
+                  if (!e.isIntersecting) continue;
+                  obs.unobserve(e.target);
+                  this.loadThumb(e.target as HTMLElement);
+                }
+              },
+              { root: this.el, rootMargin: THUMB_MARGIN },
+            )
+          : null;
+    }
+    return this.observer;
+  }
+
+  /** Stops watching the thumbnails of a row that is refilled or removed. */
+  private release(el: HTMLElement): void {
+    if (!this.observer) return;
+    for (const t of el.querySelectorAll(".thumb")) this.observer.unobserve(t);
   }
 
   private updateTop(): void {
@@ -412,12 +475,21 @@ export class MessageList {
     for (const el of this.inner.querySelectorAll<HTMLElement>('.row[tabindex="0"]')) {
       if (el !== current) el.tabIndex = -1;
     }
-    if (current && current.tabIndex !== 0) current.tabIndex = 0;
+    // The current row's attachment buttons follow it in the Tab order.
+    for (const el of this.inner.querySelectorAll<HTMLElement>('.att-btn[tabindex="0"]')) {
+      if (el.closest(".row") !== current) el.tabIndex = -1;
+    }
+    if (current) {
+      if (current.tabIndex !== 0) current.tabIndex = 0;
+      for (const el of current.querySelectorAll<HTMLElement>(".att-btn")) el.tabIndex = 0;
+    }
   }
 
   private onKey(e: KeyboardEvent): void {
     const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
     if (!row) return;
+    // Enter and Space on a button inside the row press that button.
+    if (e.target !== row && (e.key === "Enter" || e.key === " ")) return;
     let next: Element | null = null;
     switch (e.key) {
       case "ArrowUp":

@@ -6,12 +6,20 @@ import { icon } from "./icons";
 
 const region = (): HTMLElement => {
   let el = document.getElementById("toasts");
-  if (!el) {
-    el = h("div", { id: "toasts", class: "toasts", role: "alert", "aria-live": "assertive" });
-    document.body.appendChild(el);
-  }
+  if (!el) el = h("div", { id: "toasts", class: "toasts", role: "alert", "aria-live": "assertive" });
+  // A modal dialog puts the rest of the page behind it (and makes it inert):
+  // show toasts inside the topmost open one.
+  const open = document.querySelectorAll<HTMLDialogElement>("dialog[open]");
+  const host = open[open.length - 1] ?? document.body;
+  if (el.parentElement !== host) host.appendChild(el);
   return el;
 };
+
+/** Moves the toasts out of a dialog that is about to be removed, so they stay up. */
+export function rescueToasts(from: HTMLElement): void {
+  const el = document.getElementById("toasts");
+  if (el && from.contains(el)) document.body.appendChild(el);
+}
 
 /** Shows a message for a while; errors stay a little longer. */
 export function toast(text: string, kind: "error" | "info" = "error"): void {

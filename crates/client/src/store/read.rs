@@ -1,6 +1,6 @@
 //! Reading views for UIs: the room list, pages of a room, search.
 
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
 use crate::error::Result;
@@ -118,6 +118,19 @@ impl Store {
             }
         }
         self.with_read_marks(room_id, out)
+    }
+
+    /// The name of an attachment, from any stored message carrying it.
+    pub fn attachment_name(&self, file_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT json_extract(j.value, '$.name') FROM messages m, json_each(m.attachments) j
+                 WHERE json_extract(j.value, '$.fileId') = ?1 LIMIT 1",
+                [file_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// The oldest stored seq of a room.

@@ -1,0 +1,76 @@
+// @vitest-environment happy-dom
+import { describe, expect, it, vi } from "vitest";
+import { Composer } from "./composer";
+import { FileUrls } from "./attachments";
+
+describe("FileUrls", () => {
+  it("fetches each picture once, shares a fetch in flight and keeps the URL", async () => {
+    const loader = vi.fn(async (id: string, thumb: boolean) => `u:${id}:${thumb}`);
+    const urls = new FileUrls(loader);
+    expect(urls.peek("a", true)).toBeUndefined();
+    const [x, y] = await Promise.all([urls.load("a", true), urls.load("a", true)]);
+    expect(x).toBe("u:a:true");
+    expect(y).toBe("u:a:true");
+    expect(await urls.load("a", false)).toBe("u:a:false");
+    expect(await urls.load("a", true)).toBe("u:a:true");
+    expect(loader).toHaveBeenCalledTimes(2);
+    expect(urls.peek("a", true)).toBe("u:a:true");
+  });
+
+  it("tries again after a failure", async () => {
+    const loader = vi.fn().mockRejectedValueOnce("offline").mockResolvedValueOnce("u");
+    const urls = new FileUrls(loader);
+    await expect(urls.load("a", true)).rejects.toBe("offline");
+    expect(urls.peek("a", true)).toBeUndefined();
+    expect(await urls.load("a", true)).toBe("u");
+  });
+});
+
+describe("Composer files", () => {
+  const handlers = () => ({
+    onSend: vi.fn(),
+    onSaveEdit: vi.fn(),
+    lastEditable: vi.fn(() => null),
+    onTyping: vi.fn(),
+    onAttach: vi.fn(),
+    onPasteImages: vi.fn(),
+  });
+
+  it("has a labelled attach button", () => {
+    const h = handlers();
+    const c = new Composer(h);
+    const btn = c.el.querySelector<HTMLButtonElement>('button[aria-label="Attach files"]');
+    expect(btn).not.toBeNull();
+    btn?.click();
+    expect(h.onAttach).toHaveBeenCalledOnce();
+    c.setEnabled(false);
+    expect(btn?.disabled).toBe(true);
+  });
+
+  it("gives its text as a caption and empties itself", () => {
+    const c = new Composer(handlers());
+    c.setText("  a caption \n\n");
+    expect(c.takeCaption()).toBe("  a caption");
+    expect(c.text).toBe("");
+  });
+
+  it("sends pasted images and leaves pasted text alone", () => {
+    const h = handlers();
+    const c = new Composer(h);
+    const area = c.el.querySelector("textarea") as HTMLTextAreaElement;
+    const image = new File([new Uint8Array([137, 80, 78, 71])], "image.png", { type: "image/png" });
+    const paste = (files: File[]) => {
+      const e = new Event("paste", { bubbles: true, cancelable: true }) as ClipboardEvent;
+      const items = files.map((f) => ({ kind: "file", type: f.type, getAsFile: () => f }));
+      Object.defineProperty(e, "clipboardData", { value: { items, files } });
+      area.dispatchEvent(e);
+      return e;
+    };
+    const withImage = paste([image]);
+    expect(withImage.defaultPrevented).toBe(true);
+    expect(h.onPasteImages).toHaveBeenCalledWith([image]);
+    const text = paste([]);
+    expect(text.defaultPrevented).toBe(false);
+    expect(h.onPasteImages).toHaveBeenCalledOnce();
+  });
+});

@@ -51,6 +51,53 @@ pub async fn require_member(state: &AppState, room_id: &str, user_id: &str) -> A
     }
 }
 
+/// One event being written to a room's stream: the room's lock, and a
+/// transaction whose first statement took the room's next seq (see
+/// [`crate::db`]). Dropping it rolls back and gives the seq back.
+struct StreamWrite<'a> {
+    guard: tokio::sync::MutexGuard<'a, ()>,
+    tx: db::Tx,
+    seq: i64,
+    now: i64,
+    started: std::time::Instant,
+}
+
+impl<'a> StreamWrite<'a> {
+    /// Locks the room and takes its next seq; `not_found` without such a room.
+    async fn begin(state: &'a AppState, room_id: &str) -> AppResult<StreamWrite<'a>> {
+        let guard = state.lock_room(room_id).await;
+        let started = std::time::Instant::now();
+        let now = now_ms();
+        let mut tx = state.db.begin().await?;
+        let Some(seq) = db::rooms::next_seq(&mut tx, room_id, now).await? else {
+            return Err(AppError::not_found("no such room"));
+        };
+        Ok(StreamWrite {
+            guard,
+            tx,
+            seq,
+            now,
+            started,
+        })
+    }
+
+    /// Commits; returns the room's members (who get the push) and the lock,
+    /// still held so the push leaves before the room's next event.
+    async fn commit(
+        mut self,
+        state: &AppState,
+        room_id: &str,
+    ) -> AppResult<(Vec<String>, tokio::sync::MutexGuard<'a, ()>)> {
+        let recipients = db::rooms::member_ids(&mut *self.tx, room_id).await?;
+        self.tx.commit().await?;
+        state
+            .metrics
+            .db_write_seconds
+            .observe(self.started.elapsed().as_secs_f64());
+        Ok((recipients, self.guard))
+    }
+}
+
 /// `message.send`: idempotent on (sender, tempId); the ack leaves after commit.
 pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<MessageEnvelope> {
     let mtype = match MessageType::parse(&req.message_type) {
@@ -86,14 +133,9 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     }
     state.rate_limit(&s.user_id, Action::Message)?;
 
-    let guard = state.lock_room(&req.room_id).await;
-    let started = std::time::Instant::now();
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let Some(seq) = db::rooms::next_seq(&mut tx, &req.room_id, now).await? else {
-        return Err(AppError::not_found("no such room"));
-    };
-    if db::rooms::role_of(&mut *tx, &req.room_id, &s.user_id)
+    let mut w = StreamWrite::begin(state, &req.room_id).await?;
+    let (seq, now) = (w.seq, w.now);
+    if db::rooms::role_of(&mut *w.tx, &req.room_id, &s.user_id)
         .await?
         .is_none()
     {
@@ -101,7 +143,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     }
     let mut attachments = Vec::with_capacity(req.attachments.len());
     for f in &req.attachments {
-        match db::messages::file_of_uploader(&mut *tx, f, &s.user_id).await? {
+        match db::messages::file_of_uploader(&mut *w.tx, f, &s.user_id).await? {
             Some(file) => attachments.push(file.to_attachment()),
             None => {
                 return Err(AppError::forbidden(format!(
@@ -112,7 +154,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         }
     }
     if let Some(r) = &req.reply_to {
-        let target = db::messages::row(&mut *tx, r).await?;
+        let target = db::messages::row(&mut *w.tx, r).await?;
         if target.is_none_or(|m| m.room_id != req.room_id) {
             return Err(AppError::invalid(
                 "replyTo must name a message in this room",
@@ -132,8 +174,8 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         edited_at: None,
         deleted_at: None,
     };
-    if let Err(e) = db::messages::insert(&mut tx, &row).await {
-        drop(tx);
+    if let Err(e) = db::messages::insert(&mut w.tx, &row).await {
+        drop(w);
         // Two sends with one tempId raced: the other one won; answer with it.
         if is_unique_violation(&e)
             && let Some(t) = &row.temp_id
@@ -143,9 +185,9 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         }
         return Err(e.into());
     }
-    db::messages::attach(&mut tx, &row.message_id, &req.attachments).await?;
+    db::messages::attach(&mut w.tx, &row.message_id, &req.attachments).await?;
     db::events::insert(
-        &mut tx,
+        &mut w.tx,
         &row.room_id,
         seq,
         kind::CREATED,
@@ -154,12 +196,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         now,
     )
     .await?;
-    let recipients = db::rooms::member_ids(&mut *tx, &row.room_id).await?;
-    tx.commit().await?;
-    state
-        .metrics
-        .db_write_seconds
-        .observe(started.elapsed().as_secs_f64());
+    let (recipients, guard) = w.commit(state, &row.room_id).await?;
 
     let message = row.into_message(attachments);
     let env = MessageEnvelope { message };
@@ -219,24 +256,19 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     }
     check_content(&req.content, m.message_type == "text")?;
 
-    let guard = state.lock_room(&m.room_id).await;
-    let started = std::time::Instant::now();
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let Some(seq) = db::rooms::next_seq(&mut tx, &m.room_id, now).await? else {
-        return Err(AppError::not_found("no such room"));
-    };
-    if db::rooms::role_of(&mut *tx, &m.room_id, &s.user_id)
+    let mut w = StreamWrite::begin(state, &m.room_id).await?;
+    let (seq, now) = (w.seq, w.now);
+    if db::rooms::role_of(&mut *w.tx, &m.room_id, &s.user_id)
         .await?
         .is_none()
     {
         return Err(AppError::forbidden("you are not a member of this room"));
     }
-    if !db::messages::set_content(&mut tx, &m.message_id, &req.content, now).await? {
+    if !db::messages::set_content(&mut w.tx, &m.message_id, &req.content, now).await? {
         return Err(AppError::conflict("the message was deleted"));
     }
     db::events::insert(
-        &mut tx,
+        &mut w.tx,
         &m.room_id,
         seq,
         kind::EDITED,
@@ -245,15 +277,10 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
         now,
     )
     .await?;
-    let recipients = db::rooms::member_ids(&mut *tx, &m.room_id).await?;
-    let message = db::messages::load(&mut tx, &m.message_id)
+    let message = db::messages::load(&mut w.tx, &m.message_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such message"))?;
-    tx.commit().await?;
-    state
-        .metrics
-        .db_write_seconds
-        .observe(started.elapsed().as_secs_f64());
+    let (recipients, guard) = w.commit(state, &m.room_id).await?;
 
     let out = MessageEdited { message, seq };
     state.push(recipients, Some(s.conn_id), ev::MESSAGE_EDITED, &out);
@@ -283,21 +310,15 @@ pub async fn delete(
         });
     }
 
-    let guard = state.lock_room(&m.room_id).await;
-    let started = std::time::Instant::now();
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let Some(seq) = db::rooms::next_seq(&mut tx, &m.room_id, now).await? else {
-        return Err(AppError::not_found("no such room"));
-    };
-    let role_now = db::rooms::role_of(&mut *tx, &m.room_id, &s.user_id).await?;
+    let mut w = StreamWrite::begin(state, &m.room_id).await?;
+    let (seq, now) = (w.seq, w.now);
+    let role_now = db::rooms::role_of(&mut *w.tx, &m.room_id, &s.user_id).await?;
     if !role_now.is_some_and(|r| m.sender_id == s.user_id || r.can_manage()) {
         return Err(AppError::forbidden("you may not delete this message"));
     }
-    if !db::messages::tombstone(&mut tx, &m.message_id, now).await? {
+    if !db::messages::tombstone(&mut w.tx, &m.message_id, now).await? {
         // Deleted concurrently: give the seq back and answer with that deletion.
-        drop(tx);
-        drop(guard);
+        drop(w);
         let m = db::messages::row(state.db.reader(), &req.message_id)
             .await?
             .ok_or_else(|| AppError::not_found("no such message"))?;
@@ -309,7 +330,7 @@ pub async fn delete(
         });
     }
     db::events::insert(
-        &mut tx,
+        &mut w.tx,
         &m.room_id,
         seq,
         kind::DELETED,
@@ -318,12 +339,7 @@ pub async fn delete(
         now,
     )
     .await?;
-    let recipients = db::rooms::member_ids(&mut *tx, &m.room_id).await?;
-    tx.commit().await?;
-    state
-        .metrics
-        .db_write_seconds
-        .observe(started.elapsed().as_secs_f64());
+    let (recipients, guard) = w.commit(state, &m.room_id).await?;
 
     let out = MessageDeleted {
         room_id: m.room_id,

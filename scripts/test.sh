@@ -137,10 +137,19 @@ HOME="$keyring_home" dbus-run-session -- bash -c '
   cargo test -p leetchat-client --test keyring --locked -- --ignored
 ' 2>&1 | grep -v "Failed to set fd limit" | tee -a "$log" || status=$?
 
+step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"
+if ! command -v WebKitWebDriver >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1; then
+  apt_install webkit2gtk-driver xvfb
+fi
+cargo build --locked -p leetchat-server -p leetchat-cli -p leetchat-app || status=$?
+./scripts/e2e.sh 2>&1 | tee -a "$uilog" || status=$?
+
 # One closing line for the whole run, summed over every test binary.
 summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" "$uilog" | awk '
   /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   /^ *Tests +[0-9]/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^# pass [0-9]+$/ { p += $3 }
+  /^# fail [0-9]+$/ { f += $3 }
   END { printf "%d passed, %d failed", p, f }')"
 [ "$status" -eq 0 ] || { grep -E '^(---- |test .* FAILED|failures:)' "$log" | head -40 >&2; fail "tests failed ($summary); see the output above"; }
 

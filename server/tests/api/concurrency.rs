@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{Backend, TestApp, group};
+use crate::harness::{Backend, TestApp, group_id};
 
 const MEMBERS: usize = 8;
 const PER_SENDER: usize = 25;
@@ -21,10 +21,7 @@ async fn concurrent_senders_get_unique_gapless_seqs_and_everyone_sees_each_messa
     }
     let mut owner = app.connect(&users[0]).await;
     let others: Vec<&crate::harness::TestUser> = users[1..].iter().collect();
-    let room_id = group(&mut owner, "busy", &others).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut owner, "busy", &others).await;
     let mut clients = vec![owner];
     for u in &users[1..] {
         clients.push(app.connect(u).await);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp, TestUser, direct, group};
+use crate::harness::{Backend, TestApp, TestUser, direct_id, group_id};
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 220]));
@@ -66,10 +66,7 @@ async fn images_are_measured_thumbnailed_stripped_and_shared_with_the_room(b: Ba
     let carol = app.register("carol").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
 
     let (s, body) = upload(
         &app,
@@ -296,10 +293,7 @@ async fn access_ends_with_membership_and_with_the_message(b: Backend) {
     let carol = app.register("carol").await;
     let mut a = app.connect(&alice).await;
     let mut cc = app.connect(&carol).await;
-    let g = group(&mut a, "g", &[&bob, &carol]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let g = group_id(&mut a, "g", &[&bob, &carol]).await;
     let (_, body) = upload(
         &app,
         Some(&alice.access_token),
@@ -346,10 +340,7 @@ async fn unattached_uploads_are_cleaned_up_and_shared_ones_stay(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let (_, lone) = upload(&app, Some(&alice.access_token), "lone.png", png(10, 10)).await;
     let (_, kept) = upload(&app, Some(&alice.access_token), "kept.png", png(10, 10)).await;
     a.ok(
@@ -468,10 +459,7 @@ async fn files_can_live_in_an_s3_compatible_bucket() {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let (s, body) = upload(&app, Some(&alice.access_token), "pic.png", png(400, 200)).await;
     assert_eq!(s, 201, "{body}");
     let file_id = body["attachment"]["fileId"].as_str().unwrap().to_owned();

@@ -7,7 +7,7 @@ use leetchat_server::config::RateLimit;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::harness::{Backend, Closed, TestApp, WAIT, WsClient, direct, next_message, send};
+use crate::harness::{Backend, Closed, TestApp, WAIT, WsClient, direct_id, next_message, send};
 
 /// How long a test listens to be sure a push did not come.
 const QUIET: Duration = Duration::from_millis(500);
@@ -54,10 +54,7 @@ async fn pair(app: &TestApp) -> (WsClient, WsClient, String) {
     let mut users = app.users(&["alice", "bob"]).await.into_iter();
     let (_, mut alice) = users.next().unwrap();
     let (bob_user, mut bob) = users.next().unwrap();
-    let room = direct(&mut alice, &bob_user).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room = direct_id(&mut alice, &bob_user).await;
     bob.push("room.created").await;
     alice.clear();
     bob.clear();
@@ -259,10 +256,7 @@ async fn a_frame_over_one_mib_closes_the_socket_with_1009(b: Backend) {
     let bob_user = app.register("bob").await;
     let mut alice = app.connect(&alice_user).await;
     let mut bob = app.connect(&bob_user).await;
-    let room = direct(&mut alice, &bob_user).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room = direct_id(&mut alice, &bob_user).await;
     bob.push("room.created").await;
 
     let huge = padded(

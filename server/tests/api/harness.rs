@@ -615,6 +615,22 @@ pub async fn group(c: &mut WsClient, name: &str, members: &[&TestUser]) -> Value
         .clone()
 }
 
+/// The id of the direct room between the user on `ca` and `b`.
+pub async fn direct_id(ca: &mut WsClient, b: &TestUser) -> String {
+    direct(ca, b).await["roomId"]
+        .as_str()
+        .expect("roomId")
+        .to_owned()
+}
+
+/// The id of a new group owned by the user on `c`.
+pub async fn group_id(c: &mut WsClient, name: &str, members: &[&TestUser]) -> String {
+    group(c, name, members).await["roomId"]
+        .as_str()
+        .expect("roomId")
+        .to_owned()
+}
+
 /// Sends a text message and returns the acked message.
 pub async fn send(c: &mut WsClient, room_id: &str, text: &str) -> Value {
     c.ok(

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp, TestUser, WsClient, direct, group, send};
+use crate::harness::{
+    Backend, TestApp, TestUser, WsClient, direct, direct_id, group, group_id, send,
+};
 
 /// How long a test listens to be sure a push did not come.
 const QUIET: Duration = Duration::from_millis(500);
@@ -41,20 +43,14 @@ async fn scene(b: Backend) -> Scene {
     let (mallory, mut cm) = users.next().unwrap();
     let (carol, mut cc) = users.next().unwrap();
 
-    let room = group(&mut ca, "secret plans", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room = group_id(&mut ca, "secret plans", &[&bob]).await;
     cb.push("room.created").await;
     let from_alice = send(&mut ca, &room, "hello bob").await;
     cb.push("message.received").await;
     let from_bob = send(&mut cb, &room, "hi alice").await;
     ca.push("message.received").await;
 
-    let mine = direct(&mut cm, &carol).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let mine = direct_id(&mut cm, &carol).await;
     cc.push("room.created").await;
     let from_mallory = send(&mut cm, &mine, "hey carol").await;
     cc.push("message.received").await;

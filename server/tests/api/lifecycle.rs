@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, Closed, TestApp, direct, send};
+use crate::harness::{Backend, Closed, TestApp, direct_id, send};
 
 async fn shutdown_closes_sockets_with_going_away(b: Backend) {
     let mut app = TestApp::spawn(b).await;
@@ -21,10 +21,7 @@ async fn acked_messages_and_seqs_survive_a_restart(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     for i in 0..3 {
         send(&mut a, &room_id, &format!("before {i}")).await;
     }
@@ -49,10 +46,7 @@ async fn a_lost_database_gives_internal_errors_without_details_and_degraded_heal
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     app.drop_postgres_database().await;
     for _ in 0..2 {
         let e = a

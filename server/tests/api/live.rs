@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{Backend, TestApp, direct, group, send};
+use crate::harness::{Backend, TestApp, direct, direct_id, group_id, send};
 
 const QUIET: Duration = Duration::from_millis(300);
 
@@ -62,10 +62,7 @@ async fn typing_is_pushed_once_and_stops_on_stop_send_disconnect_or_silence(b: B
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
 
     assert_eq!(
         a.ok("typing.start", json!({"roomId": room_id})).await,
@@ -114,10 +111,7 @@ async fn every_device_of_a_member_gets_the_room_events(b: Backend) {
     let mut a = app.connect(&alice).await;
     let mut b1 = app.connect(&bob).await;
     let mut b2 = app.connect(&bob2).await;
-    let room_id = group(&mut a, "g", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob]).await;
     b1.push("room.created").await;
     b2.push("room.created").await;
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp, direct, group, send};
+use crate::harness::{Backend, TestApp, direct, direct_id, group, group_id, send};
 
 const QUIET: Duration = Duration::from_millis(300);
 
@@ -53,10 +53,7 @@ async fn resending_with_the_same_temp_id_returns_the_original_and_creates_nothin
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let req = json!({"roomId": room_id, "content": "once", "type": "text", "tempId": "t-1"});
     let first = a.ok("message.send", req.clone()).await;
     // Same tempId from another connection of the same user (e.g. after a lost ack).
@@ -69,10 +66,7 @@ async fn resending_with_the_same_temp_id_returns_the_original_and_creates_nothin
     assert_eq!(page["messages"].as_array().unwrap().len(), 1);
     // The same tempId in another room is a client bug.
     let carol = app.register("carol").await;
-    let other = direct(&mut a, &carol).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other = direct_id(&mut a, &carol).await;
     a.fails(
         "message.send",
         json!({"roomId": other, "content": "x", "type": "text", "tempId": "t-1"}),
@@ -86,10 +80,7 @@ async fn concurrent_resends_with_one_temp_id_create_one_message(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let mut clients = Vec::new();
     for _ in 0..4 {
         clients.push(app.connect(&alice).await);
@@ -117,10 +108,7 @@ async fn invalid_messages_are_refused_with_the_contract_codes(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let cases: Vec<(Value, &str)> = vec![
         (
             json!({"roomId": room_id, "content": "   ", "type": "text"}),
@@ -251,10 +239,7 @@ async fn deleting_leaves_a_tombstone_for_the_sender_or_a_room_admin(b: Backend) 
     let mut o = app.connect(&owner).await;
     let mut bc = app.connect(&bob).await;
     let mut cc = app.connect(&carol).await;
-    let room_id = group(&mut o, "g", &[&bob, &carol]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut o, "g", &[&bob, &carol]).await;
     let by_bob = send(&mut bc, &room_id, "bob's").await;
     let by_carol = send(&mut cc, &room_id, "carol's").await;
 
@@ -303,10 +288,7 @@ async fn history_pages_by_cursor_in_both_directions(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let mut sent = Vec::new();
     for i in 1..=7 {
         sent.push(send(&mut a, &room_id, &format!("m{i}")).await);
@@ -413,10 +395,7 @@ async fn history_pages_of_fifty_by_default_and_a_hundred_at_most(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     for i in 0..120 {
         a.ok(
             "message.send",
@@ -440,10 +419,7 @@ async fn read_pointers_only_move_forward_and_are_announced(b: Backend) {
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     for i in 0..3 {
         send(&mut a, &room_id, &format!("m{i}")).await;
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp, direct, group, send};
+use crate::harness::{Backend, TestApp, direct, direct_id, group, group_id, send};
 
 const QUIET: Duration = Duration::from_millis(300);
 
@@ -195,14 +195,8 @@ async fn room_list_shows_unread_counts_last_message_and_read_pointer(b: Backend)
     let carol = app.register("carol").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let dm = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let g = group(&mut a, "g", &[&bob, &carol]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dm = direct_id(&mut a, &bob).await;
+    let g = group_id(&mut a, "g", &[&bob, &carol]).await;
     for i in 0..3 {
         send(&mut a, &dm, &format!("dm {i}")).await;
     }
@@ -246,10 +240,7 @@ async fn owners_and_admins_rename_groups_and_members_cannot(b: Backend) {
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
-    let room_id = group(&mut a, "old", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "old", &[&bob]).await;
     bc.fails(
         "room.update",
         json!({"roomId": room_id, "name": "mine"}),
@@ -282,10 +273,7 @@ async fn owners_and_admins_rename_groups_and_members_cannot(b: Backend) {
         "invalid",
     )
     .await;
-    let dm = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dm = direct_id(&mut a, &bob).await;
     a.fails("room.update", json!({"roomId": dm, "name": "x"}), "invalid")
         .await;
     a.fails(
@@ -305,10 +293,7 @@ async fn adding_members_takes_a_seq_per_join_and_tells_everyone(b: Backend) {
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
     let mut cc = app.connect(&carol).await;
-    let room_id = group(&mut a, "g", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob]).await;
     send(&mut a, &room_id, "before").await;
     bc.clear();
 
@@ -355,10 +340,7 @@ async fn adding_members_takes_a_seq_per_join_and_tells_everyone(b: Backend) {
         "not_found",
     )
     .await;
-    let dm = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dm = direct_id(&mut a, &bob).await;
     a.fails(
         "room.members.add",
         json!({"roomId": dm, "userIds": [carol.user_id]}),
@@ -375,10 +357,7 @@ async fn a_removed_member_hears_its_own_leave_and_then_nothing(b: Backend) {
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
     let mut cc = app.connect(&carol).await;
-    let room_id = group(&mut a, "g", &[&bob, &carol]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob, &carol]).await;
     bc.fails(
         "room.members.remove",
         json!({"roomId": room_id, "userId": carol.user_id}),
@@ -423,10 +402,7 @@ async fn a_removed_member_hears_its_own_leave_and_then_nothing(b: Backend) {
         "not_found",
     )
     .await;
-    let dm = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dm = direct_id(&mut a, &bob).await;
     a.fails(
         "room.members.remove",
         json!({"roomId": dm, "userId": alice.user_id}),
@@ -443,10 +419,7 @@ async fn an_owner_who_leaves_hands_the_group_over(b: Backend) {
     let mut a = app.connect(&alice).await;
     let mut bc = app.connect(&bob).await;
     let mut cc = app.connect(&carol).await;
-    let room_id = group(&mut a, "g", &[&bob, &carol]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob, &carol]).await;
     a.ok(
         "room.members.role",
         json!({"roomId": room_id, "userId": carol.user_id, "role": "admin"}),

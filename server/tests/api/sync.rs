@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{Backend, TestApp, direct, group, send};
+use crate::harness::{Backend, TestApp, direct_id, group_id, send};
 
 fn events(resp: &Value, room_id: &str) -> Vec<Value> {
     resp["rooms"][room_id]["events"]
@@ -19,10 +19,7 @@ async fn sync_returns_exactly_the_missed_events_in_seq_order(b: Backend) {
     let bob = app.register("bob").await;
     let carol = app.register("carol").await;
     let mut a = app.connect(&alice).await;
-    let room_id = group(&mut a, "g", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob]).await;
     let m1 = send(&mut a, &room_id, "one").await;
     // Bob saw up to seq 1, then went offline.
     let m2 = send(&mut a, &room_id, "two").await;
@@ -81,17 +78,11 @@ async fn sync_pages_with_has_more_and_reports_new_rooms(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     for i in 0..25 {
         send(&mut a, &room_id, &format!("{i}")).await;
     }
-    let g = group(&mut a, "later", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let g = group_id(&mut a, "later", &[&bob]).await;
     let mut bc = app.connect(&bob).await;
     let mut seen = Vec::new();
     let mut since = 0;
@@ -146,10 +137,7 @@ async fn a_removed_member_syncs_up_to_its_own_leave(b: Backend) {
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = group(&mut a, "g", &[&bob]).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = group_id(&mut a, "g", &[&bob]).await;
     send(&mut a, &room_id, "seen by bob").await;
     a.ok(
         "room.members.remove",
@@ -179,10 +167,7 @@ async fn a_client_that_reconnects_and_syncs_misses_nothing_and_sees_nothing_twic
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
-    let room_id = direct(&mut a, &bob).await["roomId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let room_id = direct_id(&mut a, &bob).await;
     let mut bc = app.connect(&bob).await;
     let mut last = 0;
     let mut got: Vec<i64> = Vec::new();

@@ -1,0 +1,210 @@
+//! The parts of `Client` that need the live connection (or the server over
+//! HTTP): rooms, history, receipts, typing, presence, users, downloads.
+
+use std::path::PathBuf;
+
+use leetchat_protocol::User;
+use leetchat_protocol::events::names as ev;
+use leetchat_protocol::events::{Presence, PresenceList};
+use serde_json::{Value, json};
+
+use super::{Client, absorb_history};
+use crate::error::{Error, Result};
+use crate::views::{ClientEvent, RoomView};
+
+impl Client {
+    fn room_of(&self, ack: &Value) -> Result<RoomView> {
+        let id = ack["room"]["roomId"]
+            .as_str()
+            .ok_or_else(|| Error::Protocol("ack without room".into()))?;
+        self.room(id)?
+            .ok_or_else(|| Error::Protocol("room not stored".into()))
+    }
+
+    /// Opens (or finds) the direct room with a user.
+    pub async fn create_direct(&self, user_id: &str) -> Result<RoomView> {
+        let ack = self
+            .request(
+                ev::ROOM_CREATE,
+                json!({"type": "direct", "memberIds": [user_id]}),
+            )
+            .await?;
+        self.room_of(&ack)
+    }
+
+    /// Creates a group owned by the user.
+    pub async fn create_group(&self, name: &str, member_ids: &[String]) -> Result<RoomView> {
+        let ack = self
+            .request(
+                ev::ROOM_CREATE,
+                json!({"type": "group", "name": name, "memberIds": member_ids}),
+            )
+            .await?;
+        self.room_of(&ack)
+    }
+
+    /// Renames a group (owner/admin).
+    pub async fn rename_room(&self, room_id: &str, name: &str) -> Result<RoomView> {
+        let ack = self
+            .request(ev::ROOM_UPDATE, json!({"roomId": room_id, "name": name}))
+            .await?;
+        self.room_of(&ack)
+    }
+
+    /// Adds members to a group (owner/admin).
+    pub async fn add_members(&self, room_id: &str, user_ids: &[String]) -> Result<RoomView> {
+        let ack = self
+            .request(
+                ev::ROOM_MEMBERS_ADD,
+                json!({"roomId": room_id, "userIds": user_ids}),
+            )
+            .await?;
+        self.room_of(&ack)
+    }
+
+    /// Removes a member (owner/admin), or leaves when it is the user.
+    pub async fn remove_member(&self, room_id: &str, user_id: &str) -> Result<()> {
+        self.request(
+            ev::ROOM_MEMBERS_REMOVE,
+            json!({"roomId": room_id, "userId": user_id}),
+        )
+        .await?;
+        if Some(user_id.to_owned()) == self.me().map(|m| m.user_id) {
+            self.inner.store.remove_room(room_id)?;
+            self.inner.emit(ClientEvent::RoomRemoved {
+                room_id: room_id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fetches the page of history just older than what is stored and merges it.
+    /// Returns how many messages came.
+    pub async fn load_older(&self, room_id: &str, limit: u32) -> Result<usize> {
+        let oldest = self.inner.store.oldest_seq(room_id)?;
+        let mut data = json!({"roomId": room_id, "limit": limit, "direction": "before"});
+        if let Some(seq) = oldest {
+            data["cursor"] = json!(seq.to_string());
+        }
+        let page = self.request(ev::MESSAGE_HISTORY, data).await?;
+        absorb_history(&self.inner, room_id, &page)
+    }
+
+    /// Moves the user's read pointer.
+    pub async fn mark_read(&self, room_id: &str, seq: i64) -> Result<()> {
+        let ack = self
+            .request(ev::MESSAGE_READ, json!({"roomId": room_id, "seq": seq}))
+            .await?;
+        let seq = ack["seq"].as_i64().unwrap_or(seq);
+        self.inner
+            .store
+            .apply_receipt(room_id, &self.my_id()?, seq, &self.my_id()?)?;
+        self.inner.store.set_my_read(room_id, seq)?;
+        if let Some(room) = self.room(room_id)? {
+            self.inner.emit(ClientEvent::RoomUpdated { room });
+        }
+        Ok(())
+    }
+
+    /// Starts or stops the typing indicator.
+    pub async fn set_typing(&self, room_id: &str, typing: bool) -> Result<()> {
+        let event = if typing {
+            ev::TYPING_START
+        } else {
+            ev::TYPING_STOP
+        };
+        self.request(event, json!({"roomId": room_id}))
+            .await
+            .map(|_| ())
+    }
+
+    /// Presence of users who share a room with the user.
+    pub async fn presence(&self, user_ids: &[String]) -> Result<Vec<Presence>> {
+        let ack = self
+            .request(ev::PRESENCE_GET, json!({"userIds": user_ids}))
+            .await?;
+        let list: PresenceList = serde_json::from_value(ack)?;
+        for p in &list.presence {
+            self.inner.store.apply_presence(p)?;
+        }
+        Ok(list.presence)
+    }
+
+    /// Users whose name contains `query` (over HTTP).
+    pub async fn search_users(&self, query: &str) -> Result<Vec<User>> {
+        let token = self.inner.access_token(false).await?;
+        let users = self.inner.api.users(&token, query).await?;
+        self.inner.store.apply_users(&users)?;
+        Ok(users)
+    }
+
+    /// A file shared with the user (or its thumbnail), over HTTP: the path
+    /// of its copy in the data folder's cache (`files/<fileId>`, or
+    /// `files/<fileId>.thumb`). A cached file is returned without asking the
+    /// server; a new one is written under a temporary name and renamed, so a
+    /// cached file is always complete.
+    pub async fn download(&self, file_id: &str, thumbnail: bool) -> Result<PathBuf> {
+        let dest = crate::files::cache_path(&self.inner.config.data_dir, file_id, thumbnail)?;
+        if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+            return Ok(dest);
+        }
+        let dir = dest
+            .parent()
+            .expect("a cache path is inside the cache folder");
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", dir.display())))?;
+        let partial = dir.join(format!(
+            ".{}.{}.partial",
+            dest.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            uuid::Uuid::new_v4()
+        ));
+        let result = self.download_into(file_id, thumbnail, &partial).await;
+        let result = match result {
+            Ok(()) => tokio::fs::rename(&partial, &dest)
+                .await
+                .map_err(|e| Error::File(format!("{}: {e}", dest.display()))),
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&partial).await;
+        }
+        result.map(|()| dest)
+    }
+
+    /// Downloads into `dest`, refreshing the token once if it was refused.
+    async fn download_into(
+        &self,
+        file_id: &str,
+        thumbnail: bool,
+        dest: &std::path::Path,
+    ) -> Result<()> {
+        for attempt in 0..2 {
+            let token = self.inner.access_token(attempt > 0).await?;
+            match self
+                .inner
+                .api
+                .download(&token, file_id, thumbnail, dest)
+                .await
+            {
+                Err(Error::Server(b))
+                    if attempt == 0 && b.code == leetchat_protocol::ErrorCode::Unauthenticated => {}
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(Error::SignedOut(
+            "the server refused a freshly refreshed token".into(),
+        ))
+    }
+
+    /// The user with exactly this login name (case-insensitive).
+    pub async fn find_user(&self, user_name: &str) -> Result<User> {
+        self.search_users(user_name)
+            .await?
+            .into_iter()
+            .find(|u| u.user_name.eq_ignore_ascii_case(user_name))
+            .ok_or_else(|| Error::NotFound(format!("no user named {user_name:?}")))
+    }
+}

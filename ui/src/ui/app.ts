@@ -68,6 +68,8 @@ export class App {
   /** Files are being dragged over the window. */
   private dragging = false;
   private unlistenDrag: (() => void) | null = null;
+  /** Room events handled so far (tells a slow `rooms()` read it is stale). */
+  private roomChanges = 0;
   private destroyed = false;
   private readonly drafts = new Map<string, string>();
   private readonly markedSeq = new Map<string, number>();
@@ -174,9 +176,11 @@ export class App {
         if (ev.state === "signed_out") this.onSignedOut("Your session has ended. Please sign in again.");
         break;
       case "room_updated":
+        this.roomChanges++;
         this.putRoom(this.withPresence(ev.room));
         break;
       case "room_removed":
+        this.roomChanges++;
         this.dropRoom(ev.roomId);
         break;
       case "message_upserted":
@@ -220,7 +224,14 @@ export class App {
 
   private async reloadRooms(): Promise<void> {
     try {
-      const rooms = await this.api.rooms();
+      // A room event that lands while the list is being read makes the list
+      // stale (it would drop a room just added): read it again.
+      let rooms: RoomView[];
+      let seen: number;
+      do {
+        seen = this.roomChanges;
+        rooms = await this.api.rooms();
+      } while (seen !== this.roomChanges);
       const keep = new Set(rooms.map((r) => r.roomId));
       for (const id of [...this.rooms.keys()]) if (!keep.has(id)) this.dropRoom(id);
       for (const r of rooms) this.putRoom(this.withPresence(r));

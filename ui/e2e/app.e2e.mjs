@@ -175,6 +175,20 @@ function xpathString(s) {
   return `concat('${s.split("'").join(`', "'", '`)}')`;
 }
 
+/** Finds and clicks `locator`, finding it again when the UI re-rendered the
+ * element in between (a list redrawn by a live update). */
+async function clickFresh(locator, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await (await find(locator, Math.max(1, deadline - Date.now()))).click();
+      return;
+    } catch (e) {
+      if (e?.name !== "StaleElementReferenceError" || Date.now() > deadline) throw e;
+    }
+  }
+}
+
 async function rowLabels() {
   const rows = await driver.findElements(css('.messages [role="article"]'));
   return Promise.all(rows.map((r) => r.getAttribute("aria-label")));
@@ -259,8 +273,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
     await step("bob's direct message shows up and opens", async () => {
       await bob("dm", "alice");
       await bob("send", "alice", "hello alice");
-      const room = await find(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and contains(@aria-label,'bob')]"), 30_000);
-      await room.click();
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and contains(@aria-label,'bob')]"), 30_000);
       await find(rowWith("hello alice"), 20_000);
     });
 

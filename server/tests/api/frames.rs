@@ -13,11 +13,18 @@ use crate::harness::{Backend, Closed, TestApp, WAIT, WsClient, direct_id, next_m
 const QUIET: Duration = Duration::from_millis(500);
 
 /// The very next frame on the socket, push or ack (nothing may be buffered).
+/// `presence.update` pushes are skipped: the other user's first connection is
+/// announced from its own task and may land at any point in between.
 async fn next_frame(c: &mut WsClient) -> Value {
-    match tokio::time::timeout(WAIT, next_message(c.socket())).await {
-        Ok(Ok(v)) => v,
-        Ok(Err(closed)) => panic!("socket closed: {closed:?}"),
-        Err(_) => panic!("no frame within {WAIT:?}"),
+    loop {
+        let v = match tokio::time::timeout(WAIT, next_message(c.socket())).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(closed)) => panic!("socket closed: {closed:?}"),
+            Err(_) => panic!("no frame within {WAIT:?}"),
+        };
+        if v["event"] != "presence.update" {
+            return v;
+        }
     }
 }
 

@@ -40,6 +40,9 @@ pub enum StartError {
     /// The file store could not be set up.
     #[error("cannot set up file storage: {0}")]
     Files(#[from] crate::files::storage::StorageError),
+    /// REDIS_URL is not usable.
+    #[error(transparent)]
+    Redis(#[from] crate::cluster::BadRedisUrl),
     /// The port could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -126,13 +129,22 @@ impl Application {
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        let node_id = rand::random::<u32>();
+        let node_id = config.node_id.unwrap_or_else(rand::random::<u32>);
         let files = crate::files::storage::FileStorage::from_config(&config, &db)?;
         tracing::info!(storage = files.name(), "file storage");
-        Ok(Application {
-            listener,
-            state: AppState::new(config, db, files, auth, node_id),
-        })
+        let state = AppState::new(config, db, files, auth, node_id)?;
+        if state.bus.cluster().is_some() {
+            if state.db.kind == DatabaseKind::Sqlite {
+                tracing::warn!(
+                    "REDIS_URL is set with SQLite: other nodes cannot share this database; use PostgreSQL to run several nodes"
+                );
+            }
+            tracing::info!(
+                node = node_id,
+                "cluster mode: Redis fan-out, shared presence and rate limits"
+            );
+        }
+        Ok(Application { listener, state })
     }
 
     /// The bound port.
@@ -153,6 +165,10 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let background = spawn_background(state.clone());
+        let cluster_tasks = match state.bus.cluster() {
+            Some(c) => crate::cluster::tasks::spawn(state.clone(), c.clone()),
+            None => Vec::new(),
+        };
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let stop = state.shutdown.clone();
         let hub = state.hub.clone();
@@ -174,6 +190,9 @@ impl Application {
             tracing::warn!("some connections did not finish within 10 s");
         }
         background.abort();
+        for t in cluster_tasks {
+            t.abort();
+        }
         state.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -203,6 +203,42 @@ pub struct Config {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
 
+    /// Redis for running several nodes (e.g. `redis://127.0.0.1:6379/0`):
+    /// fan-out between nodes, shared presence and rate limits. Unset: one
+    /// node, in-process bus.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Redis host, when REDIS_URL is not given (the original design's names).
+    #[arg(long, env = "REDIS_HOST")]
+    pub redis_host: Option<String>,
+
+    /// Redis port, with REDIS_HOST.
+    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
+    pub redis_port: u16,
+
+    /// Redis password, with REDIS_HOST.
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<String>,
+
+    /// Redis database number, with REDIS_HOST.
+    #[arg(long, env = "REDIS_DB", default_value_t = 0)]
+    pub redis_db: u32,
+
+    /// Prefix of every Redis key and channel (several deployments can share
+    /// one Redis with different prefixes).
+    #[arg(long, env = "REDIS_PREFIX", default_value = "leetchat")]
+    pub redis_prefix: String,
+
+    /// How often a node tells the others it is alive. A node silent for four
+    /// beats is taken for dead: its users go offline.
+    #[arg(long, env = "CLUSTER_HEARTBEAT", default_value = "10s", value_parser = parse_duration)]
+    pub cluster_heartbeat: Duration,
+
+    /// This node's id in the cluster (random when unset; must differ per node).
+    #[arg(long, env = "NODE_ID")]
+    pub node_id: Option<u32>,
+
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -249,10 +285,34 @@ impl Config {
         if self.idle_timeout <= self.ping_interval {
             return Err("IDLE_TIMEOUT must be longer than PING_INTERVAL\n".into());
         }
+        if let Some(u) = &self.redis_url
+            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+        {
+            return Err("REDIS_URL must start with redis:// or rediss://\n".into());
+        }
+        if self.redis_prefix.is_empty() || self.redis_prefix.contains(char::is_whitespace) {
+            return Err("REDIS_PREFIX must be a non-empty word\n".into());
+        }
         if self.database_max_connections == 0 {
             return Err("DATABASE_MAX_CONNECTIONS must be at least 1\n".into());
         }
         Ok(())
+    }
+
+    /// The Redis to use: REDIS_URL, or one built from REDIS_HOST and friends.
+    pub fn redis_url(&self) -> Option<String> {
+        if let Some(u) = &self.redis_url {
+            return Some(u.clone());
+        }
+        let host = self.redis_host.as_ref()?;
+        let auth = match &self.redis_password {
+            Some(p) => format!(":{}@", url_escape(p)),
+            None => String::new(),
+        };
+        Some(format!(
+            "redis://{auth}{host}:{}/{}",
+            self.redis_port, self.redis_db
+        ))
     }
 
     /// The database to use: DATABASE_URL, or SQLite under DATA_DIR.
@@ -276,6 +336,18 @@ impl Config {
                 .any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(o)),
         }
     }
+}
+
+/// Percent-escapes what may not appear raw in a URL's userinfo.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Which engine a database URL names.

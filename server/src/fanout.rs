@@ -28,6 +28,15 @@ pub const OUTBOUND_QUEUE: usize = 1024;
 /// Close code for a connection that could not keep up with its pushes.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 
+/// Where a room event sits in its room's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPos {
+    /// The room.
+    pub room: Arc<str>,
+    /// The event's seq in it.
+    pub seq: i64,
+}
+
 /// A push serialised once, shared by all recipients.
 #[derive(Debug, Clone)]
 pub struct PushFrame {
@@ -35,6 +44,9 @@ pub struct PushFrame {
     pub event: Arc<str>,
     /// The whole native frame: `{"event": ..., "data": ...}`.
     pub text: Utf8Bytes,
+    /// Set for room events that take a seq: connections deliver those in seq
+    /// order (see [`crate::sequencer`]).
+    pub stream: Option<StreamPos>,
 }
 
 impl PushFrame {
@@ -50,7 +62,17 @@ impl PushFrame {
         PushFrame {
             event: event.into(),
             text: text.into(),
+            stream: None,
         }
+    }
+
+    /// Marks the push as the room event `seq` of `room`.
+    pub fn in_stream(mut self, room: &str, seq: i64) -> Self {
+        self.stream = Some(StreamPos {
+            room: room.into(),
+            seq,
+        });
+        self
     }
 }
 
@@ -63,6 +85,9 @@ pub enum Outbound {
     Reply(Utf8Bytes),
     /// Close the socket with this code and reason.
     Close(u16, String),
+    /// A room event this connection caused (it gets the ack, not the push):
+    /// its seq counts as delivered, so later events are not held back for it.
+    Skip(StreamPos),
 }
 
 /// A live connection as the hub sees it.
@@ -135,6 +160,15 @@ impl Hub {
         self.conns.get(user_id).is_some_and(|v| !v.is_empty())
     }
 
+    /// Users with a connection on this node.
+    pub fn users(&self) -> Vec<String> {
+        self.conns
+            .iter()
+            .filter(|e| !e.value().is_empty())
+            .map(|e| e.key().clone())
+            .collect()
+    }
+
     /// Open connections on this node.
     pub fn connection_count(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
@@ -154,11 +188,17 @@ impl Hub {
                 continue;
             };
             for c in conns.iter() {
-                if Some(c.conn_id) == exclude {
-                    continue;
-                }
-                match c.tx.try_send(Outbound::Push(frame.clone())) {
-                    Ok(()) => n += 1,
+                let out = if Some(c.conn_id) == exclude {
+                    match &frame.stream {
+                        Some(pos) => Outbound::Skip(pos.clone()),
+                        None => continue,
+                    }
+                } else {
+                    Outbound::Push(frame.clone())
+                };
+                let counts = matches!(out, Outbound::Push(_));
+                match c.tx.try_send(out) {
+                    Ok(()) => n += u64::from(counts),
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         tracing::warn!(
                             conn = c.conn_id,
@@ -218,13 +258,17 @@ pub struct BusEvent {
 pub enum Bus {
     /// Single node: straight to the local hub.
     InProcess(Arc<Hub>),
+    /// Several nodes: the local hub at once, other nodes through Redis.
+    Redis(Arc<crate::cluster::Cluster>),
 }
 
 impl Bus {
     /// Sends an event to its recipients wherever they are connected.
+    /// Returns how many of this node's connections it was queued on.
     pub fn publish(&self, ev: BusEvent) -> u64 {
         match self {
             Bus::InProcess(hub) => hub.deliver(&ev.recipients, ev.exclude, &ev.frame),
+            Bus::Redis(c) => c.publish(ev),
         }
     }
 
@@ -232,6 +276,15 @@ impl Bus {
     pub fn name(&self) -> &'static str {
         match self {
             Bus::InProcess(_) => "in-process",
+            Bus::Redis(_) => "redis",
+        }
+    }
+
+    /// The cluster, when there is one.
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        match self {
+            Bus::InProcess(_) => None,
+            Bus::Redis(c) => Some(c),
         }
     }
 }
@@ -264,6 +317,12 @@ mod tests {
         assert_eq!(hub.deliver(&["alice".into()], Some(a1.conn_id), &f), 1);
         assert!(r1.try_recv().is_err());
         assert!(matches!(r2.try_recv(), Ok(Outbound::Push(_))));
+        let s = PushFrame::new("x", &1).in_stream("room", 4);
+        assert_eq!(hub.deliver(&["alice".into()], Some(a1.conn_id), &s), 1);
+        assert!(
+            matches!(r1.try_recv(), Ok(Outbound::Skip(p)) if p.seq == 4),
+            "the causing connection learns the seq was used"
+        );
         assert_eq!(a1.conn_id >> 32, 7);
     }
 

@@ -184,7 +184,9 @@ pub async fn login(
     if req.password.chars().count() > 1024 || req.user_name.len() > 64 {
         return Err(AppError::unauthenticated("wrong userName or password"));
     }
-    state.rate_limit(&req.user_name.to_lowercase(), Action::Auth)?;
+    state
+        .rate_limit(&req.user_name.to_lowercase(), Action::Auth)
+        .await?;
     let user = db::users::by_name(&state.db, &req.user_name).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     if !state.auth.verify_password(req.password, hash).await? {
@@ -241,7 +243,7 @@ async fn close_device_everywhere(state: &AppState, device_id: &str) {
             .fetch_optional(state.db.reader())
             .await;
     if let Ok(Some((user_id,))) = owner {
-        state.hub.close_device(
+        state.close_device(
             &user_id,
             device_id,
             leetchat_protocol::CLOSE_UNAUTHENTICATED,
@@ -253,7 +255,7 @@ async fn close_device_everywhere(state: &AppState, device_id: &str) {
 /// `POST /api/auth/logout`: revokes this device and closes its sockets.
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
     db::users::revoke_device(&state.db, &user.device_id, now_ms()).await?;
-    state.hub.close_device(
+    state.close_device(
         &user.user_id,
         &user.device_id,
         leetchat_protocol::CLOSE_UNAUTHENTICATED,
@@ -296,10 +298,20 @@ pub async fn users(
 /// `GET /health/chat`: database and bus state, connection count.
 pub async fn health(State(state): State<AppState>) -> Response {
     let db_up = state.db.ping().await;
+    let redis = match state.bus.cluster() {
+        None => "disabled",
+        Some(c) if c.is_up() => "up",
+        Some(_) => "down",
+    };
     let body = Health {
-        status: if db_up { "healthy" } else { "degraded" }.to_owned(),
+        status: if db_up && redis != "down" {
+            "healthy"
+        } else {
+            "degraded"
+        }
+        .to_owned(),
         db: if db_up { "up" } else { "down" }.to_owned(),
-        redis: "disabled".to_owned(),
+        redis: redis.to_owned(),
         bus: Some(state.bus.name().to_owned()),
         connections: state.hub.connection_count(),
         timestamp: rfc3339(now_ms()),

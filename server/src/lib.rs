@@ -24,6 +24,7 @@
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod dispatch;
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
 pub mod rooms;
+pub mod sequencer;
 pub mod state;
 pub mod sync;
 pub mod typing;

@@ -131,7 +131,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     {
         return Ok(MessageEnvelope { message: existing });
     }
-    state.rate_limit(&s.user_id, Action::Message)?;
+    state.rate_limit(&s.user_id, Action::Message).await?;
 
     let mut w = StreamWrite::begin(state, &req.room_id).await?;
     let (seq, now) = (w.seq, w.now);
@@ -200,9 +200,10 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
 
     let message = row.into_message(attachments);
     let env = MessageEnvelope { message };
-    state.push(
+    state.push_in_stream(
         recipients.clone(),
         Some(s.conn_id),
+        (&env.message.room_id, env.message.seq),
         ev::MESSAGE_RECEIVED,
         &env,
     );
@@ -283,7 +284,13 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     let (recipients, guard) = w.commit(state, &m.room_id).await?;
 
     let out = MessageEdited { message, seq };
-    state.push(recipients, Some(s.conn_id), ev::MESSAGE_EDITED, &out);
+    state.push_in_stream(
+        recipients,
+        Some(s.conn_id),
+        (&out.message.room_id, seq),
+        ev::MESSAGE_EDITED,
+        &out,
+    );
     drop(guard);
     Ok(out)
 }
@@ -347,7 +354,13 @@ pub async fn delete(
         seq,
         deleted_at: rfc3339(now),
     };
-    state.push(recipients, Some(s.conn_id), ev::MESSAGE_DELETED, &out);
+    state.push_in_stream(
+        recipients,
+        Some(s.conn_id),
+        (&out.room_id, seq),
+        ev::MESSAGE_DELETED,
+        &out,
+    );
     drop(guard);
     Ok(out)
 }

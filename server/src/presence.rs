@@ -17,6 +17,38 @@ use crate::state::AppState;
 /// Most users one `presence.get` may ask about.
 pub const MAX_PRESENCE_QUERY: usize = 1000;
 
+/// A connection of the user was registered on this node; `first_here` when
+/// it is their only one on this node. Announces them online if it is their
+/// first anywhere (as far as the cluster, or this node alone, can tell).
+pub async fn connected(state: &AppState, user_id: &str, first_here: bool) {
+    if !first_here {
+        return;
+    }
+    let first = match state.bus.cluster() {
+        Some(c) => c.user_connected(user_id).await.unwrap_or(true),
+        None => true,
+    };
+    if first {
+        went_online(state, user_id).await;
+    }
+}
+
+/// A connection of the user went away; `last_here` when it was their last
+/// on this node. Announces them offline if they have no connection left
+/// anywhere.
+pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool) {
+    if !last_here {
+        return;
+    }
+    let last = match state.bus.cluster() {
+        Some(c) => c.user_disconnected(user_id).await.unwrap_or(true),
+        None => true,
+    };
+    if last {
+        went_offline(state, user_id).await;
+    }
+}
+
 /// Announces that the user's first device connected.
 pub async fn went_online(state: &AppState, user_id: &str) {
     announce(state, user_id, Status::Online, None).await;
@@ -24,11 +56,15 @@ pub async fn went_online(state: &AppState, user_id: &str) {
 
 /// Stores last seen and announces that the user's last device went away.
 pub async fn went_offline(state: &AppState, user_id: &str) {
-    let now = now_ms();
-    if let Err(e) = db::users::set_last_seen(&state.db, user_id, now).await {
+    went_offline_at(state, user_id, now_ms()).await;
+}
+
+/// Like [`went_offline`] with a known last-seen time (a dead node's last beat).
+pub async fn went_offline_at(state: &AppState, user_id: &str, at_ms: i64) {
+    if let Err(e) = db::users::set_last_seen(&state.db, user_id, at_ms).await {
         tracing::warn!(error = %e, "cannot store last seen");
     }
-    announce(state, user_id, Status::Offline, Some(rfc3339(now))).await;
+    announce(state, user_id, Status::Offline, Some(rfc3339(at_ms))).await;
 }
 
 async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {
@@ -73,16 +109,28 @@ pub async fn get(state: &AppState, s: &Session, req: PresenceGet) -> AppResult<P
     visible.sort();
     visible.dedup();
     let rows = db::users::last_seen_of(&state.db, &visible).await?;
+    let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+    let cluster_view = match state.bus.cluster() {
+        Some(c) => c.online(&ids).await,
+        None => None,
+    };
     let presence = rows
         .into_iter()
-        .map(|(user_id, last_seen)| Presence {
-            status: if state.hub.is_connected(&user_id) {
-                Status::Online
-            } else {
-                Status::Offline
-            },
-            last_seen: last_seen.map(rfc3339),
-            user_id,
+        .enumerate()
+        .map(|(i, (user_id, last_seen))| {
+            let online = match &cluster_view {
+                Some(v) => v.get(i).copied().unwrap_or(false),
+                None => state.hub.is_connected(&user_id),
+            };
+            Presence {
+                status: if online {
+                    Status::Online
+                } else {
+                    Status::Offline
+                },
+                last_seen: last_seen.map(rfc3339),
+                user_id,
+            }
         })
         .collect();
     Ok(PresenceList { presence })

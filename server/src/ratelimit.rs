@@ -90,6 +90,11 @@ impl RateLimiter {
         }
     }
 
+    /// The limit of an action.
+    pub fn limit_of(&self, action: Action) -> RateLimit {
+        self.limits.of(action)
+    }
+
     /// Records an action if allowed; otherwise returns the wait in ms.
     pub fn check(&self, key: &str, action: Action) -> Result<(), u64> {
         let RateLimit { count, window } = self.limits.of(action);

@@ -96,7 +96,7 @@ pub async fn create(state: &AppState, s: &Session, req: CreateRoom) -> AppResult
                 )));
             }
             require_users(state, &others).await?;
-            state.rate_limit(&s.user_id, Action::RoomCreate)?;
+            state.rate_limit(&s.user_id, Action::RoomCreate).await?;
             let room_id = new_id();
             let now = now_ms();
             let mut tx = state.db.begin().await?;
@@ -310,7 +310,13 @@ pub async fn add_members(
         );
     }
     for j in &joins {
-        state.push(members.clone(), Some(s.conn_id), ev::ROOM_MEMBER_JOINED, j);
+        state.push_in_stream(
+            members.clone(),
+            Some(s.conn_id),
+            (&j.room_id, j.seq),
+            ev::ROOM_MEMBER_JOINED,
+            j,
+        );
     }
     drop(guard);
     Ok(RoomEnvelope { room })
@@ -391,7 +397,13 @@ pub async fn remove_member(
         user_id: req.user_id.clone(),
         seq,
     };
-    state.push(before, Some(s.conn_id), ev::ROOM_MEMBER_LEFT, &left);
+    state.push_in_stream(
+        before,
+        Some(s.conn_id),
+        (&left.room_id, seq),
+        ev::ROOM_MEMBER_LEFT,
+        &left,
+    );
     if handed_over {
         announce_updated(state, s, &room);
     }

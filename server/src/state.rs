@@ -66,12 +66,22 @@ impl AppState {
         files: crate::files::storage::FileStorage,
         auth: Auth,
         node_id: u32,
-    ) -> Self {
+    ) -> Result<Self, crate::cluster::BadRedisUrl> {
         let hub = Arc::new(Hub::new(node_id));
         let limiter = RateLimiter::new(crate::ratelimit::Limits::from_config(&config));
-        AppState(Arc::new(Inner {
+        let bus = match config.redis_url() {
+            Some(url) => Bus::Redis(crate::cluster::Cluster::new(
+                &url,
+                &config.redis_prefix,
+                node_id,
+                hub.clone(),
+                config.cluster_heartbeat,
+            )?),
+            None => Bus::InProcess(hub.clone()),
+        };
+        Ok(AppState(Arc::new(Inner {
             files,
-            bus: Bus::InProcess(hub.clone()),
+            bus,
             hub,
             limiter,
             typing: Typing::default(),
@@ -84,7 +94,7 @@ impl AppState {
             config,
             db,
             auth,
-        }))
+        })))
     }
 
     /// The write lock of a room: held from the transaction that takes a seq
@@ -103,18 +113,57 @@ impl AppState {
         event: &str,
         data: &impl Serialize,
     ) {
-        let frame = PushFrame::new(event, data);
+        self.publish(recipients.into(), exclude, PushFrame::new(event, data));
+    }
+
+    /// Like [`AppState::push`], for a room event that took `seq` in `room`'s
+    /// stream: connections receive those in seq order.
+    pub fn push_in_stream(
+        &self,
+        recipients: impl Into<Arc<[String]>>,
+        exclude: Option<ConnId>,
+        (room, seq): (&str, i64),
+        event: &str,
+        data: &impl Serialize,
+    ) {
+        let frame = PushFrame::new(event, data).in_stream(room, seq);
+        self.publish(recipients.into(), exclude, frame);
+    }
+
+    fn publish(&self, recipients: Arc<[String]>, exclude: Option<ConnId>, frame: PushFrame) {
+        let event = frame.event.clone();
         let n = self.bus.publish(BusEvent {
-            recipients: recipients.into(),
+            recipients,
             exclude,
             frame,
         });
-        self.metrics.pushed(event, n);
+        self.metrics.pushed(&event, n);
     }
 
-    /// Applies a rate limit, counting refusals.
-    pub fn rate_limit(&self, key: &str, action: Action) -> AppResult<()> {
-        self.limiter.check(key, action).map_err(|ms| {
+    /// Closes every socket of one device, on every node.
+    pub fn close_device(&self, user_id: &str, device_id: &str, code: u16, reason: &str) {
+        self.hub.close_device(user_id, device_id, code, reason);
+        if let Some(c) = self.bus.cluster() {
+            c.close_device_elsewhere(user_id, device_id, code, reason);
+        }
+    }
+
+    /// Applies a rate limit, counting refusals. With a cluster the limit is
+    /// shared by every node (in Redis); while Redis is down each node applies
+    /// it alone.
+    pub async fn rate_limit(&self, key: &str, action: Action) -> AppResult<()> {
+        let shared = match self.bus.cluster() {
+            Some(c) => {
+                c.rate_limit(action.as_str(), key, self.limiter.limit_of(action))
+                    .await
+            }
+            None => None,
+        };
+        let verdict = match shared {
+            Some(v) => v,
+            None => self.limiter.check(key, action),
+        };
+        verdict.map_err(|ms| {
             self.metrics.limited(action.as_str());
             AppError::rate_limited(action.as_str(), ms)
         })

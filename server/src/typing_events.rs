@@ -22,7 +22,7 @@ fn push(state: &AppState, recipients: Arc<[String]>, exclude: Option<u64>, t: Ty
 /// `typing.start`: pushes `isTyping: true` once; renewals only extend it.
 pub async fn start(state: &AppState, s: &Session, req: RoomRef) -> AppResult<Value> {
     require_member(state, &req.room_id, &s.user_id).await?;
-    state.rate_limit(&s.user_id, Action::Typing)?;
+    state.rate_limit(&s.user_id, Action::Typing).await?;
     if state
         .typing
         .start(&req.room_id, &s.user_id, &s.user_name, s.conn_id)

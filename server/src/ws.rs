@@ -28,6 +28,7 @@ use crate::dispatch::{Session, dispatch, metric_name};
 use crate::error::AppError;
 use crate::fanout::{CLOSE_TOO_SLOW, ConnHandle, OUTBOUND_QUEUE, Outbound, PushFrame};
 use crate::metrics::EventLabel;
+use crate::sequencer::Sequencer;
 use crate::state::AppState;
 use crate::{db, presence, typing_events};
 
@@ -237,9 +238,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         state.config.ping_interval,
         kill.clone(),
     ));
-    if first {
-        presence::went_online(&state, &session.user_id).await;
-    }
+    presence::connected(&state, &session.user_id, first).await;
     tracing::debug!(conn = conn_id, user = %session.user_id, "connected");
 
     let idle = state.config.idle_timeout;
@@ -281,9 +280,8 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         }
     }
 
-    if state.hub.unregister(&session.user_id, conn_id) {
-        presence::went_offline(&state, &session.user_id).await;
-    }
+    let last = state.hub.unregister(&session.user_id, conn_id);
+    presence::disconnected(&state, &session.user_id, last).await;
     state.metrics.connections.dec();
     typing_events::announce_stopped(&state, state.typing.clear_conn(conn_id)).await;
     drop(tx);
@@ -300,7 +298,10 @@ async fn write_loop(
     kill: CancellationToken,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    let mut order = Sequencer::default();
+    let mut ready: Vec<PushFrame> = Vec::new();
     loop {
+        let held_until = order.deadline();
         tokio::select! {
             biased;
             _ = kill.cancelled() => {
@@ -315,9 +316,8 @@ async fn write_loop(
                 // Send everything already queued, then flush once.
                 loop {
                     match m {
-                        Outbound::Push(f) => {
-                            if sink.feed(Message::Text(f.text)).await.is_err() { return; }
-                        }
+                        Outbound::Push(f) => order.push(f, &mut ready),
+                        Outbound::Skip(pos) => order.skip(pos, &mut ready),
                         Outbound::Reply(t) => {
                             if sink.feed(Message::Text(t)).await.is_err() { return; }
                         }
@@ -326,10 +326,20 @@ async fn write_loop(
                             return;
                         }
                     }
+                    for f in ready.drain(..) {
+                        if sink.feed(Message::Text(f.text)).await.is_err() { return; }
+                    }
                     match rx.try_recv() {
                         Ok(next) => m = next,
                         Err(_) => break,
                     }
+                }
+                if sink.flush().await.is_err() { return; }
+            }
+            _ = sleep_until(held_until.unwrap_or_else(Instant::now)), if held_until.is_some() => {
+                order.release_due(Instant::now(), &mut ready);
+                for f in ready.drain(..) {
+                    if sink.feed(Message::Text(f.text)).await.is_err() { return; }
                 }
                 if sink.flush().await.is_err() { return; }
             }

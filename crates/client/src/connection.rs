@@ -437,6 +437,12 @@ impl Conn {
                 });
             }
             ev::ERROR => tracing::warn!(%data, "server reported an error"),
+            ev::SYNC_NEEDED => {
+                // The server may have missed events for us: sync every room.
+                tracing::info!(%data, "server asks for a sync");
+                let known = self.inner.store.room_ids()?;
+                self.gaps.extend(known);
+            }
             _ => {}
         }
         Ok(())

@@ -72,6 +72,8 @@ pub mod names {
     pub const ROOM_MEMBER_LEFT: &str = "room.member_left";
     /// An error for a frame that had no usable id.
     pub const ERROR: &str = "error";
+    /// Extension: events may have been missed; call `sync` for every room.
+    pub const SYNC_NEEDED: &str = "sync.needed";
 }
 
 // ---------------------------------------------------------------- requests

@@ -67,7 +67,7 @@ pub async fn upload(
     user: AuthUser,
     mut form: Multipart,
 ) -> AppResult<(StatusCode, axum::Json<Uploaded>)> {
-    state.rate_limit(&user.user_id, Action::File)?;
+    state.rate_limit(&user.user_id, Action::File).await?;
     let max = state.config.max_file_size;
     let field = loop {
         match form.next_field().await {

@@ -351,24 +351,35 @@ async fn health_and_metrics_report_the_server_state(b: Backend) {
     assert_eq!(s, 200);
     assert_eq!(h["status"], "healthy");
     assert_eq!(h["db"], "up");
-    assert_eq!(h["connections"], 1);
-    assert!(h["redis"].is_string() && h["timestamp"].is_string());
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for name in [
-        "leetchat_connections 1",
-        "leetchat_events_in_total",
-        "leetchat_ack_latency_seconds",
-    ] {
-        assert!(text.contains(name), "{name} missing from:\n{text}");
+    assert_eq!(app.connections().await, 1, "{h}");
+    let (redis, bus) = match b {
+        Backend::Cluster => ("up", "redis"),
+        _ => ("disabled", "in-process"),
+    };
+    assert_eq!(h["redis"], redis);
+    assert_eq!(h["bus"], bus);
+    assert!(h["timestamp"].is_string());
+    let mut open = 0;
+    let mut served = 0;
+    for url in app.node_urls("/metrics") {
+        let text = app
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("leetchat_connections "), "{text}");
+        open += i64::from(text.contains("leetchat_connections 1"));
+        if text.contains("leetchat_events_in_total") {
+            served += 1;
+            assert!(text.contains("leetchat_ack_latency_seconds"), "{text}");
+        }
     }
+    assert_eq!(open, 1, "one node holds the socket");
+    assert_eq!(served, 1, "one node served room.list");
     let (s, body) = app.get("/no/such/route", None).await;
     assert_eq!(s, 404);
     assert_eq!(body["error"]["code"], "not_found");

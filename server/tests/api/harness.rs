@@ -25,6 +25,20 @@ pub enum Backend {
     Sqlite,
     /// A fresh PostgreSQL database.
     Postgres,
+    /// Three nodes on one fresh PostgreSQL database and one Redis, with
+    /// nginx in front; clients take turns between the nodes and nginx.
+    Cluster,
+}
+
+/// Nodes in the multi-node layout.
+pub const CLUSTER_NODES: usize = 3;
+
+/// One running node.
+struct NodeRun {
+    port: u16,
+    state: leetchat_server::state::AppState,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 /// The PostgreSQL server tests create their databases on.
@@ -101,6 +115,10 @@ pub struct TestApp {
     config: Config,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Nodes 2 and 3 in the multi-node layout.
+    others: Vec<NodeRun>,
+    nginx: Option<crate::cluster_env::Nginx>,
+    turn: std::sync::atomic::AtomicUsize,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -137,14 +155,39 @@ impl TestApp {
         let mut config = test_config(dir.path());
         let pg = match backend {
             Backend::Sqlite => None,
-            Backend::Postgres => {
+            Backend::Postgres | Backend::Cluster => {
                 let db = PgDatabase::create().await;
                 config.database_url = Some(db.url.clone());
                 Some(db)
             }
         };
+        if backend == Backend::Cluster {
+            config.redis_url = Some(crate::cluster_env::shared_redis());
+            config.redis_prefix = format!("lctest{}", uuid::Uuid::new_v4().simple());
+            config.cluster_heartbeat = Duration::from_millis(500);
+        }
         tweak(&mut config);
         let (port, state, stop, server) = Self::start(config.clone()).await;
+        let mut others = Vec::new();
+        let mut nginx = None;
+        if backend == Backend::Cluster {
+            for _ in 1..CLUSTER_NODES {
+                let (port, state, stop, server) = Self::start(config.clone()).await;
+                others.push(NodeRun {
+                    port,
+                    state,
+                    stop: Some(stop),
+                    server: Some(server),
+                });
+            }
+            let mut ports = vec![port];
+            ports.extend(others.iter().map(|n| n.port));
+            nginx = Some(crate::cluster_env::Nginx::start(&ports));
+            wait_until_clustered(&state).await;
+            for n in &others {
+                wait_until_clustered(&n.state).await;
+            }
+        }
         TestApp {
             backend,
             port,
@@ -153,9 +196,33 @@ impl TestApp {
             config,
             stop: Some(stop),
             server: Some(server),
+            others,
+            nginx,
+            turn: std::sync::atomic::AtomicUsize::new(0),
             _dir: dir,
             _pg: pg,
         }
+    }
+
+    /// Every node's state (one, or three in the multi-node layout).
+    #[allow(dead_code)]
+    pub fn states(&self) -> Vec<leetchat_server::state::AppState> {
+        let mut v = vec![self.state.clone()];
+        v.extend(self.others.iter().map(|n| n.state.clone()));
+        v
+    }
+
+    /// The port the next client uses: the node, or in the multi-node layout
+    /// each node and nginx in turn.
+    fn entry_port(&self) -> u16 {
+        if self.others.is_empty() {
+            return self.port;
+        }
+        let mut ports = vec![self.port];
+        ports.extend(self.others.iter().map(|n| n.port));
+        ports.extend(self.nginx.as_ref().map(|n| n.port));
+        let i = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ports[i % ports.len()]
     }
 
     #[allow(clippy::type_complexity)]
@@ -177,28 +244,53 @@ impl TestApp {
         (port, state, tx, server)
     }
 
-    /// Stops the server gracefully and starts a new one on the same data
-    /// (same port when `same_port`, so clients can reconnect to one URL).
+    /// Stops the server (every node) gracefully and starts it again on the
+    /// same data (same ports when `same_port`, so clients can reconnect to
+    /// the same URLs; nginx keeps running in front).
     pub async fn restart(&mut self, same_port: bool) {
         self.stop().await;
         let mut config = self.config.clone();
         if same_port {
             config.socket_port = self.port;
         }
-        let (port, state, stop, server) = Self::start(config).await;
+        let (port, state, stop, server) = Self::start(config.clone()).await;
         self.port = port;
         self.state = state;
         self.stop = Some(stop);
         self.server = Some(server);
+        for n in &mut self.others {
+            let mut c = config.clone();
+            c.socket_port = if same_port { n.port } else { 0 };
+            let (port, state, stop, server) = Self::start(c).await;
+            *n = NodeRun {
+                port,
+                state,
+                stop: Some(stop),
+                server: Some(server),
+            };
+        }
+        if !same_port && self.nginx.is_some() {
+            let mut ports = vec![self.port];
+            ports.extend(self.others.iter().map(|n| n.port));
+            self.nginx = Some(crate::cluster_env::Nginx::start(&ports));
+        }
     }
 
-    /// Stops the server gracefully and waits for it.
+    /// Stops the server (every node) gracefully and waits for it.
     pub async fn stop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
+        let mut stops = vec![(self.stop.take(), self.server.take())];
+        for n in &mut self.others {
+            stops.push((n.stop.take(), n.server.take()));
         }
-        if let Some(h) = self.server.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(15), h).await;
+        for (tx, _) in &mut stops {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(());
+            }
+        }
+        for (_, h) in stops {
+            if let Some(h) = h {
+                let _ = tokio::time::timeout(Duration::from_secs(15), h).await;
+            }
         }
     }
 
@@ -215,12 +307,40 @@ impl TestApp {
             .expect("drop database");
     }
 
+    /// `path` on every node (not through nginx).
+    pub fn node_urls(&self, path: &str) -> Vec<String> {
+        let mut ports = vec![self.port];
+        ports.extend(self.others.iter().map(|n| n.port));
+        ports
+            .into_iter()
+            .map(|p| format!("http://127.0.0.1:{p}{path}"))
+            .collect()
+    }
+
+    /// Open sockets over every node, as their `/health/chat` reports.
+    pub async fn connections(&self) -> u64 {
+        let mut n = 0;
+        for url in self.node_urls("/health/chat") {
+            let h: Value = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("json");
+            n += h["connections"].as_u64().expect("connections");
+        }
+        n
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://127.0.0.1:{}{path}", self.entry_port())
     }
 
     pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws", self.port)
+        format!("ws://127.0.0.1:{}/ws", self.entry_port())
     }
 
     /// POSTs JSON, returning status and body.
@@ -289,6 +409,22 @@ impl TestApp {
             out.push((u, c));
         }
         out
+    }
+}
+
+/// Waits until a node has joined the cluster (Redis reachable, subscribed).
+async fn wait_until_clustered(state: &leetchat_server::state::AppState) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !state
+        .bus
+        .cluster()
+        .is_some_and(|c| c.is_up() && c.is_subscribed())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a node did not reach Redis within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -641,7 +777,8 @@ pub async fn send(c: &mut WsClient, room_id: &str, text: &str) -> Value {
         .clone()
 }
 
-/// Runs each listed test on SQLite and on PostgreSQL.
+/// Runs each listed test on SQLite, on PostgreSQL, and on three nodes over
+/// PostgreSQL + Redis behind nginx.
 #[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
@@ -658,6 +795,14 @@ macro_rules! on_both_databases {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name($crate::harness::Backend::Postgres).await
+                }
+            )*
+        }
+        mod cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Cluster).await
                 }
             )*
         }

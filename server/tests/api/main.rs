@@ -2,6 +2,7 @@
 //! sockets, and every test run on both SQLite and PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod cluster_env;
 mod harness;
 
 mod auth;

@@ -7,6 +7,7 @@ mod harness;
 
 mod auth;
 mod concurrency;
+mod faults;
 mod files;
 mod frames;
 mod idor;

@@ -67,7 +67,9 @@ impl Db {
         } else {
             url.to_owned()
         };
-        let acquire = Duration::from_secs(5);
+        // A request that cannot get a connection this soon fails as retryable
+        // (the database is down or saturated) rather than hanging.
+        let acquire = Duration::from_secs(3);
         let db = match kind {
             DatabaseKind::Sqlite => {
                 let opts = || {

@@ -439,7 +439,7 @@ pub struct TestUser {
 }
 
 impl TestUser {
-    fn from_auth(name: &str, body: &Value) -> TestUser {
+    pub fn from_auth(name: &str, body: &Value) -> TestUser {
         TestUser {
             user_id: body["user"]["userId"].as_str().expect("userId").to_owned(),
             user_name: name.to_owned(),
@@ -506,7 +506,28 @@ impl WsClient {
 
     /// Opens a raw socket (no waiting), with optional bearer and Origin.
     pub async fn open(app: &TestApp, token: Option<&str>, origin: Option<&str>) -> Socket {
-        let mut req = app.ws_url().into_client_request().expect("request");
+        Self::open_url(&app.ws_url(), token, origin).await
+    }
+
+    /// Connects to the socket at `url` with a bearer token and waits for
+    /// `connection.authenticated`.
+    #[allow(dead_code)]
+    pub async fn connect_url(url: &str, token: &str) -> WsClient {
+        let mut ws = Self::open_url(url, Some(token), None).await;
+        match next_message(&mut ws).await {
+            Ok(v) if v["event"] == "connection.authenticated" => WsClient {
+                user_id: v["data"]["userId"].as_str().unwrap_or_default().to_owned(),
+                ws,
+                next_id: 1,
+                pushes: VecDeque::new(),
+            },
+            other => panic!("expected connection.authenticated, got {other:?}"),
+        }
+    }
+
+    /// Opens a raw socket at `url` (no waiting), with optional bearer and Origin.
+    pub async fn open_url(url: &str, token: Option<&str>, origin: Option<&str>) -> Socket {
+        let mut req = url.into_client_request().expect("request");
         if let Some(t) = token {
             req.headers_mut().insert(
                 "authorization",

@@ -79,6 +79,23 @@ ensure_moto() {
 step "PostgreSQL for the test suite"
 ensure_postgres
 
+ensure_cluster_tools() {
+  # The multi-node suite starts its own redis-server (on a free port) and
+  # nginx (with deploy/nginx.conf) in front of the nodes it starts.
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+  # Debian starts services it installs; the tests need neither on the standard ports.
+  export PATH="$PATH:/usr/sbin"
+  echo "redis-server and nginx are installed"
+}
+
+step "Redis and nginx for the multi-node suite"
+ensure_cluster_tools
+
 step "S3-compatible server for the file-storage test"
 ensure_moto
 

@@ -12,6 +12,7 @@ use leetchat_protocol::{
 use serde_json::Value;
 
 use crate::clock::{now_ms, parse_rfc3339, rfc3339};
+use crate::cluster::history::{CACHED_MESSAGES, CachedPage};
 use crate::db::messages::{MessageRow, Position};
 use crate::db::{self, events::kind, new_id};
 use crate::dispatch::Session;
@@ -200,6 +201,9 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
 
     let message = row.into_message(attachments);
     let env = MessageEnvelope { message };
+    if let Some(c) = state.bus.cluster() {
+        c.history_changed(env.message.seq, &env.message).await;
+    }
     state.push_in_stream(
         recipients.clone(),
         Some(s.conn_id),
@@ -284,6 +288,9 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     let (recipients, guard) = w.commit(state, &m.room_id).await?;
 
     let out = MessageEdited { message, seq };
+    if let Some(c) = state.bus.cluster() {
+        c.history_changed(seq, &out.message).await;
+    }
     state.push_in_stream(
         recipients,
         Some(s.conn_id),
@@ -347,6 +354,12 @@ pub async fn delete(
     )
     .await?;
     let (recipients, guard) = w.commit(state, &m.room_id).await?;
+    if let Some(c) = state.bus.cluster() {
+        let mut t = m.clone();
+        t.content = String::new();
+        t.deleted_at = Some(now);
+        c.history_changed(seq, &t.into_message(Vec::new())).await;
+    }
 
     let out = MessageDeleted {
         room_id: m.room_id,
@@ -413,6 +426,9 @@ pub async fn history(state: &AppState, s: &Session, req: History) -> AppResult<H
     let pos = cursor_position(req.cursor.as_ref())?;
     require_member(state, &req.room_id, &s.user_id).await?;
     let before = req.direction == Direction::Before;
+    if let (Some(c), Position::End, true) = (state.bus.cluster(), pos, before) {
+        return newest_page_cached(state, c, &req.room_id, limit).await;
+    }
     let mut conn = state.db.reader().acquire().await?;
     let mut rows = db::messages::page(&mut conn, &req.room_id, pos, before, limit).await?;
     let has_more = rows.len() as i64 > limit;
@@ -429,6 +445,51 @@ pub async fn history(state: &AppState, s: &Session, req: History) -> AppResult<H
         messages,
         has_more,
         next_cursor,
+    })
+}
+
+/// The newest page through the cluster's recent-history cache; a miss reads
+/// the newest [`CACHED_MESSAGES`] from the database and fills the cache.
+async fn newest_page_cached(
+    state: &AppState,
+    c: &std::sync::Arc<crate::cluster::Cluster>,
+    room_id: &str,
+    limit: i64,
+) -> AppResult<HistoryPage> {
+    let want = usize::try_from(limit).unwrap_or(0);
+    let page = match c.cached_newest(room_id, want).await {
+        Some(p) => {
+            state.metrics.history_cache_hits.inc();
+            p
+        }
+        None => {
+            state.metrics.history_cache_misses.inc();
+            let mut conn = state.db.reader().acquire().await?;
+            // The stream seq before the read: the fill is refused if a
+            // writer got past it meanwhile.
+            let read_seq = db::rooms::row(&mut *conn, room_id)
+                .await?
+                .map_or(0, |r| r.last_seq);
+            let cap = CACHED_MESSAGES as i64;
+            let mut rows = db::messages::page(&mut conn, room_id, Position::End, true, cap).await?;
+            let complete = rows.len() <= CACHED_MESSAGES;
+            if !complete {
+                rows.remove(0);
+            }
+            let newest = db::messages::hydrate(&mut conn, rows).await?;
+            drop(conn);
+            c.fill_history(room_id, read_seq, &newest, complete).await;
+            let start = newest.len().saturating_sub(want);
+            CachedPage {
+                has_more: start > 0 || !complete,
+                messages: newest[start..].to_vec(),
+            }
+        }
+    };
+    Ok(HistoryPage {
+        next_cursor: page.messages.first().map(|m| m.seq.to_string()),
+        messages: page.messages,
+        has_more: page.has_more,
     })
 }
 

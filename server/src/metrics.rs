@@ -55,6 +55,11 @@ pub struct Metrics {
     pub rate_limited: Family<ActionLabel, Counter>,
     /// Connections closed because they could not keep up.
     pub slow_consumers: Counter,
+    /// Newest-page history reads served from the cluster's Redis cache.
+    pub history_cache_hits: Counter,
+    /// Newest-page history reads the cache could not serve (read from the
+    /// database, then cached).
+    pub history_cache_misses: Counter,
 }
 
 impl Default for Metrics {
@@ -116,6 +121,18 @@ impl Metrics {
             "Connections closed because their outbound queue overflowed",
             slow_consumers.clone(),
         );
+        let history_cache_hits = Counter::default();
+        registry.register(
+            "history_cache_hits",
+            "Newest history pages served from the recent-history cache (cluster mode)",
+            history_cache_hits.clone(),
+        );
+        let history_cache_misses = Counter::default();
+        registry.register(
+            "history_cache_misses",
+            "Newest history pages read from the database because the cache could not serve them",
+            history_cache_misses.clone(),
+        );
         Metrics {
             registry,
             connections,
@@ -126,6 +143,8 @@ impl Metrics {
             errors,
             rate_limited,
             slow_consumers,
+            history_cache_hits,
+            history_cache_misses,
         }
     }
 

@@ -20,6 +20,9 @@
 //!   checked and recorded atomically by a script on Redis's clock, so a user
 //!   cannot double a limit by spreading over nodes.
 //!
+//! - **Recent history.** Each room's newest messages, for the newest page of
+//!   `message.history` (see [`history`]).
+//!
 //! When Redis is unreachable a node keeps accepting and committing messages,
 //! delivers to its own connections, falls back to its local rate limiter and
 //! local presence, and reports `redis: down` in `/health/chat`. When Redis
@@ -27,6 +30,7 @@
 //! connections to `sync` (push `sync.needed`), since events from other nodes
 //! may have been missed meanwhile.
 
+pub mod history;
 mod scripts;
 pub mod tasks;
 
@@ -77,6 +81,11 @@ pub struct Cluster {
     heartbeat: Duration,
     /// Events that could not reach other nodes (Redis down or queue full).
     pub dropped: AtomicU64,
+    history_scripts: history::HistoryScripts,
+    /// The history cache's generation (see [`history`]).
+    history_gen: AtomicU64,
+    /// A history cache write failed: bump the generation when Redis is back.
+    history_dirty: AtomicBool,
 }
 
 /// A Redis URL that cannot be used.
@@ -109,6 +118,9 @@ impl Cluster {
             scripts: Scripts::default(),
             heartbeat,
             dropped: AtomicU64::new(0),
+            history_scripts: history::HistoryScripts::default(),
+            history_gen: AtomicU64::new(0),
+            history_dirty: AtomicBool::new(false),
         }))
     }
 

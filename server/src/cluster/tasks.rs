@@ -222,6 +222,23 @@ async fn heartbeat(state: AppState, cluster: Arc<Cluster>) {
                 continue;
             }
         };
+        if cluster.history_dirty.swap(false, Ordering::Relaxed) {
+            // Some history cache write was lost: start a new generation.
+            let bumped: redis::RedisResult<u64> = redis::cmd("INCR")
+                .arg(cluster.gen_key())
+                .query_async(&mut conn)
+                .await;
+            if bumped.is_err() {
+                cluster.history_dirty.store(true, Ordering::Relaxed);
+            }
+        }
+        let gen_now: redis::RedisResult<Option<u64>> = redis::cmd("GET")
+            .arg(cluster.gen_key())
+            .query_async(&mut conn)
+            .await;
+        if let Ok(g) = gen_now {
+            cluster.history_gen.store(g.unwrap_or(0), Ordering::Relaxed);
+        }
         let was_up = cluster.up.swap(true, Ordering::Relaxed);
         if !was_up && registered {
             tracing::info!("redis: reachable again");

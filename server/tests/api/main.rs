@@ -10,6 +10,7 @@ mod concurrency;
 mod faults;
 mod files;
 mod frames;
+mod history_cache;
 mod idor;
 mod lifecycle;
 mod live;

@@ -154,4 +154,13 @@ pub enum Command {
         /// Message id, tempId or local id.
         message: String,
     },
+    /// Show the room's members that you are typing, until Ctrl-C (or for
+    /// --for seconds); then tell them you stopped.
+    Typing {
+        /// Room id, a user name (their direct room) or a group name.
+        room: String,
+        /// Stop after this many seconds instead of waiting for Ctrl-C.
+        #[arg(long = "for", value_name = "SECONDS")]
+        seconds: Option<u64>,
+    },
 }

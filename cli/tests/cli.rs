@@ -511,28 +511,51 @@ fn tail_says_who_is_typing_on_stderr() {
     let mut err = Lines::read(child.stderr.take().expect("stderr"));
     err.wait_for("online");
 
-    // Bob types in another client on his data folder (the CLI has no typing command).
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let client = leetchat_client::Client::open(leetchat_client::ClientConfig {
-            server: bob.server.clone(),
-            data_dir: bob.data_dir().to_path_buf(),
-            credentials: leetchat_client::CredentialStore::File(
-                bob.data_dir().join("credentials.json"),
-            ),
-            device_name: "test".into(),
-        })
-        .await
-        .expect("bob's client opens");
-        client.start().expect("start");
-        client
-            .wait_online(Duration::from_secs(10))
-            .await
-            .expect("online");
-        client.set_typing(&room, true).await.expect("typing");
-        client.stop().await;
-    });
+    // Bob types until he is stopped the way a user stops him (Ctrl-C/SIGTERM).
+    let typist = bob
+        .command(&["typing", "alice"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("typing starts");
     err.wait_for("bob is typing…");
+    stop_tail(typist);
+    stop_tail(child);
+}
+
+#[test]
+fn typing_renews_the_indicator_until_stopped_then_says_it_stopped() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+
+    let mut child = alice
+        .command(&["--json", "tail", &room])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tail starts");
+    let mut out = Lines::read(child.stdout.take().expect("stdout"));
+    out.wait_for(r#""state":"online""#);
+
+    let started = Instant::now();
+    let typist = bob.ok(&["--json", "typing", &room, "--for", "7"]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(7),
+        "--for 7 returned early"
+    );
+    assert!(typist.contains(r#""typing":false"#), "{typist}");
+    out.wait_for(r#""isTyping":true"#);
+    out.wait_for(r#""isTyping":false"#);
+    // Typing for 7 s outlives the server's 5 s expiry: without the renewals
+    // alice would have seen it stop (and start again) in between.
+    let lines: Vec<&String> = out.seen.iter().filter(|l| l.contains("isTyping")).collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one start and one stop, nothing in between: {lines:#?}"
+    );
     stop_tail(child);
 }
 

@@ -7,6 +7,7 @@ mod files;
 mod messages;
 mod rooms;
 mod tail;
+mod typing;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::Search { text } => messages::search(&ctx, &text),
         Command::Edit { message, text } => messages::edit(&ctx, &message, &text).await,
         Command::Delete { message } => messages::delete(&ctx, &message).await,
+        Command::Typing { room, seconds } => typing::run(&ctx, &room, seconds).await,
     }
 }
 

@@ -173,7 +173,7 @@ impl Banner {
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown() {
+pub(super) async fn shutdown() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -310,6 +310,12 @@ pub fn set_active_room(shell: State<'_, Shell>, room_id: Option<String>) {
     *shell.active_room.lock().unwrap_or_else(|p| p.into_inner()) = room_id;
 }
 
+/// `set_unread`: the total of unread messages, for the window title and badge.
+#[tauri::command]
+pub fn set_unread(app: AppHandle, count: u32) {
+    crate::attention::show_unread(&app, count);
+}
+
 /// `send_file`: queues a file message (uploaded by the connection, with
 /// `upload_progress` events).
 #[tauri::command]

@@ -77,9 +77,24 @@ fn notify_if_unseen(app: &AppHandle, client: &Client, me: &str, event: &ClientEv
     } else {
         message.content.chars().take(200).collect()
     };
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+    // The room id comes back with a click on it (see `attention`).
+    let shown = app
+        .notification()
+        .builder()
+        .id(next_notification_id())
+        .title(title)
+        .body(body)
+        .extra("roomId", &message.room_id)
+        .show();
+    if let Err(e) = shown {
         tracing::warn!(error = %e, "notification failed");
     }
+}
+
+/// A fresh id for each notification, so one never replaces another.
+fn next_notification_id() -> i32 {
+    static NEXT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn now_ms() -> i64 {

@@ -5,7 +5,10 @@
 //!   `leetchat-client`); tokens stay in Rust, the webview never sees them.
 //! - [`events`]: forwards `ClientEvent`s as the `client-event` Tauri event and
 //!   notifies about messages that arrive while the user looks elsewhere.
+//! - [`attention`]: a click on a notification opens its room; the unread
+//!   total on the window title and badge.
 
+pub mod attention;
 pub mod commands;
 pub mod events;
 
@@ -22,6 +25,10 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(commands::Shell::default())
+        .setup(|app| {
+            attention::listen_for_clicks(app.handle());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::session,
             commands::sign_in,
@@ -43,6 +50,7 @@ pub fn run() {
             commands::file_path,
             commands::save_file,
             commands::pick_files,
+            commands::set_unread,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -66,6 +66,7 @@ async function boot(): Promise<void> {
     if (event.kind === "connection") connection = event.state;
     app?.handle(event);
   });
+  await api.onOpenRoom((roomId) => app?.showRoom(roomId));
 
   let session = null;
   try {

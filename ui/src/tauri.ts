@@ -17,6 +17,9 @@ import type {
 /** The name of the event the shell emits for every `ClientEvent`. */
 export const CLIENT_EVENT = "client-event";
 
+/** The event the shell emits when a clicked notification should open a room. */
+export const OPEN_ROOM_EVENT = "open-room";
+
 /**
  * Files dragged over the window from outside (the desktop, a file manager).
  * `x`/`y` are CSS pixels in the page (for `document.elementFromPoint`).
@@ -195,6 +198,19 @@ export class Api {
   /** Opens the native file picker; resolves to the chosen paths (none if cancelled). */
   pickFiles(): Promise<string[]> {
     return this.backend.invoke("pick_files");
+  }
+
+  /** Tells the shell the unread total (window title, and badge where the platform has one). */
+  setUnread(count: number): Promise<void> {
+    return this.backend.invoke("set_unread", { count });
+  }
+
+  /** Subscribes to the shell's requests to open a room (a clicked notification). */
+  onOpenRoom(handler: (roomId: string) => void): Promise<() => void> {
+    return this.backend.listen(OPEN_ROOM_EVENT, (payload) => {
+      const id = (payload as { roomId?: unknown } | null)?.roomId;
+      if (typeof id === "string" && id !== "") handler(id);
+    });
   }
 
   /** Subscribes to files dragged onto the window. */

@@ -399,6 +399,10 @@ export function mockBackend(): Backend {
     },
     set_typing: () => undefined,
     set_active_room: () => undefined,
+    set_unread: (a) => {
+      const n = Number(a.count);
+      document.title = n > 0 ? `(${n}) LeetChat` : "LeetChat";
+    },
     search_users: (a) => {
       const q = String(a.query).toLowerCase();
       return [ME, ...PEOPLE].filter((u) => u.userName.includes(q) || u.displayName.toLowerCase().includes(q));
@@ -438,7 +442,9 @@ export function mockBackend(): Backend {
       if (!run) throw `Unknown command ${command}`;
       return structuredClone(await run(args)) as T;
     },
-    async listen(_event: string, handler: (payload: unknown) => void) {
+    async listen(event: string, handler: (payload: unknown) => void) {
+      // Only client events are played; the mock never asks to open a room.
+      if (event !== "client-event") return () => undefined;
       handlers.add(handler);
       return () => handlers.delete(handler);
     },

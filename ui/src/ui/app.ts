@@ -8,6 +8,7 @@
 import type { Api, FileDrag } from "../tauri";
 import { errorMessage } from "../tauri";
 import type { Attachment, ClientEvent, ConnectionState, MessageView, RoomView } from "../types";
+import { PendingOpen, UnreadBadge, totalUnread } from "../logic/attention";
 import { connectionBanner } from "../logic/connection";
 import { lastEditable } from "../logic/composer";
 import { othersReadSeq } from "../logic/delivery";
@@ -74,6 +75,10 @@ export class App {
   private readonly drafts = new Map<string, string>();
   private readonly markedSeq = new Map<string, number>();
   private readonly typing = new TypingTracker();
+  /** The unread total on the window's title and badge. */
+  private readonly badge: UnreadBadge;
+  /** A room a clicked notification asked for before the list knew it. */
+  private readonly pendingOpen = new PendingOpen();
   private activeId: string | null = null;
   private connection: ConnectionState | null = null;
   private wasOnline = false;
@@ -97,6 +102,7 @@ export class App {
     private readonly onSignedOut: (notice?: string) => void,
   ) {
     this.roomList = new RoomList((id) => void this.openRoom(id));
+    this.badge = new UnreadBadge((count) => api.setUnread(count));
     this.images = new FileUrls((fileId, thumbnail) => api.fileUrl(fileId, thumbnail));
     this.chat = new ChatView({
       images: this.images,
@@ -162,6 +168,16 @@ export class App {
     this.chat.composer.stopTyping();
     window.removeEventListener("focus", this.onFocus);
     document.removeEventListener("visibilitychange", this.onFocus);
+    // Signed out: no count of someone else's messages on the window.
+    this.api.setUnread(0).catch(() => undefined);
+  }
+
+  /** Opens a room the shell asked for (a clicked notification). */
+  showRoom(roomId: string): void {
+    const now = this.pendingOpen.request(roomId, this.rooms.has(roomId), Date.now());
+    if (now) void this.openRoom(now);
+    // Not known yet: it opens when it arrives; a re-read makes sure it does.
+    else void this.reloadRooms();
   }
 
   /** Applies one event from the client core. */
@@ -256,6 +272,10 @@ export class App {
   private putRoom(room: RoomView): void {
     const before = this.rooms.get(room.roomId);
     this.rooms.set(room.roomId, room);
+    if (!before) {
+      const open = this.pendingOpen.arrived(room.roomId, Date.now());
+      if (open) queueMicrotask(() => void this.openRoom(open));
+    }
     if (room.roomId === this.activeId) {
       this.dirtyHeader = true;
       if (!before || before.members !== room.members) this.scheduleList(false);
@@ -715,6 +735,7 @@ export class App {
       if (label) typing.set(r.roomId, label);
     }
     this.roomList.render(rooms, this.me.userId, this.activeId, now, typing);
+    void this.badge.set(totalUnread(this.rooms.values()));
   }
 
   private renderHeader(): void {

@@ -2,7 +2,8 @@
 # End-to-end test of the real desktop app through WebDriver: tauri-driver in
 # front of WebKitWebDriver (Debian: webkit2gtk-driver), driven by
 # ui/e2e/app.e2e.mjs (selenium-webdriver) against a real leetchat-server and
-# the leetchat CLI. Builds nothing: it expects the debug binaries
+# the leetchat CLI, with dunst as the desktop notification server on a
+# private session bus (dbus-run-session). Builds nothing: it expects the debug binaries
 # (leetchat-server, leetchat, leetchat-app with the built UI) in
 # $CARGO_TARGET_DIR/debug (default ~/.cache/leetchat/target/debug).
 #
@@ -21,6 +22,9 @@ for bin in leetchat-server leetchat leetchat-app; do
 done
 command -v WebKitWebDriver >/dev/null 2>&1 || fail "WebKitWebDriver is missing (apt-get install webkit2gtk-driver)"
 command -v node >/dev/null 2>&1 || fail "node is missing"
+for tool in dbus-run-session dbus-send dunst dunstctl xdotool; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (apt-get install dbus-x11 dunst xdotool)"
+done
 
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "==> installing tauri-driver (cargo install tauri-driver --locked)"
@@ -57,5 +61,5 @@ if [ -z "${DISPLAY:-}" ]; then
   echo "==> Xvfb on $DISPLAY"
 fi
 
-echo "==> node --test ui/e2e/"
-node --test ui/e2e/
+echo "==> node --test ui/e2e/ (on a private session bus)"
+dbus-run-session -- node --test ui/e2e/

@@ -11,7 +11,8 @@
 //   TAURI_DRIVER       the tauri-driver binary (default: ~/.cargo/bin/tauri-driver, else PATH)
 
 import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync, openSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, openSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
+import zlib from "node:zlib";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -148,6 +149,16 @@ function bob(...args) {
   });
 }
 
+/** Runs a program to completion; resolves with stdout ("" when it failed and `mayFail`). */
+function run(cmd, args, mayFail = false) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => {
+      if (err && !mayFail) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
+      else resolve(err ? "" : stdout);
+    });
+  });
+}
+
 /** Bob's view of his direct room with alice (after a sync), as MessageViews. */
 async function bobHistory() {
   const out = await bob("--json", "history", "alice", "--limit", "50");
@@ -175,6 +186,44 @@ function xpathString(s) {
   return `concat('${s.split("'").join(`', "'", '`)}')`;
 }
 
+/** A real PNG (an RGB gradient, `w`×`h`), built here so the test needs no fixture file. */
+function makePng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * (w * 3 + 1);
+    raw[row] = 0; // no filter
+    for (let x = 0; x < w; x++) raw.set([(x * 255) / w, (y * 255) / h, 160], row + 1 + x * 3);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", zlib.deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
 /** Finds and clicks `locator`, finding it again when the UI re-rendered the
  * element in between (a list redrawn by a live update). */
 async function clickFresh(locator, timeoutMs = 20_000) {
@@ -194,6 +243,16 @@ async function rowLabels() {
   return Promise.all(rows.map((r) => r.getAttribute("aria-label")));
 }
 
+/** The open room's typing line ("bob is typing…", or "" when nobody types). */
+async function typingLine() {
+  return driver.executeScript(`return document.querySelector(".chat .typing-line")?.textContent ?? null;`);
+}
+
+/** The open room's title, as the chat header shows it. */
+async function chatTitle() {
+  return driver.executeScript(`return document.getElementById("chat-title")?.textContent ?? "";`);
+}
+
 async function composer() {
   return find(css('textarea[aria-label="Message"]'));
 }
@@ -204,6 +263,18 @@ before(async () => {
   const { mkdirSync } = await import("node:fs");
   for (const d of [serverData, bobData, appHome, logs]) mkdirSync(d, { recursive: true });
   for (const bin of [SERVER_BIN, CLI_BIN, APP_BIN]) assert.ok(existsSync(bin), `${bin} is missing: build it first`);
+
+  // A real notification server (dunst) on this test's session bus (e2e.sh
+  // runs the test under dbus-run-session): a left click invokes the
+  // notification's default action, as GNOME Shell or KDE Plasma do.
+  const dunstrc = path.join(tmp, "dunstrc");
+  writeFileSync(dunstrc, "[global]\n    mouse_left_click = do_action, close_current\n    timeout = 0\n");
+  const dunst = start("dunst", "dunst", ["-config", dunstrc], {});
+  await eventually("dunst to own org.freedesktop.Notifications", async () => {
+    if (dunst.exitCode !== null) throw new Error(`dunst exited with ${dunst.exitCode} (see ${logs}/dunst.log)`);
+    const out = await run("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications"], true);
+    return out.includes("boolean true");
+  });
 
   serverPort = await freePort();
   serverUrl = `http://127.0.0.1:${serverPort}`;
@@ -294,6 +365,34 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       assert.equal((await bobHistory()).filter((x) => x.content === "hi bob").length, 1);
     });
 
+
+    await step("bob types in the terminal; the app shows it, then sees it stop", async () => {
+      const typist = start("bob-typing", CLI_BIN, ["--server", serverUrl, "--data-dir", bobData, "--credentials", "file", "typing", "alice"], {
+        LEETCHAT_PASSWORD: PASSWORD,
+      });
+      try {
+        await eventually(
+          "the app's typing line to say bob is typing",
+          async () => (await typingLine()) === "bob is typing…",
+        );
+        // The room list says it too, in bob's row.
+        await eventually("the room list to say bob is typing", async () => {
+          const previews = await driver.executeScript(
+            `return [...document.querySelectorAll("ul[aria-label='Conversations'] .room-preview")].map((p) => p.textContent);`,
+          );
+          if (!previews.includes("bob is typing…")) throw new Error(`previews: ${JSON.stringify(previews)}`);
+          return true;
+        });
+      } finally {
+        // SIGTERM, as Ctrl-C: the CLI sends typing.stop on its way out.
+        await stop(typist);
+      }
+      assert.equal(typist.exitCode, 0, `leetchat typing exited with ${typist.exitCode} (see ${logs}/bob-typing.log)`);
+      // Well under the server's 5 s expiry: typing.stop (or the disconnect
+      // right after it) cleared it, not a timeout.
+      await eventually("the typing line to clear", async () => (await typingLine()) === "", 4_000, 100);
+    });
+
     let messageId = null;
     await step("alice edits her last message with Up", async () => {
       const box = await composer();
@@ -327,6 +426,92 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         const m = h.find((x) => x.messageId === messageId);
         return m && m.deletedAt;
       });
+    });
+
+
+    await step("alice sends an image; its thumbnail loads and bob downloads the same bytes", async () => {
+      const png = makePng(320, 200);
+      const pngPath = path.join(tmp, "gradient.png");
+      writeFileSync(pngPath, png);
+      // A file dropped on the open room, as the window system reports it
+      // (Tauri's drag-drop event): the UI's drop handler queues it through the
+      // shell's send_file. WebDriver cannot drive a native file dialog or an
+      // OS drag, so the drop is emitted on Tauri's event bus.
+      const dropped = await driver.executeAsyncScript(
+        `const [paths, done] = [arguments[0], arguments[arguments.length - 1]];
+         const r = document.querySelector(".chat .messages").getBoundingClientRect();
+         const ratio = window.devicePixelRatio || 1;
+         const position = { x: (r.left + r.width / 2) * ratio, y: (r.top + r.height / 2) * ratio };
+         window.__TAURI_INTERNALS__.invoke("plugin:event|emit", { event: "tauri://drag-drop", payload: { paths, position } })
+           .then(() => done("ok"), (e) => done(String(e)));`,
+        [pngPath],
+      );
+      assert.equal(dropped, "ok", "the drop event was emitted");
+      const row = rowWith("image gradient.png");
+      await find(row, 30_000);
+      const loaded = await eventually(
+        "the thumbnail to load",
+        async () =>
+          driver.executeScript(
+            `const rows = [...document.querySelectorAll('.messages [role="article"]')].filter((r) => (r.getAttribute("aria-label") || "").includes("image gradient.png"));
+             const img = rows.length === 1 ? rows[0].querySelector(".thumb img") : null;
+             return img && img.complete && img.naturalWidth > 0 && img.closest(".thumb").classList.contains("loaded")
+               ? { w: img.naturalWidth, h: img.naturalHeight, src: img.getAttribute("src") }
+               : null;`,
+          ),
+        30_000,
+      );
+      assert.ok(loaded.w > 0 && loaded.h > 0, `thumbnail ${JSON.stringify(loaded)}`);
+      // Same aspect as the picture (the server's thumbnail keeps it).
+      assert.ok(Math.abs(loaded.w / loaded.h - 320 / 200) < 0.05, `thumbnail aspect ${loaded.w}x${loaded.h}`);
+      assert.equal((await rowLabels()).filter((l) => l?.includes("image gradient.png")).length, 1, "one row for the image");
+      const sent = await eventually("bob to see the image message", async () => {
+        const m = (await bobHistory()).filter((x) => x.attachments?.some((a) => a.name === "gradient.png" && a.fileId));
+        return m.length >= 1 && m.every((x) => x.messageId) ? m : null;
+      });
+      assert.equal(sent.length, 1, "bob sees the image exactly once");
+      const att = sent[0].attachments[0];
+      assert.equal(att.mime, "image/png");
+      assert.equal(att.width, 320);
+      assert.equal(att.height, 200);
+      const outDir = path.join(tmp, "bob-downloads");
+      const { mkdirSync } = await import("node:fs");
+      mkdirSync(outDir, { recursive: true });
+      await bob("download", sent[0].messageId, "--out", outDir);
+      const files = readdirSync(outDir);
+      assert.equal(files.length, 1, `one file downloaded (${files.join(", ")})`);
+      assert.ok(readFileSync(path.join(outDir, files[0])).equals(png), "bob got the same bytes alice sent");
+    });
+
+
+    await step("a message in another room raises a notification; clicking it opens that room; the title counts unread", async () => {
+      // Only this step's notification on screen (earlier ones, e.g. bob's
+      // first message, stay until closed): the click must hit it.
+      await run("dunstctl", ["close-all"]);
+      await bob("group", "team", "alice");
+      await bob("send", "team", "ping from the team");
+      const teamRow = By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]");
+      await find(teamRow, 30_000);
+      // The window title (set by the shell, read from X) carries the unread
+      // total the room list shows.
+      const expected = await eventually("the team room's unread badge", async () => {
+        const badges = await driver.findElements(css("ul[aria-label='Conversations'] .room .badge"));
+        let sum = 0;
+        for (const b of badges) sum += Number(await b.getText());
+        return sum >= 1 ? sum : null;
+      });
+      await eventually(`the window title "(${expected}) LeetChat"`, async () =>
+        (await run("xdotool", ["search", "--name", `^\\(${expected}\\) LeetChat$`], true)).trim() !== "",
+      );
+      // dunst shows the notification in a window of its own; click it.
+      const popup = await eventually("dunst to show the notification", async () => (await run("xdotool", ["search", "--onlyvisible", "--class", "Dunst"], true)).trim().split("\n")[0]);
+      assert.equal(await chatTitle(), "bob", "the direct room with bob is open before the click");
+      await run("xdotool", ["mousemove", "--window", popup, "30", "20", "click", "1"]);
+      await eventually("the clicked notification to open the team room", async () => (await chatTitle()) === "team");
+      await find(rowWith("ping from the team"));
+      // Back to bob's room for the steps that follow.
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
     await step("a message sent while the server is down goes out once it is back", async () => {

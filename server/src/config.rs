@@ -286,9 +286,9 @@ impl Config {
             return Err("IDLE_TIMEOUT must be longer than PING_INTERVAL\n".into());
         }
         if let Some(u) = &self.redis_url
-            && !(u.starts_with("redis://") || u.starts_with("rediss://"))
+            && !u.starts_with("redis://")
         {
-            return Err("REDIS_URL must start with redis:// or rediss://\n".into());
+            return Err("REDIS_URL must start with redis:// (TLS to Redis is not supported; use a local or tunnelled Redis)\n".into());
         }
         if self.redis_prefix.is_empty() || self.redis_prefix.contains(char::is_whitespace) {
             return Err("REDIS_PREFIX must be a non-empty word\n".into());

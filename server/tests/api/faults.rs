@@ -363,6 +363,7 @@ async fn a_redis_restart_mid_traffic_loses_nothing_and_delivery_resumes() {
     let mut sent = BTreeSet::new();
     let mut down_seen = false;
     let mut outage = Duration::ZERO;
+    let mut caught_up = Duration::ZERO;
     for i in 0..MESSAGES {
         let text = format!("m{i}");
         alice.send_text(&room, &text).expect("queued");
@@ -392,6 +393,17 @@ async fn a_redis_restart_mid_traffic_loses_nothing_and_delivery_resumes() {
             redis = RedisServer::start_on(redis.port);
             a.ready().await;
             b.ready().await;
+            // Nothing new is sent until Bob has what he missed: no seq jump
+            // tells him; the node's sync.needed after resubscribing does.
+            let so_far = sent.len();
+            let t = Instant::now();
+            eventually(
+                "bob catches up after Redis returns, before any new message",
+                WAIT,
+                || stored(&bob, &room).len() >= so_far,
+            )
+            .await;
+            caught_up = t.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -408,11 +420,13 @@ async fn a_redis_restart_mid_traffic_loses_nothing_and_delivery_resumes() {
     let (rows, distinct) = db_counts(&pg.url, &room).await;
     println!(
         "FAULT redis restart: sent {MESSAGES}, acked {MESSAGES} ({} during the outage), stored {rows} \
-         ({distinct} distinct), lost {}, duplicated {}; redis: down reported {} ms after the kill",
+         ({distinct} distinct), lost {}, duplicated {}; redis: down reported {} ms after the kill; \
+         the other node's client caught up {} ms after both nodes were back on Redis",
         MESSAGES / 3,
         lost + l2,
         dup + d2,
-        outage.as_millis()
+        outage.as_millis(),
+        caught_up.as_millis()
     );
     assert_eq!((lost, dup, l2, d2), (0, 0, 0, 0));
     assert_eq!(rows, MESSAGES as i64);

@@ -102,8 +102,9 @@ pub fn show_unread(app: &AppHandle, unread: u32) {
     if let Err(e) = w.set_badge_count((unread > 0).then_some(i64::from(unread))) {
         tracing::debug!(error = %e, "could not set the badge count");
     }
+    // Android has neither a window title nor a badge count to set.
     #[cfg(any(windows, target_os = "android"))]
-    let _ = w;
+    let _ = (w, unread);
 }
 
 #[cfg(test)]

@@ -170,6 +170,12 @@ HOME="$keyring_home" dbus-run-session -- bash -c '
   cargo test -p leetchat-client --test keyring --locked -- --ignored
 ' 2>&1 | grep -v "Failed to set fd limit" | tee -a "$log" || status=$?
 
+step "Socket.IO: the original design's socket.io-client examples against the real server (Node)"
+cargo build --locked -p leetchat-server || status=$?
+(cd server/tests/socketio && npm ci --no-audit --no-fund --loglevel=error \
+  && LEETCHAT_SERVER_BIN="$CARGO_TARGET_DIR/debug/leetchat-server" npm test) 2>&1 | tee -a "$uilog" \
+  || { status=1; echo "FAILED: the Socket.IO tests (server/tests/socketio)" >&2; }
+
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"
 if ! command -v WebKitWebDriver >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1 \
   || ! command -v dunst >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1 \

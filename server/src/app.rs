@@ -76,10 +76,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/files/{file_id}", get(files::download))
         .route("/api/files/{file_id}/thumbnail", get(files::thumbnail))
         .layer(DefaultBodyLimit::max(upload_limit));
+    let socket_io = crate::sio::layer(&state);
     api.merge(files)
         .fallback(http::fallback)
-        .layer(cors)
         .with_state(state)
+        .layer(socket_io)
+        .layer(cors)
 }
 
 fn cors(config: &Config) -> CorsLayer {

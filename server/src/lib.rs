@@ -6,6 +6,10 @@
 //! - [`app`]: `Application::build` / `run_until_stopped`, and `router(state)`.
 //! - [`state`]: `AppState`, everything handlers share.
 //! - [`ws`]: the native WebSocket transport (auth, read loop, writer, heartbeat).
+//! - [`sio`]: the Socket.IO v4 transport at `/socket.io/`, over the same core.
+//! - [`cluster`]: several nodes on Redis (fan-out, presence, rate limits,
+//!   recent-history cache); [`sequencer`] keeps pushes in seq order per
+//!   connection.
 //! - [`http`]: HTTP routes (auth, users, health, metrics) and extractors.
 //! - [`files`]: uploads and downloads (type sniffing, image thumbnails, storage).
 //! - [`dispatch`]: one dispatcher from event name to handler, for every transport.
@@ -38,6 +42,7 @@ pub mod presence;
 pub mod ratelimit;
 pub mod rooms;
 pub mod sequencer;
+pub mod sio;
 pub mod state;
 pub mod sync;
 pub mod typing;

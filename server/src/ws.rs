@@ -63,12 +63,20 @@ pub async fn upgrade(
 }
 
 /// Who a socket authenticated as.
-struct Authed {
-    session: Session,
-    expires: Instant,
+#[derive(Debug, Clone)]
+pub(crate) struct Authed {
+    /// The session its requests run as.
+    pub session: Session,
+    /// When its token runs out.
+    pub expires: Instant,
 }
 
-async fn authenticate(state: &AppState, token: &str, conn_id: u64) -> Result<Authed, AppError> {
+/// Checks an access token for a new connection `conn_id` (of any transport).
+pub(crate) async fn authenticate(
+    state: &AppState,
+    token: &str,
+    conn_id: u64,
+) -> Result<Authed, AppError> {
     let claims = state.auth.verify_access(token)?;
     if !db::users::device_active(&state.db, &claims.sub, &claims.did).await? {
         return Err(AppError::unauthenticated("this device was signed out"));
@@ -222,23 +230,13 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         ev::CONNECTION_AUTHENTICATED,
         &hello,
     )));
-    let first = state.hub.register(
-        &session.user_id,
-        ConnHandle {
-            conn_id,
-            device_id: session.device_id.clone(),
-            tx: tx.clone(),
-            kill: kill.clone(),
-        },
-    );
-    state.metrics.connections.inc();
     let writer = tokio::spawn(write_loop(
         sink,
         rx,
         state.config.ping_interval,
         kill.clone(),
     ));
-    presence::connected(&state, &session.user_id, first).await;
+    attach(&state, &session, &tx, &kill).await;
     tracing::debug!(conn = conn_id, user = %session.user_id, "connected");
 
     let idle = state.config.idle_timeout;
@@ -280,15 +278,43 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         }
     }
 
-    let last = state.hub.unregister(&session.user_id, conn_id);
-    presence::disconnected(&state, &session.user_id, last).await;
-    state.metrics.connections.dec();
-    typing_events::announce_stopped(&state, state.typing.clear_conn(conn_id)).await;
+    detach(&state, &session).await;
     drop(tx);
     // Let the writer flush what is queued (acks, the close frame), but not forever.
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     kill.cancel();
     tracing::debug!(conn = conn_id, "disconnected");
+}
+
+/// Registers an authenticated connection (of any transport) with the hub:
+/// from now on it receives pushes; announces its user online if this is
+/// their first connection.
+pub(crate) async fn attach(
+    state: &AppState,
+    session: &Session,
+    tx: &mpsc::Sender<Outbound>,
+    kill: &CancellationToken,
+) {
+    let first = state.hub.register(
+        &session.user_id,
+        ConnHandle {
+            conn_id: session.conn_id,
+            device_id: session.device_id.clone(),
+            tx: tx.clone(),
+            kill: kill.clone(),
+        },
+    );
+    state.metrics.connections.inc();
+    presence::connected(state, &session.user_id, first).await;
+}
+
+/// The reverse of [`attach`]: no more pushes; offline if it was the user's
+/// last connection; its typing stops.
+pub(crate) async fn detach(state: &AppState, session: &Session) {
+    let last = state.hub.unregister(&session.user_id, session.conn_id);
+    presence::disconnected(state, &session.user_id, last).await;
+    state.metrics.connections.dec();
+    typing_events::announce_stopped(state, state.typing.clear_conn(session.conn_id)).await;
 }
 
 async fn write_loop(
@@ -417,7 +443,7 @@ async fn handle_text(
 
 /// `auth` on an authenticated socket: a fresh token for the same user and
 /// device extends the connection's life.
-async fn renew(
+pub(crate) async fn renew(
     state: &AppState,
     session: &Session,
     data: Value,

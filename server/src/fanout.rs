@@ -155,6 +155,11 @@ impl Hub {
         removed && last
     }
 
+    /// How many connections the user has on this node.
+    pub fn count_of(&self, user_id: &str) -> usize {
+        self.conns.get(user_id).map_or(0, |v| v.len())
+    }
+
     /// Whether the user has a connection on this node.
     pub fn is_connected(&self, user_id: &str) -> bool {
         self.conns.get(user_id).is_some_and(|v| !v.is_empty())

@@ -61,10 +61,15 @@ pub async fn went_offline(state: &AppState, user_id: &str) {
 
 /// Like [`went_offline`] with a known last-seen time (a dead node's last beat).
 pub async fn went_offline_at(state: &AppState, user_id: &str, at_ms: i64) {
+    record_last_seen(state, user_id, at_ms).await;
+    announce(state, user_id, Status::Offline, Some(rfc3339(at_ms))).await;
+}
+
+/// Stores a user's last seen time.
+pub async fn record_last_seen(state: &AppState, user_id: &str, at_ms: i64) {
     if let Err(e) = db::users::set_last_seen(&state.db, user_id, at_ms).await {
         tracing::warn!(error = %e, "cannot store last seen");
     }
-    announce(state, user_id, Status::Offline, Some(rfc3339(at_ms))).await;
 }
 
 async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {

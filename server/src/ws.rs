@@ -311,6 +311,12 @@ pub(crate) async fn attach(
 /// The reverse of [`attach`]: no more pushes; offline if it was the user's
 /// last connection; its typing stops.
 pub(crate) async fn detach(state: &AppState, session: &Session) {
+    if state.hub.count_of(&session.user_id) == 1 {
+        // Last seen is stored before the user can be seen offline, so nobody
+        // sees them offline without it (harmless if they are still online
+        // on another node: it only shows once they are offline).
+        presence::record_last_seen(state, &session.user_id, crate::clock::now_ms()).await;
+    }
     let last = state.hub.unregister(&session.user_id, session.conn_id);
     presence::disconnected(state, &session.user_id, last).await;
     state.metrics.connections.dec();

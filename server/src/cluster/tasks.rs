@@ -314,6 +314,14 @@ async fn reap(
         if !matches!(lock, Ok(Some(_))) {
             continue;
         }
+        // Last seen first: once the script runs they show offline.
+        let held: redis::RedisResult<Vec<String>> = redis::cmd("SMEMBERS")
+            .arg(cluster.node_users_key(&node))
+            .query_async(conn)
+            .await;
+        for u in held.unwrap_or_default() {
+            presence::record_last_seen(state, &u, last_beat).await;
+        }
         let gone: redis::RedisResult<Vec<String>> = cluster
             .scripts
             .reap

@@ -10,6 +10,7 @@ import {
   roomPreview,
   roomTitle,
   sortRooms,
+  typistName,
 } from "./rooms";
 
 const ME = "alice";
@@ -100,5 +101,18 @@ describe("roomHeader", () => {
     const g = room({ type: "group", name: "Team", members: [member("alice", { status: "online" }), member("bob", { status: "online" }), member("carol")] });
     expect(roomHeader(g, ME, now)).toEqual({ title: "Team", subtitle: "3 members, 1 online", avatar: "#", online: null });
     expect(roomHeader(room({ type: "group", name: "Solo", members: [member("alice")] }), ME, now).subtitle).toBe("1 member");
+  });
+});
+
+describe("typistName", () => {
+  it("names a typist as the room shows its members", () => {
+    const r = room({ type: "group", members: [member("alice"), member("carol", { userName: "carol", displayName: "Carol Diaz" })] });
+    expect(typistName(r, "carol", "carol")).toBe("Carol Diaz");
+  });
+
+  it("falls back to the login name from the event for someone the room does not list yet", () => {
+    expect(typistName(room(), "zoe", "zoe")).toBe("zoe");
+    expect(typistName(undefined, "zoe", "zoe")).toBe("zoe");
+    expect(typistName(undefined, "u-zoe", "")).toBe("u-zoe");
   });
 });

@@ -31,6 +31,15 @@ export function senderName(room: RoomView | undefined, senderId: string): string
   return m ? memberName(m) : "Unknown";
 }
 
+/**
+ * The name of someone typing, as the room shows its members (the display
+ * name, like their messages), else the login name the typing event carried.
+ */
+export function typistName(room: RoomView | undefined, userId: string, userName: string): string {
+  const m = room?.members.find((x) => x.userId === userId);
+  return m ? memberName(m) : userName || userId;
+}
+
 /** One line about a message, as a room list preview or a notification shows it. */
 export function messageSummary(msg: MessageView): string {
   if (msg.deletedAt !== null) return "Message deleted";

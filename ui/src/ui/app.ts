@@ -15,6 +15,7 @@ import { othersReadSeq } from "../logic/delivery";
 import { MAX_PASTE_BYTES, UploadTracker, baseName, formatSize, pastedName } from "../logic/files";
 import {
   compareMessages,
+  isStaleCopy,
   mergeMessages,
   messageKey,
   newestSeq,
@@ -22,7 +23,7 @@ import {
   removeMessage,
   upsertMessage,
 } from "../logic/messages";
-import { applyPresence, applyReceipt, roomHeader, roomTitle, sortRooms } from "../logic/rooms";
+import { applyPresence, applyReceipt, roomHeader, roomTitle, sortRooms, typistName } from "../logic/rooms";
 import { TypingTracker, typingLabel } from "../logic/typing";
 import { FileUrls } from "./attachments";
 import { ChatView } from "./chatview";
@@ -207,7 +208,9 @@ export class App {
         break;
       case "typing":
         if (ev.userId === this.me.userId) break;
-        if (this.typing.update(ev.roomId, ev.userId, ev.userName, ev.isTyping, Date.now())) this.typingChanged(ev.roomId);
+        if (this.typing.update(ev.roomId, ev.userId, typistName(this.rooms.get(ev.roomId), ev.userId, ev.userName), ev.isTyping, Date.now())) {
+          this.typingChanged(ev.roomId);
+        }
         break;
       case "receipt": {
         const room = this.rooms.get(ev.roomId);
@@ -387,7 +390,7 @@ export class App {
     }
     const room = this.rooms.get(msg.roomId);
     const last = room?.lastMessage;
-    if (room && (!last || last.localId === msg.localId || compareMessages(last, msg) <= 0)) {
+    if (room && !(last && isStaleCopy(last, msg)) && (!last || last.localId === msg.localId || compareMessages(last, msg) <= 0)) {
       // The shell's room_updated carries the real counts; until it comes, a
       // new message from someone else is one more unread.
       const isNew = msg.seq !== null && msg.seq > room.lastSeq;

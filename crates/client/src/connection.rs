@@ -240,10 +240,14 @@ impl Conn {
                     .parse()
                     .map_err(|_| Error::Invalid("token is not a valid header".into()))?,
             );
-            let (mut ws, _) = timeout(REQUEST_TIMEOUT, tokio_tungstenite::connect_async(req))
-                .await
-                .map_err(|_| Error::Network("connect timed out".into()))?
-                .map_err(|e| Error::Network(e.to_string()))?;
+            let (mut ws, _) = timeout(
+                REQUEST_TIMEOUT,
+                // No Nagle: small frames (sends, acks) must leave at once.
+                tokio_tungstenite::connect_async_with_config(req, None, true),
+            )
+            .await
+            .map_err(|_| Error::Network("connect timed out".into()))?
+            .map_err(|e| Error::Network(e.to_string()))?;
             let first = timeout(REQUEST_TIMEOUT, ws.next())
                 .await
                 .map_err(|_| Error::Network("no greeting from the server".into()))?;

@@ -176,6 +176,13 @@ cargo build --locked -p leetchat-server || status=$?
   && LEETCHAT_SERVER_BIN="$CARGO_TARGET_DIR/debug/leetchat-server" npm test) 2>&1 | tee -a "$uilog" \
   || { status=1; echo "FAILED: the Socket.IO tests (server/tests/socketio)" >&2; }
 
+step "benchmark harness: leetchat-bench --quick (every scenario, small; fails on lost or duplicated messages, never on timings)"
+cargo build --locked -p leetchat-bench || status=$?
+benchout="$(mktemp -d)"
+"$CARGO_TARGET_DIR/debug/leetchat-bench" --quick --out "$benchout" \
+  || { status=1; echo "FAILED: leetchat-bench --quick (a scenario failed or lost messages; see above)" >&2; }
+rm -rf "$benchout"
+
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"
 if ! command -v WebKitWebDriver >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1 \
   || ! command -v dunst >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1 \

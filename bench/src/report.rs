@@ -1,0 +1,261 @@
+//! The report: `results.json` (everything measured), `README.md` (tables
+//! against the targets) and an SVG chart of latency over load.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Result;
+use plotters::prelude::*;
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// Writes the three files into `out`.
+pub fn write(out: &Path, results: &Value, stem: &str) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    std::fs::write(
+        out.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(results)?,
+    )?;
+    let chart = format!("{stem}-latency.svg");
+    chart_latency(&out.join(&chart), results)?;
+    std::fs::write(out.join(format!("{stem}.md")), markdown(results, &chart))?;
+    Ok(())
+}
+
+fn chart_latency(path: &Path, results: &Value) -> Result<()> {
+    // (configuration, [(delivered/s, p50, p99)])
+    type Series = (String, Vec<(f64, f64, f64)>);
+    let mut series: Vec<Series> = Vec::new();
+    for (name, cfg) in results["configurations"].as_object().into_iter().flatten() {
+        let Some(phases) = cfg["throughput"]["phases"].as_array() else {
+            continue;
+        };
+        let pts = phases
+            .iter()
+            .map(|p| {
+                (
+                    f(&p["delivered_per_s"]),
+                    f(&p["latency"]["p50_ms"]),
+                    f(&p["latency"]["p99_ms"]),
+                )
+            })
+            .filter(|(x, a, b)| x.is_finite() && a.is_finite() && b.is_finite())
+            .collect();
+        series.push((name.clone(), pts));
+    }
+    let max_x = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|v| v.0))
+        .fold(1.0, f64::max);
+    let max_y = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|v| v.2))
+        .fold(1.0, f64::max);
+    let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Latency over load: p50 (solid) and p99 (dashed), send to receive",
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..max_x * 1.05, 0.0..max_y * 1.1)?;
+    chart
+        .configure_mesh()
+        .x_desc("delivered messages/s")
+        .y_desc("ms")
+        .draw()?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, p.1)),
+                color.stroke_width(2),
+            ))?
+            .label(format!("{name} p50"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        chart.draw_series(DashedLineSeries::new(
+            pts.iter().map(|p| (p.0, p.2)),
+            6,
+            4,
+            color.stroke_width(1),
+        ))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn ms(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x >= 10.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "–".into(),
+    }
+}
+
+fn num(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "–".into(),
+    }
+}
+
+fn markdown(r: &Value, chart: &str) -> String {
+    let mut s = String::new();
+    let m = &r["machine"];
+    let _ = writeln!(
+        s,
+        "# LeetChat benchmarks{}\n",
+        if r["quick"] == true {
+            " (quick run)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        s,
+        "Measured by `leetchat-bench` ({}), commit `{}`, on {} ({} cores, {}), {}. \
+         Servers {}; the load generator {}. Build: {}.\n",
+        r["mode"].as_str().unwrap_or(""),
+        r["commit"].as_str().unwrap_or("?"),
+        m["cpu"].as_str().unwrap_or("?"),
+        m["cores"],
+        m["memory"].as_str().unwrap_or("?"),
+        r["date"].as_str().unwrap_or(""),
+        r["pinning"]["servers"].as_str().unwrap_or("unpinned"),
+        r["pinning"]["loadgen"].as_str().unwrap_or("unpinned"),
+        r["build"].as_str().unwrap_or("?"),
+    );
+    let _ = writeln!(s, "![latency over load]({chart})\n");
+    let _ = writeln!(s, "## Latency and throughput (scenarios 1, 2, 9)\n");
+    let _ = writeln!(
+        s,
+        "| configuration | sent msg/s | delivered/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | µs CPU per delivery |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        for p in cfg["throughput"]["phases"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {} | {} | {} | {:.0}% | {} |",
+                p["rate_msgs_per_s"],
+                num(&p["delivered_per_s"]),
+                ms(&p["latency"]["p50_ms"]),
+                ms(&p["latency"]["p90_ms"]),
+                ms(&p["latency"]["p99_ms"]),
+                ms(&p["latency"]["max_ms"]),
+                f(&p["server_cpu_share"]) * 100.0,
+                num(&p["server_cpu_us_per_delivery"]),
+            );
+        }
+    }
+    let _ = writeln!(s, "\nHighest delivered rate with p99 under 100 ms:\n");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        if cfg["throughput"].is_object() {
+            let _ = writeln!(
+                s,
+                "- {name}: {} delivered/s ({} clients in groups of {})",
+                num(&cfg["throughput"]["sustained_delivered_per_s_p99_under_100ms"]),
+                cfg["throughput"]["clients"],
+                cfg["throughput"]["group_size"],
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Fan-out to one group (scenario 3)\n");
+    let _ = writeln!(
+        s,
+        "| configuration | members | publish → last recipient p50 / p99 / max ms | → each recipient p99 ms | µs CPU per delivery |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        let fo = &cfg["fanout"];
+        if fo.is_object() {
+            let l = &fo["publish_to_last_recipient"];
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} / {} / {} | {} | {} |",
+                fo["members"],
+                ms(&l["p50_ms"]),
+                ms(&l["p99_ms"]),
+                ms(&l["max_ms"]),
+                ms(&fo["publish_to_each_recipient"]["p99_ms"]),
+                num(&fo["server_cpu_us_per_delivery"]),
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Idle connections (scenario 4)\n");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        if let Some(points) = cfg["idle"]["points"].as_array() {
+            let pts: Vec<String> = points
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} → {:.1} MiB",
+                        p["connections"],
+                        f(&p["rss_bytes"]) / 1048576.0
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                s,
+                "- {name}: {:.1} KiB per connection (server RSS: {})",
+                f(&cfg["idle"]["bytes_per_connection"]) / 1024.0,
+                pts.join(", ")
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Reconnect storm (scenario 5)\n");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        let st = &cfg["reconnect"];
+        if st.is_object() {
+            let _ = writeln!(
+                s,
+                "- {name}: {} clients dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}",
+                st["clients"],
+                st["missed_per_room"],
+                f(&st["all_back_and_caught_up_s"]),
+                st["lost"],
+                st["duplicated"],
+            );
+        }
+    }
+    let _ = writeln!(s, "\n## Durable writes (scenario 6)\n");
+    let _ = writeln!(
+        s,
+        "| configuration | senders | acked msg/s | ack p50 ms | ack p99 ms |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
+    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
+        let d = &cfg["durable"];
+        if d.is_object() {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {} | {} |",
+                d["senders"],
+                num(&d["acked_per_s"]),
+                ms(&d["ack"]["p50_ms"]),
+                ms(&d["ack"]["p99_ms"]),
+            );
+        }
+    }
+    if let Some(notes) = r["notes"].as_array() {
+        let _ = writeln!(s, "\n## Notes\n");
+        for n in notes {
+            let _ = writeln!(s, "- {}", n.as_str().unwrap_or(""));
+        }
+    }
+    s
+}

@@ -540,16 +540,30 @@ fn typing_renews_the_indicator_until_stopped_then_says_it_stopped() {
     out.wait_for(r#""state":"online""#);
 
     let started = Instant::now();
-    let typist = bob.ok(&["--json", "typing", &room, "--for", "7"]);
-    assert!(
-        started.elapsed() >= Duration::from_secs(7),
-        "--for 7 returned early"
-    );
-    assert!(typist.contains(r#""typing":false"#), "{typist}");
+    let typist = bob
+        .command(&["--json", "typing", &room, "--for", "8"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("typing starts");
     out.wait_for(r#""isTyping":true"#);
+    // Past the server's 5 s expiry: only the renewals keep it up.
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        out.count(r#""isTyping":false"#),
+        0,
+        "the indicator must outlive the server's 5 s expiry: {:#?}",
+        out.seen
+    );
+    let done = typist.wait_with_output().expect("typing ends");
+    assert!(done.status.success(), "typing exited with {}", done.status);
+    assert!(
+        started.elapsed() >= Duration::from_secs(8),
+        "--for 8 returned early"
+    );
+    let said = String::from_utf8_lossy(&done.stdout);
+    assert!(said.contains(r#""typing":false"#), "{said}");
     out.wait_for(r#""isTyping":false"#);
-    // Typing for 7 s outlives the server's 5 s expiry: without the renewals
-    // alice would have seen it stop (and start again) in between.
     let lines: Vec<&String> = out.seen.iter().filter(|l| l.contains("isTyping")).collect();
     assert_eq!(
         lines.len(),

@@ -14,6 +14,7 @@ mod client;
 mod proc;
 mod report;
 mod scenarios;
+mod store;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +72,8 @@ struct Plan {
     rates: Vec<u64>,
     phase: Duration,
     fanout_members: usize,
+    history_messages: i64,
+    store_messages: i64,
     fanout_messages: u64,
     idle_steps: Vec<usize>,
     storm_clients: usize,
@@ -87,9 +90,11 @@ impl Plan {
                 rates: vec![50, 200],
                 phase: Duration::from_millis(1500),
                 fanout_members: 40,
+                history_messages: 20_000,
+                store_messages: 5_000,
                 fanout_messages: 10,
                 idle_steps: vec![40, 80],
-                storm_clients: 40,
+                storm_clients: 120,
                 durable_senders: 4,
                 durable_for: Duration::from_millis(1500),
             }
@@ -100,9 +105,11 @@ impl Plan {
                 rates: vec![250, 500, 1000, 2000, 4000, 8000, 12000],
                 phase: Duration::from_secs(5),
                 fanout_members: 1000,
+                history_messages: 1_000_000,
+                store_messages: 100_000,
                 fanout_messages: 100,
-                idle_steps: vec![1000, 2000, 5000, 10000],
-                storm_clients: 2000,
+                idle_steps: vec![1000, 2000, 5000, 10_000, 15_000],
+                storm_clients: 15_000,
                 durable_senders: 32,
                 durable_for: Duration::from_secs(5),
             }
@@ -248,7 +255,13 @@ async fn main() -> Result<()> {
                         name: "postgres+redis".into(),
                         nodes: vec![&node],
                     };
-                    let cfg = run_all(&t, &plan, quiet, false, &mut failures).await?;
+                    let mut cfg = run_all(&t, &plan, quiet, false, &mut failures).await?;
+                    let users = scenarios::users(&t, "hist", 2, quiet).await?;
+                    let h = scenarios::history(&t, &users, &db_url, plan.history_messages, quiet)
+                        .await?;
+                    if let Value::Object(m) = &mut cfg {
+                        m.insert("history".into(), h);
+                    }
                     configs.insert("PostgreSQL + Redis, one node".into(), cfg);
                 }
                 {
@@ -303,7 +316,11 @@ async fn main() -> Result<()> {
         }
     }
 
+    // 8. The client core's store (no server).
+    let client_store = store::run(plan.store_messages)?;
+
     let results = json!({
+        "client_store": client_store,
         "quick": args.quick,
         "mode": if args.quick { "--quick" } else { "full run" },
         "date": date(),
@@ -350,10 +367,7 @@ async fn run_all(
     full_set: bool,
     failures: &mut Vec<String>,
 ) -> Result<Value> {
-    let n = plan
-        .clients
-        .max(plan.fanout_members)
-        .max(plan.storm_clients);
+    let n = plan.clients.max(plan.fanout_members);
     let users = scenarios::users(t, "user", n, quiet).await?;
     let mut cfg = serde_json::Map::new();
     let tp = scenarios::throughput(
@@ -395,8 +409,15 @@ async fn run_all(
             "idle".into(),
             scenarios::idle(t, idle_users, &plan.idle_steps, quiet).await?,
         );
-        match scenarios::reconnect_storm(t, &users[..plan.storm_clients], plan.group, 3, quiet)
-            .await
+        match scenarios::reconnect_storm(
+            t,
+            &users[..plan.clients],
+            plan.group,
+            3,
+            plan.storm_clients,
+            quiet,
+        )
+        .await
         {
             Ok(v) => {
                 cfg.insert("reconnect".into(), v);

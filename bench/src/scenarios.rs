@@ -364,12 +364,20 @@ pub async fn reconnect_storm(
     users: &[User],
     group: usize,
     missed: usize,
+    sockets: usize,
     quiet: bool,
 ) -> Result<Value> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = connect_all(t, users, start, 1, &totals, false, quiet).await?;
     let rooms = make_groups(&mut conns, users, group).await?;
+    // More sockets than users: the extra ones are further devices of the
+    // same users (socket i is user i mod n).
+    let n = users.len();
+    let extra: Vec<User> = (n..sockets).map(|i| users[i % n].clone()).collect();
+    let mut more = connect_all(t, &extra, start, 1, &totals, false, quiet).await?;
+    let everyone: Vec<User> = (0..sockets.max(n)).map(|i| users[i % n].clone()).collect();
+    let room_of = |i: usize| rooms[i % n].clone();
     let groups: BTreeSet<&String> = rooms.iter().collect();
     // The seq each room is at before the drop (after its joins).
     let mut before: BTreeMap<String, i64> = BTreeMap::new();
@@ -385,9 +393,8 @@ pub async fn reconnect_storm(
         }
     }
     // Everyone drops at once.
-    for c in conns {
-        c.finish().await;
-    }
+    conns.append(&mut more);
+    futures_util::future::join_all(conns.into_iter().map(Conn::finish)).await;
     // A writer per group sends while they are away.
     let writer = &users[0];
     let mut w = Conn::connect(&t.ws(0), &writer.token, start, 1, totals.clone(), false).await?;
@@ -427,18 +434,18 @@ pub async fn reconnect_storm(
     w.finish().await;
     // Everyone reconnects at once and syncs.
     let b = bar(
-        users.len() as u64,
+        everyone.len() as u64,
         &format!("{}: reconnect+sync", t.name),
         quiet,
     );
     let t0 = Instant::now();
-    let tasks: Vec<_> = users
+    let tasks: Vec<_> = everyone
         .iter()
         .enumerate()
         .map(|(i, u)| {
             let url = t.ws(i);
             let token = u.token.clone();
-            let room = rooms[i].clone();
+            let room = room_of(i);
             let since = before.get(&room).copied().unwrap_or(0);
             let totals = totals.clone();
             let b = b.clone();
@@ -482,7 +489,8 @@ pub async fn reconnect_storm(
         bail!("reconnect storm: {lost} lost, {dup} duplicated");
     }
     Ok(json!({
-        "clients": users.len(),
+        "clients": everyone.len(),
+        "users": n,
         "group_size": group,
         "missed_per_room": missed,
         "all_back_and_caught_up_s": slowest.as_secs_f64(),
@@ -548,5 +556,88 @@ pub async fn durable(t: &Target<'_>, users: &[User], secs: Duration, quiet: bool
         "acked": all.len(),
         "acked_per_s": all.len() as f64 / elapsed,
         "ack": pct(&all),
+    }))
+}
+
+/// Scenario 7: a room with `n` messages, seeded straight into PostgreSQL
+/// (through the API it would take longer than the whole run), then read
+/// through the API: the newest page, and pages before random cursors.
+pub async fn history(
+    t: &Target<'_>,
+    users: &[User],
+    db_url: &str,
+    n: i64,
+    quiet: bool,
+) -> Result<Value> {
+    let start = Instant::now();
+    let totals = Arc::new(Totals::default());
+    let mut c = Conn::connect(&t.ws(0), &users[0].token, start, 1, totals, false).await?;
+    let r = c
+        .call(
+            "room.create",
+            json!({"type": "direct", "memberIds": [users[1].user_id]}),
+        )
+        .await?;
+    let room = r["room"]["roomId"].as_str().context("roomId")?.to_owned();
+    let b = bar(1, &format!("{}: seed {n} messages", t.name), quiet);
+    let seeded = Instant::now();
+    let t0 = 1_700_000_000_000i64;
+    let sql = format!(
+        "BEGIN;
+         INSERT INTO messages (message_id, room_id, seq, sender_id, message_type, content, created_at)
+           SELECT 'seed-' || g, '{room}', g, '{sender}', 'text', 'seeded message number ' || g, {t0} + g
+           FROM generate_series(1, {n}) g;
+         INSERT INTO room_events (room_id, seq, kind, message_id, created_at)
+           SELECT '{room}', g, 'message.received', 'seed-' || g, {t0} + g FROM generate_series(1, {n}) g;
+         UPDATE rooms SET last_seq = {n} WHERE room_id = '{room}';
+         COMMIT; ANALYZE messages; ANALYZE room_events;",
+        sender = users[0].user_id
+    );
+    let out = std::process::Command::new("psql")
+        .args([db_url, "-qc", &sql])
+        .output()
+        .context("running psql")?;
+    if !out.status.success() {
+        bail!("seeding failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let seed_s = seeded.elapsed().as_secs_f64();
+    b.finish_and_clear();
+    let requests = 300;
+    let b = bar(2 * requests, &format!("{}: history pages", t.name), quiet);
+    let (mut newest, mut deep) = (new_histogram(), new_histogram());
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..requests {
+        let s = Instant::now();
+        let p = c
+            .call("message.history", json!({"roomId": room, "limit": 50}))
+            .await?;
+        let _ = newest.record(s.elapsed().as_micros().max(1) as u64);
+        if p["messages"].as_array().map_or(0, Vec::len) != 50 {
+            bail!("the newest page has {} messages", p["messages"]);
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let cursor = 51 + (x % (n.max(52) as u64 - 51)) as i64;
+        let s = Instant::now();
+        let p = c
+            .call(
+                "message.history",
+                json!({"roomId": room, "cursor": cursor, "limit": 50, "direction": "before"}),
+            )
+            .await?;
+        let _ = deep.record(s.elapsed().as_micros().max(1) as u64);
+        if p["messages"][49]["seq"].as_i64() != Some(cursor - 1) {
+            bail!("the page before {cursor} does not end at {}", cursor - 1);
+        }
+        b.inc(2);
+    }
+    b.finish_and_clear();
+    c.finish().await;
+    Ok(json!({
+        "messages": n,
+        "seed_s": seed_s,
+        "newest_page": pct(&newest),
+        "page_at_random_cursor": pct(&deep),
     }))
 }

@@ -1,38 +1,35 @@
-//! Client store benchmark: 100k messages in one room, then a cold open of the
-//! store followed by the newest page, and local full-text search.
-//!
-//! `cargo run --release -p leetchat-client --example store_bench [-- N]`
+//! Scenario 8: the client core's store with `n` messages in one room: cold
+//! open of the store plus the newest page (50 messages), a warm page, and
+//! local full-text search, each timed 50 times.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use anyhow::Result;
+use hdrhistogram::Histogram;
 use leetchat_client::store::Store;
 use leetchat_protocol::{Message, MessageType, Room, RoomType};
+use serde_json::{Value, json};
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+use crate::client::new_histogram;
+
+const WORDS: [&str; 8] = [
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+];
+
+fn timed(h: &mut Histogram<u64>, t: Instant) {
+    let _ = h.record(t.elapsed().as_micros().max(1) as u64);
 }
 
-fn report(name: &str, mut d: Vec<Duration>) {
-    d.sort();
-    println!(
-        "{name:<28} n={:<5} p50={:>9.3?} p99={:>9.3?} max={:>9.3?}",
-        d.len(),
-        pct(&d, 0.5),
-        pct(&d, 0.99),
-        d[d.len() - 1]
-    );
+fn pct(h: &Histogram<u64>) -> Value {
+    let ms = |v: u64| v as f64 / 1000.0;
+    json!({"count": h.len(), "p50_ms": ms(h.value_at_quantile(0.5)), "p99_ms": ms(h.value_at_quantile(0.99)), "max_ms": ms(h.max())})
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: i64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+/// Fills a fresh store with `n` messages and times the reads.
+pub fn run(n: i64) -> Result<Value> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
-    let words = [
-        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-    ];
+    let fill = Instant::now();
     {
         let store = Store::open(&path)?;
         store.apply_room(&Room {
@@ -46,9 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             last_seq: n,
             members: vec![],
         })?;
-        let t = Instant::now();
         for seq in 1..=n {
-            let w = words[(seq as usize) % words.len()];
+            let w = WORDS[(seq as usize) % WORDS.len()];
             store.apply_message(&Message {
                 message_id: format!("m{seq}"),
                 room_id: "r".into(),
@@ -75,39 +71,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 deleted_at: None,
             })?;
         }
-        println!("filled {n} messages in {:?}", t.elapsed());
     }
-    let mut cold = Vec::new();
-    let mut page = Vec::new();
+    let fill_s = fill.elapsed().as_secs_f64();
+    let (mut cold, mut warm) = (new_histogram(), new_histogram());
     for _ in 0..50 {
         let t = Instant::now();
         let store = Store::open(&path)?;
         let first = store.messages("r", None, 50)?;
-        cold.push(t.elapsed());
-        assert_eq!(first.len(), 50);
+        timed(&mut cold, t);
+        anyhow::ensure!(first.len() == 50, "a page has 50 messages");
         let t = Instant::now();
         let again = store.messages("r", None, 50)?;
-        page.push(t.elapsed());
-        assert_eq!(again.last().and_then(|m| m.seq), Some(n));
+        timed(&mut warm, t);
+        anyhow::ensure!(
+            again.last().and_then(|m| m.seq) == Some(n),
+            "the newest page ends at {n}"
+        );
     }
-    report("cold open + newest page", cold);
-    report("newest page (warm)", page);
     let store = Store::open(&path)?;
-    let mut search = Vec::new();
-    let mut hits = 0;
+    let (mut one, mut two) = (new_histogram(), new_histogram());
     for i in 0..50 {
         let t = Instant::now();
-        hits = store.search(words[i % words.len()], 50)?.len();
-        search.push(t.elapsed());
-    }
-    report("search one word (50 hits)", search);
-    let mut rare = Vec::new();
-    for _ in 0..50 {
+        let hits = store.search(WORDS[i % WORDS.len()], 50)?;
+        timed(&mut one, t);
+        anyhow::ensure!(hits.len() == 50, "a common word has 50 newest hits");
         let t = Instant::now();
         store.search("number 123", 50)?;
-        rare.push(t.elapsed());
+        timed(&mut two, t);
     }
-    report("search two words", rare);
-    println!("search returned {hits} hits per query");
-    Ok(())
+    Ok(json!({
+        "messages": n,
+        "fill_s": fill_s,
+        "cold_open_newest_page": pct(&cold),
+        "newest_page_warm": pct(&warm),
+        "search_one_word": pct(&one),
+        "search_two_words": pct(&two),
+    }))
 }

@@ -85,7 +85,7 @@ pub struct Conn {
 }
 
 fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds")
+    Histogram::new_with_bounds(1, 120_000_000, 2).expect("histogram bounds")
 }
 
 impl Conn {
@@ -99,6 +99,7 @@ impl Conn {
         totals: Arc<Totals>,
         keep_seen: bool,
     ) -> Result<Conn> {
+        let tag = start_tag(start);
         let mut req = ws_url.into_client_request()?;
         req.headers_mut()
             .insert("authorization", format!("Bearer {token}").parse()?);
@@ -157,7 +158,7 @@ impl Conn {
                         let (_, reply) = waiting.swap_remove(i);
                         let _ = reply.send(v);
                     } else if let Some((_, sent)) =
-                        parse_content(v["data"]["message"]["content"].as_str())
+                        parse_content(v["data"]["message"]["content"].as_str(), tag)
                     {
                         let _ = m.acks.record(now.saturating_sub(sent.1).max(1));
                     }
@@ -166,7 +167,7 @@ impl Conn {
                 if v["event"] == "message.received" {
                     totals.received.fetch_add(1, Ordering::Relaxed);
                     if let Some(((sender, n, phase), (_, sent))) =
-                        parse_content(v["data"]["message"]["content"].as_str())
+                        parse_content(v["data"]["message"]["content"].as_str(), tag)
                     {
                         let lat = now.saturating_sub(sent).max(1);
                         let last = m.latency.len() - 1;
@@ -218,7 +219,11 @@ impl Conn {
 
     /// Sends a timed message: content `sender:n:phase:sent_us`.
     pub fn send_timed(&mut self, room: &str, sender: u32, n: u64, phase: usize, start: Instant) {
-        let content = format!("{sender}:{n}:{phase}:{}", now_us(start));
+        let content = format!(
+            "{}:{sender}:{n}:{phase}:{}",
+            start_tag(start),
+            now_us(start)
+        );
         self.send(
             "message.send",
             json!({"roomId": room, "content": content, "tempId": uuid::Uuid::new_v4().simple().to_string()}),
@@ -253,9 +258,19 @@ fn unreachable_measured() -> Measured {
 /// Who sent a timed message, its number and its phase.
 type Key = (u32, u64, usize);
 
-/// `((sender, n, phase), (sender, sent_us))` from a timed content.
-fn parse_content(c: Option<&str>) -> Option<(Key, (u32, u64))> {
+/// A tag naming one scenario run (its start), so a connection counts only
+/// that run's messages, not a backlog of an earlier one.
+fn start_tag(start: Instant) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(start) & 0xffff_ffff
+}
+
+/// `((sender, n, phase), (sender, sent_us))` from a timed content of run `tag`.
+fn parse_content(c: Option<&str>, tag: u64) -> Option<(Key, (u32, u64))> {
     let mut it = c?.split(':');
+    if it.next()?.parse::<u64>().ok()? != tag {
+        return None;
+    }
     let sender = it.next()?.parse().ok()?;
     let n = it.next()?.parse().ok()?;
     let phase = it.next()?.parse().ok()?;

@@ -72,6 +72,8 @@ struct Plan {
     rates: Vec<u64>,
     phase: Duration,
     fanout_members: usize,
+    wide_group: usize,
+    wide_rates: Vec<u64>,
     history_messages: i64,
     store_messages: i64,
     fanout_messages: u64,
@@ -90,6 +92,8 @@ impl Plan {
                 rates: vec![50, 200],
                 phase: Duration::from_millis(1500),
                 fanout_members: 40,
+                wide_group: 20,
+                wide_rates: vec![20, 50],
                 history_messages: 20_000,
                 store_messages: 5_000,
                 fanout_messages: 10,
@@ -105,6 +109,8 @@ impl Plan {
                 rates: vec![250, 500, 1000, 2000, 4000, 8000, 12000],
                 phase: Duration::from_secs(5),
                 fanout_members: 1000,
+                wide_group: 100,
+                wide_rates: vec![200, 500, 1000, 1500, 2000],
                 history_messages: 1_000_000,
                 store_messages: 100_000,
                 fanout_messages: 100,
@@ -391,6 +397,27 @@ async fn run_all(
     }
     cfg.insert("throughput".into(), tp);
     if full_set {
+        // The same with groups of 100: each send fans out to 99.
+        let wide = scenarios::throughput(
+            t,
+            &users[..plan.clients],
+            plan.wide_group,
+            &plan.wide_rates,
+            plan.phase,
+            quiet,
+        )
+        .await?;
+        for k in [
+            "messages_with_no_delivery",
+            "deliveries_missing",
+            "duplicated_deliveries",
+            "errors",
+        ] {
+            if wide[k].as_u64().unwrap_or(0) > 0 {
+                failures.push(format!("{}: wide fan-out {k} = {}", t.name, wide[k]));
+            }
+        }
+        cfg.insert("wide_fanout_throughput".into(), wide);
         let fo = scenarios::fanout(
             t,
             &users[..plan.fanout_members],

@@ -206,14 +206,20 @@ pub async fn throughput(
         let elapsed = t0.elapsed().as_secs_f64() - 0.5;
         cpu_per_phase.push((t.cpu() - cpu0, self_cpu_seconds() - me0, elapsed));
         sent_per_phase.push(sent);
+        // Past capacity (a backlog of over 5% of what is owed): no higher rate.
+        let owed_so_far: u64 = sent_per_phase.iter().sum::<u64>() * fanout;
+        if totals.received.load(Ordering::Relaxed) * 100 < owed_so_far * 95 {
+            break;
+        }
     }
     // Wait (up to 10 s) for every delivery owed: slow is measured, lost is not
     // excused.
     let owed: u64 = sent_per_phase.iter().sum::<u64>() * fanout;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while totals.received.load(Ordering::Relaxed) < owed && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let ran = sent_per_phase.len();
     let mut merged: Vec<Histogram<u64>> = (0..rates.len()).map(|_| new_histogram()).collect();
     let mut seen: BTreeMap<(u32, u64), u64> = BTreeMap::new();
     for c in conns {
@@ -231,7 +237,7 @@ pub async fn throughput(
         .map(|k| k - fanout)
         .sum();
     let mut sustained = None;
-    for (p, &rate) in rates.iter().enumerate() {
+    for (p, &rate) in rates.iter().enumerate().take(ran) {
         let (server_cpu, gen_cpu, secs) = cpu_per_phase[p];
         let expected = sent_per_phase[p] * fanout;
         let got = merged[p].len();
@@ -451,9 +457,24 @@ pub async fn reconnect_storm(
             let b = b.clone();
             tokio::spawn(async move {
                 let mut c = Conn::connect(&url, &token, start, 1, totals, false).await?;
-                let r = c
-                    .call("sync", json!({"since": {room.clone(): since}}))
-                    .await?;
+                // Like a real client: a retryable error is retried, with
+                // growing jittered waits.
+                let mut retries = 0u32;
+                let r = loop {
+                    match c
+                        .call("sync", json!({"since": {room.clone(): since}}))
+                        .await
+                    {
+                        Ok(r) => break r,
+                        Err(e) if e.to_string().contains("\"retryable\":true") && retries < 20 => {
+                            retries += 1;
+                            let ms = 50u64 << retries.min(5);
+                            tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
+                                .await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                };
                 let events = r["rooms"][&room]["events"]
                     .as_array()
                     .cloned()
@@ -466,15 +487,17 @@ pub async fn reconnect_storm(
                 let took = t0.elapsed();
                 c.finish().await;
                 b.inc(1);
-                anyhow::Ok((room, contents, took))
+                anyhow::Ok((room, contents, took, retries))
             })
         })
         .collect();
     let mut lost = 0usize;
     let mut dup = 0usize;
     let mut slowest = Duration::ZERO;
+    let mut retried = 0u64;
     for task in tasks {
-        let (room, contents, took) = task.await??;
+        let (room, contents, took, retries) = task.await??;
+        retried += u64::from(retries);
         slowest = slowest.max(took);
         let unique: BTreeSet<&String> = contents.iter().collect();
         dup += contents.len() - unique.len();
@@ -496,6 +519,7 @@ pub async fn reconnect_storm(
         "all_back_and_caught_up_s": slowest.as_secs_f64(),
         "lost": lost,
         "duplicated": dup,
+        "retryable_errors_retried": retried,
     }))
 }
 

@@ -262,12 +262,14 @@ fn markdown(r: &Value, chart: &str) -> String {
         if st.is_object() {
             let _ = writeln!(
                 s,
-                "- {name}: {} clients dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}",
+                "- {name}: {} sockets ({} users) dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}; {} connects or syncs refused as retryable and retried with backoff",
                 st["clients"],
+                st["users"],
                 st["missed_per_room"],
                 f(&st["all_back_and_caught_up_s"]),
                 st["lost"],
                 st["duplicated"],
+                st["retries"],
             );
         }
     }

@@ -456,10 +456,21 @@ pub async fn reconnect_storm(
             let totals = totals.clone();
             let b = b.clone();
             tokio::spawn(async move {
-                let mut c = Conn::connect(&url, &token, start, 1, totals, false).await?;
-                // Like a real client: a retryable error is retried, with
-                // growing jittered waits.
+                // Like a real client: a refused connection or a retryable
+                // error is retried, with growing jittered waits.
                 let mut retries = 0u32;
+                let mut c = loop {
+                    match Conn::connect(&url, &token, start, 1, totals.clone(), false).await {
+                        Ok(c) => break c,
+                        Err(_) if retries < 20 => {
+                            retries += 1;
+                            let ms = 50u64 << retries.min(5);
+                            tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
+                                .await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                };
                 let r = loop {
                     match c
                         .call("sync", json!({"since": {room.clone(): since}}))
@@ -519,7 +530,7 @@ pub async fn reconnect_storm(
         "all_back_and_caught_up_s": slowest.as_secs_f64(),
         "lost": lost,
         "duplicated": dup,
-        "retryable_errors_retried": retried,
+        "retries": retried,
     }))
 }
 

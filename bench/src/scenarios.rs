@@ -55,6 +55,28 @@ fn bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     b
 }
 
+/// Connects like a real client: a refused connection (the server is busy and
+/// says "retry later") is tried again after growing, jittered waits.
+async fn connect_retry(
+    url: &str,
+    token: &str,
+    start: Instant,
+    totals: &Arc<Totals>,
+) -> Result<Conn> {
+    let mut tries = 0u32;
+    loop {
+        match Conn::connect(url, token, start, 1, totals.clone(), false).await {
+            Ok(c) => return Ok(c),
+            Err(_) if tries < 20 => {
+                tries += 1;
+                let ms = 50u64 << tries.min(5);
+                tokio::time::sleep(Duration::from_millis(ms + u64::from(tries) * 13 % ms)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Registers `n` users named `{prefix}{i}`, a few at a time.
 pub async fn users(t: &Target<'_>, prefix: &str, n: usize, quiet: bool) -> Result<Vec<User>> {
     let http = reqwest::Client::new();
@@ -341,7 +363,7 @@ pub async fn idle(t: &Target<'_>, users: &[User], steps: &[usize], quiet: bool) 
         while conns.len() < target {
             let i = conns.len();
             let u = &users[i % users.len()];
-            conns.push(Conn::connect(&t.ws(i), &u.token, start, 1, totals.clone(), false).await?);
+            conns.push(connect_retry(&t.ws(i), &u.token, start, &totals).await?);
             b.inc(1);
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;

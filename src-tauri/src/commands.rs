@@ -346,6 +346,78 @@ pub async fn send_file_bytes(
     bytes: Vec<u8>,
     caption: String,
 ) -> Result<MessageView, String> {
+    queue_bytes(&app, &shell, &room_id, &name, &bytes, &caption).await
+}
+
+/// What `paste_clipboard_image` answers when the clipboard holds no image
+/// (the UI ignores this one quietly: the paste simply had nothing to send).
+pub const NO_CLIPBOARD_IMAGE: &str = "no image on the clipboard";
+
+/// `paste_clipboard_image`: queues the image on the OS clipboard as a PNG
+/// named `name`, like `send_file_bytes`. For webviews whose paste event
+/// carries no image file (WebKitGTK on Linux); fails with
+/// [`NO_CLIPBOARD_IMAGE`] when there is no image to paste.
+#[tauri::command]
+pub async fn paste_clipboard_image(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    room_id: String,
+    name: String,
+    caption: String,
+) -> Result<MessageView, String> {
+    let reader = app.clone();
+    // Off the main thread (reading can wait on the clipboard's owner) and off
+    // the async workers (decoding and encoding a big image takes a while).
+    let png = tokio::task::spawn_blocking(move || clipboard_png(&reader))
+        .await
+        .map_err(err)??;
+    let name = if name.to_ascii_lowercase().ends_with(".png") {
+        name
+    } else {
+        format!("{name}.png")
+    };
+    queue_bytes(&app, &shell, &room_id, &name, &png, &caption).await
+}
+
+/// The clipboard's image, encoded as PNG.
+fn clipboard_png(app: &AppHandle) -> Result<Vec<u8>, String> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let image = app.clipboard().read_image().map_err(|e| {
+        tracing::debug!("reading an image from the clipboard: {e}");
+        NO_CLIPBOARD_IMAGE.to_owned()
+    })?;
+    encode_png(image.width(), image.height(), image.rgba())
+}
+
+/// RGBA pixels (`width`×`height`, 4 bytes each) as a PNG file.
+fn encode_png(width: u32, height: u32, rgba: &[u8]) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    if width == 0 || height == 0 {
+        return Err(NO_CLIPBOARD_IMAGE.to_owned());
+    }
+    if u64::from(width) * u64::from(height) * 4 != rgba.len() as u64 {
+        return Err(format!(
+            "the clipboard image is malformed ({width}×{height} with {} bytes)",
+            rgba.len()
+        ));
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
+        .map_err(|e| format!("could not encode the clipboard image as PNG: {e}"))?;
+    Ok(png)
+}
+
+/// Writes `bytes` to a temporary file named after `name` and queues it as a
+/// file message (the shared path of pasted data).
+async fn queue_bytes(
+    app: &AppHandle,
+    shell: &Shell,
+    room_id: &str,
+    name: &str,
+    bytes: &[u8],
+    caption: &str,
+) -> Result<MessageView, String> {
     if bytes.is_empty() || bytes.len() > MAX_PASTE_BYTES {
         return Err(format!(
             "pasted data must be between 1 byte and {MAX_PASTE_BYTES} bytes"
@@ -356,26 +428,30 @@ pub async fn send_file_bytes(
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .take(100)
         .collect();
-    let dir = app_dir(&app)?.join("pasted");
-    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
     let unique = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
+    // A folder of its own, so the file (whose name becomes the attachment's)
+    // is called exactly `name`.
+    let dir = app_dir(app)?
+        .join("pasted")
+        .join(format!("{}-{unique}", std::process::id()));
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
     let name = if safe.is_empty() {
         "pasted".to_owned()
     } else {
         safe
     };
-    let path = dir.join(format!("{}-{unique}-{name}", std::process::id()));
-    tokio::fs::write(&path, &bytes).await.map_err(err)?;
-    // send_file copies it into the outbox folder, so the temporary can go.
-    let sent = shell
-        .client()
-        .await?
-        .send_file(&room_id, &path, &caption)
-        .await
-        .map_err(err);
-    let _ = tokio::fs::remove_file(&path).await;
+    let path = dir.join(name);
+    let sent = match tokio::fs::write(&path, bytes).await {
+        // send_file copies it into the outbox folder, so the temporary can go.
+        Ok(()) => match shell.client().await {
+            Ok(client) => client.send_file(room_id, &path, caption).await.map_err(err),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(err(e)),
+    };
+    let _ = tokio::fs::remove_dir_all(&dir).await;
     sent
 }
 
@@ -441,4 +517,31 @@ pub async fn pick_files(app: AppHandle) -> Result<Vec<String>, String> {
         .filter_map(|p| p.into_path().ok())
         .map(|p| p.to_string_lossy().into_owned())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipboard_pixels_become_a_png_of_the_same_picture() {
+        let (w, h) = (3u32, 2u32);
+        let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 10) as u8).collect();
+        let png = encode_png(w, h, &rgba).expect("encodes");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let back = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .expect("decodes")
+            .to_rgba8();
+        assert_eq!(back.dimensions(), (w, h));
+        assert_eq!(back.into_raw(), rgba);
+    }
+
+    #[test]
+    fn an_empty_or_malformed_clipboard_image_is_refused() {
+        assert_eq!(
+            encode_png(0, 0, &[]).expect_err("empty"),
+            NO_CLIPBOARD_IMAGE
+        );
+        assert!(encode_png(2, 2, &[0; 15]).is_err());
+    }
 }

@@ -24,6 +24,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(commands::Shell::default())
         .setup(|app| {
             attention::listen_for_clicks(app.handle());
@@ -47,6 +48,7 @@ pub fn run() {
             commands::set_active_room,
             commands::send_file,
             commands::send_file_bytes,
+            commands::paste_clipboard_image,
             commands::file_path,
             commands::save_file,
             commands::pick_files,

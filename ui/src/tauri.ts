@@ -77,6 +77,14 @@ export function errorMessage(err: unknown): string {
   return "Something went wrong.";
 }
 
+/** The shell's answer to `paste_clipboard_image` when the clipboard holds no image. */
+export const NO_CLIPBOARD_IMAGE = "no image on the clipboard";
+
+/** Whether `err` says the clipboard had no image (nothing to tell the user). */
+export function isNoClipboardImage(err: unknown): boolean {
+  return errorMessage(err) === NO_CLIPBOARD_IMAGE;
+}
+
 /** Fields of the sign-in / sign-up form. */
 export interface SignInArgs {
   server: string;
@@ -178,6 +186,15 @@ export class Api {
   /** Queues pasted bytes (a clipboard image) as a file named `name`, like `sendFile`. */
   sendFileBytes(roomId: string, name: string, bytes: number[], caption: string): Promise<MessageView> {
     return this.backend.invoke("send_file_bytes", { roomId, name, bytes, caption });
+  }
+
+  /**
+   * Queues the image on the OS clipboard (read by the shell, sent as a PNG
+   * named `name`), like `sendFileBytes`. For webviews whose paste event
+   * carries no image (WebKitGTK); rejects with NO_CLIPBOARD_IMAGE when there is none.
+   */
+  pasteClipboardImage(roomId: string, name: string, caption: string): Promise<MessageView> {
+    return this.backend.invoke("paste_clipboard_image", { roomId, name, caption });
   }
 
   /** Downloads an attachment (or its thumbnail) once, then reuses it; resolves to its local path. */

@@ -379,6 +379,10 @@ export function mockBackend(): Backend {
       const file = await realFile(name, new Blob([new Uint8Array(bytes)], { type: mimeOf(name) }));
       return queueFile(String(a.roomId), file, String(a.caption ?? ""));
     },
+    // The browser has no OS clipboard to read: a paste without an image file is nothing.
+    paste_clipboard_image: () => {
+      throw "no image on the clipboard";
+    },
     file_path: (a) => {
       const f = files.get(String(a.fileId));
       if (!f) throw "No such file.";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { composerAction, lastEditable, outgoingText, type ComposerKey } from "./composer";
+import { composerAction, lastEditable, outgoingText, pasteAction, type ComposerKey } from "./composer";
 import { msg, pending } from "./fixtures";
 
 const key = (k: string, mods: Partial<ComposerKey> = {}): ComposerKey => ({
@@ -70,5 +70,24 @@ describe("outgoingText", () => {
   it("drops blank lines around the text and keeps inner ones", () => {
     expect(outgoingText("\n\nhello\n\nworld\n  \n")).toBe("hello\n\nworld");
     expect(outgoingText("  indented")).toBe("  indented");
+  });
+});
+
+describe("pasteAction", () => {
+  const paste = (imageCount: number, text: string, editing = false) => ({ imageCount, text, editing });
+  it("sends pasted image files the usual way", () => {
+    expect(pasteAction(paste(1, ""))).toBe("images");
+    expect(pasteAction(paste(2, "file:///a.png"))).toBe("images");
+  });
+  it("leaves text to the textarea", () => {
+    expect(pasteAction(paste(0, "hello"))).toBe("default");
+    expect(pasteAction(paste(0, " "))).toBe("default");
+  });
+  it("asks the shell for the clipboard's image when the paste carries neither", () => {
+    expect(pasteAction(paste(0, ""))).toBe("clipboard");
+  });
+  it("pastes only text into an edit", () => {
+    expect(pasteAction(paste(1, "", true))).toBe("default");
+    expect(pasteAction(paste(0, "", true))).toBe("default");
   });
 });

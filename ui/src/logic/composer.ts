@@ -74,3 +74,33 @@ export function lastEditable(list: readonly MessageView[], myUserId: string): Me
 export function outgoingText(text: string): string {
   return text.replace(/^\s*\n/, "").trimEnd();
 }
+
+/** What a paste into the composer carries. */
+export interface PasteContent {
+  /** Image files in the paste (clipboard blobs, copied image files). */
+  imageCount: number;
+  /** Its plain text ("" when none). */
+  text: string;
+  /** An edit is in progress. */
+  editing: boolean;
+}
+
+/** What to do with a paste. */
+export type PasteAction =
+  /** Send the pasted image files. */
+  | "images"
+  /**
+   * Nothing usable in the event (WebKitGTK hands no image over): ask the
+   * shell to read an image from the OS clipboard.
+   */
+  | "clipboard"
+  /** Let the textarea paste the text. */
+  | "default";
+
+/** Decides what a paste into the composer does. While editing, a paste is text for the edit only. */
+export function pasteAction(paste: PasteContent): PasteAction {
+  if (paste.editing) return "default";
+  if (paste.imageCount > 0) return "images";
+  if (paste.text === "") return "clipboard";
+  return "default";
+}

@@ -6,11 +6,11 @@
 // the attach button, a drop on the open room, or a pasted image.
 
 import type { Api, FileDrag } from "../tauri";
-import { errorMessage } from "../tauri";
+import { errorMessage, isNoClipboardImage } from "../tauri";
 import type { Attachment, ClientEvent, ConnectionState, MessageView, RoomView } from "../types";
 import { PendingOpen, UnreadBadge, totalUnread } from "../logic/attention";
 import { connectionBanner } from "../logic/connection";
-import { lastEditable } from "../logic/composer";
+import { lastEditable, outgoingText } from "../logic/composer";
 import { othersReadSeq } from "../logic/delivery";
 import { MAX_PASTE_BYTES, UploadTracker, baseName, formatSize, pastedName } from "../logic/files";
 import {
@@ -111,6 +111,7 @@ export class App {
       onSaveFile: (att) => void this.saveFile(att),
       onAttach: () => void this.attach(),
       onPasteImages: (files) => void this.pasteImages(files),
+      onPasteClipboard: () => void this.pasteClipboard(),
       onNeedOlder: () => void this.loadOlder(),
       onAtBottom: () => this.scheduleMarkRead(),
       onMenu: (msg, anchor) => this.messageMenu(msg, anchor),
@@ -529,6 +530,39 @@ export class App {
       }
     });
     if (jobs.length > 0) await this.sendQueued(roomId, jobs);
+  }
+
+  /**
+   * A paste that carried neither images nor text (WebKitGTK hands pasted
+   * images to the page as nothing): the shell reads the OS clipboard's image
+   * and sends it as a PNG, with the composer's text as its caption. Quiet
+   * when the clipboard holds no image.
+   */
+  private async pasteClipboard(): Promise<void> {
+    const roomId = this.activeId;
+    if (!roomId) return;
+    const caption = this.chat.composer.peekCaption();
+    const name = pastedName("image/png", new Date()) ?? "pasted.png";
+    let msg: MessageView;
+    try {
+      msg = await this.api.pasteClipboardImage(roomId, name, caption);
+    } catch (err) {
+      if (!isNoClipboardImage(err)) toast(`Could not send the pasted image: ${errorMessage(err)}`);
+      return;
+    }
+    // The text went out as the caption: clear it (unless it was changed meanwhile).
+    if (caption) {
+      if (this.activeId === roomId) {
+        if (this.chat.composer.peekCaption() === caption) {
+          this.chat.composer.takeCaption();
+          this.drafts.delete(roomId);
+        }
+      } else if (outgoingText(this.drafts.get(roomId) ?? "") === caption) {
+        this.drafts.delete(roomId);
+      }
+    }
+    this.putMessage(msg);
+    if (msg.roomId === this.activeId) this.scheduleList(true);
   }
 
   /**

@@ -34,6 +34,7 @@ describe("Composer files", () => {
     onTyping: vi.fn(),
     onAttach: vi.fn(),
     onPasteImages: vi.fn(),
+    onPasteClipboard: vi.fn(),
   });
 
   it("has a labelled attach button", () => {
@@ -54,23 +55,36 @@ describe("Composer files", () => {
     expect(c.text).toBe("");
   });
 
-  it("sends pasted images and leaves pasted text alone", () => {
+  it("sends pasted images, leaves pasted text alone, and asks for the clipboard's image when a paste has neither", () => {
     const h = handlers();
     const c = new Composer(h);
     const area = c.el.querySelector("textarea") as HTMLTextAreaElement;
     const image = new File([new Uint8Array([137, 80, 78, 71])], "image.png", { type: "image/png" });
-    const paste = (files: File[]) => {
+    const paste = (files: File[], text = "") => {
       const e = new Event("paste", { bubbles: true, cancelable: true }) as ClipboardEvent;
       const items = files.map((f) => ({ kind: "file", type: f.type, getAsFile: () => f }));
-      Object.defineProperty(e, "clipboardData", { value: { items, files } });
+      const getData = (type: string) => (type === "text/plain" ? text : "");
+      Object.defineProperty(e, "clipboardData", { value: { items, files, getData } });
       area.dispatchEvent(e);
       return e;
     };
     const withImage = paste([image]);
     expect(withImage.defaultPrevented).toBe(true);
     expect(h.onPasteImages).toHaveBeenCalledWith([image]);
-    const text = paste([]);
+    const text = paste([], "some text");
     expect(text.defaultPrevented).toBe(false);
     expect(h.onPasteImages).toHaveBeenCalledOnce();
+    expect(h.onPasteClipboard).not.toHaveBeenCalled();
+    const neither = paste([]);
+    expect(neither.defaultPrevented).toBe(true);
+    expect(h.onPasteClipboard).toHaveBeenCalledOnce();
+    expect(h.onPasteImages).toHaveBeenCalledOnce();
+  });
+
+  it("shows the caption a paste would take without taking it", () => {
+    const c = new Composer(handlers());
+    c.setText("look \n");
+    expect(c.peekCaption()).toBe("look");
+    expect(c.text).toBe("look \n");
   });
 });

@@ -5,7 +5,7 @@
 // picks files to send; pasting an image sends it (the text becomes its caption).
 
 import type { MessageView } from "../types";
-import { composerAction, outgoingText } from "../logic/composer";
+import { composerAction, outgoingText, pasteAction } from "../logic/composer";
 import { h, show } from "./dom";
 import { icon } from "./icons";
 
@@ -30,6 +30,8 @@ export interface ComposerHandlers {
   onAttach(): void;
   /** Images were pasted: send them. */
   onPasteImages(images: File[]): void;
+  /** A paste carried neither images nor text: send the OS clipboard's image, if any. */
+  onPasteClipboard(): void;
 }
 
 /** The images in a paste (clipboard blobs and copied image files). */
@@ -121,6 +123,11 @@ export class Composer {
   setEnabled(on: boolean): void {
     this.textarea.disabled = !on;
     this.attach.disabled = !on;
+  }
+
+  /** The text a file sent now would take as its caption (the composer keeps it). */
+  peekCaption(): string {
+    return this.editing ? "" : outgoingText(this.textarea.value);
   }
 
   /**
@@ -220,12 +227,16 @@ export class Composer {
   }
 
   private onPaste(e: ClipboardEvent): void {
-    // While editing, a paste is text for the edit only.
-    if (this.editing) return;
-    const images = pastedImages(e.clipboardData);
-    if (images.length === 0) return;
+    const images = this.editing ? [] : pastedImages(e.clipboardData);
+    const action = pasteAction({
+      imageCount: images.length,
+      text: e.clipboardData?.getData("text/plain") ?? "",
+      editing: this.editing !== null,
+    });
+    if (action === "default") return;
     e.preventDefault();
-    this.handlers.onPasteImages(images);
+    if (action === "images") this.handlers.onPasteImages(images);
+    else this.handlers.onPasteClipboard();
   }
 
   private onInput(): void {

@@ -3,7 +3,8 @@
 # front of WebKitWebDriver (Debian: webkit2gtk-driver), driven by
 # ui/e2e/app.e2e.mjs (selenium-webdriver) against a real leetchat-server and
 # the leetchat CLI, with dunst as the desktop notification server on a
-# private session bus (dbus-run-session). Builds nothing: it expects the debug binaries
+# private session bus (dbus-run-session) and xclip to put an image on the
+# clipboard. Builds nothing: it expects the debug binaries
 # (leetchat-server, leetchat, leetchat-app with the built UI) in
 # $CARGO_TARGET_DIR/debug (default ~/.cache/leetchat/target/debug).
 #
@@ -22,8 +23,8 @@ for bin in leetchat-server leetchat leetchat-app; do
 done
 command -v WebKitWebDriver >/dev/null 2>&1 || fail "WebKitWebDriver is missing (apt-get install webkit2gtk-driver)"
 command -v node >/dev/null 2>&1 || fail "node is missing"
-for tool in dbus-run-session dbus-send dunst dunstctl xdotool; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (apt-get install dbus-x11 dunst xdotool)"
+for tool in dbus-run-session dbus-send dunst dunstctl xdotool xclip; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool is missing (apt-get install dbus-x11 dunst xdotool xclip)"
 done
 
 if ! command -v tauri-driver >/dev/null 2>&1; then

@@ -186,8 +186,8 @@ rm -rf "$benchout"
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"
 if ! command -v WebKitWebDriver >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1 \
   || ! command -v dunst >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1 \
-  || ! command -v dbus-run-session >/dev/null 2>&1; then
-  apt_install webkit2gtk-driver xvfb dunst xdotool dbus-x11
+  || ! command -v dbus-run-session >/dev/null 2>&1 || ! command -v xclip >/dev/null 2>&1; then
+  apt_install webkit2gtk-driver xvfb dunst xdotool dbus-x11 xclip
 fi
 cargo build --locked -p leetchat-server -p leetchat-cli -p leetchat-app || status=$?
 ./scripts/e2e.sh 2>&1 | tee -a "$uilog" || status=$?

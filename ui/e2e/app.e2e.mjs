@@ -484,6 +484,72 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
     });
 
 
+    await step("alice pastes text, then an image with Ctrl+V; its thumbnail loads and bob gets it with the text as caption", async () => {
+      // The picture is on the X clipboard (of this Xvfb display) as image/png,
+      // as an image viewer or a browser's "Copy image" puts it. WebKitGTK's
+      // paste event carries no image file for it, so the shell reads the
+      // clipboard itself. xclip -quiet stays in the foreground, serving the
+      // selection until it is stopped (or another client takes the clipboard).
+      const pngPath = path.join(tmp, "clipboard.png");
+      writeFileSync(pngPath, makePng(240, 160));
+      const captionPath = path.join(tmp, "clipboard.txt");
+      const caption = "pasted from the clipboard";
+      writeFileSync(captionPath, caption);
+      /** Puts a file on the X clipboard as `type`; resolves to the xclip serving it. */
+      const toClipboard = async (file, type) => {
+        const xclip = start("xclip", "xclip", ["-quiet", "-selection", "clipboard", "-t", type, "-i", file], {});
+        await eventually(`xclip to own the clipboard with ${type}`, async () => {
+          if (xclip.exitCode !== null) throw new Error(`xclip exited with ${xclip.exitCode} (see ${logs}/xclip.log)`);
+          return (await run("xclip", ["-selection", "clipboard", "-t", "TARGETS", "-o"], true)).split("\n").includes(type);
+        });
+        return xclip;
+      };
+      const paste = () => driver.actions().keyDown(Key.CONTROL).sendKeys("v").keyUp(Key.CONTROL).perform();
+      const box = await composer();
+      await box.click();
+      // Text pastes as text (no image is looked for).
+      const text = await toClipboard(captionPath, "UTF8_STRING");
+      try {
+        await paste();
+        await eventually("the pasted text in the composer", async () => (await box.getAttribute("value")) === caption);
+      } finally {
+        await stop(text);
+      }
+      const xclip = await toClipboard(pngPath, "image/png");
+      try {
+        await paste();
+        const labelled = `contains(@aria-label, ${xpathString(caption)}) and contains(@aria-label, 'image pasted-')`;
+        await find(By.xpath(`//div[contains(@class,'row') and @role='article' and ${labelled}]`), 30_000);
+        await eventually("the composer to give its text to the image as caption", async () => (await box.getAttribute("value")) === "");
+        const loaded = await eventually(
+          "the pasted image's thumbnail to load",
+          async () =>
+            driver.executeScript(
+              `const rows = [...document.querySelectorAll('.messages [role="article"]')].filter((r) => (r.getAttribute("aria-label") || "").includes("image pasted-"));
+               const img = rows.length === 1 ? rows[0].querySelector(".thumb img") : null;
+               return img && img.complete && img.naturalWidth > 0 && img.closest(".thumb").classList.contains("loaded")
+                 ? { w: img.naturalWidth, h: img.naturalHeight }
+                 : null;`,
+            ),
+          30_000,
+        );
+        assert.ok(Math.abs(loaded.w / loaded.h - 240 / 160) < 0.05, `thumbnail ${loaded.w}x${loaded.h}`);
+        const got = await eventually("bob to see the pasted image", async () => {
+          const m = (await bobHistory()).filter((x) => x.attachments?.some((a) => a.name.startsWith("pasted-") && a.fileId));
+          return m.length >= 1 && m.every((x) => x.messageId) ? m : null;
+        });
+        assert.equal(got.length, 1, "bob sees the pasted image exactly once");
+        assert.equal(got[0].content, caption, "the composer's text is its caption");
+        const att = got[0].attachments[0];
+        assert.match(att.name, /^pasted-\d{8}-\d{6}\.png$/);
+        assert.equal(att.mime, "image/png");
+        assert.equal(att.width, 240);
+        assert.equal(att.height, 160);
+      } finally {
+        await stop(xclip);
+      }
+    });
+
     await step("a message in another room raises a notification; clicking it opens that room; the title counts unread", async () => {
       // Only this step's notification on screen (earlier ones, e.g. bob's
       // first message, stay until closed): the click must hit it.

@@ -61,11 +61,13 @@ async fn connect_retry(
     url: &str,
     token: &str,
     start: Instant,
+    phases: usize,
     totals: &Arc<Totals>,
+    keep_seen: bool,
 ) -> Result<Conn> {
     let mut tries = 0u32;
     loop {
-        match Conn::connect(url, token, start, 1, totals.clone(), false).await {
+        match Conn::connect(url, token, start, phases, totals.clone(), keep_seen).await {
             Ok(c) => return Ok(c),
             Err(_) if tries < 20 => {
                 tries += 1;
@@ -122,7 +124,7 @@ async fn connect_all(
                 let url = t.ws(ci * 64 + k);
                 let totals = totals.clone();
                 let token = u.token.clone();
-                async move { Conn::connect(&url, &token, start, phases, totals, keep_seen).await }
+                async move { connect_retry(&url, &token, start, phases, &totals, keep_seen).await }
             })
             .collect();
         for c in futures_util::future::join_all(fut).await {
@@ -363,7 +365,7 @@ pub async fn idle(t: &Target<'_>, users: &[User], steps: &[usize], quiet: bool) 
         while conns.len() < target {
             let i = conns.len();
             let u = &users[i % users.len()];
-            conns.push(connect_retry(&t.ws(i), &u.token, start, &totals).await?);
+            conns.push(connect_retry(&t.ws(i), &u.token, start, 1, &totals, false).await?);
             b.inc(1);
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;

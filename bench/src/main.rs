@@ -51,6 +51,9 @@ struct Args {
     /// Do not pin processes to cores.
     #[arg(long)]
     no_pin: bool,
+    /// Only rewrite the report from an earlier run's JSON (no measuring).
+    #[arg(long)]
+    render: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -128,6 +131,15 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     if let Some(Cmd::BaselineServer { port }) = args.cmd {
         return baseline::serve(port).await;
+    }
+    if let Some(json) = &args.render {
+        let results: Value = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+        let stem = json
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .context("a .json file name")?;
+        report::write(&args.out, &results, stem)?;
+        return Ok(());
     }
     let nofile = proc::raise_open_file_limit();
     let machine = machine();

@@ -54,6 +54,11 @@ fn chart_latency(path: &Path, results: &Value) -> Result<()> {
         .iter()
         .flat_map(|(_, p)| p.iter().map(|v| v.2))
         .fold(1.0, f64::max);
+    let min_y = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|v| v.1))
+        .fold(f64::INFINITY, f64::min)
+        .max(0.01);
     let root = SVGBackend::new(path, (900, 500)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -64,11 +69,12 @@ fn chart_latency(path: &Path, results: &Value) -> Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..max_x * 1.05, 0.0..max_y * 1.1)?;
+        .build_cartesian_2d(0.0..max_x * 1.05, (min_y * 0.8..max_y * 1.25).log_scale())?;
     chart
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("delivered messages/s")
-        .y_desc("ms")
+        .y_desc("ms (log scale)")
         .draw()?;
     for (i, (name, pts)) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();

@@ -157,7 +157,8 @@ log="$(mktemp)"
 keyring_home="$(mktemp -d)"
 trap 'rm -rf "$log" "$keyring_home" "$uilog"' EXIT
 status=0
-cargo test --workspace --locked 2>&1 | tee "$log" || status=$?
+# --no-fail-fast: every failing test binary is reported, not just the first.
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 
 step "OS keyring test (a real Secret Service: gnome-keyring under dbus-run-session)"
 if ! command -v dbus-run-session >/dev/null 2>&1 || ! command -v gnome-keyring-daemon >/dev/null 2>&1; then

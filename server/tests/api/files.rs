@@ -190,7 +190,8 @@ async fn uploads_at_the_limit_pass_and_over_it_are_refused_without_leftovers(b: 
     assert_eq!(body["error"]["code"], "too_large");
     // Far over the limit: the server answers 413 while the body is still
     // arriving and may close the connection, so the client can also see the
-    // connection end before it reads the answer. Either way nothing is kept.
+    // connection end before it reads the answer (through nginx, which was
+    // still sending the body, that is a 502). Either way nothing is kept.
     let part = reqwest::multipart::Part::bytes(vec![b'a'; 5_000_000]).file_name("huge.txt");
     let huge = app
         .http
@@ -200,7 +201,11 @@ async fn uploads_at_the_limit_pass_and_over_it_are_refused_without_leftovers(b: 
         .send()
         .await;
     if let Ok(resp) = huge {
-        assert_eq!(resp.status(), 413);
+        let s = resp.status().as_u16();
+        assert!(
+            s == 413 || (b == Backend::Cluster && s == 502),
+            "413, or the proxy saw the node hang up: {s}"
+        );
     }
     let tmp = app.state.config.data_dir.join("tmp");
     let left: Vec<_> = std::fs::read_dir(&tmp)

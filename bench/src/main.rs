@@ -397,16 +397,7 @@ async fn run_all(
         quiet,
     )
     .await?;
-    for k in [
-        "messages_with_no_delivery",
-        "deliveries_missing",
-        "duplicated_deliveries",
-        "errors",
-    ] {
-        if tp[k].as_u64().unwrap_or(0) > 0 {
-            failures.push(format!("{}: throughput {k} = {}", t.name, tp[k]));
-        }
-    }
+    losses(&t.name, "throughput", &tp, failures);
     cfg.insert("throughput".into(), tp);
     if full_set {
         // The same with groups of 100: each send fans out to 99.
@@ -419,16 +410,7 @@ async fn run_all(
             quiet,
         )
         .await?;
-        for k in [
-            "messages_with_no_delivery",
-            "deliveries_missing",
-            "duplicated_deliveries",
-            "errors",
-        ] {
-            if wide[k].as_u64().unwrap_or(0) > 0 {
-                failures.push(format!("{}: wide fan-out {k} = {}", t.name, wide[k]));
-            }
-        }
+        losses(&t.name, "wide fan-out", &wide, failures);
         cfg.insert("wide_fanout_throughput".into(), wide);
         let fo = scenarios::fanout(
             t,
@@ -471,6 +453,21 @@ async fn run_all(
         scenarios::durable(t, &users[..plan.durable_senders], plan.durable_for, quiet).await?,
     );
     Ok(Value::Object(cfg))
+}
+
+/// Records a throughput run's lost, missing, duplicated or refused messages
+/// as failures.
+fn losses(target: &str, run: &str, v: &Value, failures: &mut Vec<String>) {
+    for k in [
+        "messages_with_no_delivery",
+        "deliveries_missing",
+        "duplicated_deliveries",
+        "errors",
+    ] {
+        if v[k].as_u64().unwrap_or(0) > 0 {
+            failures.push(format!("{target}: {run} {k} = {}", v[k]));
+        }
+    }
 }
 
 struct KillOnDrop(std::process::Child);

@@ -22,7 +22,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use leetchat_protocol::events::Authenticated;
 use leetchat_protocol::events::names as ev;
 use leetchat_protocol::{ErrorCode, MAX_FRAME_BYTES};
 use serde_json::Value;
@@ -36,7 +35,6 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::{now_ms, rfc3339};
 use crate::dispatch::{Session, dispatch, metric_name};
 use crate::error::AppError;
 use crate::fanout::{CLOSE_TOO_SLOW, OUTBOUND_QUEUE, Outbound, PushFrame};
@@ -186,12 +184,7 @@ async fn serve(
     } = authed;
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     let kill = CancellationToken::new();
-    let hello = Authenticated {
-        user_id: session.user_id.clone(),
-        device_id: session.device_id.clone(),
-        server_time: rfc3339(now_ms()),
-    };
-    let _ = s.emit(ev::CONNECTION_AUTHENTICATED, &hello);
+    let _ = s.emit(ev::CONNECTION_AUTHENTICATED, &ws::hello(&session));
     ws::attach(&state, &session, &tx, &kill).await;
     let writer = tokio::spawn(write_loop(s.clone(), rx, kill.clone(), gone.clone()));
     loop {

@@ -221,11 +221,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
     if let Some(id) = auth_id {
         let _ = tx.try_send(Outbound::Reply(ack_text(id, &Ok(serde_json::json!({})))));
     }
-    let hello = Authenticated {
-        user_id: session.user_id.clone(),
-        device_id: session.device_id.clone(),
-        server_time: rfc3339(now_ms()),
-    };
+    let hello = hello(&session);
     let _ = tx.try_send(Outbound::Push(PushFrame::new(
         ev::CONNECTION_AUTHENTICATED,
         &hello,
@@ -284,6 +280,15 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
     kill.cancel();
     tracing::debug!(conn = conn_id, "disconnected");
+}
+
+/// The `connection.authenticated` push of a session (any transport).
+pub(crate) fn hello(session: &Session) -> Authenticated {
+    Authenticated {
+        user_id: session.user_id.clone(),
+        device_id: session.device_id.clone(),
+        server_time: rfc3339(now_ms()),
+    }
 }
 
 /// Registers an authenticated connection (of any transport) with the hub:

@@ -88,6 +88,9 @@ pub enum Outbound {
     /// A room event this connection caused (it gets the ack, not the push):
     /// its seq counts as delivered, so later events are not held back for it.
     Skip(StreamPos),
+    /// Where the connection's streams start: each room's seq when it
+    /// connected (its first events are expected right after these).
+    Seed(Vec<StreamPos>),
 }
 
 /// A live connection as the hub sees it.

@@ -41,6 +41,8 @@ pub struct Sequencer {
     rooms: HashMap<Arc<str>, RoomOrder>,
     /// Rooms that hold something (so deadlines are found without a full scan).
     holding: usize,
+    /// Whether the connection's rooms were seeded at connect.
+    seeded: bool,
 }
 
 impl Sequencer {
@@ -52,14 +54,33 @@ impl Sequencer {
         }
     }
 
+    /// Sets where each room's stream starts (its seq at connect); rooms
+    /// already seen keep their place.
+    pub fn seed(&mut self, rooms: Vec<StreamPos>) {
+        self.seeded = true;
+        for pos in rooms {
+            self.rooms.entry(pos.room).or_insert_with(|| RoomOrder {
+                next: pos.seq + 1,
+                held: BTreeMap::new(),
+                deadline: None,
+            });
+        }
+    }
+
     /// Notes a seq this connection caused (it got the ack instead of a push).
     pub fn skip(&mut self, pos: StreamPos, out: &mut Vec<PushFrame>) {
         self.arrive(pos, None, out);
     }
 
     fn arrive(&mut self, pos: StreamPos, frame: Option<PushFrame>, out: &mut Vec<PushFrame>) {
+        let joined = frame
+            .as_ref()
+            .is_some_and(|f| &*f.event == leetchat_protocol::events::names::ROOM_MEMBER_JOINED);
+        let seeded = self.seeded;
         let room = self.rooms.entry(pos.room).or_insert_with(|| RoomOrder {
-            next: pos.seq,
+            // A room not seeded at connect appeared since: created (its
+            // stream starts at 1) or joined (the join event starts it).
+            next: if !seeded || joined { pos.seq } else { 1 },
             held: BTreeMap::new(),
             deadline: None,
         });
@@ -180,6 +201,30 @@ mod tests {
             "late events still go out"
         );
         assert!(s.deadline().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn seeded_streams_wait_for_their_first_event_and_new_rooms_start_at_one() {
+        let mut s = Sequencer::default();
+        let mut out = Vec::new();
+        s.seed(vec![StreamPos {
+            room: "old".into(),
+            seq: 7,
+        }]);
+        s.push(ev("old", 9), &mut out);
+        s.push(ev("new", 2), &mut out);
+        assert!(out.is_empty(), "9 waits for 8; 2 waits for 1 in a new room");
+        s.push(ev("old", 8), &mut out);
+        s.push(ev("new", 1), &mut out);
+        assert_eq!(seqs(&out), vec![8, 9, 1, 2]);
+        let join = PushFrame::new(leetchat_protocol::events::names::ROOM_MEMBER_JOINED, &5)
+            .in_stream("joined", 40);
+        s.push(join, &mut out);
+        assert_eq!(
+            seqs(&out),
+            vec![8, 9, 1, 2, 40],
+            "a join starts its room's stream"
+        );
     }
 
     #[tokio::test(start_paused = true)]

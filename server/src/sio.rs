@@ -184,6 +184,7 @@ async fn serve(
     } = authed;
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     let kill = CancellationToken::new();
+    ws::seed_streams(&state, &session, &tx).await;
     let _ = s.emit(ev::CONNECTION_AUTHENTICATED, &ws::hello(&session));
     ws::attach(&state, &session, &tx, &kill).await;
     let writer = tokio::spawn(write_loop(s.clone(), rx, kill.clone(), gone.clone()));
@@ -236,6 +237,7 @@ async fn write_loop(
                 None => return,
                 Some(Outbound::Push(f)) => order.push(f, &mut ready),
                 Some(Outbound::Skip(pos)) => order.skip(pos, &mut ready),
+                Some(Outbound::Seed(rooms)) => order.seed(rooms),
                 Some(Outbound::Reply(_)) => {}
                 Some(Outbound::Close(code, reason)) => {
                     closing(&s, code, &reason);

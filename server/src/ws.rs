@@ -221,6 +221,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
     if let Some(id) = auth_id {
         let _ = tx.try_send(Outbound::Reply(ack_text(id, &Ok(serde_json::json!({})))));
     }
+    seed_streams(&state, &session, &tx).await;
     let hello = hello(&session);
     let _ = tx.try_send(Outbound::Push(PushFrame::new(
         ev::CONNECTION_AUTHENTICATED,
@@ -291,6 +292,24 @@ pub(crate) fn hello(session: &Session) -> Authenticated {
     }
 }
 
+/// Queues each room's seq now, before `connection.authenticated` and any
+/// push: the connection's streams start after these (see the sequencer).
+pub(crate) async fn seed_streams(state: &AppState, session: &Session, tx: &mpsc::Sender<Outbound>) {
+    match db::rooms::seqs_of_user(state.db.reader(), &session.user_id).await {
+        Ok(rooms) => {
+            let seeds = rooms
+                .into_iter()
+                .map(|(room, seq)| crate::fanout::StreamPos {
+                    room: room.into(),
+                    seq,
+                })
+                .collect();
+            let _ = tx.try_send(Outbound::Seed(seeds));
+        }
+        Err(e) => tracing::debug!(error = %e, "cannot seed the connection's streams"),
+    }
+}
+
 /// Registers an authenticated connection (of any transport) with the hub:
 /// from now on it receives pushes; announces its user online if this is
 /// their first connection.
@@ -355,6 +374,7 @@ async fn write_loop(
                     match m {
                         Outbound::Push(f) => order.push(f, &mut ready),
                         Outbound::Skip(pos) => order.skip(pos, &mut ready),
+                        Outbound::Seed(rooms) => order.seed(rooms),
                         Outbound::Reply(t) => {
                             if sink.feed(Message::Text(t)).await.is_err() { return; }
                         }

@@ -170,6 +170,20 @@ pub async fn next_seq(
     Ok(r.map(|(s,)| s))
 }
 
+/// `(room_id, last_seq)` of every room the user is in.
+pub async fn seqs_of_user<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.room_id, r.last_seq FROM rooms r \
+         JOIN room_members m ON m.room_id = r.room_id WHERE m.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(e)
+    .await
+}
+
 /// Inserts a room (no members yet). `false` when the id exists.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(

@@ -361,16 +361,7 @@ async fn health_and_metrics_report_the_server_state(b: Backend) {
     assert!(h["timestamp"].is_string());
     let mut open = 0;
     let mut served = 0;
-    for url in app.node_urls("/metrics") {
-        let text = app
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    for text in app.node_metrics().await {
         assert!(text.contains("leetchat_connections "), "{text}");
         open += i64::from(text.contains("leetchat_connections 1"));
         if text.contains("leetchat_events_in_total") {

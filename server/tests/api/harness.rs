@@ -317,6 +317,16 @@ impl TestApp {
             .collect()
     }
 
+    /// Every node's `/metrics` text (one per node, not through nginx).
+    pub async fn node_metrics(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for url in self.node_urls("/metrics") {
+            let resp = self.http.get(url).send().await.expect("metrics");
+            out.push(resp.text().await.expect("metrics text"));
+        }
+        out
+    }
+
     /// Open sockets over every node, as their `/health/chat` reports.
     pub async fn connections(&self) -> u64 {
         let mut n = 0;

@@ -8,16 +8,7 @@ use crate::harness::{Backend, TestApp, direct_id, send};
 /// Sums a counter over every node's `/metrics`.
 async fn counter(app: &TestApp, name: &str) -> u64 {
     let mut n = 0;
-    for url in app.node_urls("/metrics") {
-        let text = app
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+    for text in app.node_metrics().await {
         n += text
             .lines()
             .find_map(|l| l.strip_prefix(&format!("{name} ")))

@@ -217,6 +217,14 @@ async fn changing_a_message_still_in_the_outbox_works_locally() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, room) = pair(&server, &dir).await;
     server.kill();
+    // Until the client notices the drop, a send still goes out on the dead
+    // socket and counts as in flight, so an edit after it would be queued on
+    // its own. This test is about messages that never left: wait for offline.
+    let state = a.connection_state();
+    eventually("alice notices the server is gone", WAIT, || {
+        *state.borrow() != leetchat_client::ConnectionState::Online
+    })
+    .await;
     let keep = a.send_text(&room, "draft").unwrap();
     let gone = a.send_text(&room, "never mind").unwrap();
     let edited = a.edit(keep.temp_id.as_deref().unwrap(), "final").unwrap();

@@ -54,6 +54,10 @@ struct Args {
     /// Only rewrite the report from an earlier run's JSON (no measuring).
     #[arg(long)]
     render: Option<PathBuf>,
+    /// Only this scenario, on the embedded server, printed as JSON (no report
+    /// is written): for profiling one thing at a time.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -66,6 +70,28 @@ enum Cmd {
         #[arg(long)]
         port: u16,
     },
+}
+
+/// A single scenario for `--only`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Only {
+    Throughput,
+    Wide,
+    Fanout,
+    Idle,
+    Storm,
+    Durable,
+}
+
+impl Only {
+    const ALL: &[Only] = &[
+        Only::Throughput,
+        Only::Wide,
+        Only::Fanout,
+        Only::Idle,
+        Only::Storm,
+        Only::Durable,
+    ];
 }
 
 /// Sizes of one run.
@@ -172,6 +198,23 @@ async fn main() -> Result<()> {
     };
     let mut failures = Vec::new();
 
+    if let Some(only) = args.only {
+        let dir = tempfile::tempdir()?;
+        let port = proc::free_port()?;
+        let env = base_env(dir.path(), port);
+        let node = Proc::start("embedded", &bin, &[], &env, server_core, port, Some(dir)).await?;
+        let t = Target {
+            name: "embedded".into(),
+            nodes: vec![&node],
+        };
+        let cfg = run_all(&t, &plan, quiet, &[only], &mut failures).await?;
+        println!("{}", serde_json::to_string_pretty(&cfg)?);
+        if !failures.is_empty() {
+            bail!("failed:\n  {}", failures.join("\n  "));
+        }
+        return Ok(());
+    }
+
     // 1. Embedded: SQLite, in-process bus.
     {
         let dir = tempfile::tempdir()?;
@@ -182,7 +225,7 @@ async fn main() -> Result<()> {
             name: "embedded".into(),
             nodes: vec![&node],
         };
-        let cfg = run_all(&t, &plan, quiet, true, &mut failures).await?;
+        let cfg = run_all(&t, &plan, quiet, Only::ALL, &mut failures).await?;
         configs.insert("embedded (SQLite)".into(), cfg);
     }
 
@@ -273,7 +316,14 @@ async fn main() -> Result<()> {
                         name: "postgres+redis".into(),
                         nodes: vec![&node],
                     };
-                    let mut cfg = run_all(&t, &plan, quiet, false, &mut failures).await?;
+                    let mut cfg = run_all(
+                        &t,
+                        &plan,
+                        quiet,
+                        &[Only::Throughput, Only::Durable],
+                        &mut failures,
+                    )
+                    .await?;
                     let users = scenarios::users(&t, "hist", 2, quiet).await?;
                     let h = scenarios::history(&t, &users, &db_url, plan.history_messages, quiet)
                         .await?;
@@ -382,24 +432,27 @@ async fn run_all(
     t: &Target<'_>,
     plan: &Plan,
     quiet: bool,
-    full_set: bool,
+    which: &[Only],
     failures: &mut Vec<String>,
 ) -> Result<Value> {
     let n = plan.clients.max(plan.fanout_members);
     let users = scenarios::users(t, "user", n, quiet).await?;
     let mut cfg = serde_json::Map::new();
-    let tp = scenarios::throughput(
-        t,
-        &users[..plan.clients],
-        plan.group,
-        &plan.rates,
-        plan.phase,
-        quiet,
-    )
-    .await?;
-    losses(&t.name, "throughput", &tp, failures);
-    cfg.insert("throughput".into(), tp);
-    if full_set {
+    let want = |s: Only| which.contains(&s);
+    if want(Only::Throughput) {
+        let tp = scenarios::throughput(
+            t,
+            &users[..plan.clients],
+            plan.group,
+            &plan.rates,
+            plan.phase,
+            quiet,
+        )
+        .await?;
+        losses(&t.name, "throughput", &tp, failures);
+        cfg.insert("throughput".into(), tp);
+    }
+    if want(Only::Wide) {
         // The same with groups of 100: each send fans out to 99.
         let wide = scenarios::throughput(
             t,
@@ -412,6 +465,8 @@ async fn run_all(
         .await?;
         losses(&t.name, "wide fan-out", &wide, failures);
         cfg.insert("wide_fanout_throughput".into(), wide);
+    }
+    if want(Only::Fanout) {
         let fo = scenarios::fanout(
             t,
             &users[..plan.fanout_members],
@@ -425,6 +480,8 @@ async fn run_all(
             failures.push(format!("{}: fan-out lost deliveries", t.name));
         }
         cfg.insert("fanout".into(), fo);
+    }
+    if want(Only::Idle) {
         let idle_users = &users[..plan.clients];
         match scenarios::idle(t, idle_users, &plan.idle_steps, quiet).await {
             Ok(v) => {
@@ -432,6 +489,8 @@ async fn run_all(
             }
             Err(e) => failures.push(format!("{}: idle connections: {e}", t.name)),
         }
+    }
+    if want(Only::Storm) {
         match scenarios::reconnect_storm(
             t,
             &users[..plan.clients],
@@ -448,10 +507,12 @@ async fn run_all(
             Err(e) => failures.push(format!("{}: reconnect storm: {e}", t.name)),
         }
     }
-    cfg.insert(
-        "durable".into(),
-        scenarios::durable(t, &users[..plan.durable_senders], plan.durable_for, quiet).await?,
-    );
+    if want(Only::Durable) {
+        cfg.insert(
+            "durable".into(),
+            scenarios::durable(t, &users[..plan.durable_senders], plan.durable_for, quiet).await?,
+        );
+    }
     Ok(Value::Object(cfg))
 }
 

@@ -483,10 +483,12 @@ pub async fn reconnect_storm(
                 // Like a real client: a refused connection or a retryable
                 // error is retried, with growing jittered waits.
                 let mut retries = 0u32;
+                let mut reasons: Vec<String> = Vec::new();
                 let mut c = loop {
                     match Conn::connect(&url, &token, start, 1, totals.clone(), false).await {
                         Ok(c) => break c,
-                        Err(_) if retries < 20 => {
+                        Err(e) if retries < 20 => {
+                            reasons.push(retry_reason(&e));
                             retries += 1;
                             let ms = 50u64 << retries.min(5);
                             tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
@@ -502,6 +504,7 @@ pub async fn reconnect_storm(
                     {
                         Ok(r) => break r,
                         Err(e) if e.to_string().contains("\"retryable\":true") && retries < 20 => {
+                            reasons.push(retry_reason(&e));
                             retries += 1;
                             let ms = 50u64 << retries.min(5);
                             tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
@@ -522,7 +525,7 @@ pub async fn reconnect_storm(
                 let took = t0.elapsed();
                 c.finish().await;
                 b.inc(1);
-                anyhow::Ok((room, contents, took, retries))
+                anyhow::Ok((room, contents, took, retries, reasons))
             })
         })
         .collect();
@@ -530,9 +533,13 @@ pub async fn reconnect_storm(
     let mut dup = 0usize;
     let mut slowest = Duration::ZERO;
     let mut retried = 0u64;
+    let mut why: BTreeMap<String, u64> = BTreeMap::new();
     for task in tasks {
-        let (room, contents, took, retries) = task.await??;
+        let (room, contents, took, retries, reasons) = task.await??;
         retried += u64::from(retries);
+        for r in reasons {
+            *why.entry(r).or_default() += 1;
+        }
         slowest = slowest.max(took);
         let unique: BTreeSet<&String> = contents.iter().collect();
         dup += contents.len() - unique.len();
@@ -555,7 +562,18 @@ pub async fn reconnect_storm(
         "lost": lost,
         "duplicated": dup,
         "retries": retried,
+        "retry_reasons": why,
     }))
+}
+
+/// A short name for why a storm client had to retry.
+fn retry_reason(e: &anyhow::Error) -> String {
+    let s = e.to_string();
+    if let Some(i) = s.find("\"message\":\"") {
+        let rest = &s[i + 11..];
+        return rest.split('"').next().unwrap_or(rest).to_owned();
+    }
+    s.chars().take(140).collect()
 }
 
 /// Scenario 6: `senders` closed-loop senders (each waits for its ack) for

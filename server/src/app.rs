@@ -129,7 +129,7 @@ impl Application {
         let db = Db::open(&url, config.database_max_connections).await?;
         let auth = Auth::new(&secret, config.jwt_expiration, config.refresh_expiration);
         let addr = format!("{}:{}", config.bind_address, config.socket_port);
-        let listener = TcpListener::bind(&addr)
+        let listener = listen(&addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
         let node_id = config.node_id.unwrap_or_else(rand::random::<u32>);
@@ -236,4 +236,33 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Accept-queue length asked of the kernel (capped by `net.core.somaxconn`).
+/// Tokio's default of 1024 overflows when thousands of clients reconnect at
+/// once (a server restart, a network blip): the kernel then drops their SYNs
+/// and each waits a whole retransmit timeout (1 s, then 3 s, ...) to retry.
+const LISTEN_BACKLOG: u32 = 16 * 1024;
+
+/// Binds `addr` (host:port, names resolved) with [`LISTEN_BACKLOG`].
+async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }

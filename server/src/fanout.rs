@@ -37,9 +37,14 @@ pub struct StreamPos {
     pub seq: i64,
 }
 
-/// A push serialised once, shared by all recipients.
+/// A push serialised once, shared by all recipients: a cheap handle (one
+/// reference count per recipient, one word in each connection's queue).
 #[derive(Debug, Clone)]
-pub struct PushFrame {
+pub struct PushFrame(Arc<PushParts>);
+
+/// What a [`PushFrame`] holds.
+#[derive(Debug, Clone)]
+pub struct PushParts {
     /// The event name (for metrics and non-native transports).
     pub event: Arc<str>,
     /// The whole native frame: `{"event": ..., "data": ...}`.
@@ -47,6 +52,19 @@ pub struct PushFrame {
     /// Set for room events that take a seq: connections deliver those in seq
     /// order (see [`crate::sequencer`]).
     pub stream: Option<StreamPos>,
+}
+
+impl std::ops::Deref for PushFrame {
+    type Target = PushParts;
+    fn deref(&self) -> &PushParts {
+        &self.0
+    }
+}
+
+impl From<PushParts> for PushFrame {
+    fn from(p: PushParts) -> Self {
+        PushFrame(Arc::new(p))
+    }
 }
 
 impl PushFrame {
@@ -59,16 +77,17 @@ impl PushFrame {
         }
         let text = serde_json::to_string(&Frame { event, data })
             .unwrap_or_else(|_| format!(r#"{{"event":"{event}","data":{{}}}}"#));
-        PushFrame {
+        PushParts {
             event: event.into(),
             text: text.into(),
             stream: None,
         }
+        .into()
     }
 
     /// Marks the push as the room event `seq` of `room`.
     pub fn in_stream(mut self, room: &str, seq: i64) -> Self {
-        self.stream = Some(StreamPos {
+        Arc::make_mut(&mut self.0).stream = Some(StreamPos {
             room: room.into(),
             seq,
         });

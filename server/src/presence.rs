@@ -34,9 +34,9 @@ pub async fn connected(state: &AppState, user_id: &str, first_here: bool) {
 }
 
 /// A connection of the user went away; `last_here` when it was their last
-/// on this node. Announces them offline if they have no connection left
-/// anywhere.
-pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool) {
+/// on this node; `stored` when their last seen was already stored at that
+/// time. Announces them offline if they have no connection left anywhere.
+pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool, stored: Option<i64>) {
     if !last_here {
         return;
     }
@@ -45,7 +45,10 @@ pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool) {
         None => true,
     };
     if last {
-        went_offline(state, user_id).await;
+        match stored {
+            Some(at) => announce(state, user_id, Status::Offline, Some(rfc3339(at))).await,
+            None => went_offline(state, user_id).await,
+        }
     }
 }
 

@@ -4,12 +4,13 @@
 //! push it was, with payloads built from the current state (an edited message
 //! shows its latest text, a deleted one is a tombstone in every event).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use leetchat_protocol::events::{
     MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, SyncEvent, SyncRequest,
     SyncResponse, SyncRoom,
 };
+use leetchat_protocol::objects::Message;
 use leetchat_protocol::{ErrorBody, ErrorCode, SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT};
 use serde_json::Value;
 use sqlx::AnyConnection;
@@ -42,18 +43,20 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
         )));
     }
     let mut conn = state.db.reader().acquire().await?;
-    let mine: BTreeSet<String> = db::rooms::ids_of_user(&mut *conn, &s.user_id)
+    // The caller's rooms with their current seqs.
+    let mine: BTreeMap<String, i64> = db::rooms::seqs_of_user(&mut *conn, &s.user_id)
         .await?
         .into_iter()
         .collect();
 
     let mut rooms = BTreeMap::new();
     for (room_id, &since) in &req.since {
-        let part = if mine.contains(room_id) {
-            let last = db::rooms::row(&mut *conn, room_id)
-                .await?
-                .map_or(since, |r| r.last_seq);
-            let (events, has_more) = replay(&mut conn, room_id, since, last, limit).await?;
+        let part = if let Some(&last) = mine.get(room_id) {
+            let (events, has_more) = if last > since {
+                replay(&mut conn, room_id, since, last, limit).await?
+            } else {
+                (Vec::new(), false)
+            };
             SyncRoom {
                 events,
                 has_more,
@@ -82,7 +85,7 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
     }
 
     let mut new_rooms = Vec::new();
-    for id in mine.iter().filter(|id| !req.since.contains_key(*id)) {
+    for id in mine.keys().filter(|id| !req.since.contains_key(*id)) {
         if let Some(room) = db::rooms::load(&mut conn, id).await? {
             new_rooms.push(room);
         }
@@ -101,19 +104,25 @@ async fn replay(
     let mut rows = db::events::range(&mut *conn, room_id, after, upto, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let mut events = Vec::with_capacity(rows.len());
-    for row in rows {
-        events.push(event_of(conn, row).await?);
-    }
-    Ok((events, has_more))
+    let messages: HashMap<String, Message> =
+        db::messages::of_events(conn, room_id, after, upto, limit)
+            .await?
+            .into_iter()
+            .map(|m| (m.message_id.clone(), m))
+            .collect();
+    rows.into_iter()
+        .map(|r| event_of(&messages, r))
+        .collect::<AppResult<_>>()
+        .map(|e| (e, has_more))
 }
 
-/// Rebuilds the push an event row stands for.
-pub async fn event_of(conn: &mut AnyConnection, row: EventRow) -> AppResult<SyncEvent> {
+/// Rebuilds the push an event row stands for; `messages` holds the messages
+/// the events name, as they are now.
+fn event_of(messages: &HashMap<String, Message>, row: EventRow) -> AppResult<SyncEvent> {
     let data: Value = match row.kind.as_str() {
         kind::CREATED | kind::EDITED | kind::DELETED => {
             let id = row.message_id.clone().unwrap_or_default();
-            let message = db::messages::load(conn, &id).await?.ok_or_else(|| {
+            let message = messages.get(&id).cloned().ok_or_else(|| {
                 AppError::internal("sync", format!("event {} names no message", row.seq))
             })?;
             match row.kind.as_str() {

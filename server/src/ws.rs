@@ -57,7 +57,9 @@ pub async fn upgrade(
     let tasks = state.tasks.clone();
     ws.max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
-        .read_buffer_size(8 * 1024)
+        // Chat frames are small: a 2 KiB read buffer is plenty (a larger
+        // frame grows it as needed), and it is most of an idle socket's memory.
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| tasks.track_future(run(state, socket, token)))
 }
@@ -78,20 +80,17 @@ pub(crate) async fn authenticate(
     conn_id: u64,
 ) -> Result<Authed, AppError> {
     let claims = state.auth.verify_access(token)?;
-    if !db::users::device_active(&state.db, &claims.sub, &claims.did).await? {
-        return Err(AppError::unauthenticated("this device was signed out"));
-    }
-    let user = db::users::by_id(state.db.reader(), &claims.sub)
+    let user_name = db::users::active_device_user(&state.db, &claims.sub, &claims.did)
         .await?
-        .ok_or_else(|| AppError::unauthenticated("no such user"))?;
+        .ok_or_else(|| AppError::unauthenticated("this device was signed out"))?;
     let exp = std::time::UNIX_EPOCH + Duration::from_secs(claims.exp);
     let left = exp
         .duration_since(std::time::SystemTime::now())
         .unwrap_or_default();
     Ok(Authed {
         session: Session {
-            user_id: user.user_id,
-            user_name: user.user_name,
+            user_id: claims.sub,
+            user_name,
             device_id: claims.did,
             conn_id,
         },
@@ -196,8 +195,10 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
     let conn_id = state.hub.next_conn_id();
     let (mut sink, mut stream) = socket.split();
     let authed = match header_token {
-        Some(t) => authenticate(&state, &t, conn_id).await.map(|a| (a, None)),
-        None => auth_by_frame(&state, &mut stream, conn_id).await,
+        Some(t) => Box::pin(authenticate(&state, &t, conn_id))
+            .await
+            .map(|a| (a, None)),
+        None => Box::pin(auth_by_frame(&state, &mut stream, conn_id)).await,
     };
     let (authed, auth_id) = match authed {
         Ok(a) => a,
@@ -221,7 +222,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
     if let Some(id) = auth_id {
         let _ = tx.try_send(Outbound::Reply(ack_text(id, &Ok(serde_json::json!({})))));
     }
-    seed_streams(&state, &session, &tx).await;
+    Box::pin(seed_streams(&state, &session, &tx)).await;
     let hello = hello(&session);
     let _ = tx.try_send(Outbound::Push(PushFrame::new(
         ev::CONNECTION_AUTHENTICATED,
@@ -233,7 +234,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         state.config.ping_interval,
         kill.clone(),
     ));
-    attach(&state, &session, &tx, &kill).await;
+    Box::pin(attach(&state, &session, &tx, &kill)).await;
     tracing::debug!(conn = conn_id, user = %session.user_id, "connected");
 
     let idle = state.config.idle_timeout;
@@ -258,7 +259,10 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         deadline = Instant::now() + idle;
         match msg {
             Some(Ok(Message::Text(text))) => {
-                handle_text(&state, &session, &tx, &text, &mut expires).await;
+                // Boxed: a request's future is large, and an idle
+                // connection should not carry its space (scenario 4 of the
+                // benchmarks: server memory per idle connection).
+                Box::pin(handle_text(&state, &session, &tx, &text, &mut expires)).await;
             }
             Some(Ok(Message::Binary(_))) => {
                 let e = AppError::invalid("binary frames are not supported; send JSON text");
@@ -275,7 +279,7 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
         }
     }
 
-    detach(&state, &session).await;
+    Box::pin(detach(&state, &session)).await;
     drop(tx);
     // Let the writer flush what is queued (acks, the close frame), but not forever.
     let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
@@ -335,14 +339,18 @@ pub(crate) async fn attach(
 /// The reverse of [`attach`]: no more pushes; offline if it was the user's
 /// last connection; its typing stops.
 pub(crate) async fn detach(state: &AppState, session: &Session) {
-    if state.hub.count_of(&session.user_id) == 1 {
+    let stored = if state.hub.count_of(&session.user_id) == 1 {
         // Last seen is stored before the user can be seen offline, so nobody
         // sees them offline without it (harmless if they are still online
         // on another node: it only shows once they are offline).
-        presence::record_last_seen(state, &session.user_id, crate::clock::now_ms()).await;
-    }
+        let at = crate::clock::now_ms();
+        presence::record_last_seen(state, &session.user_id, at).await;
+        Some(at)
+    } else {
+        None
+    };
     let last = state.hub.unregister(&session.user_id, session.conn_id);
-    presence::disconnected(state, &session.user_id, last).await;
+    presence::disconnected(state, &session.user_id, last, stored).await;
     state.metrics.connections.dec();
     typing_events::announce_stopped(state, state.typing.clear_conn(session.conn_id)).await;
 }
@@ -384,7 +392,7 @@ async fn write_loop(
                         }
                     }
                     for f in ready.drain(..) {
-                        if sink.feed(Message::Text(f.text)).await.is_err() { return; }
+                        if sink.feed(Message::Text(f.text.clone())).await.is_err() { return; }
                     }
                     match rx.try_recv() {
                         Ok(next) => m = next,
@@ -396,7 +404,7 @@ async fn write_loop(
             _ = sleep_until(held_until.unwrap_or_else(Instant::now)), if held_until.is_some() => {
                 order.release_due(Instant::now(), &mut ready);
                 for f in ready.drain(..) {
-                    if sink.feed(Message::Text(f.text)).await.is_err() { return; }
+                    if sink.feed(Message::Text(f.text.clone())).await.is_err() { return; }
                 }
                 if sink.flush().await.is_err() { return; }
             }

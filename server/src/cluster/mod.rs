@@ -44,7 +44,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 
 use crate::config::RateLimit;
-use crate::fanout::{BusEvent, Hub, PushFrame, StreamPos};
+use crate::fanout::{BusEvent, Hub, PushFrame, PushParts, StreamPos};
 
 use scripts::Scripts;
 
@@ -202,11 +202,12 @@ impl Cluster {
         let ev = BusEvent {
             recipients: vec![user_id.to_owned()].into(),
             exclude: None,
-            frame: PushFrame {
+            frame: PushParts {
                 event: CLOSE_DEVICE.into(),
                 text: Utf8Bytes::from(text.to_string()),
                 stream: None,
-            },
+            }
+            .into(),
         };
         if !self.is_up() || self.outbox.try_send(ev).is_err() {
             tracing::warn!(
@@ -322,11 +323,12 @@ impl Cluster {
                 seq: seq.parse().ok()?,
             })
         };
-        let frame = PushFrame {
+        let frame = PushParts {
             event: event.into(),
             text: Utf8Bytes::from(body.to_owned()),
             stream,
-        };
+        }
+        .into();
         let users = users.split(',').map(str::to_owned).collect();
         Some((users, frame))
     }

@@ -268,6 +268,29 @@ pub async fn load(
     }
 }
 
+/// The messages named by the room's events `after < seq <= upto` (the
+/// first `limit` of them): what a `sync` replay shows, in one query.
+pub async fn of_events(
+    conn: &mut AnyConnection,
+    room_id: &str,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE message_id IN (\
+           SELECT message_id FROM room_events \
+           WHERE room_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4)"
+    ))
+    .bind(room_id)
+    .bind(after)
+    .bind(upto)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    hydrate(conn, rows).await
+}
+
 /// Where a history page starts.
 #[derive(Debug, Clone, Copy)]
 pub enum Position {

@@ -54,13 +54,15 @@ pub async fn register(http: &reqwest::Client, base: &str, name: &str) -> Result<
 /// What a connection's reader measured.
 #[derive(Debug)]
 pub struct Measured {
-    /// Send → receive latency of each `message.received`, µs, per phase.
-    pub latency: Vec<Histogram<u64>>,
+    /// Send → receive latency of each `message.received`, µs, per phase
+    /// (made on first use: a histogram is ~20 KiB, and most of a storm's
+    /// thousands of connections never need one).
+    pub latency: Vec<Option<Histogram<u64>>>,
     /// `(sender, n, latency µs)` of every `message.received` (when asked
     /// for): loss, duplicates, and per-message fan-out times.
     pub seen: Vec<(u32, u64, u64)>,
-    /// Ack latency of this connection's own sends, µs.
-    pub acks: Histogram<u64>,
+    /// Ack latency of this connection's own sends, µs (made on first use).
+    pub acks: Option<Histogram<u64>>,
 }
 
 /// Counters shared by every connection of a run.
@@ -103,7 +105,22 @@ impl Conn {
         let mut req = ws_url.into_client_request()?;
         req.headers_mut()
             .insert("authorization", format!("Bearer {token}").parse()?);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(req, None, true).await?;
+        // tungstenite's default 128 KiB read buffer is zero-filled before
+        // every read: with thousands of sockets that alone would saturate the
+        // load generator.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(4096);
+        let (ws, _) = match loopback_stream(req.uri()).await? {
+            Some(tcp) => {
+                tokio_tungstenite::client_async_with_config(
+                    req,
+                    tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+                    Some(config),
+                )
+                .await?
+            }
+            None => tokio_tungstenite::connect_async_with_config(req, Some(config), true).await?,
+        };
         let (mut sink, mut stream) = ws.split();
         // The first frame must be connection.authenticated.
         match stream.next().await {
@@ -124,9 +141,9 @@ impl Conn {
         });
         tokio::spawn(async move {
             let mut m = Measured {
-                latency: (0..phases.max(1)).map(|_| histogram()).collect(),
+                latency: (0..phases.max(1)).map(|_| None).collect(),
                 seen: Vec::new(),
-                acks: histogram(),
+                acks: None,
             };
             let mut waiting: Vec<(u64, oneshot::Sender<Value>)> = Vec::new();
             loop {
@@ -144,7 +161,12 @@ impl Conn {
                     _ => break,
                 };
                 let now = now_us(start);
-                // Cheap path for the hot event: parse only what is needed.
+                // Only acks and messages are looked at: other pushes
+                // (presence, typing, ...) are skipped without parsing, so a
+                // storm's presence updates do not load the generator.
+                if !text.starts_with("{\"ack\"") && !text.contains("\"message.received\"") {
+                    continue;
+                }
                 let v: Value = match serde_json::from_str(&text) {
                     Ok(v) => v,
                     Err(_) => continue,
@@ -160,7 +182,10 @@ impl Conn {
                     } else if let Some((_, sent)) =
                         parse_content(v["data"]["message"]["content"].as_str(), tag)
                     {
-                        let _ = m.acks.record(now.saturating_sub(sent.1).max(1));
+                        let _ = m
+                            .acks
+                            .get_or_insert_with(histogram)
+                            .record(now.saturating_sub(sent.1).max(1));
                     }
                     continue;
                 }
@@ -171,7 +196,7 @@ impl Conn {
                     {
                         let lat = now.saturating_sub(sent).max(1);
                         let last = m.latency.len() - 1;
-                        let h = &mut m.latency[phase.min(last)];
+                        let h = m.latency[phase.min(last)].get_or_insert_with(histogram);
                         let _ = h.record(lat);
                         if keep_seen {
                             m.seen.push((sender, n, lat));
@@ -237,22 +262,42 @@ impl Conn {
             let _ = s.send(());
         }
         match self.done.take() {
-            Some(d) => d.await.unwrap_or_else(|_| Measured {
-                latency: vec![histogram()],
-                seen: Vec::new(),
-                acks: histogram(),
-            }),
-            None => unreachable_measured(),
+            Some(d) => d.await.unwrap_or_else(|_| empty_measured()),
+            None => empty_measured(),
         }
     }
 }
 
-fn unreachable_measured() -> Measured {
+fn empty_measured() -> Measured {
     Measured {
-        latency: vec![histogram()],
+        latency: vec![None],
         seen: Vec::new(),
-        acks: histogram(),
+        acks: None,
     }
+}
+
+/// A TCP connection to a loopback server from one of many source addresses
+/// (127.0.x.y), or `None` when the server is not on 127.0.0.1. With tens of
+/// thousands of sockets to one address and port, the kernel's search for a
+/// free source port (`__inet_hash_connect`) took a third of the load
+/// generator's CPU in a reconnect storm; spreading sources keeps it short.
+async fn loopback_stream(
+    uri: &tokio_tungstenite::tungstenite::http::Uri,
+) -> Result<Option<tokio::net::TcpStream>> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    if uri.host() != Some("127.0.0.1") {
+        return Ok(None);
+    }
+    let port = uri.port_u16().unwrap_or(80);
+    let k = NEXT.fetch_add(1, Ordering::Relaxed) % 1000;
+    let src = std::net::Ipv4Addr::new(127, 0, (k / 250) as u8 + 1, (k % 250) as u8 + 2);
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind((src, 0).into())?;
+    let tcp = socket
+        .connect((std::net::Ipv4Addr::LOCALHOST, port).into())
+        .await?;
+    tcp.set_nodelay(true)?;
+    Ok(Some(tcp))
 }
 
 /// Who sent a timed message, its number and its phase.

@@ -9,6 +9,11 @@
 //! target/release/leetchat-bench --quick         # every scenario small (CI)
 //! ```
 
+/// The load generator allocates per socket and per frame; glibc malloc's
+/// page churn showed up in its profile as much as the work itself.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline;
 mod client;
 mod proc;

@@ -249,7 +249,9 @@ pub async fn throughput(
     for c in conns {
         let m = c.finish().await;
         for (i, h) in m.latency.iter().enumerate() {
-            let _ = merged[i].add(h);
+            if let Some(h) = h {
+                let _ = merged[i].add(h);
+            }
         }
         for (s, n, _) in m.seen {
             *seen.entry((s, n)).or_default() += 1;
@@ -468,6 +470,7 @@ pub async fn reconnect_storm(
         &format!("{}: reconnect+sync", t.name),
         quiet,
     );
+    eprintln!("{}: {} clients reconnect at once", t.name, everyone.len());
     let t0 = Instant::now();
     let tasks: Vec<_> = everyone
         .iter()

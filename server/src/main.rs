@@ -4,6 +4,13 @@
 use leetchat_server::{Application, Config};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: a server's many small, short-lived allocations (frames,
+/// rows, futures) cost glibc malloc a large share of the CPU under load
+/// (profiled in a reconnect storm: docs/benchmarks/README.md), and its
+/// arenas hold on to freed memory.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = match Config::parse_from_args(std::env::args_os()) {

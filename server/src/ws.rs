@@ -60,7 +60,9 @@ pub async fn upgrade(
         // Chat frames are small: a 2 KiB read buffer is plenty (a larger
         // frame grows it as needed), and it is most of an idle socket's memory.
         .read_buffer_size(2 * 1024)
-        .write_buffer_size(0)
+        // Frames queued together go out in one write at the flush that ends
+        // each wake-up of the writer (see write_loop), up to 4 KiB at a time.
+        .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| tasks.track_future(run(state, socket, token)))
 }
 

@@ -75,6 +75,11 @@ impl Db {
                 let opts = || {
                     AnyPoolOptions::new()
                         .acquire_timeout(acquire)
+                        // A SQLite connection is a file handle in this
+                        // process: it cannot drop out like a socket, so the
+                        // ping (a round trip to its worker thread on every
+                        // acquire) buys nothing.
+                        .test_before_acquire(false)
                         .after_connect(|conn, _meta| {
                             Box::pin(async move {
                                 // FULL: an ack promises the message survives power loss too.

@@ -49,7 +49,14 @@ pub struct Inner {
     pub tasks: TaskTracker,
     /// Serialise "commit then publish" per room, so pushes leave in seq order.
     room_locks: Vec<tokio::sync::Mutex<()>>,
+    /// Turns at the reads every (re)connecting client makes: see
+    /// [`AppState::read_turn`].
+    read_gate: tokio::sync::Semaphore,
 }
+
+/// How long a connecting or syncing client may queue for its turn at the
+/// database before it is told to retry.
+pub const READ_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -59,6 +66,27 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// A turn at the database for the reads of a connect or a `sync`.
+    ///
+    /// When thousands of clients come back at once (a server restart, a
+    /// network blip), they would all wait on the connection pool, whose
+    /// short timeout is meant to report a database that is down: most would
+    /// be told to retry and come back again, and the retries are work too.
+    /// Queued here instead (at most as many at a time as the pool has
+    /// connections), each waits its turn, up to [`READ_QUEUE_WAIT`].
+    pub async fn read_turn(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(READ_QUEUE_WAIT, self.read_gate.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError {
+                retryable: true,
+                ..AppError::new(
+                    leetchat_protocol::ErrorCode::Internal,
+                    "the server is busy; nothing was saved, retry shortly",
+                )
+            }),
+        }
+    }
+
     /// Assembles the state.
     pub fn new(
         config: Config,
@@ -91,6 +119,7 @@ impl AppState {
             room_locks: (0..ROOM_LOCKS)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            read_gate: tokio::sync::Semaphore::new(config.database_max_connections.max(1) as usize),
             config,
             db,
             auth,

@@ -42,6 +42,7 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
             crate::dispatch::truncate(room, 64)
         )));
     }
+    let _turn = state.read_turn().await?;
     let mut conn = state.db.reader().acquire().await?;
     // The caller's rooms with their current seqs.
     let mine: BTreeMap<String, i64> = db::rooms::seqs_of_user(&mut *conn, &s.user_id)

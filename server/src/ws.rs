@@ -82,6 +82,7 @@ pub(crate) async fn authenticate(
     conn_id: u64,
 ) -> Result<Authed, AppError> {
     let claims = state.auth.verify_access(token)?;
+    let _turn = state.read_turn().await?;
     let user_name = db::users::active_device_user(&state.db, &claims.sub, &claims.did)
         .await?
         .ok_or_else(|| AppError::unauthenticated("this device was signed out"))?;

@@ -452,11 +452,21 @@ pub async fn reconnect_storm(
         };
         for k in 0..missed {
             let conn = c.as_mut().unwrap_or(&mut w);
-            conn.call(
-                "message.send",
-                json!({"roomId": r, "content": format!("missed {k}"), "tempId": uuid::Uuid::new_v4().simple().to_string()}),
-            )
-            .await?;
+            // Sent while the server is still saying goodbye to 15,000
+            // sockets: like a real client's outbox, a retryable refusal is
+            // sent again with the same tempId (the server keeps one copy).
+            let data = json!({"roomId": r, "content": format!("missed {k}"), "tempId": uuid::Uuid::new_v4().simple().to_string()});
+            let mut tries = 0u64;
+            loop {
+                match conn.call("message.send", data.clone()).await {
+                    Ok(_) => break,
+                    Err(e) if e.to_string().contains("\"retryable\":true") && tries < 20 => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(100 * tries)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
         if let Some(c) = c {
             c.finish().await;

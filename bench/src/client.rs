@@ -234,7 +234,7 @@ impl Conn {
         self.send(event, data);
         let ack = tokio::time::timeout(Duration::from_secs(30), reply_rx)
             .await
-            .context("no ack within 30 s")??;
+            .with_context(|| format!("no {event} ack within 30 s"))??;
         if ack["ok"] == true {
             Ok(ack["data"].clone())
         } else {

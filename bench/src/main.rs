@@ -59,10 +59,11 @@ struct Args {
     /// Only rewrite the report from an earlier run's JSON (no measuring).
     #[arg(long)]
     render: Option<PathBuf>,
-    /// Only this scenario, on the embedded server, printed as JSON (no report
-    /// is written): for profiling one thing at a time.
-    #[arg(long, value_enum)]
-    only: Option<Only>,
+    /// Only these scenarios (comma-separated, run in the full run's order),
+    /// on the embedded server, printed as JSON (no report is written): for
+    /// profiling one thing at a time.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Only>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -203,16 +204,26 @@ async fn main() -> Result<()> {
     };
     let mut failures = Vec::new();
 
-    if let Some(only) = args.only {
+    // The embedded server: SQLite, in-process bus.
+    let embedded = || async {
         let dir = tempfile::tempdir()?;
         let port = proc::free_port()?;
         let env = base_env(dir.path(), port);
-        let node = Proc::start("embedded", &bin, &[], &env, server_core, port, Some(dir)).await?;
+        Proc::start("embedded", &bin, &[], &env, server_core, port, Some(dir)).await
+    };
+
+    if !args.only.is_empty() {
+        let node = embedded().await?;
         let t = Target {
             name: "embedded".into(),
             nodes: vec![&node],
         };
-        let cfg = run_all(&t, &plan, quiet, &[only], &mut failures).await?;
+        let only: Vec<Only> = Only::ALL
+            .iter()
+            .copied()
+            .filter(|o| args.only.contains(o))
+            .collect();
+        let cfg = run_all(&t, &plan, quiet, &only, &mut failures).await?;
         println!("{}", serde_json::to_string_pretty(&cfg)?);
         if !failures.is_empty() {
             bail!("failed:\n  {}", failures.join("\n  "));
@@ -222,10 +233,7 @@ async fn main() -> Result<()> {
 
     // 1. Embedded: SQLite, in-process bus.
     {
-        let dir = tempfile::tempdir()?;
-        let port = proc::free_port()?;
-        let env = base_env(dir.path(), port);
-        let node = Proc::start("embedded", &bin, &[], &env, server_core, port, Some(dir)).await?;
+        let node = embedded().await?;
         let t = Target {
             name: "embedded".into(),
             nodes: vec![&node],
@@ -444,32 +452,32 @@ async fn run_all(
     let users = scenarios::users(t, "user", n, quiet).await?;
     let mut cfg = serde_json::Map::new();
     let want = |s: Only| which.contains(&s);
-    if want(Only::Throughput) {
-        let tp = scenarios::throughput(
-            t,
-            &users[..plan.clients],
+    // The same load with groups of `plan.group`, then with groups of 100
+    // (each send fans out to 99).
+    let runs = [
+        (
+            Only::Throughput,
+            "throughput",
+            "throughput",
             plan.group,
             &plan.rates,
-            plan.phase,
-            quiet,
-        )
-        .await?;
-        losses(&t.name, "throughput", &tp, failures);
-        cfg.insert("throughput".into(), tp);
-    }
-    if want(Only::Wide) {
-        // The same with groups of 100: each send fans out to 99.
-        let wide = scenarios::throughput(
-            t,
-            &users[..plan.clients],
+        ),
+        (
+            Only::Wide,
+            "wide fan-out",
+            "wide_fanout_throughput",
             plan.wide_group,
             &plan.wide_rates,
-            plan.phase,
-            quiet,
-        )
-        .await?;
-        losses(&t.name, "wide fan-out", &wide, failures);
-        cfg.insert("wide_fanout_throughput".into(), wide);
+        ),
+    ];
+    for (only, label, key, group, rates) in runs {
+        if want(only) {
+            let v =
+                scenarios::throughput(t, &users[..plan.clients], group, rates, plan.phase, quiet)
+                    .await?;
+            losses(&t.name, label, &v, failures);
+            cfg.insert(key.into(), v);
+        }
     }
     if want(Only::Fanout) {
         let fo = scenarios::fanout(

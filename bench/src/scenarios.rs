@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use futures_util::{StreamExt, TryStreamExt};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -38,6 +39,32 @@ impl Target<'_> {
     }
     fn rss(&self) -> u64 {
         self.nodes.iter().map(|n| n.rss_bytes()).sum()
+    }
+    /// Pushes of `event` the nodes have queued so far (their `/metrics`; an
+    /// event never pushed has no line yet).
+    async fn pushes_of(&self, event: &str) -> Result<u64> {
+        const FAMILY: &str = "leetchat_events_out_total{";
+        let http = reqwest::Client::new();
+        let line = format!("{FAMILY}event=\"{event}\"}} ");
+        let mut total = 0;
+        for n in &self.nodes {
+            let text = http
+                .get(format!("{}/metrics", n.url()))
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
+            if !text.contains(FAMILY) {
+                bail!("{}/metrics has no {FAMILY}...}} lines", n.url());
+            }
+            total += text
+                .lines()
+                .find_map(|l| l.strip_prefix(&line))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+        Ok(total)
     }
 }
 
@@ -309,6 +336,7 @@ pub async fn fanout(t: &Target<'_>, users: &[User], messages: u64, quiet: bool) 
     let mut conns = connect_all(t, users, start, 1, &totals, true, quiet).await?;
     let rooms = make_groups(&mut conns, users, users.len()).await?;
     let b = bar(messages, &format!("{}: fan-out", t.name), quiet);
+    eprintln!("{}: fan-out to {} members", t.name, users.len());
     let cpu0 = t.cpu();
     for n in 0..messages {
         conns[0].send_timed(&rooms[0], 0, n, 0, start);
@@ -411,20 +439,38 @@ pub async fn reconnect_storm(
     let everyone: Vec<User> = (0..sockets.max(n)).map(|i| users[i % n].clone()).collect();
     let room_of = |i: usize| rooms[i % n].clone();
     let groups: BTreeSet<&String> = rooms.iter().collect();
-    // The seq each room is at before the drop (after its joins).
-    let mut before: BTreeMap<String, i64> = BTreeMap::new();
+    // Like a real client, each user knows all of their rooms and the seq
+    // each is at (their store has them): they sync them all when they come
+    // back, not only the storm's room. (Naming one room would return every
+    // other room, member lists and all, as new: in a full run that includes
+    // the 1,000-member fan-out group, ~100 KB for each of 15,000 syncs.)
+    let known: Vec<BTreeMap<String, i64>> = futures_util::stream::iter(conns.iter_mut())
+        .map(|c| async move {
+            let list = c.call("room.list", json!({})).await?;
+            anyhow::Ok(
+                list["rooms"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| {
+                                let id = x["roomId"].as_str()?.to_owned();
+                                Some((id, x["lastSeq"].as_i64()?))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .buffered(8)
+        .try_collect()
+        .await?;
     for (i, r) in rooms.iter().enumerate() {
-        if !before.contains_key(r) {
-            let list = conns[i].call("room.list", json!({})).await?;
-            let seq = list["rooms"]
-                .as_array()
-                .and_then(|a| a.iter().find(|x| x["room"]["roomId"] == *r))
-                .and_then(|x| x["room"]["lastSeq"].as_i64())
-                .unwrap_or(0);
-            before.insert(r.clone(), seq);
+        if !known[i].contains_key(r) {
+            bail!("user {i} does not list their storm room {r}");
         }
     }
     // Everyone drops at once.
+    let presence_before = t.pushes_of("presence.update").await?;
     conns.append(&mut more);
     futures_util::future::join_all(conns.into_iter().map(Conn::finish)).await;
     // A writer per group sends while they are away.
@@ -489,7 +535,7 @@ pub async fn reconnect_storm(
             let url = t.ws(i);
             let token = u.token.clone();
             let room = room_of(i);
-            let since = before.get(&room).copied().unwrap_or(0);
+            let since = known[i % n].clone();
             let totals = totals.clone();
             let b = b.clone();
             tokio::spawn(async move {
@@ -511,10 +557,7 @@ pub async fn reconnect_storm(
                     }
                 };
                 let r = loop {
-                    match c
-                        .call("sync", json!({"since": {room.clone(): since}}))
-                        .await
-                    {
+                    match c.call("sync", json!({"since": since})).await {
                         Ok(r) => break r,
                         Err(e) if e.to_string().contains("\"retryable\":true") && retries < 20 => {
                             reasons.push(retry_reason(&e));
@@ -563,6 +606,7 @@ pub async fn reconnect_storm(
             .saturating_sub(unique.len());
     }
     b.finish_and_clear();
+    let presence_pushes = t.pushes_of("presence.update").await? - presence_before;
     if lost > 0 || dup > 0 {
         bail!("reconnect storm: {lost} lost, {dup} duplicated");
     }
@@ -576,6 +620,7 @@ pub async fn reconnect_storm(
         "duplicated": dup,
         "retries": retried,
         "retry_reasons": why,
+        "presence_pushes": presence_pushes,
     }))
 }
 

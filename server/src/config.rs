@@ -199,6 +199,14 @@ pub struct Config {
     #[arg(long, env = "IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub idle_timeout: Duration,
 
+    /// Presence changes are pushed to people who share a direct room, or a
+    /// group of at most this many members, with the user. Members of larger
+    /// groups ask with `presence.get`: pushing every change to every member
+    /// grows with the square of the group (a 1,000-member group coming back
+    /// after a blip would be a million pushes).
+    #[arg(long, env = "PRESENCE_GROUP_LIMIT", default_value_t = 50)]
+    pub presence_group_limit: u32,
+
     /// Database connections per node.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
@@ -292,6 +300,9 @@ impl Config {
         }
         if self.redis_prefix.is_empty() || self.redis_prefix.contains(char::is_whitespace) {
             return Err("REDIS_PREFIX must be a non-empty word\n".into());
+        }
+        if self.presence_group_limit < 2 {
+            return Err("PRESENCE_GROUP_LIMIT must be at least 2\n".into());
         }
         if self.database_max_connections == 0 {
             return Err("DATABASE_MAX_CONNECTIONS must be at least 1\n".into());

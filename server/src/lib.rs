@@ -13,7 +13,8 @@
 //! - [`http`]: HTTP routes (auth, users, health, metrics) and extractors.
 //! - [`files`]: uploads and downloads (type sniffing, image thumbnails, storage).
 //! - [`dispatch`]: one dispatcher from event name to handler, for every transport.
-//! - [`messages`], [`rooms`], [`sync`], [`presence`], [`typing_events`]: the handlers.
+//! - [`messages`], [`rooms`], [`sync`], [`presence`], [`typing_events`]: the handlers;
+//!   [`last_seen`] stores last-seen times in batches.
 //! - [`db`]: queries for both engines, migrations, the gapless-seq write rule.
 //! - [`fanout`]: the connection registry (`Hub`) and the event `Bus`.
 //! - [`auth`]: argon2id passwords, JWT access tokens, refresh tokens.
@@ -36,6 +37,7 @@ pub mod error;
 pub mod fanout;
 pub mod files;
 pub mod http;
+pub mod last_seen;
 pub mod messages;
 pub mod metrics;
 pub mod presence;

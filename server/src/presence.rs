@@ -2,8 +2,9 @@
 //!
 //! A user is online while any of their devices is connected. The first
 //! connection and the last disconnection are announced with `presence.update`
-//! to users who share a room with them, and `lastSeen` is stored when the last
-//! one goes away.
+//! to users who share a direct room or a group of at most
+//! `PRESENCE_GROUP_LIMIT` members with them (members of larger groups ask
+//! with `presence.get`), and `lastSeen` is stored when the last one goes away.
 
 use leetchat_protocol::events::names as ev;
 use leetchat_protocol::events::{Presence, PresenceGet, PresenceList, Status};
@@ -68,15 +69,14 @@ pub async fn went_offline_at(state: &AppState, user_id: &str, at_ms: i64) {
     announce(state, user_id, Status::Offline, Some(rfc3339(at_ms))).await;
 }
 
-/// Stores a user's last seen time.
+/// Stores a user's last seen time (batched with others being stored).
 pub async fn record_last_seen(state: &AppState, user_id: &str, at_ms: i64) {
-    if let Err(e) = db::users::set_last_seen(&state.db, user_id, at_ms).await {
-        tracing::warn!(error = %e, "cannot store last seen");
-    }
+    state.last_seen.record(user_id, at_ms).await;
 }
 
 async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {
-    let contacts = match db::rooms::contacts_of(state.db.reader(), user_id).await {
+    let limit = state.config.presence_group_limit;
+    let contacts = match db::rooms::contacts_of(state.db.reader(), user_id, limit).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "cannot look up contacts for presence");

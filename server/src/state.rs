@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::fanout::{Bus, BusEvent, ConnId, Hub, PushFrame};
+use crate::last_seen::LastSeenWriter;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter};
 use crate::typing::Typing;
@@ -41,6 +42,8 @@ pub struct Inner {
     pub limiter: RateLimiter,
     /// Who is typing where.
     pub typing: Typing,
+    /// Stores last-seen times, batched.
+    pub last_seen: LastSeenWriter,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Cancelled on shutdown.
@@ -113,6 +116,7 @@ impl AppState {
             hub,
             limiter,
             typing: Typing::default(),
+            last_seen: LastSeenWriter::start(db.clone()),
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

@@ -327,16 +327,24 @@ pub async fn ids_of_user<'e, E: Executor<'e, Database = Any>>(
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Users who share at least one room with `user_id` (excluding them).
+/// Users who share a room of at most `max_members` members with `user_id`
+/// (excluding them). Rooms are counted only up to `max_members + 1`, so a
+/// huge group costs no more than a small one.
 pub async fn contacts_of<'e, E: Executor<'e, Database = Any>>(
     e: E,
     user_id: &str,
+    max_members: u32,
 ) -> Result<Vec<String>, sqlx::Error> {
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT b.user_id FROM room_members a JOIN room_members b ON a.room_id = b.room_id
-         WHERE a.user_id = $1 AND b.user_id <> $1",
+        "SELECT DISTINCT b.user_id FROM room_members b
+         WHERE b.user_id <> $1 AND b.room_id IN (
+             SELECT a.room_id FROM room_members a WHERE a.user_id = $1
+               AND (SELECT COUNT(*) FROM (SELECT 1 FROM room_members c
+                                          WHERE c.room_id = a.room_id LIMIT $3) AS n) <= $2)",
     )
     .bind(user_id)
+    .bind(i64::from(max_members))
+    .bind(i64::from(max_members) + 1)
     .fetch_all(e)
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())

@@ -111,14 +111,17 @@ pub async fn search(db: &Db, query: &str, limit: i64) -> Result<Vec<UserRow>, sq
     .await
 }
 
-/// Records when the user's last device went away.
-pub async fn set_last_seen(db: &Db, user_id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET last_seen = $2 WHERE user_id = $1")
-        .bind(user_id)
-        .bind(at)
-        .execute(db.writer())
-        .await?;
-    Ok(())
+/// Records when each user's last device went away, in one transaction.
+pub async fn set_last_seen_many(db: &Db, rows: &[(&str, i64)]) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for (user_id, at) in rows {
+        sqlx::query("UPDATE users SET last_seen = $2 WHERE user_id = $1")
+            .bind(*user_id)
+            .bind(*at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
 /// `(user_id, last_seen)` of these users.

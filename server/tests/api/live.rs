@@ -56,6 +56,45 @@ async fn presence_follows_the_first_and_last_device_and_stores_last_seen(b: Back
         .await;
 }
 
+async fn presence_is_pushed_in_direct_rooms_and_small_groups_and_asked_for_in_big_ones(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.presence_group_limit = 3).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let dave = app.register("dave").await;
+    let mut a = app.connect(&alice).await;
+    // A group of three (at the limit) and one of four (above it).
+    group_id(&mut a, "small", &[&bob, &carol]).await;
+    group_id(&mut a, "big", &[&bob, &carol, &dave]).await;
+
+    // Dave shares only the big group with Alice: no pushes about him...
+    let d = app.connect(&dave).await;
+    a.no_push("presence.update", QUIET).await;
+    // ...but she can ask.
+    let p = a
+        .ok("presence.get", json!({"userIds": [dave.user_id]}))
+        .await;
+    assert_eq!(p["presence"][0]["status"], "online", "{p}");
+    // Carol shares the small group with her: pushed.
+    let c = app.connect(&carol).await;
+    let on = a.push("presence.update").await;
+    assert_eq!(on["userId"], carol.user_id.as_str());
+    assert_eq!(on["status"], "online");
+
+    d.close().await;
+    a.no_push("presence.update", QUIET).await;
+    let p = a
+        .ok("presence.get", json!({"userIds": [dave.user_id]}))
+        .await;
+    assert_eq!(p["presence"][0]["status"], "offline", "{p}");
+    assert!(p["presence"][0]["lastSeen"].is_string(), "{p}");
+    c.close().await;
+    let off = a.push("presence.update").await;
+    assert_eq!(off["userId"], carol.user_id.as_str());
+    assert_eq!(off["status"], "offline");
+    assert!(off["lastSeen"].is_string(), "{off}");
+}
+
 async fn typing_is_pushed_once_and_stops_on_stop_send_disconnect_or_silence(b: Backend) {
     let app = TestApp::spawn(b).await;
     let alice = app.register("alice").await;
@@ -133,6 +172,7 @@ async fn every_device_of_a_member_gets_the_room_events(b: Backend) {
 
 crate::on_both_databases!(
     presence_follows_the_first_and_last_device_and_stores_last_seen,
+    presence_is_pushed_in_direct_rooms_and_small_groups_and_asked_for_in_big_ones,
     typing_is_pushed_once_and_stops_on_stop_send_disconnect_or_silence,
     every_device_of_a_member_gets_the_room_events,
 );

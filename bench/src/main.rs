@@ -160,6 +160,11 @@ impl Plan {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<()> {
+    // As in the server (see its main.rs): mimalloc's huge pages put
+    // page-zeroing stalls into the latencies. This covers the load
+    // generator and the baseline server (this same binary).
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let args = Args::parse();
     if let Some(Cmd::BaselineServer { port }) = args.cmd {
         return baseline::serve(port).await;

@@ -367,11 +367,15 @@ async fn write_loop(
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut order = Sequencer::default();
     let mut ready: Vec<PushFrame> = Vec::new();
+    // Made once: a fresh `cancelled()` per wake-up would join and leave the
+    // token's waiter list on every push.
+    let killed = kill.cancelled();
+    tokio::pin!(killed);
     loop {
         let held_until = order.deadline();
         tokio::select! {
             biased;
-            _ = kill.cancelled() => {
+            _ = &mut killed => {
                 close(&mut sink, CLOSE_TOO_SLOW, "too slow to keep up; reconnect and sync").await;
                 return;
             }

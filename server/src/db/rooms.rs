@@ -102,16 +102,27 @@ pub async fn members<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// The ids of the room's members.
+///
+/// Read as one comma-joined row (ids are UUIDs): every message send asks,
+/// and sqlx hands SQLite's rows over from a worker thread in batches of 50,
+/// so a 1,000-member room cost ~20 thread switches per message (profiled:
+/// docs/benchmarks/README.md).
 pub async fn member_ids<'e, E: Executor<'e, Database = Any>>(
     e: E,
     room_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT user_id FROM room_members WHERE room_id = $1")
+    let (ids,): (Option<String>,) =
+        sqlx::query_as("SELECT string_agg(user_id, ',') FROM room_members WHERE room_id = $1")
             .bind(room_id)
-            .fetch_all(e)
+            .fetch_one(e)
             .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    Ok(split_ids(ids))
+}
+
+/// The ids in a comma-joined list (NULL when there were none).
+fn split_ids(ids: Option<String>) -> Vec<String> {
+    ids.map(|s| s.split(',').map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// The room with its members, as the wire shows it.
@@ -335,19 +346,21 @@ pub async fn contacts_of<'e, E: Executor<'e, Database = Any>>(
     user_id: &str,
     max_members: u32,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT b.user_id FROM room_members b
-         WHERE b.user_id <> $1 AND b.room_id IN (
-             SELECT a.room_id FROM room_members a WHERE a.user_id = $1
-               AND (SELECT COUNT(*) FROM (SELECT 1 FROM room_members c
-                                          WHERE c.room_id = a.room_id LIMIT $3) AS n) <= $2)",
+    let (ids,): (Option<String>,) = sqlx::query_as(
+        "SELECT string_agg(user_id, ',') FROM (
+           SELECT DISTINCT b.user_id FROM room_members b
+           WHERE b.user_id <> $1 AND b.room_id IN (
+               SELECT a.room_id FROM room_members a WHERE a.user_id = $1
+                 AND (SELECT COUNT(*) FROM (SELECT 1 FROM room_members c
+                                            WHERE c.room_id = a.room_id LIMIT $3) AS n) <= $2)
+         ) AS contacts",
     )
     .bind(user_id)
     .bind(i64::from(max_members))
     .bind(i64::from(max_members) + 1)
-    .fetch_all(e)
+    .fetch_one(e)
     .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    Ok(split_ids(ids))
 }
 
 /// Whether two users share a room.

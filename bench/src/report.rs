@@ -268,7 +268,7 @@ fn markdown(r: &Value, chart: &str) -> String {
         if st.is_object() {
             let _ = writeln!(
                 s,
-                "- {name}: {} sockets ({} users) dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}; {} connects or syncs refused as retryable and retried with backoff",
+                "- {name}: {} sockets ({} users) dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}; {} connects or syncs refused as retryable and retried with backoff; {} presence updates pushed (drop and return)",
                 st["clients"],
                 st["users"],
                 st["missed_per_room"],
@@ -276,6 +276,7 @@ fn markdown(r: &Value, chart: &str) -> String {
                 st["lost"],
                 st["duplicated"],
                 st["retries"],
+                st.get("presence_pushes").unwrap_or(&Value::from("?")),
             );
         }
     }

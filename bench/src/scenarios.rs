@@ -228,6 +228,7 @@ pub async fn throughput(
             &format!("{}: {} msg/s", t.name, rate),
             quiet,
         );
+        eprintln!("{}: {} msg/s to groups of {group}", t.name, rate);
         let cpu0 = t.cpu();
         let me0 = self_cpu_seconds();
         let t0 = Instant::now();

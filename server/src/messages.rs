@@ -58,8 +58,6 @@ pub async fn require_member(state: &AppState, room_id: &str, user_id: &str) -> A
 struct StreamWrite<'a> {
     guard: tokio::sync::MutexGuard<'a, ()>,
     tx: db::Tx,
-    /// The room's members, once read in this transaction.
-    members: Option<Vec<String>>,
     seq: i64,
     now: i64,
     started: std::time::Instant,
@@ -78,25 +76,10 @@ impl<'a> StreamWrite<'a> {
         Ok(StreamWrite {
             guard,
             tx,
-            members: None,
             seq,
             now,
             started,
         })
-    }
-
-    /// Whether `user_id` is a member of the room. Reads the members once;
-    /// they cannot change before this transaction commits (a membership
-    /// change takes the room's seq too), so [`StreamWrite::commit`] reuses
-    /// them: one statement, one hand-off to the database, fewer per send.
-    async fn has_member(&mut self, room_id: &str, user_id: &str) -> AppResult<bool> {
-        let members = match self.members.take() {
-            Some(m) => m,
-            None => db::rooms::member_ids(&mut *self.tx, room_id).await?,
-        };
-        let found = members.iter().any(|m| m == user_id);
-        self.members = Some(members);
-        Ok(found)
     }
 
     /// Commits; returns the room's members (who get the push) and the lock,
@@ -106,10 +89,7 @@ impl<'a> StreamWrite<'a> {
         state: &AppState,
         room_id: &str,
     ) -> AppResult<(Vec<String>, tokio::sync::MutexGuard<'a, ()>)> {
-        let recipients = match self.members.take() {
-            Some(m) => m,
-            None => db::rooms::member_ids(&mut *self.tx, room_id).await?,
-        };
+        let recipients = db::rooms::member_ids(&mut *self.tx, room_id).await?;
         self.tx.commit().await?;
         state
             .metrics
@@ -156,7 +136,10 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
 
     let mut w = StreamWrite::begin(state, &req.room_id).await?;
     let (seq, now) = (w.seq, w.now);
-    if !w.has_member(&req.room_id, &s.user_id).await? {
+    if db::rooms::role_of(&mut *w.tx, &req.room_id, &s.user_id)
+        .await?
+        .is_none()
+    {
         return Err(AppError::forbidden("you are not a member of this room"));
     }
     let mut attachments = Vec::with_capacity(req.attachments.len());
@@ -280,7 +263,10 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
 
     let mut w = StreamWrite::begin(state, &m.room_id).await?;
     let (seq, now) = (w.seq, w.now);
-    if !w.has_member(&m.room_id, &s.user_id).await? {
+    if db::rooms::role_of(&mut *w.tx, &m.room_id, &s.user_id)
+        .await?
+        .is_none()
+    {
         return Err(AppError::forbidden("you are not a member of this room"));
     }
     if !db::messages::set_content(&mut w.tx, &m.message_id, &req.content, now).await? {

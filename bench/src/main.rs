@@ -16,6 +16,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
 mod client;
+mod plan;
 mod proc;
 mod report;
 mod scenarios;
@@ -28,6 +29,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
+use plan::{Only, Plan};
 use proc::Proc;
 use scenarios::Target;
 
@@ -76,86 +78,6 @@ enum Cmd {
         #[arg(long)]
         port: u16,
     },
-}
-
-/// A single scenario for `--only`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Only {
-    Throughput,
-    Wide,
-    Fanout,
-    Idle,
-    Storm,
-    Durable,
-}
-
-impl Only {
-    const ALL: &[Only] = &[
-        Only::Throughput,
-        Only::Wide,
-        Only::Fanout,
-        Only::Idle,
-        Only::Storm,
-        Only::Durable,
-    ];
-}
-
-/// Sizes of one run.
-struct Plan {
-    clients: usize,
-    group: usize,
-    rates: Vec<u64>,
-    phase: Duration,
-    fanout_members: usize,
-    wide_group: usize,
-    wide_rates: Vec<u64>,
-    history_messages: i64,
-    store_messages: i64,
-    fanout_messages: u64,
-    idle_steps: Vec<usize>,
-    storm_clients: usize,
-    durable_senders: usize,
-    durable_for: Duration,
-}
-
-impl Plan {
-    fn new(quick: bool) -> Plan {
-        if quick {
-            Plan {
-                clients: 40,
-                group: 10,
-                rates: vec![50, 200],
-                phase: Duration::from_millis(1500),
-                fanout_members: 40,
-                wide_group: 20,
-                wide_rates: vec![20, 50],
-                history_messages: 20_000,
-                store_messages: 5_000,
-                fanout_messages: 10,
-                idle_steps: vec![40, 80],
-                storm_clients: 120,
-                durable_senders: 4,
-                durable_for: Duration::from_millis(1500),
-            }
-        } else {
-            Plan {
-                clients: 1000,
-                group: 10,
-                rates: vec![250, 500, 1000, 2000, 4000, 8000, 12000],
-                phase: Duration::from_secs(5),
-                fanout_members: 1000,
-                wide_group: 100,
-                wide_rates: vec![250, 500, 750, 1000],
-                history_messages: 1_000_000,
-                store_messages: 100_000,
-                fanout_messages: 100,
-                idle_steps: vec![1000, 2000, 5000, 10_000, 15_000],
-                storm_clients: 15_000,
-                durable_senders: 32,
-                durable_for: Duration::from_secs(5),
-            }
-        }
-    }
 }
 
 #[tokio::main(flavor = "multi_thread")]

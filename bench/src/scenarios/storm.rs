@@ -142,11 +142,7 @@ pub async fn reconnect_storm(
                     match Conn::connect(&url, &token, start, 1, totals.clone(), false).await {
                         Ok(c) => break c,
                         Err(e) if retries < 20 => {
-                            reasons.push(retry_reason(&e));
-                            retries += 1;
-                            let ms = 50u64 << retries.min(5);
-                            tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
-                                .await;
+                            back_off(&mut retries, &mut reasons, &e, i).await;
                         }
                         Err(e) => return Err(e),
                     }
@@ -155,11 +151,7 @@ pub async fn reconnect_storm(
                     match c.call("sync", json!({"since": since})).await {
                         Ok(r) => break r,
                         Err(e) if e.to_string().contains("\"retryable\":true") && retries < 20 => {
-                            reasons.push(retry_reason(&e));
-                            retries += 1;
-                            let ms = 50u64 << retries.min(5);
-                            tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms))
-                                .await;
+                            back_off(&mut retries, &mut reasons, &e, i).await;
                         }
                         Err(e) => return Err(e),
                     }
@@ -217,6 +209,14 @@ pub async fn reconnect_storm(
         "retry_reasons": why,
         "presence_pushes": presence_pushes,
     }))
+}
+
+/// Notes why storm client `i` retries, then waits a growing, jittered while.
+async fn back_off(retries: &mut u32, reasons: &mut Vec<String>, e: &anyhow::Error, i: usize) {
+    reasons.push(retry_reason(e));
+    *retries += 1;
+    let ms = 50u64 << (*retries).min(5);
+    tokio::time::sleep(Duration::from_millis(ms + (i as u64 * 7919) % ms)).await;
 }
 
 /// A short name for why a storm client had to retry.

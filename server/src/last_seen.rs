@@ -37,16 +37,24 @@ impl LastSeenWriter {
         LastSeenWriter { tx }
     }
 
-    /// Stores `user_id`'s last seen as `at_ms`; returns once it is stored
+    /// Stores each user's last seen as `at_ms`; returns once they are stored
     /// (or could not be: that is logged, and presence goes on without it).
-    pub async fn record(&self, user_id: &str, at_ms: i64) {
-        let (done, stored) = oneshot::channel();
-        let p = Pending {
-            user_id: user_id.to_owned(),
-            at_ms,
-            done,
-        };
-        if self.tx.send(p).is_ok() {
+    /// Times handed over together go in the same batch.
+    pub async fn record<'a>(&self, user_ids: impl IntoIterator<Item = &'a str>, at_ms: i64) {
+        let mut waiting = Vec::new();
+        for user_id in user_ids {
+            let (done, stored) = oneshot::channel();
+            let p = Pending {
+                user_id: user_id.to_owned(),
+                at_ms,
+                done,
+            };
+            if self.tx.send(p).is_err() {
+                return;
+            }
+            waiting.push(stored);
+        }
+        for stored in waiting {
             let _ = stored.await;
         }
     }

@@ -26,7 +26,6 @@ fn no_transparent_huge_pages() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    no_transparent_huge_pages();
     let config = match Config::parse_from_args(std::env::args_os()) {
         Ok(c) => c,
         Err(e) => e.exit(),
@@ -41,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    no_transparent_huge_pages();
     let app = Application::build(config).await?;
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())

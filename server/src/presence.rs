@@ -47,7 +47,7 @@ pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool, stor
     };
     if last {
         match stored {
-            Some(at) => announce(state, user_id, Status::Offline, Some(rfc3339(at))).await,
+            Some(at) => announce_offline(state, user_id, at).await,
             None => went_offline(state, user_id).await,
         }
     }
@@ -65,13 +65,24 @@ pub async fn went_offline(state: &AppState, user_id: &str) {
 
 /// Like [`went_offline`] with a known last-seen time (a dead node's last beat).
 pub async fn went_offline_at(state: &AppState, user_id: &str, at_ms: i64) {
-    record_last_seen(state, user_id, at_ms).await;
-    announce(state, user_id, Status::Offline, Some(rfc3339(at_ms))).await;
+    record_last_seen(state, [user_id], at_ms).await;
+    announce_offline(state, user_id, at_ms).await;
 }
 
-/// Stores a user's last seen time (batched with others being stored).
-pub async fn record_last_seen(state: &AppState, user_id: &str, at_ms: i64) {
-    state.last_seen.record(user_id, at_ms).await;
+/// Announces that the user's last device went away at `last_seen_ms`, which
+/// is already stored.
+pub async fn announce_offline(state: &AppState, user_id: &str, last_seen_ms: i64) {
+    announce(state, user_id, Status::Offline, Some(rfc3339(last_seen_ms))).await;
+}
+
+/// Stores these users' last seen time (in one batch, with others being
+/// stored).
+pub async fn record_last_seen<'a>(
+    state: &AppState,
+    user_ids: impl IntoIterator<Item = &'a str>,
+    at_ms: i64,
+) {
+    state.last_seen.record(user_ids, at_ms).await;
 }
 
 async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {

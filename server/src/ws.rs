@@ -347,7 +347,7 @@ pub(crate) async fn detach(state: &AppState, session: &Session) {
         // sees them offline without it (harmless if they are still online
         // on another node: it only shows once they are offline).
         let at = crate::clock::now_ms();
-        presence::record_last_seen(state, &session.user_id, at).await;
+        presence::record_last_seen(state, [session.user_id.as_str()], at).await;
         Some(at)
     } else {
         None

@@ -314,14 +314,14 @@ async fn reap(
         if !matches!(lock, Ok(Some(_))) {
             continue;
         }
-        // Last seen first: once the script runs they show offline.
-        let held: redis::RedisResult<Vec<String>> = redis::cmd("SMEMBERS")
+        // Last seen first (one batch for all of them): once the script
+        // runs they show offline.
+        let held: redis::RedisResult<HashSet<String>> = redis::cmd("SMEMBERS")
             .arg(cluster.node_users_key(&node))
             .query_async(conn)
             .await;
-        for u in held.unwrap_or_default() {
-            presence::record_last_seen(state, &u, last_beat).await;
-        }
+        let held = held.unwrap_or_default();
+        presence::record_last_seen(state, held.iter().map(String::as_str), last_beat).await;
         let gone: redis::RedisResult<Vec<String>> = cluster
             .scripts
             .reap
@@ -335,7 +335,11 @@ async fn reap(
             Ok(gone) => {
                 tracing::warn!(%node, users = gone.len(), "reaped a node that stopped heartbeating");
                 for u in gone {
-                    presence::went_offline_at(state, &u, last_beat).await;
+                    if held.contains(&u) {
+                        presence::announce_offline(state, &u, last_beat).await;
+                    } else {
+                        presence::went_offline_at(state, &u, last_beat).await;
+                    }
                 }
             }
             Err(e) => tracing::warn!(%node, error = %e, "redis: reaping failed"),

@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::config::{Config, DatabaseKind, load_or_create_secret};
 use crate::db::{Db, DbError};
 use crate::state::AppState;
-use crate::{files, http, typing_events, ws};
+use crate::{files, http, typists, ws};
 
 /// Largest JSON body of an HTTP request.
 const MAX_JSON_BODY: usize = 64 * 1024;
@@ -221,7 +221,7 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
             }
             let stopped = state.typing.expire();
             if !stopped.is_empty() {
-                typing_events::announce_stopped(&state, stopped).await;
+                typists::announce_stopped(&state, stopped).await;
             }
             n += 1;
             if n.is_multiple_of(120) {

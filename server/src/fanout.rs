@@ -1,9 +1,9 @@
 //! Who is connected here, and getting each push to them.
 //!
 //! [`Hub`] is this node's connection registry: user → live connections, each
-//! with a bounded outbound queue. [`Bus`] carries room events to the hubs that
-//! hold recipients' connections: in the embedded setup it hands them straight
-//! to the local hub.
+//! with a bounded outbound queue. [`crate::bus::Bus`] carries events to the
+//! hubs that hold recipients' connections: in the embedded setup it hands
+//! them straight to the local hub.
 //!
 //! A push is serialised once ([`PushFrame`]) and the same bytes are queued on
 //! every recipient's connection. A connection whose queue is full is too slow
@@ -79,6 +79,18 @@ impl PushFrame {
             .unwrap_or_else(|_| format!(r#"{{"event":"{event}","data":{{}}}}"#));
         PushParts {
             event: event.into(),
+            text: text.into(),
+            stream: None,
+        }
+        .into()
+    }
+
+    /// Serialises a typed push (the native frame `{"event", "data"}`).
+    pub fn of(push: &leetchat_protocol::ServerPush) -> Self {
+        let text = serde_json::to_string(push)
+            .unwrap_or_else(|_| format!(r#"{{"event":"{}","data":{{}}}}"#, push.event()));
+        PushParts {
+            event: push.event().into(),
             text: text.into(),
             stream: None,
         }
@@ -265,53 +277,6 @@ impl Hub {
                     c.kill.cancel();
                 }
             }
-        }
-    }
-}
-
-/// A room event on its way to recipients' connections.
-#[derive(Debug, Clone)]
-pub struct BusEvent {
-    /// Users to deliver to.
-    pub recipients: Arc<[String]>,
-    /// The connection whose request caused it (it has the ack).
-    pub exclude: Option<ConnId>,
-    /// The push.
-    pub frame: PushFrame,
-}
-
-/// Carries events to every node's hub.
-#[derive(Debug, Clone)]
-pub enum Bus {
-    /// Single node: straight to the local hub.
-    InProcess(Arc<Hub>),
-    /// Several nodes: the local hub at once, other nodes through Redis.
-    Redis(Arc<crate::cluster::Cluster>),
-}
-
-impl Bus {
-    /// Sends an event to its recipients wherever they are connected.
-    /// Returns how many of this node's connections it was queued on.
-    pub fn publish(&self, ev: BusEvent) -> u64 {
-        match self {
-            Bus::InProcess(hub) => hub.deliver(&ev.recipients, ev.exclude, &ev.frame),
-            Bus::Redis(c) => c.publish(ev),
-        }
-    }
-
-    /// A name for `/health/chat`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Bus::InProcess(_) => "in-process",
-            Bus::Redis(_) => "redis",
-        }
-    }
-
-    /// The cluster, when there is one.
-    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
-        match self {
-            Bus::InProcess(_) => None,
-            Bus::Redis(c) => Some(c),
         }
     }
 }

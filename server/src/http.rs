@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{hash_refresh_token, new_refresh_token};
-use crate::clock::{now_ms, rfc3339};
 use crate::db::{self, users::Rotation};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::Action;
 use crate::state::AppState;
+use leetchat_protocol::time::{now_ms, rfc3339};
 
 /// Like `axum::Json`, but a bad body is the contract's `invalid` error.
 #[derive(Debug, Clone, Copy, Default)]
@@ -237,12 +237,7 @@ pub async fn refresh(
 }
 
 async fn close_device_everywhere(state: &AppState, device_id: &str) {
-    let owner: Result<Option<(String,)>, _> =
-        sqlx::query_as("SELECT user_id FROM devices WHERE device_id = $1")
-            .bind(device_id)
-            .fetch_optional(state.db.reader())
-            .await;
-    if let Ok(Some((user_id,))) = owner {
+    if let Ok(Some(user_id)) = db::users::owner_of_device(&state.db, device_id).await {
         state.close_device(
             &user_id,
             device_id,
@@ -298,11 +293,7 @@ pub async fn users(
 /// `GET /health/chat`: database and bus state, connection count.
 pub async fn health(State(state): State<AppState>) -> Response {
     let db_up = state.db.ping().await;
-    let redis = match state.bus.cluster() {
-        None => "disabled",
-        Some(c) if c.is_up() => "up",
-        Some(_) => "down",
-    };
+    let redis = state.bus.redis_status();
     let body = Health {
         status: if db_up && redis != "down" {
             "healthy"

@@ -5,50 +5,53 @@
 //! - [`config`]: settings from the environment (`--help` lists them).
 //! - [`app`]: `Application::build` / `run_until_stopped`, and `router(state)`.
 //! - [`state`]: `AppState`, everything handlers share.
-//! - [`ws`]: the native WebSocket transport (auth, read loop, writer, heartbeat).
-//! - [`sio`]: the Socket.IO v4 transport at `/socket.io/`, over the same core.
-//! - [`cluster`]: several nodes on Redis (fan-out, presence, rate limits,
-//!   recent-history cache); [`sequencer`] keeps pushes in seq order per
-//!   connection.
-//! - [`http`]: HTTP routes (auth, users, health, metrics) and extractors.
-//! - [`files`]: uploads and downloads (type sniffing, image thumbnails, storage).
-//! - [`dispatch`]: one dispatcher from event name to handler, for every transport.
-//! - [`messages`], [`rooms`], [`sync`], [`presence`], [`typing_events`]: the handlers;
-//!   [`last_seen`] stores last-seen times in batches.
-//! - [`db`]: queries for both engines, migrations, the gapless-seq write rule.
-//! - [`fanout`]: the connection registry (`Hub`) and the event `Bus`.
-//! - [`auth`]: argon2id passwords, JWT access tokens, refresh tokens.
-//! - [`ratelimit`], [`typing`], [`metrics`], [`clock`], [`error`].
+//! - Transports, framing only: [`ws`] (the native WebSocket), [`sio`]
+//!   (Socket.IO v4 at `/socket.io/`), [`http`] (auth, users, health,
+//!   metrics) and [`files`] (uploads and downloads).
+//! - [`connection`]: what every socket does, whatever carries it
+//!   (authenticate, renew, attach, one request at a time, the ordered writer).
+//! - [`handlers`]: one per request, and the dispatcher that maps event
+//!   names to them; [`session`]: who a request runs as.
+//! - [`stream`]: the one way to append an event to a room's stream (the
+//!   gapless-seq rule, the history cache, the pushes in seq order).
+//! - [`db`]: every query, for both engines, and the migrations.
+//! - [`fanout`]: this node's connections (`Hub`) and serialised pushes;
+//!   [`bus`]: what nodes share, the same on one node and on a cluster;
+//!   [`cluster`]: the Redis side of that; [`sequencer`]: pushes in seq
+//!   order per connection.
+//! - [`presence`]: online/offline and last seen ([`last_seen`] stores it in
+//!   batches); [`typists`]: who is typing where.
+//! - [`auth`], [`ratelimit`], [`metrics`], [`error`].
 //!
-//! How a message flows: `message.send` arrives on a socket → `dispatch` →
-//! `messages::send` takes the room's lock, and in one transaction takes the
-//! room's next seq, inserts the message and its event row, and commits; then it
-//! publishes `message.received` on the bus (each member's other connections)
-//! and only then returns the ack to the sender.
+//! How a message flows: `message.send` arrives on a socket → the transport
+//! reads the frame → [`connection`] runs it through [`handlers::dispatch`] →
+//! [`handlers::messages::send`] checks it and opens a [`stream::StreamWrite`],
+//! which locks the room, takes the next seq, and commits the message with its
+//! event row; the write then publishes `message.received` on the bus (each
+//! member's other connections) and only then does the ack go back.
 
 pub mod app;
 pub mod auth;
-pub mod clock;
+pub mod bus;
 pub mod cluster;
 pub mod config;
+pub mod connection;
 pub mod db;
-pub mod dispatch;
 pub mod error;
 pub mod fanout;
 pub mod files;
+pub mod handlers;
 pub mod http;
 pub mod last_seen;
-pub mod messages;
 pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
-pub mod rooms;
 pub mod sequencer;
+pub mod session;
 pub mod sio;
 pub mod state;
-pub mod sync;
-pub mod typing;
-pub mod typing_events;
+pub mod stream;
+pub mod typists;
 pub mod ws;
 
 pub use app::{Application, router};

@@ -4,19 +4,15 @@
 //! connection and the last disconnection are announced with `presence.update`
 //! to users who share a direct room or a group of at most
 //! `PRESENCE_GROUP_LIMIT` members with them (members of larger groups ask
-//! with `presence.get`), and `lastSeen` is stored when the last one goes away.
+//! with `presence.get`, [`crate::handlers::presence`]), and `lastSeen` is
+//! stored when the last one goes away.
 
-use leetchat_protocol::events::names as ev;
-use leetchat_protocol::events::{Presence, PresenceGet, PresenceList, Status};
+use leetchat_protocol::ServerPush;
+use leetchat_protocol::events::{Presence, Status};
+use leetchat_protocol::time::{now_ms, rfc3339};
 
-use crate::clock::{now_ms, rfc3339};
 use crate::db;
-use crate::dispatch::Session;
-use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-
-/// Most users one `presence.get` may ask about.
-pub const MAX_PRESENCE_QUERY: usize = 1000;
 
 /// A connection of the user was registered on this node; `first_here` when
 /// it is their only one on this node. Announces them online if it is their
@@ -25,11 +21,7 @@ pub async fn connected(state: &AppState, user_id: &str, first_here: bool) {
     if !first_here {
         return;
     }
-    let first = match state.bus.cluster() {
-        Some(c) => c.user_connected(user_id).await.unwrap_or(true),
-        None => true,
-    };
-    if first {
+    if state.bus.user_connected(user_id).await {
         went_online(state, user_id).await;
     }
 }
@@ -41,11 +33,7 @@ pub async fn disconnected(state: &AppState, user_id: &str, last_here: bool, stor
     if !last_here {
         return;
     }
-    let last = match state.bus.cluster() {
-        Some(c) => c.user_disconnected(user_id).await.unwrap_or(true),
-        None => true,
-    };
-    if last {
+    if state.bus.user_disconnected(user_id).await {
         match stored {
             Some(at) => announce_offline(state, user_id, at).await,
             None => went_offline(state, user_id).await,
@@ -108,49 +96,5 @@ async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Op
         status,
         last_seen,
     };
-    state.push(contacts, None, ev::PRESENCE_UPDATE, &p);
-}
-
-/// `presence.get`: status and last seen of the asked users who share a room
-/// with the caller (or are the caller); others are left out.
-pub async fn get(state: &AppState, s: &Session, req: PresenceGet) -> AppResult<PresenceList> {
-    if req.user_ids.len() > MAX_PRESENCE_QUERY {
-        return Err(AppError::invalid(format!(
-            "ask about at most {MAX_PRESENCE_QUERY} users at once"
-        )));
-    }
-    let mut visible = Vec::new();
-    for id in &req.user_ids {
-        if *id == s.user_id || db::rooms::share_a_room(state.db.reader(), &s.user_id, id).await? {
-            visible.push(id.clone());
-        }
-    }
-    visible.sort();
-    visible.dedup();
-    let rows = db::users::last_seen_of(&state.db, &visible).await?;
-    let ids: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
-    let cluster_view = match state.bus.cluster() {
-        Some(c) => c.online(&ids).await,
-        None => None,
-    };
-    let presence = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (user_id, last_seen))| {
-            let online = match &cluster_view {
-                Some(v) => v.get(i).copied().unwrap_or(false),
-                None => state.hub.is_connected(&user_id),
-            };
-            Presence {
-                status: if online {
-                    Status::Online
-                } else {
-                    Status::Offline
-                },
-                last_seen: last_seen.map(rfc3339),
-                user_id,
-            }
-        })
-        .collect();
-    Ok(PresenceList { presence })
+    state.push(contacts, None, &ServerPush::PresenceUpdate(p));
 }

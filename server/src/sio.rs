@@ -22,6 +22,9 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
 use leetchat_protocol::events::names as ev;
 use leetchat_protocol::{ErrorCode, MAX_FRAME_BYTES};
 use serde_json::Value;
@@ -32,16 +35,13 @@ use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::socket::Socket;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatch::{Session, dispatch, metric_name};
+use crate::connection::{Authed, Connection, Reader, Transport, authenticate};
 use crate::error::AppError;
-use crate::fanout::{CLOSE_TOO_SLOW, OUTBOUND_QUEUE, Outbound, PushFrame};
-use crate::metrics::EventLabel;
-use crate::sequencer::Sequencer;
+use crate::fanout::{OUTBOUND_QUEUE, PushFrame};
 use crate::state::AppState;
-use crate::ws::{self, Authed, HARD_FRAME_LIMIT};
+use crate::ws::HARD_FRAME_LIMIT;
 
 /// The event a closing notice is emitted as.
 pub const CONNECTION_CLOSING: &str = "connection.closing";
@@ -103,7 +103,7 @@ async fn check(state: &AppState, s: &SocketRef, auth: Option<Value>) -> Result<(
                 "connect with auth: { token: <accessToken> }",
             ))
         })?;
-    let authed = ws::authenticate(state, token, state.hub.next_conn_id())
+    let authed = authenticate(state, token, state.hub.next_conn_id())
         .await
         .map_err(Refusal)?;
     s.extensions.insert(authed);
@@ -170,90 +170,109 @@ async fn connected(state: AppState, s: SocketRef) {
     tasks.spawn(serve(state, s, authed, req_rx, gone));
 }
 
-/// A socket's life: pushes out, requests in order, cleanup at the end.
+/// A socket's life: the connection's, then the Socket.IO disconnect.
 async fn serve(
     state: AppState,
     s: SocketRef,
     authed: Authed,
-    mut requests: mpsc::Receiver<Request>,
+    requests: mpsc::Receiver<Request>,
     gone: CancellationToken,
 ) {
-    let Authed {
-        session,
-        mut expires,
-    } = authed;
-    let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    let kill = CancellationToken::new();
-    ws::seed_streams(&state, &session, &tx).await;
-    let _ = s.emit(ev::CONNECTION_AUTHENTICATED, &ws::hello(&session));
-    ws::attach(&state, &session, &tx, &kill).await;
-    let writer = tokio::spawn(write_loop(s.clone(), rx, kill.clone(), gone.clone()));
-    loop {
-        tokio::select! {
-            _ = gone.cancelled() => break,
-            _ = kill.cancelled() => {
-                state.metrics.slow_consumers.inc();
-                break;
-            }
-            _ = state.shutdown.cancelled() => {
-                closing(&s, 1001, "server shutting down");
-                break;
-            }
-            _ = sleep_until(expires) => {
-                closing(&s, leetchat_protocol::CLOSE_UNAUTHENTICATED, "token expired");
-                break;
-            }
-            r = requests.recv() => match r {
-                Some(r) => handle(&state, &session, &s, r, &mut expires).await,
-                None => break,
-            },
-        }
-    }
-    ws::detach(&state, &session).await;
-    kill.cancel();
-    let _ = writer.await;
-    let _ = s.clone().disconnect();
+    let sink = SioSink {
+        s: s.clone(),
+        gone: gone.clone(),
+    };
+    let conn = Connection::open(state, authed, sink, gone.clone(), None).await;
+    conn.serve(SioReader {
+        s: s.clone(),
+        requests,
+        gone,
+    })
+    .await;
+    let _ = s.disconnect();
 }
 
-/// Emits pushes in seq order (as `/ws` does) until the socket goes.
-async fn write_loop(
+/// Emits on a Socket.IO socket.
+struct SioSink {
     s: SocketRef,
-    mut rx: mpsc::Receiver<Outbound>,
-    kill: CancellationToken,
     gone: CancellationToken,
-) {
-    let mut order = Sequencer::default();
-    let mut ready: Vec<PushFrame> = Vec::new();
-    loop {
-        let held_until = order.deadline();
+}
+
+impl Transport for SioSink {
+    async fn feed_push(&mut self, frame: &PushFrame) -> bool {
+        // A full buffer: the client cannot keep up; it will resume with sync.
+        emit_frame(&self.s, frame).is_ok()
+    }
+
+    async fn feed_reply(&mut self, _: Utf8Bytes) -> bool {
+        // Acks go straight back through their callbacks (see `reply`).
+        true
+    }
+
+    async fn flush(&mut self) -> bool {
+        true
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        closing(&self.s, code, reason);
+        self.gone.cancel();
+    }
+
+    async fn finish(&mut self) {}
+
+    async fn ping(&mut self) -> bool {
+        true
+    }
+
+    fn ping_interval(&self) -> Option<Duration> {
+        // socketioxide pings on its own (`ping_interval` in `layer`).
+        None
+    }
+}
+
+/// Requests of one socket, in order.
+struct SioReader {
+    s: SocketRef,
+    requests: mpsc::Receiver<Request>,
+    gone: CancellationToken,
+}
+
+impl Reader for SioReader {
+    type Item = Request;
+
+    async fn read(&mut self, _: &Connection) -> Option<Request> {
         tokio::select! {
-            biased;
-            _ = gone.cancelled() => return,
-            _ = kill.cancelled() => {
-                closing(&s, CLOSE_TOO_SLOW, "too slow to keep up; reconnect and sync");
-                return;
-            }
-            m = rx.recv() => match m {
-                None => return,
-                Some(Outbound::Push(f)) => order.push(f, &mut ready),
-                Some(Outbound::Skip(pos)) => order.skip(pos, &mut ready),
-                Some(Outbound::Seed(rooms)) => order.seed(rooms),
-                Some(Outbound::Reply(_)) => {}
-                Some(Outbound::Close(code, reason)) => {
-                    closing(&s, code, &reason);
-                    gone.cancel();
-                    return;
+            _ = self.gone.cancelled() => None,
+            r = self.requests.recv() => r,
+        }
+    }
+
+    async fn handle(&mut self, conn: &mut Connection, r: Request) -> bool {
+        let started = std::time::Instant::now();
+        let result = match r.data {
+            Err(e) => Err(AppError::invalid(format!("malformed payload: {e}"))),
+            Ok(data) => {
+                let size = serde_json::to_string(&data).map_or(0, |t| t.len());
+                if size > MAX_FRAME_BYTES {
+                    Err(AppError::new(
+                        ErrorCode::TooLarge,
+                        format!("requests are limited to {MAX_FRAME_BYTES} bytes"),
+                    ))
+                } else {
+                    conn.request(&r.event, data, "the event's argument must be an object")
+                        .await
                 }
-            },
-            _ = sleep_until(held_until.unwrap_or_else(Instant::now)), if held_until.is_some() => {
-                order.release_due(Instant::now(), &mut ready);
             }
-        }
-        for f in ready.drain(..) {
-            if emit_frame(&s, &f).is_err() {
-                return;
+        };
+        match (r.ack, &result) {
+            (Some(ack), res) => reply(Some(ack), res),
+            (None, Err(e)) => {
+                let _ = self.s.emit(ev::ERROR, &e.body());
             }
+            (None, Ok(_)) => {}
         }
+        conn.answered(&r.event, &result, started);
+        true
     }
 }
 
@@ -265,11 +284,7 @@ fn emit_frame(s: &SocketRef, f: &PushFrame) -> Result<(), ()> {
         data: &'a serde_json::value::RawValue,
     }
     let frame: Frame<'_> = serde_json::from_str(f.text.as_str()).map_err(|_| ())?;
-    match s.emit(&*f.event, frame.data) {
-        Ok(()) => Ok(()),
-        // A full buffer: the client cannot keep up; it will resume with sync.
-        Err(_) => Err(()),
-    }
+    s.emit(&*f.event, frame.data).map_err(|_| ())
 }
 
 /// Tells the client why it is being disconnected, then disconnects.
@@ -279,54 +294,6 @@ fn closing(s: &SocketRef, code: u16, reason: &str) {
         &serde_json::json!({ "code": code, "reason": reason }),
     );
     let _ = s.clone().disconnect();
-}
-
-async fn handle(
-    state: &AppState,
-    session: &Session,
-    s: &SocketRef,
-    r: Request,
-    expires: &mut Instant,
-) {
-    let started = std::time::Instant::now();
-    let name = metric_name(&r.event);
-    let result = match r.data {
-        Err(e) => Err(AppError::invalid(format!("malformed payload: {e}"))),
-        Ok(data) => {
-            let size = serde_json::to_string(&data).map_or(0, |t| t.len());
-            if size > MAX_FRAME_BYTES {
-                Err(AppError::new(
-                    ErrorCode::TooLarge,
-                    format!("requests are limited to {MAX_FRAME_BYTES} bytes"),
-                ))
-            } else if r.event == ev::AUTH {
-                ws::renew(state, session, data, expires).await
-            } else if !data.is_object() {
-                Err(AppError::invalid("the event's argument must be an object"))
-            } else {
-                dispatch(state, session, &r.event, data).await
-            }
-        }
-    };
-    let label = EventLabel {
-        event: name.to_owned(),
-    };
-    state.metrics.events_in.get_or_create(&label).inc();
-    if let Err(e) = &result {
-        state.metrics.error(e.code);
-    }
-    match (r.ack, &result) {
-        (Some(ack), res) => reply(Some(ack), res),
-        (None, Err(e)) => {
-            let _ = s.emit(ev::ERROR, &e.body());
-        }
-        (None, Ok(_)) => {}
-    }
-    state
-        .metrics
-        .ack_latency
-        .get_or_create(&label)
-        .observe(started.elapsed().as_secs_f64());
 }
 
 /// Sends the ack: `data` on success, `{error}` on failure.

@@ -2,19 +2,20 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use leetchat_protocol::ServerPush;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Auth;
+use crate::bus::{Bus, BusEvent};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::fanout::{Bus, BusEvent, ConnId, Hub, PushFrame};
+use crate::fanout::{ConnId, Hub, PushFrame};
 use crate::last_seen::LastSeenWriter;
 use crate::metrics::Metrics;
 use crate::ratelimit::{Action, RateLimiter};
-use crate::typing::Typing;
+use crate::typists::Typists;
 
 /// Number of per-room write locks (rooms hash onto them).
 const ROOM_LOCKS: usize = 512;
@@ -41,7 +42,7 @@ pub struct Inner {
     /// Rate limits.
     pub limiter: RateLimiter,
     /// Who is typing where.
-    pub typing: Typing,
+    pub typing: Typists,
     /// Stores last-seen times, batched.
     pub last_seen: LastSeenWriter,
     /// Prometheus metrics.
@@ -115,7 +116,7 @@ impl AppState {
             bus,
             hub,
             limiter,
-            typing: Typing::default(),
+            typing: Typists::default(),
             last_seen: LastSeenWriter::start(db.clone()),
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
@@ -138,32 +139,24 @@ impl AppState {
         self.room_locks[(h as usize) % ROOM_LOCKS].lock().await
     }
 
-    /// Sends a push to `recipients`' connections (but `exclude`).
+    /// Sends a push to `recipients`' connections (but `exclude`). Room
+    /// events, which take a seq, go through [`crate::stream`] instead.
     pub fn push(
         &self,
         recipients: impl Into<Arc<[String]>>,
         exclude: Option<ConnId>,
-        event: &str,
-        data: &impl Serialize,
+        push: &ServerPush,
     ) {
-        self.publish(recipients.into(), exclude, PushFrame::new(event, data));
+        self.publish(recipients.into(), exclude, PushFrame::of(push));
     }
 
-    /// Like [`AppState::push`], for a room event that took `seq` in `room`'s
-    /// stream: connections receive those in seq order.
-    pub fn push_in_stream(
+    /// Hands a serialised push to the bus, counting it.
+    pub(crate) fn publish(
         &self,
-        recipients: impl Into<Arc<[String]>>,
+        recipients: Arc<[String]>,
         exclude: Option<ConnId>,
-        (room, seq): (&str, i64),
-        event: &str,
-        data: &impl Serialize,
+        frame: PushFrame,
     ) {
-        let frame = PushFrame::new(event, data).in_stream(room, seq);
-        self.publish(recipients.into(), exclude, frame);
-    }
-
-    fn publish(&self, recipients: Arc<[String]>, exclude: Option<ConnId>, frame: PushFrame) {
         let event = frame.event.clone();
         let n = self.bus.publish(BusEvent {
             recipients,
@@ -176,22 +169,18 @@ impl AppState {
     /// Closes every socket of one device, on every node.
     pub fn close_device(&self, user_id: &str, device_id: &str, code: u16, reason: &str) {
         self.hub.close_device(user_id, device_id, code, reason);
-        if let Some(c) = self.bus.cluster() {
-            c.close_device_elsewhere(user_id, device_id, code, reason);
-        }
+        self.bus
+            .close_device_elsewhere(user_id, device_id, code, reason);
     }
 
     /// Applies a rate limit, counting refusals. With a cluster the limit is
     /// shared by every node (in Redis); while Redis is down each node applies
     /// it alone.
     pub async fn rate_limit(&self, key: &str, action: Action) -> AppResult<()> {
-        let shared = match self.bus.cluster() {
-            Some(c) => {
-                c.rate_limit(action.as_str(), key, self.limiter.limit_of(action))
-                    .await
-            }
-            None => None,
-        };
+        let shared = self
+            .bus
+            .shared_rate_limit(action.as_str(), key, self.limiter.limit_of(action))
+            .await;
         let verdict = match shared {
             Some(v) => v,
             None => self.limiter.check(key, action),

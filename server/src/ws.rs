@@ -1,9 +1,10 @@
-//! `GET /ws`: the native WebSocket transport.
+//! `GET /ws`: the native WebSocket transport, framing only.
 //!
-//! One task reads and runs the client's requests in order (so a client's
-//! send-then-edit is applied in that order); one writer task owns the socket's
-//! sink and sends acks, pushes, pings and the final close frame. Malformed
-//! frames get an `invalid` error and the connection stays open.
+//! A request is a text frame `{id, event, data}`; its answer an ack frame
+//! `{ack, ok, data | error}` (or an `error` push when it named no id); a push
+//! is `{event, data}`. Malformed frames get an `invalid` error and the
+//! connection stays open. What every connection does (authentication, the
+//! order of requests and pushes, the writer) is [`crate::connection`].
 
 use std::time::Duration;
 
@@ -13,24 +14,20 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use leetchat_protocol::events::AuthRequest;
 use leetchat_protocol::events::names as ev;
-use leetchat_protocol::events::{AuthRequest, Authenticated};
 use leetchat_protocol::{
-    Ack, CLOSE_UNAUTHENTICATED, ErrorBody, ErrorCode, MAX_FRAME_BYTES, RequestId,
+    Ack, CLOSE_UNAUTHENTICATED, ClientFrame, ErrorBody, ErrorCode, FrameProblem, MAX_FRAME_BYTES,
+    RequestId, ServerPush,
 };
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::clock::{now_ms, rfc3339};
-use crate::dispatch::{Session, dispatch, metric_name};
+use crate::connection::{Authed, Connection, Reader, Transport, authenticate};
 use crate::error::AppError;
-use crate::fanout::{CLOSE_TOO_SLOW, ConnHandle, OUTBOUND_QUEUE, Outbound, PushFrame};
-use crate::metrics::EventLabel;
-use crate::sequencer::Sequencer;
+use crate::fanout::{Outbound, PushFrame};
 use crate::state::AppState;
-use crate::{db, presence, typing_events};
 
 /// A frame larger than this closes the socket (1009); between
 /// [`MAX_FRAME_BYTES`] and this, it is answered with `too_large` and the
@@ -66,41 +63,6 @@ pub async fn upgrade(
         .on_upgrade(move |socket| tasks.track_future(run(state, socket, token)))
 }
 
-/// Who a socket authenticated as.
-#[derive(Debug, Clone)]
-pub(crate) struct Authed {
-    /// The session its requests run as.
-    pub session: Session,
-    /// When its token runs out.
-    pub expires: Instant,
-}
-
-/// Checks an access token for a new connection `conn_id` (of any transport).
-pub(crate) async fn authenticate(
-    state: &AppState,
-    token: &str,
-    conn_id: u64,
-) -> Result<Authed, AppError> {
-    let claims = state.auth.verify_access(token)?;
-    let _turn = state.read_turn().await?;
-    let user_name = db::users::active_device_user(&state.db, &claims.sub, &claims.did)
-        .await?
-        .ok_or_else(|| AppError::unauthenticated("this device was signed out"))?;
-    let exp = std::time::UNIX_EPOCH + Duration::from_secs(claims.exp);
-    let left = exp
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
-    Ok(Authed {
-        session: Session {
-            user_id: claims.sub,
-            user_name,
-            device_id: claims.did,
-            conn_id,
-        },
-        expires: Instant::now() + left,
-    })
-}
-
 async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
@@ -124,19 +86,14 @@ async fn auth_by_frame(
         };
         match msg {
             Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).map_err(|_| {
-                    AppError::unauthenticated("authenticate first: send an auth frame")
-                })?;
-                if v.get("event").and_then(Value::as_str) != Some(ev::AUTH) {
-                    return Err(AppError::unauthenticated(
-                        "authenticate first: send an auth frame",
-                    ));
+                let first = "authenticate first: send an auth frame";
+                let f = ClientFrame::parse(&t).map_err(|_| AppError::unauthenticated(first))?;
+                if f.event != ev::AUTH {
+                    return Err(AppError::unauthenticated(first));
                 }
-                let req: AuthRequest =
-                    serde_json::from_value(v.get("data").cloned().unwrap_or(Value::Null))
-                        .map_err(|_| AppError::unauthenticated("auth needs data.token"))?;
-                let id = request_id(&v);
-                return Ok((authenticate(state, &req.token, conn_id).await?, id));
+                let req: AuthRequest = serde_json::from_value(f.data)
+                    .map_err(|_| AppError::unauthenticated("auth needs data.token"))?;
+                return Ok((authenticate(state, &req.token, conn_id).await?, f.id));
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             Some(Ok(Message::Binary(_))) => {
@@ -151,37 +108,10 @@ async fn auth_by_frame(
     }
 }
 
-/// The `id` of a frame too large to handle, read without building the rest.
-fn oversized_frame_id(text: &str) -> Option<RequestId> {
-    #[derive(serde::Deserialize)]
-    struct IdOnly {
-        id: Option<RequestId>,
-    }
-    serde_json::from_str::<IdOnly>(text).ok()?.id
-}
-
-fn request_id(v: &Value) -> Option<RequestId> {
-    match v.get("id") {
-        Some(Value::Number(n)) => Some(RequestId::Number(n.clone())),
-        Some(Value::String(s)) => Some(RequestId::String(s.clone())),
-        _ => None,
-    }
-}
-
 fn ack_text(id: RequestId, result: &Result<Value, AppError>) -> Utf8Bytes {
     let ack = match result {
-        Ok(data) => Ack {
-            ack: id,
-            ok: true,
-            data: Some(data.clone()),
-            error: None,
-        },
-        Err(e) => Ack {
-            ack: id,
-            ok: false,
-            data: None,
-            error: Some(e.body()),
-        },
+        Ok(data) => Ack::ok(id, data.clone()),
+        Err(e) => Ack::refusal(id, e.body()),
     };
     Utf8Bytes::from(serde_json::to_string(&ack).unwrap_or_default())
 }
@@ -191,7 +121,7 @@ fn error_push(e: &AppError) -> Outbound {
         retry_after_ms: e.retry_after_ms,
         ..ErrorBody::new(e.code, e.message.clone())
     };
-    Outbound::Push(PushFrame::new(ev::ERROR, &body))
+    Outbound::Push(PushFrame::of(&ServerPush::Error(body)))
 }
 
 async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
@@ -215,293 +145,152 @@ async fn run(state: AppState, socket: WebSocket, header_token: Option<String>) {
             return;
         }
     };
-    let Authed {
-        session,
-        mut expires,
-    } = authed;
-
-    let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    let kill = CancellationToken::new();
-    if let Some(id) = auth_id {
-        let _ = tx.try_send(Outbound::Reply(ack_text(id, &Ok(serde_json::json!({})))));
-    }
-    Box::pin(seed_streams(&state, &session, &tx)).await;
-    let hello = hello(&session);
-    let _ = tx.try_send(Outbound::Push(PushFrame::new(
-        ev::CONNECTION_AUTHENTICATED,
-        &hello,
-    )));
-    let writer = tokio::spawn(write_loop(
-        sink,
-        rx,
-        state.config.ping_interval,
-        kill.clone(),
-    ));
-    Box::pin(attach(&state, &session, &tx, &kill)).await;
-    tracing::debug!(conn = conn_id, user = %session.user_id, "connected");
-
+    let ping_every = state.config.ping_interval;
     let idle = state.config.idle_timeout;
-    let mut deadline = Instant::now() + idle;
-    loop {
-        let msg = tokio::select! {
-            _ = kill.cancelled() => {
-                state.metrics.slow_consumers.inc();
-                break;
-            }
-            _ = state.shutdown.cancelled() => break,
-            _ = sleep_until(deadline) => {
-                let _ = tx.try_send(Outbound::Close(1001, "idle timeout".into()));
-                break;
-            }
-            _ = sleep_until(expires) => {
-                let _ = tx.try_send(Outbound::Close(CLOSE_UNAUTHENTICATED, "token expired".into()));
-                break;
-            }
-            m = stream.next() => m,
-        };
-        deadline = Instant::now() + idle;
-        match msg {
-            Some(Ok(Message::Text(text))) => {
-                // Boxed: a request's future is large, and an idle
-                // connection should not carry its space (scenario 4 of the
-                // benchmarks: server memory per idle connection).
-                Box::pin(handle_text(&state, &session, &tx, &text, &mut expires)).await;
-            }
-            Some(Ok(Message::Binary(_))) => {
-                let e = AppError::invalid("binary frames are not supported; send JSON text");
-                state.metrics.error(e.code);
-                let _ = tx.send(error_push(&e)).await;
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            Some(Ok(Message::Close(_))) | None => break,
-            Some(Err(e)) => {
-                tracing::debug!(conn = conn_id, error = %e, "socket error");
-                let _ = tx.try_send(Outbound::Close(1009, "frame too large or malformed".into()));
-                break;
-            }
-        }
-    }
-
-    Box::pin(detach(&state, &session)).await;
-    drop(tx);
-    // Let the writer flush what is queued (acks, the close frame), but not forever.
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
-    kill.cancel();
-    tracing::debug!(conn = conn_id, "disconnected");
-}
-
-/// The `connection.authenticated` push of a session (any transport).
-pub(crate) fn hello(session: &Session) -> Authenticated {
-    Authenticated {
-        user_id: session.user_id.clone(),
-        device_id: session.device_id.clone(),
-        server_time: rfc3339(now_ms()),
-    }
-}
-
-/// Queues each room's seq now, before `connection.authenticated` and any
-/// push: the connection's streams start after these (see the sequencer).
-pub(crate) async fn seed_streams(state: &AppState, session: &Session, tx: &mpsc::Sender<Outbound>) {
-    match db::rooms::seqs_of_user(state.db.reader(), &session.user_id).await {
-        Ok(rooms) => {
-            let seeds = rooms
-                .into_iter()
-                .map(|(room, seq)| crate::fanout::StreamPos {
-                    room: room.into(),
-                    seq,
-                })
-                .collect();
-            let _ = tx.try_send(Outbound::Seed(seeds));
-        }
-        Err(e) => tracing::debug!(error = %e, "cannot seed the connection's streams"),
-    }
-}
-
-/// Registers an authenticated connection (of any transport) with the hub:
-/// from now on it receives pushes; announces its user online if this is
-/// their first connection.
-pub(crate) async fn attach(
-    state: &AppState,
-    session: &Session,
-    tx: &mpsc::Sender<Outbound>,
-    kill: &CancellationToken,
-) {
-    let first = state.hub.register(
-        &session.user_id,
-        ConnHandle {
-            conn_id: session.conn_id,
-            device_id: session.device_id.clone(),
-            tx: tx.clone(),
-            kill: kill.clone(),
-        },
-    );
-    state.metrics.connections.inc();
-    presence::connected(state, &session.user_id, first).await;
-}
-
-/// The reverse of [`attach`]: no more pushes; offline if it was the user's
-/// last connection; its typing stops.
-pub(crate) async fn detach(state: &AppState, session: &Session) {
-    let stored = if state.hub.count_of(&session.user_id) == 1 {
-        // Last seen is stored before the user can be seen offline, so nobody
-        // sees them offline without it (harmless if they are still online
-        // on another node: it only shows once they are offline).
-        let at = crate::clock::now_ms();
-        presence::record_last_seen(state, [session.user_id.as_str()], at).await;
-        Some(at)
-    } else {
-        None
+    let first = auth_id.map(|id| Outbound::Reply(ack_text(id, &Ok(serde_json::json!({})))));
+    // The native socket has no "gone" signal apart from its reader ending.
+    let conn = Connection::open(
+        state,
+        authed,
+        WsSink { sink, ping_every },
+        CancellationToken::new(),
+        first,
+    )
+    .await;
+    let reader = WsReader {
+        stream,
+        idle,
+        deadline: Instant::now() + idle,
     };
-    let last = state.hub.unregister(&session.user_id, session.conn_id);
-    presence::disconnected(state, &session.user_id, last, stored).await;
-    state.metrics.connections.dec();
-    typing_events::announce_stopped(state, state.typing.clear_conn(session.conn_id)).await;
+    Box::pin(conn.serve(reader)).await;
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
+/// The sending half of a native socket.
+struct WsSink {
+    sink: SplitSink<WebSocket, Message>,
     ping_every: Duration,
-    kill: CancellationToken,
-) {
-    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
-    let mut order = Sequencer::default();
-    let mut ready: Vec<PushFrame> = Vec::new();
-    // Made once: a fresh `cancelled()` per wake-up would join and leave the
-    // token's waiter list on every push.
-    let killed = kill.cancelled();
-    tokio::pin!(killed);
-    loop {
-        let held_until = order.deadline();
-        tokio::select! {
-            biased;
-            _ = &mut killed => {
-                close(&mut sink, CLOSE_TOO_SLOW, "too slow to keep up; reconnect and sync").await;
-                return;
-            }
-            m = rx.recv() => {
-                let Some(mut m) = m else {
-                    let _ = sink.close().await;
-                    return;
-                };
-                // Send everything already queued, then flush once.
-                loop {
-                    match m {
-                        Outbound::Push(f) => order.push(f, &mut ready),
-                        Outbound::Skip(pos) => order.skip(pos, &mut ready),
-                        Outbound::Seed(rooms) => order.seed(rooms),
-                        Outbound::Reply(t) => {
-                            if sink.feed(Message::Text(t)).await.is_err() { return; }
-                        }
-                        Outbound::Close(code, reason) => {
-                            close(&mut sink, code, &reason).await;
-                            return;
-                        }
-                    }
-                    for f in ready.drain(..) {
-                        if sink.feed(Message::Text(f.text.clone())).await.is_err() { return; }
-                    }
-                    match rx.try_recv() {
-                        Ok(next) => m = next,
-                        Err(_) => break,
-                    }
-                }
-                if sink.flush().await.is_err() { return; }
-            }
-            _ = sleep_until(held_until.unwrap_or_else(Instant::now)), if held_until.is_some() => {
-                order.release_due(Instant::now(), &mut ready);
-                for f in ready.drain(..) {
-                    if sink.feed(Message::Text(f.text.clone())).await.is_err() { return; }
-                }
-                if sink.flush().await.is_err() { return; }
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() { return; }
-            }
-        }
+}
+
+impl Transport for WsSink {
+    async fn feed_push(&mut self, frame: &PushFrame) -> bool {
+        self.sink
+            .feed(Message::Text(frame.text.clone()))
+            .await
+            .is_ok()
+    }
+
+    async fn feed_reply(&mut self, text: Utf8Bytes) -> bool {
+        self.sink.feed(Message::Text(text)).await.is_ok()
+    }
+
+    async fn flush(&mut self) -> bool {
+        self.sink.flush().await.is_ok()
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        close(&mut self.sink, code, reason).await;
+    }
+
+    async fn finish(&mut self) {
+        let _ = self.sink.close().await;
+    }
+
+    async fn ping(&mut self) -> bool {
+        self.sink
+            .send(Message::Ping(Default::default()))
+            .await
+            .is_ok()
+    }
+
+    fn ping_interval(&self) -> Option<Duration> {
+        Some(self.ping_every)
     }
 }
 
-async fn handle_text(
-    state: &AppState,
-    session: &Session,
-    tx: &mpsc::Sender<Outbound>,
-    text: &str,
-    expires: &mut Instant,
-) {
-    let started = std::time::Instant::now();
-    let parsed: Result<Value, AppError> = if text.len() > MAX_FRAME_BYTES {
-        Err(AppError::new(
-            ErrorCode::TooLarge,
-            format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
-        ))
-    } else {
-        serde_json::from_str(text).map_err(|e| AppError::invalid(format!("malformed JSON: {e}")))
-    };
-    let (id, event, result) = match parsed {
-        // Too large, but still owed an ack if it names its request.
-        Err(e) if e.code == ErrorCode::TooLarge => (oversized_frame_id(text), "unknown", Err(e)),
-        Err(e) => (None, "unknown", Err(e)),
-        Ok(v) => {
-            let id = request_id(&v);
-            match (v.get("event").and_then(Value::as_str), v.get("data")) {
-                (None, _) => (
-                    id,
-                    "unknown",
-                    Err(AppError::invalid("event must be a string")),
-                ),
-                (Some(event), data) => {
-                    let data = data.cloned().unwrap_or_else(|| serde_json::json!({}));
-                    let name = metric_name(event);
-                    let r = if event == ev::AUTH {
-                        renew(state, session, data, expires).await
-                    } else if !data.is_object() {
-                        Err(AppError::invalid("data must be an object"))
-                    } else {
-                        dispatch(state, session, event, data).await
-                    };
-                    (id, name, r)
+/// The receiving half of a native socket, with its idle timeout.
+struct WsReader {
+    stream: SplitStream<WebSocket>,
+    idle: Duration,
+    /// The socket is closed if nothing arrives before this.
+    deadline: Instant,
+}
+
+/// A frame worth handling.
+enum WsFrame {
+    Text(Utf8Bytes),
+    Binary,
+}
+
+impl Reader for WsReader {
+    type Item = WsFrame;
+
+    async fn read(&mut self, conn: &Connection) -> Option<WsFrame> {
+        loop {
+            let msg = tokio::select! {
+                m = self.stream.next() => m,
+                _ = sleep_until(self.deadline) => {
+                    conn.send_now(Outbound::Close(1001, "idle timeout".into()));
+                    return None;
+                }
+            };
+            self.deadline = Instant::now() + self.idle;
+            match msg {
+                Some(Ok(Message::Text(text))) => return Some(WsFrame::Text(text)),
+                Some(Ok(Message::Binary(_))) => return Some(WsFrame::Binary),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Err(e)) => {
+                    tracing::debug!(conn = conn.session().conn_id, error = %e, "socket error");
+                    conn.send_now(Outbound::Close(1009, "frame too large or malformed".into()));
+                    return None;
                 }
             }
         }
-    };
-    let label = EventLabel {
-        event: event.to_owned(),
-    };
-    state.metrics.events_in.get_or_create(&label).inc();
-    if let Err(e) = &result {
-        state.metrics.error(e.code);
     }
+
+    async fn handle(&mut self, conn: &mut Connection, frame: WsFrame) -> bool {
+        match frame {
+            WsFrame::Text(text) => handle_text(conn, &text).await,
+            WsFrame::Binary => {
+                let e = AppError::invalid("binary frames are not supported; send JSON text");
+                conn.state().metrics.error(e.code);
+                conn.send(error_push(&e)).await;
+            }
+        }
+        true
+    }
+}
+
+async fn handle_text(conn: &mut Connection, text: &str) {
+    let started = std::time::Instant::now();
+    let (id, event, result) = match ClientFrame::parse(text) {
+        Err(bad) => {
+            let e = match bad.problem {
+                FrameProblem::TooLarge => AppError::new(
+                    ErrorCode::TooLarge,
+                    format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
+                ),
+                FrameProblem::Malformed(why) => AppError::invalid(format!("malformed JSON: {why}")),
+                FrameProblem::NoEvent => AppError::invalid("event must be a string"),
+            };
+            // A frame too large to read is still owed an ack if it names its
+            // request; a malformed one has no usable id.
+            (bad.id, String::new(), Err(e))
+        }
+        Ok(f) => {
+            let r = conn
+                .request(&f.event, f.data, "data must be an object")
+                .await;
+            (f.id, f.event, r)
+        }
+    };
     let out = match (id, &result) {
         (Some(id), r) => Some(Outbound::Reply(ack_text(id, r))),
         (None, Err(e)) => Some(error_push(e)),
         (None, Ok(_)) => None,
     };
     if let Some(out) = out {
-        let _ = tx.send(out).await;
+        conn.send(out).await;
     }
-    state
-        .metrics
-        .ack_latency
-        .get_or_create(&label)
-        .observe(started.elapsed().as_secs_f64());
-}
-
-/// `auth` on an authenticated socket: a fresh token for the same user and
-/// device extends the connection's life.
-pub(crate) async fn renew(
-    state: &AppState,
-    session: &Session,
-    data: Value,
-    expires: &mut Instant,
-) -> Result<Value, AppError> {
-    let req: AuthRequest = crate::dispatch::parse(data)?;
-    let a = authenticate(state, &req.token, session.conn_id).await?;
-    if a.session.user_id != session.user_id || a.session.device_id != session.device_id {
-        return Err(AppError::forbidden(
-            "a connection cannot change user or device",
-        ));
-    }
-    *expires = a.expires;
-    Ok(serde_json::json!({}))
+    conn.answered(&event, &result, started);
 }

@@ -47,6 +47,79 @@ fn empty_object() -> Value {
     Value::Object(Default::default())
 }
 
+/// Why a text frame is not a request. The frame's `id` is kept when it had
+/// a usable one, so the refusal can still be its ack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadFrame {
+    /// The frame's id, if it named one.
+    pub id: Option<RequestId>,
+    /// What is wrong with it.
+    pub problem: FrameProblem,
+}
+
+/// What is wrong with a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameProblem {
+    /// Over [`crate::MAX_FRAME_BYTES`].
+    TooLarge,
+    /// Not JSON (serde's explanation).
+    Malformed(String),
+    /// No `event` string.
+    NoEvent,
+}
+
+impl ClientFrame {
+    /// Reads a native text frame. Anything past [`crate::MAX_FRAME_BYTES`]
+    /// is refused before it is parsed (only its id is looked for); `data`
+    /// defaults to `{}`; an `id` that is neither a number nor a string is
+    /// treated as absent.
+    pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
+        if text.len() > crate::MAX_FRAME_BYTES {
+            #[derive(Deserialize)]
+            struct IdOnly {
+                id: Option<RequestId>,
+            }
+            let id = serde_json::from_str::<IdOnly>(text).ok().and_then(|f| f.id);
+            return Err(BadFrame {
+                id,
+                problem: FrameProblem::TooLarge,
+            });
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| BadFrame {
+            id: None,
+            problem: FrameProblem::Malformed(e.to_string()),
+        })?;
+        let id = match v.get("id") {
+            Some(Value::Number(n)) => Some(RequestId::Number(n.clone())),
+            Some(Value::String(s)) => Some(RequestId::String(s.clone())),
+            _ => None,
+        };
+        let Some(event) = v.get("event").and_then(Value::as_str) else {
+            return Err(BadFrame {
+                id,
+                problem: FrameProblem::NoEvent,
+            });
+        };
+        Ok(ClientFrame {
+            event: event.to_owned(),
+            data: v.get("data").cloned().unwrap_or_else(empty_object),
+            id,
+        })
+    }
+
+    /// The frame of a typed request.
+    pub fn request<R: crate::request::Request>(
+        id: RequestId,
+        req: &R,
+    ) -> Result<ClientFrame, serde_json::Error> {
+        Ok(ClientFrame {
+            id: Some(id),
+            event: R::EVENT.to_owned(),
+            data: serde_json::to_value(req)?,
+        })
+    }
+}
+
 /// The server's answer to a request that carried an id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ack {
@@ -60,6 +133,42 @@ pub struct Ack {
     /// The reason on failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+}
+
+impl Ack {
+    /// A successful ack carrying `data`.
+    pub fn ok(id: RequestId, data: Value) -> Ack {
+        Ack {
+            ack: id,
+            ok: true,
+            data: Some(data),
+            error: None,
+        }
+    }
+
+    /// A refusal.
+    pub fn refusal(id: RequestId, error: ErrorBody) -> Ack {
+        Ack {
+            ack: id,
+            ok: false,
+            data: None,
+            error: Some(error),
+        }
+    }
+
+    /// The ack's outcome: its data read as `T`, or the server's reason.
+    /// An ack that says `ok: false` without a reason reads as `internal`.
+    pub fn into_result<T: serde::de::DeserializeOwned>(
+        self,
+    ) -> Result<Result<T, ErrorBody>, serde_json::Error> {
+        if self.ok {
+            serde_json::from_value(self.data.unwrap_or(Value::Null)).map(Ok)
+        } else {
+            Ok(Err(self.error.unwrap_or_else(|| {
+                ErrorBody::new(ErrorCode::Internal, "refused without a reason")
+            })))
+        }
+    }
 }
 
 /// A server push: `{"event": "message.received", "data": {...}}`.
@@ -79,6 +188,18 @@ pub enum ServerFrame {
     Ack(Ack),
     /// A push.
     Push(Push),
+}
+
+impl ServerFrame {
+    /// Reads a text frame from the server: an ack when it has `ack`, else a push.
+    pub fn parse(text: &str) -> Result<ServerFrame, serde_json::Error> {
+        let v: Value = serde_json::from_str(text)?;
+        if v.get("ack").is_some() {
+            serde_json::from_value(v).map(ServerFrame::Ack)
+        } else {
+            serde_json::from_value(v).map(ServerFrame::Push)
+        }
+    }
 }
 
 /// The machine-readable reason of a failure, the same on WebSocket and HTTP.
@@ -198,6 +319,42 @@ mod tests {
             serde_json::to_string(&ack).expect("json"),
             r#"{"ack":17,"ok":true,"data":{}}"#
         );
+    }
+
+    #[test]
+    fn a_bad_frame_keeps_its_id_where_it_had_one() {
+        let e = ClientFrame::parse(r#"{"id":3,"event":7}"#).expect_err("no event");
+        assert_eq!(e.id, Some(RequestId::from(3)));
+        assert_eq!(e.problem, FrameProblem::NoEvent);
+        let e = ClientFrame::parse("{nope").expect_err("not json");
+        assert!(matches!(e.problem, FrameProblem::Malformed(_)) && e.id.is_none());
+        let big = format!(
+            r#"{{"id":"x","event":"a","data":"{}"}}"#,
+            "y".repeat(70_000)
+        );
+        let e = ClientFrame::parse(&big).expect_err("too large");
+        assert_eq!(
+            (e.id, e.problem),
+            (Some(RequestId::String("x".into())), FrameProblem::TooLarge)
+        );
+        let f = ClientFrame::parse(r#"{"id":true,"event":"ping"}"#).expect("a frame");
+        assert_eq!((f.id, f.data), (None, serde_json::json!({})));
+    }
+
+    #[test]
+    fn server_frames_are_acks_or_pushes() {
+        let a =
+            ServerFrame::parse(r#"{"ack":1,"ok":false,"error":{"code":"invalid","message":"m"}}"#)
+                .expect("ack");
+        let ServerFrame::Ack(a) = a else {
+            panic!("not an ack")
+        };
+        let r: Result<Value, ErrorBody> = a.into_result().expect("reads");
+        assert_eq!(r.map_err(|e| e.code), Err(ErrorCode::Invalid));
+        assert!(matches!(
+            ServerFrame::parse(r#"{"event":"x","data":{}}"#),
+            Ok(ServerFrame::Push(_))
+        ));
     }
 
     #[test]

@@ -168,13 +168,29 @@ pub struct ReadPointer {
     pub seq: i64,
 }
 
-/// `typing.start` / `typing.stop`.
+/// `typing.start`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RoomRef {
+pub struct TypingStart {
     /// The room.
     pub room_id: String,
 }
+
+/// `typing.stop`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypingStop {
+    /// The room.
+    pub room_id: String,
+}
+
+/// `room.list`: no fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ListRooms {}
+
+/// `ping` (extension): no fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Ping {}
 
 /// `room.create`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -264,6 +280,34 @@ pub struct SyncRequest {
 }
 
 // ---------------------------------------------------------------- acks and pushes
+
+/// `{}`: the ack of requests that answer nothing (`auth`, `typing.*`).
+/// Reads any value, so an ack without `data` is still one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Empty {}
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(Empty {})
+    }
+}
+
+/// Ack of `ping`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pong {
+    /// The server's clock (RFC 3339).
+    pub server_time: String,
+}
+
+/// Push `sync.needed` (extension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncNeeded {
+    /// Why events may have been missed.
+    #[serde(default)]
+    pub reason: String,
+}
 
 /// `{message}`: ack of `message.send`/`message.edit`, push `message.received`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

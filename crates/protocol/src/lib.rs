@@ -8,21 +8,31 @@
 //!   the error body shared with HTTP.
 //! - [`objects`]: users, rooms, members, messages, attachments.
 //! - [`events`]: the event names and the `data` of every request, ack and push.
+//! - [`request`]: every request tied to its event name and ack ([`Request`]).
+//! - [`push`]: every push as one enum ([`ServerPush`]).
 //! - [`http`]: bodies of the HTTP routes (auth, users, health).
+//! - [`time`]: wire times (RFC 3339 with milliseconds) to and from Unix ms.
 //!
 //! Conventions: camelCase JSON fields; times are RFC 3339 UTC strings with
-//! milliseconds (kept as `String` here so this crate needs no time library);
+//! milliseconds, kept as `String` in the types and converted by [`time`];
 //! optional fields marked `?` in the contract are omitted when absent.
 
 pub mod envelope;
 pub mod events;
 pub mod http;
 pub mod objects;
+pub mod push;
+pub mod request;
+pub mod time;
 
-pub use envelope::{Ack, ClientFrame, ErrorBody, ErrorCode, Push, RequestId};
+pub use envelope::{
+    Ack, BadFrame, ClientFrame, ErrorBody, ErrorCode, FrameProblem, Push, RequestId, ServerFrame,
+};
 pub use objects::{
     Attachment, Member, Message, MessageType, Role, Room, RoomType, User, direct_room_id,
 };
+pub use push::ServerPush;
+pub use request::Request;
 
 /// Largest WebSocket frame the contract allows, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

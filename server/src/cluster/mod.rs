@@ -43,8 +43,9 @@ use parking_lot::RwLock;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 
+use crate::bus::BusEvent;
 use crate::config::RateLimit;
-use crate::fanout::{BusEvent, Hub, PushFrame, PushParts, StreamPos};
+use crate::fanout::{Hub, PushFrame, PushParts, StreamPos};
 
 use scripts::Scripts;
 

@@ -7,14 +7,15 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use leetchat_protocol::events::names as ev;
+use leetchat_protocol::ServerPush;
+use leetchat_protocol::events::SyncNeeded;
 use tokio::task::JoinHandle;
 
 use super::{Cluster, DEAD_AFTER_BEATS, PUBLISH_BATCH, REDIS_TIMEOUT};
-use crate::clock::now_ms;
-use crate::fanout::BusEvent;
+use crate::bus::BusEvent;
 use crate::presence;
 use crate::state::AppState;
+use leetchat_protocol::time::now_ms;
 
 /// Starts the publisher, the subscriber and the heartbeat.
 pub fn spawn(state: AppState, cluster: Arc<Cluster>) -> Vec<JoinHandle<()>> {
@@ -167,12 +168,10 @@ fn sync_needed(state: &AppState, reason: &str) {
     if users.is_empty() {
         return;
     }
-    state.push(
-        users,
-        None,
-        ev::SYNC_NEEDED,
-        &serde_json::json!({ "reason": reason }),
-    );
+    let push = ServerPush::SyncNeeded(SyncNeeded {
+        reason: reason.to_owned(),
+    });
+    state.push(users, None, &push);
 }
 
 async fn sleep_or_stop(state: &AppState, d: Duration) {

@@ -94,3 +94,21 @@ pub async fn left_at<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(r.map(|(s,)| s))
 }
+
+/// The seq of the room's event of `kind` about `message_id`.
+pub async fn seq_of<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+    message_id: &str,
+    kind: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let r: Option<(i64,)> = sqlx::query_as(
+        "SELECT seq FROM room_events WHERE room_id = $1 AND message_id = $2 AND kind = $3",
+    )
+    .bind(room_id)
+    .bind(message_id)
+    .bind(kind)
+    .fetch_optional(e)
+    .await?;
+    Ok(r.map(|(s,)| s))
+}

@@ -1,9 +1,9 @@
-//! Messages, their attachments, history pages and unread counts.
+//! Messages, history pages and unread counts (attachments: [`super::files`]).
 
 use leetchat_protocol::{Attachment, Message, MessageType};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-use crate::clock::rfc3339;
+use leetchat_protocol::time::rfc3339;
 
 /// A message row.
 #[derive(Debug, Clone, FromRow)]
@@ -62,42 +62,6 @@ impl MessageRow {
 }
 
 const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at";
-
-/// A file row, as attachments need it.
-#[derive(Debug, Clone, FromRow)]
-pub struct FileRow {
-    /// Id.
-    pub file_id: String,
-    /// Uploader.
-    pub uploader_id: String,
-    /// Sanitised name.
-    pub name: String,
-    /// Sniffed type.
-    pub mime: String,
-    /// Bytes.
-    pub size: i64,
-    /// Pixels.
-    pub width: Option<i64>,
-    /// Pixels.
-    pub height: Option<i64>,
-}
-
-impl FileRow {
-    /// The wire attachment.
-    pub fn to_attachment(&self) -> Attachment {
-        let is_image = self.width.is_some();
-        Attachment {
-            file_id: self.file_id.clone(),
-            name: self.name.clone(),
-            mime: self.mime.clone(),
-            size: self.size,
-            width: self.width,
-            height: self.height,
-            url: format!("/api/files/{}", self.file_id),
-            thumbnail_url: is_image.then(|| format!("/api/files/{}/thumbnail", self.file_id)),
-        }
-    }
-}
 
 /// A message by id.
 pub async fn row<'e, E: Executor<'e, Database = Any>>(
@@ -189,57 +153,6 @@ pub async fn tombstone(
     Ok(true)
 }
 
-/// A file the given user uploaded.
-pub async fn file_of_uploader<'e, E: Executor<'e, Database = Any>>(
-    e: E,
-    file_id: &str,
-    uploader_id: &str,
-) -> Result<Option<FileRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT file_id, uploader_id, name, mime, size, width, height FROM files
-         WHERE file_id = $1 AND uploader_id = $2",
-    )
-    .bind(file_id)
-    .bind(uploader_id)
-    .fetch_optional(e)
-    .await
-}
-
-/// Attaches files to a message, in order.
-pub async fn attach(
-    conn: &mut AnyConnection,
-    message_id: &str,
-    file_ids: &[String],
-) -> Result<(), sqlx::Error> {
-    for (i, f) in file_ids.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO message_attachments (message_id, position, file_id) VALUES ($1, $2, $3)",
-        )
-        .bind(message_id)
-        .bind(i as i64)
-        .bind(f)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// A message's attachments, in order.
-pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
-    e: E,
-    message_id: &str,
-) -> Result<Vec<Attachment>, sqlx::Error> {
-    let rows: Vec<FileRow> = sqlx::query_as(
-        "SELECT f.file_id, f.uploader_id, f.name, f.mime, f.size, f.width, f.height
-         FROM message_attachments a JOIN files f ON f.file_id = a.file_id
-         WHERE a.message_id = $1 ORDER BY a.position",
-    )
-    .bind(message_id)
-    .fetch_all(e)
-    .await?;
-    Ok(rows.iter().map(FileRow::to_attachment).collect())
-}
-
 /// Rows to wire messages, loading attachments where a message can have them.
 pub async fn hydrate(
     conn: &mut AnyConnection,
@@ -248,7 +161,7 @@ pub async fn hydrate(
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let att = if r.may_have_attachments() {
-            attachments(&mut *conn, &r.message_id).await?
+            super::files::attachments(&mut *conn, &r.message_id).await?
         } else {
             Vec::new()
         };

@@ -5,13 +5,13 @@
 //! Unix milliseconds and booleans as integers, so one implementation serves
 //! both engines and ONE test suite runs against both.
 //!
-//! The write rule that keeps each room's event stream gapless: a write
-//! transaction's first statement bumps `rooms.last_seq` ([`rooms::next_seq`]).
-//! That takes the write lock at once (SQLite) or the room's row lock
-//! (PostgreSQL), so concurrent writers to one room queue instead of racing, and
-//! a rolled-back transaction gives its seq back.
+//! Every query of the server is here, one file per table family. The write
+//! rule that keeps each room's event stream gapless is
+//! [`crate::stream`]'s: a write transaction's first statement bumps
+//! `rooms.last_seq` ([`rooms::next_seq`], called only from there).
 
 pub mod events;
+pub mod files;
 pub mod messages;
 pub mod rooms;
 pub mod users;

@@ -3,7 +3,7 @@
 use leetchat_protocol::{Member, Role, Room, RoomType};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-use crate::clock::rfc3339;
+use leetchat_protocol::time::rfc3339;
 
 /// A room row.
 #[derive(Debug, Clone, FromRow)]
@@ -164,8 +164,9 @@ pub async fn role_of<'e, E: Executor<'e, Database = Any>>(
     Ok(r.map(|(s,)| Role::parse(&s).unwrap_or(Role::Member)))
 }
 
-/// Takes the room's next seq. Must be the first statement of a write
-/// transaction (see [`crate::db`]). `None` when the room does not exist.
+/// Takes the room's next seq: for [`crate::stream::StreamWrite`] only,
+/// which makes it the first statement of its transaction and records an
+/// event at the seq. `None` when the room does not exist.
 pub async fn next_seq(
     conn: &mut AnyConnection,
     room_id: &str,

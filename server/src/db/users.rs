@@ -204,6 +204,15 @@ pub async fn active_device_user(
     Ok(row.map(|(name,)| name))
 }
 
+/// The user a device belongs to.
+pub async fn owner_of_device(db: &Db, device_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT user_id FROM devices WHERE device_id = $1")
+        .bind(device_id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(r.map(|(u,)| u))
+}
+
 /// Revokes a device and deletes its refresh tokens.
 pub async fn revoke_device(db: &Db, device_id: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;

@@ -24,13 +24,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::clock::now_ms;
-use crate::db::messages::FileRow;
-use crate::db::new_id;
+use crate::db::files::{FileRow, StoredFile};
+use crate::db::{self, new_id};
 use crate::error::{AppError, AppResult};
 use crate::http::AuthUser;
 use crate::ratelimit::Action;
 use crate::state::AppState;
+use leetchat_protocol::time::now_ms;
 use storage::Variant;
 
 /// Bytes kept for sniffing the type.
@@ -165,21 +165,7 @@ pub async fn upload(
         height: dims.map(|d| d.1),
     };
     // Metadata row first (file_blobs references it), then the bytes; undo on failure.
-    sqlx::query(
-        "INSERT INTO files (file_id, uploader_id, name, mime, size, width, height, sha256, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&row.file_id)
-    .bind(&row.uploader_id)
-    .bind(&row.name)
-    .bind(&row.mime)
-    .bind(row.size)
-    .bind(row.width)
-    .bind(row.height)
-    .bind(&sha256)
-    .bind(now_ms())
-    .execute(state.db.writer())
-    .await?;
+    db::files::insert(state.db.writer(), &row, &sha256, now_ms()).await?;
     let stored = async {
         state.files.put(&file_id, Variant::Original, bytes).await?;
         if let Some(t) = thumb {
@@ -190,10 +176,7 @@ pub async fn upload(
     .await;
     if let Err(e) = stored {
         let _ = state.files.delete(&file_id).await;
-        let _ = sqlx::query("DELETE FROM files WHERE file_id = $1")
-            .bind(&file_id)
-            .execute(state.db.writer())
-            .await;
+        let _ = db::files::delete(state.db.writer(), &file_id).await;
         return Err(AppError::internal("storing an upload", e));
     }
     tracing::info!(%file_id, mime, size = row.size, "file uploaded");
@@ -205,42 +188,18 @@ pub async fn upload(
     ))
 }
 
-/// A file row with its hash.
-#[derive(Debug, sqlx::FromRow)]
-struct Stored {
-    uploader_id: String,
-    name: String,
-    mime: String,
-    width: Option<i64>,
-    sha256: String,
-}
-
 /// The caller may read the file: they uploaded it, or a live message in a
 /// room they belong to carries it.
-async fn readable(state: &AppState, user: &AuthUser, file_id: &str) -> AppResult<Stored> {
-    let f: Option<Stored> = sqlx::query_as(
-        "SELECT uploader_id, name, mime, width, sha256 FROM files WHERE file_id = $1",
-    )
-    .bind(file_id)
-    .fetch_optional(state.db.reader())
-    .await?;
-    let f = f.ok_or_else(|| AppError::not_found("no such file"))?;
-    if f.uploader_id == user.user_id {
-        return Ok(f);
-    }
-    let shared: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM message_attachments a
-         JOIN messages m ON m.message_id = a.message_id
-         JOIN room_members rm ON rm.room_id = m.room_id
-         WHERE a.file_id = $1 AND rm.user_id = $2 AND m.deleted_at IS NULL LIMIT 1",
-    )
-    .bind(file_id)
-    .bind(&user.user_id)
-    .fetch_optional(state.db.reader())
-    .await?;
-    match shared {
-        Some(_) => Ok(f),
-        None => Err(AppError::forbidden("you may not read this file")),
+async fn readable(state: &AppState, user: &AuthUser, file_id: &str) -> AppResult<StoredFile> {
+    let f = db::files::stored(state.db.reader(), file_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such file"))?;
+    if f.uploader_id == user.user_id
+        || db::files::shared_with(state.db.reader(), file_id, &user.user_id).await?
+    {
+        Ok(f)
+    } else {
+        Err(AppError::forbidden("you may not read this file"))
     }
 }
 
@@ -400,23 +359,14 @@ fn encode_rfc5987(s: &str) -> String {
 /// Removes uploads older than `older_than` that no message carries. Returns how many.
 pub async fn sweep_unattached(state: &AppState, older_than: Duration) -> AppResult<u64> {
     let cutoff = now_ms() - older_than.as_millis() as i64;
-    let ids: Vec<(String,)> = sqlx::query_as(
-        "SELECT f.file_id FROM files f WHERE f.created_at < $1
-         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.file_id) LIMIT 1000",
-    )
-    .bind(cutoff)
-    .fetch_all(state.db.reader())
-    .await?;
+    let ids = db::files::unattached_before(state.db.reader(), cutoff).await?;
     let mut n = 0;
-    for (id,) in ids {
+    for id in ids {
         if let Err(e) = state.files.delete(&id).await {
             tracing::warn!(error = %e, file_id = %id, "cannot remove an unattached upload");
             continue;
         }
-        sqlx::query("DELETE FROM files WHERE file_id = $1 AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = $1)")
-            .bind(&id)
-            .execute(state.db.writer())
-            .await?;
+        db::files::delete_if_unattached(state.db.writer(), &id).await?;
         n += 1;
     }
     Ok(n)

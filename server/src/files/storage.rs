@@ -118,12 +118,7 @@ impl FileStorage {
                 Ok(())
             }
             FileStorage::Database(db) => {
-                sqlx::query("INSERT INTO file_blobs (file_id, variant, bytes) VALUES ($1, $2, $3)")
-                    .bind(file_id)
-                    .bind(v.as_str())
-                    .bind(bytes)
-                    .execute(db.writer())
-                    .await?;
+                crate::db::files::put_blob(db.writer(), file_id, v.as_str(), bytes).await?;
                 Ok(())
             }
             FileStorage::Object(store) => {
@@ -142,14 +137,7 @@ impl FileStorage {
                 Err(e) => Err(e.into()),
             },
             FileStorage::Database(db) => {
-                let row: Option<(Vec<u8>,)> = sqlx::query_as(
-                    "SELECT bytes FROM file_blobs WHERE file_id = $1 AND variant = $2",
-                )
-                .bind(file_id)
-                .bind(v.as_str())
-                .fetch_optional(db.reader())
-                .await?;
-                Ok(row.map(|(b,)| b))
+                Ok(crate::db::files::blob(db.reader(), file_id, v.as_str()).await?)
             }
             FileStorage::Object(store) => match store.get(&Self::key(file_id, v)).await {
                 Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
@@ -173,10 +161,7 @@ impl FileStorage {
                 Ok(())
             }
             FileStorage::Database(db) => {
-                sqlx::query("DELETE FROM file_blobs WHERE file_id = $1")
-                    .bind(file_id)
-                    .execute(db.writer())
-                    .await?;
+                crate::db::files::delete_blobs(db.writer(), file_id).await?;
                 Ok(())
             }
             FileStorage::Object(store) => {

@@ -1,16 +1,19 @@
-//! Wall-clock time as the wire carries it: Unix milliseconds in the database,
-//! RFC 3339 UTC strings with milliseconds on the wire.
+//! Time as the wire carries it: RFC 3339 UTC strings with milliseconds
+//! (`2025-11-19T10:30:00.123Z`), and Unix milliseconds where it is stored or
+//! compared. The one place that formats and parses wire times, for the
+//! server, the client core and every client on it.
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
+use ::time::OffsetDateTime;
+use ::time::format_description::well_known::Rfc3339;
+use ::time::macros::format_description;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// `2025-11-19T10:30:00.000Z` for a Unix-millisecond time.
+/// The wire form of a Unix-millisecond time: `2025-11-19T10:30:00.000Z`
+/// (the epoch for a time out of range).
 pub fn rfc3339(ms: i64) -> String {
     let fmt =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
@@ -20,10 +23,15 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
-/// Parses an RFC 3339 timestamp (any offset) to Unix milliseconds.
+/// Unix milliseconds of an RFC 3339 time (any offset), or `None`.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// An RFC 3339 time as a date-time, for clients that show it in local time.
+pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
 #[cfg(test)]
@@ -44,6 +52,13 @@ mod tests {
             parse_rfc3339("2025-11-19T11:30:00+01:00"),
             Some(1_763_548_200_000)
         );
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00.000Z"), Some(0));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert!(parse_datetime("2025-11-19T10:30:00Z").is_some());
+    }
+
+    #[test]
+    fn now_is_after_this_code_was_written() {
+        assert!(now_ms() > 1_763_548_200_000);
     }
 }

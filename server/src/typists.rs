@@ -1,15 +1,22 @@
-//! Who is typing where, with server-side expiry.
+//! Who is typing where, with server-side expiry, and the `typing.user`
+//! pushes that say someone stopped without saying so.
 //!
 //! A `typing.start` lasts [`TYPING_TTL`] unless renewed; the sweeper (see
-//! [`crate::app`]) pushes `isTyping: false` for entries that run out, and the
-//! handlers do so on `typing.stop`, on send, and on disconnect.
+//! [`crate::app`]) pushes `isTyping: false` for entries that run out, and so
+//! do a send, leaving the room, and disconnecting. The requests themselves
+//! are [`crate::handlers::typing`].
 
 use std::time::Duration;
 
 use dashmap::DashMap;
+use leetchat_protocol::ServerPush;
+use leetchat_protocol::events::TypingUser;
 use tokio::time::Instant;
 
+use crate::db;
 use crate::fanout::ConnId;
+use crate::session::Session;
+use crate::state::AppState;
 
 /// How long a `typing.start` lasts without renewal.
 pub const TYPING_TTL: Duration = Duration::from_secs(5);
@@ -26,11 +33,11 @@ struct Entry {
 
 /// The typing table of this node.
 #[derive(Debug, Default)]
-pub struct Typing {
+pub struct Typists {
     entries: DashMap<(String, String), Entry>,
 }
 
-impl Typing {
+impl Typists {
     /// Marks the user as typing; `true` when they were not already.
     pub fn start(&self, room_id: &str, user_id: &str, user_name: &str, conn: ConnId) -> bool {
         let entry = Entry {
@@ -77,13 +84,72 @@ impl Typing {
     }
 }
 
+/// The push that says `user_id` (`user_name`) is or is not typing in `room_id`.
+pub fn typing_push(room_id: &str, user_id: &str, user_name: &str, is_typing: bool) -> ServerPush {
+    ServerPush::TypingUser(TypingUser {
+        room_id: room_id.to_owned(),
+        user_id: user_id.to_owned(),
+        user_name: user_name.to_owned(),
+        is_typing,
+    })
+}
+
+/// A send ends the sender's typing in that room (`members`: its members).
+pub fn stopped_by_send(state: &AppState, room_id: &str, s: &Session, members: Vec<String>) {
+    if state.typing.stop(room_id, &s.user_id) {
+        state.push(
+            members,
+            Some(s.conn_id),
+            &typing_push(room_id, &s.user_id, &s.user_name, false),
+        );
+    }
+}
+
+/// A member who left a room stops typing there (`members`: those who stay).
+pub async fn stopped_by_leaving(
+    state: &AppState,
+    room_id: &str,
+    user_id: &str,
+    members: Vec<String>,
+) {
+    if !state.typing.stop(room_id, user_id) {
+        return;
+    }
+    let user_name = match db::users::by_id(state.db.reader(), user_id).await {
+        Ok(u) => u.map(|u| u.user_name).unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot announce a typing stop");
+            return;
+        }
+    };
+    state.push(
+        members,
+        None,
+        &typing_push(room_id, user_id, &user_name, false),
+    );
+}
+
+/// Pushes `isTyping: false` for typists who stopped without saying so.
+pub async fn announce_stopped(state: &AppState, stopped: Vec<Stopped>) {
+    for (room_id, user_id, user_name) in stopped {
+        match db::rooms::member_ids(state.db.reader(), &room_id).await {
+            Ok(members) => state.push(
+                members,
+                None,
+                &typing_push(&room_id, &user_id, &user_name, false),
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot announce a typing stop"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
     async fn typing_runs_out_after_five_silent_seconds() {
-        let t = Typing::default();
+        let t = Typists::default();
         assert!(t.start("r", "u", "alice", 1));
         tokio::time::advance(Duration::from_secs(3)).await;
         assert!(!t.start("r", "u", "alice", 1), "renewal is not a new start");
@@ -96,7 +162,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_disconnect_clears_only_that_connections_typing() {
-        let t = Typing::default();
+        let t = Typists::default();
         t.start("r1", "u", "alice", 1);
         t.start("r2", "v", "bob", 2);
         assert_eq!(t.clear_conn(1).len(), 1);

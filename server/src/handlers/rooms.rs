@@ -1,22 +1,23 @@
-//! `room.create`, `room.list`, `room.update`, `room.members.add`,
-//! `room.members.remove`, `room.members.role`.
+//! `room.create`, `room.list`, `room.update`, `room.members.role`: rooms and
+//! the changes to them that take no seq.
 //!
-//! Creating a room takes no seq (its first message is seq 1); each member
-//! joining or leaving afterwards takes the next one.
+//! Creating a room takes no seq (its first message is seq 1); renames and
+//! role changes are announced as `room.updated` and are not stream events.
+//! Joins and leaves are ([`super::members`]).
 
-use leetchat_protocol::events::names as ev;
+use leetchat_protocol::ServerPush;
 use leetchat_protocol::events::{
-    AddMembers, CreateRoom, MemberEvent, RemoveMember, RoomEnvelope, RoomList, SetRole, UpdateRoom,
+    CreateRoom, ListRooms, RoomEnvelope, RoomList, SetRole, UpdateRoom,
 };
 use leetchat_protocol::objects::RoomSummary;
+use leetchat_protocol::time::now_ms;
 use leetchat_protocol::{Role, Room, RoomType, direct_room_id};
 use sqlx::AnyConnection;
 
-use crate::clock::now_ms;
-use crate::db::{self, Tx, events::kind, new_id};
-use crate::dispatch::{Session, truncate};
+use crate::db::{self, new_id};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::Action;
+use crate::session::{Session, truncate};
 use crate::state::AppState;
 
 /// Longest group name.
@@ -49,7 +50,7 @@ fn check_description(d: &str) -> AppResult<String> {
 }
 
 /// Every id must name an existing user.
-async fn require_users(state: &AppState, ids: &[String]) -> AppResult<()> {
+pub(super) async fn require_users(state: &AppState, ids: &[String]) -> AppResult<()> {
     for id in ids {
         if db::users::by_id(state.db.reader(), id).await?.is_none() {
             return Err(AppError::not_found(format!(
@@ -61,7 +62,7 @@ async fn require_users(state: &AppState, ids: &[String]) -> AppResult<()> {
     Ok(())
 }
 
-async fn load_room(conn: &mut AnyConnection, room_id: &str) -> AppResult<Room> {
+pub(super) async fn load_room(conn: &mut AnyConnection, room_id: &str) -> AppResult<Room> {
     db::rooms::load(conn, room_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such room"))
@@ -151,17 +152,17 @@ async fn create_direct(state: &AppState, s: &Session, other: &str) -> AppResult<
 }
 
 fn announce_created(state: &AppState, s: &Session, room: &Room) {
-    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
-    state.push(
-        members,
-        Some(s.conn_id),
-        ev::ROOM_CREATED,
-        &RoomEnvelope { room: room.clone() },
-    );
+    let push = ServerPush::RoomCreated(RoomEnvelope { room: room.clone() });
+    state.push(member_ids(room), Some(s.conn_id), &push);
+}
+
+/// The ids of a room's members.
+pub(super) fn member_ids(room: &Room) -> Vec<String> {
+    room.members.iter().map(|m| m.user_id.clone()).collect()
 }
 
 /// `room.list`: the caller's rooms with unread counts, newest activity first.
-pub async fn list(state: &AppState, s: &Session) -> AppResult<RoomList> {
+pub async fn list(state: &AppState, s: &Session, _: ListRooms) -> AppResult<RoomList> {
     let ids = db::rooms::ids_of_user(state.db.reader(), &s.user_id).await?;
     let mut conn = state.db.reader().acquire().await?;
     let mut rooms = Vec::with_capacity(ids.len());
@@ -190,12 +191,16 @@ pub async fn list(state: &AppState, s: &Session) -> AppResult<RoomList> {
     Ok(RoomList { rooms })
 }
 
-/// A group the caller manages (owner or admin), checked inside `tx`.
-async fn require_manager(tx: &mut Tx, s: &Session, room_id: &str) -> AppResult<Role> {
-    let row = db::rooms::row(&mut **tx, room_id)
+/// A group the caller manages (owner or admin), checked inside the write.
+pub(super) async fn require_manager(
+    tx: &mut AnyConnection,
+    s: &Session,
+    room_id: &str,
+) -> AppResult<Role> {
+    let row = db::rooms::row(&mut *tx, room_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such room"))?;
-    let role = db::rooms::role_of(&mut **tx, room_id, &s.user_id)
+    let role = db::rooms::role_of(&mut *tx, room_id, &s.user_id)
         .await?
         .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
     if row.kind() == RoomType::Direct {
@@ -236,197 +241,10 @@ pub async fn update(state: &AppState, s: &Session, req: UpdateRoom) -> AppResult
     Ok(RoomEnvelope { room })
 }
 
-fn announce_updated(state: &AppState, s: &Session, room: &Room) {
-    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
-    state.push(
-        members,
-        Some(s.conn_id),
-        ev::ROOM_UPDATED,
-        &RoomEnvelope { room: room.clone() },
-    );
-}
-
-/// `room.members.add`: owner/admin adds users; each join takes a seq.
-pub async fn add_members(
-    state: &AppState,
-    s: &Session,
-    req: AddMembers,
-) -> AppResult<RoomEnvelope> {
-    let mut ids = req.user_ids.clone();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Err(AppError::invalid("userIds must name at least one user"));
-    }
-    if ids.len() > MAX_MEMBERS {
-        return Err(AppError::invalid(format!(
-            "a group has at most {MAX_MEMBERS} members"
-        )));
-    }
-    require_users(state, &ids).await?;
-
-    let guard = state.lock_room(&req.room_id).await;
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    // Take the lock with a harmless write first; seqs are taken per join below.
-    if !db::rooms::update_info(&mut tx, &req.room_id, None, None).await? {
-        return Err(AppError::not_found("no such room"));
-    }
-    require_manager(&mut tx, s, &req.room_id).await?;
-    let current = db::rooms::member_ids(&mut *tx, &req.room_id).await?;
-    if current.len() + ids.len() > MAX_MEMBERS {
-        return Err(AppError::invalid(format!(
-            "a group has at most {MAX_MEMBERS} members"
-        )));
-    }
-    let mut joins = Vec::new();
-    for u in &ids {
-        if current.contains(u) {
-            continue;
-        }
-        let seq = db::rooms::next_seq(&mut tx, &req.room_id, now)
-            .await?
-            .ok_or_else(|| AppError::not_found("no such room"))?;
-        db::rooms::add_member(&mut tx, &req.room_id, u, Role::Member, now).await?;
-        db::events::insert(&mut tx, &req.room_id, seq, kind::JOINED, None, Some(u), now).await?;
-        joins.push(MemberEvent {
-            room_id: req.room_id.clone(),
-            user_id: u.clone(),
-            seq,
-        });
-    }
-    let room = load_room(&mut tx, &req.room_id).await?;
-    tx.commit().await?;
-
-    let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
-    let added: Vec<String> = joins.iter().map(|j| j.user_id.clone()).collect();
-    if !added.is_empty() {
-        // The newcomers learn the room first, then see the joins like everyone.
-        state.push(
-            added,
-            Some(s.conn_id),
-            ev::ROOM_CREATED,
-            &RoomEnvelope { room: room.clone() },
-        );
-    }
-    for j in &joins {
-        state.push_in_stream(
-            members.clone(),
-            Some(s.conn_id),
-            (&j.room_id, j.seq),
-            ev::ROOM_MEMBER_JOINED,
-            j,
-        );
-    }
-    drop(guard);
-    Ok(RoomEnvelope { room })
-}
-
-/// `room.members.remove`: owner/admin removes a member, or anyone leaves.
-/// An owner who leaves hands the group to the longest-standing admin, or else
-/// the longest-standing member.
-pub async fn remove_member(
-    state: &AppState,
-    s: &Session,
-    req: RemoveMember,
-) -> AppResult<RoomEnvelope> {
-    let leaving = req.user_id == s.user_id;
-    let guard = state.lock_room(&req.room_id).await;
-    let now = now_ms();
-    let mut tx = state.db.begin().await?;
-    let Some(seq) = db::rooms::next_seq(&mut tx, &req.room_id, now).await? else {
-        return Err(AppError::not_found("no such room"));
-    };
-    let row = db::rooms::row(&mut *tx, &req.room_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such room"))?;
-    let my_role = db::rooms::role_of(&mut *tx, &req.room_id, &s.user_id)
-        .await?
-        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
-    if row.kind() == RoomType::Direct {
-        return Err(AppError::invalid(
-            "nobody can leave or be removed from a direct room",
-        ));
-    }
-    let Some(target_role) = db::rooms::role_of(&mut *tx, &req.room_id, &req.user_id).await? else {
-        return Err(AppError::not_found(
-            "that user is not a member of this room",
-        ));
-    };
-    if !leaving {
-        let allowed = match my_role {
-            Role::Owner => true,
-            Role::Admin => target_role == Role::Member,
-            Role::Member => false,
-        };
-        if !allowed {
-            return Err(AppError::forbidden(
-                "only the owner can remove admins; only owners and admins can remove members",
-            ));
-        }
-    }
-    let before = db::rooms::member_ids(&mut *tx, &req.room_id).await?;
-    db::rooms::remove_member(&mut tx, &req.room_id, &req.user_id).await?;
-    db::events::insert(
-        &mut tx,
-        &req.room_id,
-        seq,
-        kind::LEFT,
-        None,
-        Some(&req.user_id),
-        now,
-    )
-    .await?;
-    let mut handed_over = false;
-    if target_role == Role::Owner {
-        let remaining = db::rooms::members(&mut *tx, &req.room_id).await?;
-        let heir = remaining
-            .iter()
-            .find(|m| m.role() == Role::Admin)
-            .or_else(|| remaining.first());
-        if let Some(h) = heir {
-            db::rooms::set_role(&mut tx, &req.room_id, &h.user_id, Role::Owner).await?;
-            handed_over = true;
-        }
-    }
-    let room = load_room(&mut tx, &req.room_id).await?;
-    tx.commit().await?;
-
-    let left = MemberEvent {
-        room_id: req.room_id.clone(),
-        user_id: req.user_id.clone(),
-        seq,
-    };
-    state.push_in_stream(
-        before,
-        Some(s.conn_id),
-        (&left.room_id, seq),
-        ev::ROOM_MEMBER_LEFT,
-        &left,
-    );
-    if handed_over {
-        announce_updated(state, s, &room);
-    }
-    drop(guard);
-    if state.typing.stop(&req.room_id, &req.user_id) {
-        let members: Vec<String> = room.members.iter().map(|m| m.user_id.clone()).collect();
-        let user_name = db::users::by_id(state.db.reader(), &req.user_id)
-            .await?
-            .map(|u| u.user_name)
-            .unwrap_or_default();
-        state.push(
-            members,
-            None,
-            ev::TYPING_USER,
-            &leetchat_protocol::events::TypingUser {
-                room_id: req.room_id.clone(),
-                user_id: req.user_id.clone(),
-                user_name,
-                is_typing: false,
-            },
-        );
-    }
-    Ok(RoomEnvelope { room })
+/// `room.updated` to the room's members (not to the connection that asked).
+pub(super) fn announce_updated(state: &AppState, s: &Session, room: &Room) {
+    let push = ServerPush::RoomUpdated(RoomEnvelope { room: room.clone() });
+    state.push(member_ids(room), Some(s.conn_id), &push);
 }
 
 /// `room.members.role` (extension): the owner makes a member an admin or a

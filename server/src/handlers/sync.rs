@@ -1,25 +1,22 @@
 //! `sync`: exactly what a client missed since its last seq per room.
 //!
 //! Events are replayed from `room_events` in seq order, each shaped like the
-//! push it was, with payloads built from the current state (an edited message
-//! shows its latest text, a deleted one is a tombstone in every event).
+//! push it was ([`RoomEvent::replay`]), with payloads built from the current
+//! state (an edited message shows its latest text, a deleted one is a
+//! tombstone in every event).
 
 use std::collections::{BTreeMap, HashMap};
 
-use leetchat_protocol::events::{
-    MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, SyncEvent, SyncRequest,
-    SyncResponse, SyncRoom,
-};
+use leetchat_protocol::events::{SyncEvent, SyncRequest, SyncResponse, SyncRoom};
 use leetchat_protocol::objects::Message;
 use leetchat_protocol::{ErrorBody, ErrorCode, SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT};
-use serde_json::Value;
 use sqlx::AnyConnection;
 
-use crate::clock::rfc3339;
-use crate::db::{self, events::EventRow, events::kind};
-use crate::dispatch::Session;
+use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::session::{Session, truncate};
 use crate::state::AppState;
+use crate::stream::RoomEvent;
 
 /// Most rooms one `sync` may name.
 pub const MAX_SYNC_ROOMS: usize = 5000;
@@ -39,7 +36,7 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
     if let Some((room, _)) = req.since.iter().find(|(_, seq)| **seq < 0) {
         return Err(AppError::invalid(format!(
             "since[{:?}] must not be negative",
-            crate::dispatch::truncate(room, 64)
+            truncate(room, 64)
         )));
     }
     let _turn = state.read_turn().await?;
@@ -111,46 +108,16 @@ async fn replay(
             .into_iter()
             .map(|m| (m.message_id.clone(), m))
             .collect();
-    rows.into_iter()
-        .map(|r| event_of(&messages, r))
-        .collect::<AppResult<_>>()
-        .map(|e| (e, has_more))
-}
-
-/// Rebuilds the push an event row stands for; `messages` holds the messages
-/// the events name, as they are now.
-fn event_of(messages: &HashMap<String, Message>, row: EventRow) -> AppResult<SyncEvent> {
-    let data: Value = match row.kind.as_str() {
-        kind::CREATED | kind::EDITED | kind::DELETED => {
-            let id = row.message_id.clone().unwrap_or_default();
-            let message = messages.get(&id).cloned().ok_or_else(|| {
-                AppError::internal("sync", format!("event {} names no message", row.seq))
-            })?;
-            match row.kind.as_str() {
-                kind::CREATED => serde_json::to_value(MessageEnvelope { message })?,
-                kind::EDITED => serde_json::to_value(MessageEdited {
-                    message,
-                    seq: row.seq,
-                })?,
-                _ => serde_json::to_value(MessageDeleted {
-                    room_id: row.room_id.clone(),
-                    message_id: id,
-                    seq: row.seq,
-                    deleted_at: message
-                        .deleted_at
-                        .unwrap_or_else(|| rfc3339(row.created_at)),
-                })?,
-            }
-        }
-        _ => serde_json::to_value(MemberEvent {
-            room_id: row.room_id.clone(),
-            user_id: row.user_id.clone().unwrap_or_default(),
-            seq: row.seq,
-        })?,
-    };
-    Ok(SyncEvent {
-        seq: row.seq,
-        event: row.kind,
-        data,
-    })
+    let events = rows
+        .iter()
+        .map(|row| {
+            let push = RoomEvent::replay(row, &messages)?.push(room_id, row.seq);
+            Ok(SyncEvent {
+                seq: row.seq,
+                event: push.event().to_owned(),
+                data: push.data()?,
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((events, has_more))
 }

@@ -1,0 +1,274 @@
+//! `message.send`, `message.edit`, `message.delete`: a message's life on its
+//! room's stream. Each takes the room's next seq through [`StreamWrite`].
+
+use leetchat_protocol::events::{
+    DeleteMessage, EditMessage, MessageDeleted, MessageEdited, MessageEnvelope, SendMessage,
+};
+use leetchat_protocol::time::rfc3339;
+use leetchat_protocol::{MAX_CONTENT_CHARS, Message, MessageType, Role};
+
+use super::require_member;
+use crate::db::messages::MessageRow;
+use crate::db::{self, events::kind, new_id};
+use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::ratelimit::Action;
+use crate::session::{Session, truncate};
+use crate::state::AppState;
+use crate::stream::{RoomEvent, StreamWrite};
+use crate::typists;
+
+/// Most attachments on one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// Longest accepted tempId.
+pub const MAX_TEMP_ID: usize = 128;
+
+/// Checks message text: at most 4000 characters; non-blank when `required`.
+pub fn check_content(content: &str, required: bool) -> AppResult<()> {
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return Err(AppError::new(
+            leetchat_protocol::ErrorCode::TooLarge,
+            format!("content is longer than {MAX_CONTENT_CHARS} characters"),
+        ));
+    }
+    if required && content.trim().is_empty() {
+        return Err(AppError::invalid("content must not be blank"));
+    }
+    Ok(())
+}
+
+/// Whether the caller is (still) a member, checked inside the write.
+async fn require_member_in(
+    w: &mut StreamWrite<'_>,
+    room_id: &str,
+    user_id: &str,
+) -> AppResult<Role> {
+    db::rooms::role_of(w.tx(), room_id, user_id)
+        .await?
+        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))
+}
+
+/// `message.send`: idempotent on (sender, tempId); the ack leaves after commit.
+pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<MessageEnvelope> {
+    let mtype = match MessageType::parse(&req.message_type) {
+        Some(MessageType::System) | None => {
+            return Err(AppError::invalid("type must be text, image or file"));
+        }
+        Some(t) => t,
+    };
+    check_content(&req.content, mtype == MessageType::Text)?;
+    if mtype != MessageType::Text && req.attachments.is_empty() {
+        return Err(AppError::invalid(
+            "image and file messages need attachments",
+        ));
+    }
+    if req.attachments.len() > MAX_ATTACHMENTS {
+        return Err(AppError::invalid(format!(
+            "at most {MAX_ATTACHMENTS} attachments"
+        )));
+    }
+    if let Some(t) = &req.temp_id
+        && (t.is_empty() || t.chars().count() > MAX_TEMP_ID)
+    {
+        return Err(AppError::invalid(format!(
+            "tempId must be 1 to {MAX_TEMP_ID} characters"
+        )));
+    }
+
+    // A resend of an acked message: answer with the original, create nothing.
+    if let Some(t) = &req.temp_id
+        && let Some(existing) = original(state, s, t, &req.room_id).await?
+    {
+        return Ok(MessageEnvelope { message: existing });
+    }
+    state.rate_limit(&s.user_id, Action::Message).await?;
+
+    let mut w = StreamWrite::begin(state, &req.room_id).await?;
+    require_member_in(&mut w, &req.room_id, &s.user_id).await?;
+    let mut attachments = Vec::with_capacity(req.attachments.len());
+    for f in &req.attachments {
+        match db::files::of_uploader(w.tx(), f, &s.user_id).await? {
+            Some(file) => attachments.push(file.to_attachment()),
+            None => {
+                return Err(AppError::forbidden(format!(
+                    "attachment {:?} is not a file you uploaded",
+                    truncate(f, 64)
+                )));
+            }
+        }
+    }
+    if let Some(r) = &req.reply_to {
+        let target = db::messages::row(w.tx(), r).await?;
+        if target.is_none_or(|m| m.room_id != req.room_id) {
+            return Err(AppError::invalid(
+                "replyTo must name a message in this room",
+            ));
+        }
+    }
+    let row = MessageRow {
+        message_id: new_id(),
+        room_id: req.room_id.clone(),
+        seq: w.seq(),
+        sender_id: s.user_id.clone(),
+        temp_id: req.temp_id.clone(),
+        message_type: mtype.as_str().to_owned(),
+        content: req.content,
+        reply_to: req.reply_to,
+        created_at: w.now(),
+        edited_at: None,
+        deleted_at: None,
+    };
+    if let Err(e) = db::messages::insert(w.tx(), &row).await {
+        drop(w);
+        // Two sends with one tempId raced: the other one won; answer with it.
+        if is_unique_violation(&e)
+            && let Some(t) = &row.temp_id
+            && let Some(existing) = original(state, s, t, &row.room_id).await?
+        {
+            return Ok(MessageEnvelope { message: existing });
+        }
+        return Err(e.into());
+    }
+    db::files::attach(w.tx(), &row.message_id, &req.attachments).await?;
+    let message = row.into_message(attachments);
+    w.record(RoomEvent::MessageCreated(message.clone())).await?;
+    let members = w.commit().await?.finish(Some(s.conn_id));
+    typists::stopped_by_send(state, &message.room_id, s, members);
+    Ok(MessageEnvelope { message })
+}
+
+/// The message this sender already created with `temp_id`, if any. A tempId
+/// reused for another room is a client bug worth saying so.
+async fn original(
+    state: &AppState,
+    s: &Session,
+    temp_id: &str,
+    room_id: &str,
+) -> AppResult<Option<Message>> {
+    let Some(row) = db::messages::by_temp_id(state.db.reader(), &s.user_id, temp_id).await? else {
+        return Ok(None);
+    };
+    if row.room_id != room_id {
+        return Err(AppError::conflict(
+            "this tempId was already used for another room",
+        ));
+    }
+    let mut conn = state.db.reader().acquire().await?;
+    Ok(db::messages::hydrate(&mut conn, vec![row]).await?.pop())
+}
+
+/// Looks a message up and checks the caller belongs to its room (the room is
+/// taken from the message, never from the client).
+async fn message_for_member(
+    state: &AppState,
+    s: &Session,
+    message_id: &str,
+) -> AppResult<(MessageRow, Role)> {
+    let Some(m) = db::messages::row(state.db.reader(), message_id).await? else {
+        return Err(AppError::not_found("no such message"));
+    };
+    let role = require_member(state, &m.room_id, &s.user_id).await?;
+    Ok((m, role))
+}
+
+/// `message.edit`: the sender only; takes a seq; pushed as `message.edited`.
+pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<MessageEdited> {
+    let (m, _) = message_for_member(state, s, &req.message_id).await?;
+    if m.sender_id != s.user_id {
+        return Err(AppError::forbidden("only the sender can edit a message"));
+    }
+    if m.deleted_at.is_some() {
+        return Err(AppError::conflict("the message was deleted"));
+    }
+    check_content(&req.content, m.message_type == "text")?;
+
+    let mut w = StreamWrite::begin(state, &m.room_id).await?;
+    require_member_in(&mut w, &m.room_id, &s.user_id).await?;
+    let now = w.now();
+    if !db::messages::set_content(w.tx(), &m.message_id, &req.content, now).await? {
+        return Err(AppError::conflict("the message was deleted"));
+    }
+    let message = db::messages::load(w.tx(), &m.message_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such message"))?;
+    let seq = w.seq();
+    w.record(RoomEvent::MessageEdited(message.clone())).await?;
+    w.commit().await?.finish(Some(s.conn_id));
+    Ok(MessageEdited { message, seq })
+}
+
+/// `message.delete`: the sender, or the room's owner/admin; leaves a tombstone.
+/// Deleting a deleted message answers with the original deletion.
+pub async fn delete(
+    state: &AppState,
+    s: &Session,
+    req: DeleteMessage,
+) -> AppResult<MessageDeleted> {
+    let (m, role) = message_for_member(state, s, &req.message_id).await?;
+    if m.sender_id != s.user_id && !role.can_manage() {
+        return Err(AppError::forbidden(
+            "only the sender or a room owner/admin can delete a message",
+        ));
+    }
+    if m.deleted_at.is_some() {
+        return earlier_deletion(state, m).await;
+    }
+
+    let mut w = StreamWrite::begin(state, &m.room_id).await?;
+    let role_now = db::rooms::role_of(w.tx(), &m.room_id, &s.user_id).await?;
+    if !role_now.is_some_and(|r| m.sender_id == s.user_id || r.can_manage()) {
+        return Err(AppError::forbidden("you may not delete this message"));
+    }
+    let now = w.now();
+    if !db::messages::tombstone(w.tx(), &m.message_id, now).await? {
+        // Deleted concurrently: give the seq back and answer with that deletion.
+        drop(w);
+        let m = db::messages::row(state.db.reader(), &req.message_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such message"))?;
+        return earlier_deletion(state, m).await;
+    }
+    let seq = w.seq();
+    let mut tombstone = m.clone();
+    tombstone.content = String::new();
+    tombstone.deleted_at = Some(now);
+    let deleted_at = rfc3339(now);
+    w.record(RoomEvent::MessageDeleted {
+        tombstone: tombstone.into_message(Vec::new()),
+        deleted_at: deleted_at.clone(),
+    })
+    .await?;
+    w.commit().await?.finish(Some(s.conn_id));
+    Ok(MessageDeleted {
+        room_id: m.room_id,
+        message_id: m.message_id,
+        seq,
+        deleted_at,
+    })
+}
+
+/// The answer to deleting a message that is already deleted: the deletion
+/// that happened, with its seq.
+async fn earlier_deletion(state: &AppState, m: MessageRow) -> AppResult<MessageDeleted> {
+    let seq = db::events::seq_of(state.db.reader(), &m.room_id, &m.message_id, kind::DELETED)
+        .await?
+        .unwrap_or(m.seq);
+    Ok(MessageDeleted {
+        seq,
+        deleted_at: rfc3339(m.deleted_at.unwrap_or(m.created_at)),
+        room_id: m.room_id,
+        message_id: m.message_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_limited_in_characters_not_bytes() {
+        assert!(check_content(&"é".repeat(4000), true).is_ok());
+        assert!(check_content(&"a".repeat(4001), true).is_err());
+        assert!(check_content("   ", true).is_err());
+        assert!(check_content("", false).is_ok());
+    }
+}

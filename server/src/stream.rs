@@ -1,0 +1,340 @@
+//! Each room's event stream: the one way to append an event to it.
+//!
+//! A room's events are numbered 1, 2, 3, … with no gaps, and every member's
+//! connection gets them in that order; a client that sees a jump knows it
+//! missed something and calls `sync`. [`StreamWrite`] is the only code that
+//! takes a seq, and it keeps the rule that makes the numbering hold:
+//!
+//! 1. **Lock the room** (in process), so this node publishes the room's
+//!    events in the order they commit.
+//! 2. **Take the next seq as the transaction's first statement**
+//!    ([`crate::db::rooms::next_seq`]). That takes SQLite's write lock at
+//!    once, or the room's row lock on PostgreSQL, so writers to one room
+//!    queue instead of racing; a rollback gives the seq back.
+//! 3. **Write** the change and record the event row that `sync` replays.
+//! 4. **Commit**, read the members, update the recent-history cache, record
+//!    the `db_write_seconds` metric.
+//! 5. **Publish** the pushes in seq order while the lock is still held, then
+//!    release it. The ack goes out after this, so it always follows the commit.
+//!
+//! A handler writes its change through [`StreamWrite::tx`] and describes it
+//! as a [`RoomEvent`]; the event knows its push, its row and what the
+//! history cache keeps, and `sync` rebuilds the same push from the row.
+//! Adding a kind of room event is one variant here.
+//!
+//! Room changes that take no seq (renames, role changes, creating a room)
+//! are not stream events: they are announced as `room.updated` /
+//! `room.created` and clients refresh them with `room.list`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use leetchat_protocol::ServerPush;
+use leetchat_protocol::events::{MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope};
+use leetchat_protocol::objects::Message;
+use leetchat_protocol::time::{now_ms, rfc3339};
+use sqlx::AnyConnection;
+use tokio::sync::MutexGuard;
+
+use crate::db::{self, Tx, events::EventRow, events::kind};
+use crate::error::{AppError, AppResult};
+use crate::fanout::{ConnId, PushFrame};
+use crate::state::AppState;
+
+/// One event in a room's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoomEvent {
+    /// `message.received`: a new message.
+    MessageCreated(Message),
+    /// `message.edited`: the message after the edit.
+    MessageEdited(Message),
+    /// `message.deleted`: the tombstone, and when it was deleted.
+    MessageDeleted {
+        /// The message as a tombstone (no content, no attachments).
+        tombstone: Message,
+        /// RFC 3339.
+        deleted_at: String,
+    },
+    /// `room.member_joined`: this user joined.
+    MemberJoined(String),
+    /// `room.member_left`: this user left or was removed.
+    MemberLeft(String),
+}
+
+impl RoomEvent {
+    /// The event's name, as its push and its row call it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RoomEvent::MessageCreated(_) => kind::CREATED,
+            RoomEvent::MessageEdited(_) => kind::EDITED,
+            RoomEvent::MessageDeleted { .. } => kind::DELETED,
+            RoomEvent::MemberJoined(_) => kind::JOINED,
+            RoomEvent::MemberLeft(_) => kind::LEFT,
+        }
+    }
+
+    /// The message the event is about, as it is after the event.
+    fn message(&self) -> Option<&Message> {
+        match self {
+            RoomEvent::MessageCreated(m) | RoomEvent::MessageEdited(m) => Some(m),
+            RoomEvent::MessageDeleted { tombstone, .. } => Some(tombstone),
+            RoomEvent::MemberJoined(_) | RoomEvent::MemberLeft(_) => None,
+        }
+    }
+
+    /// The member the event is about.
+    fn user_id(&self) -> Option<&str> {
+        match self {
+            RoomEvent::MemberJoined(u) | RoomEvent::MemberLeft(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The push of this event at `seq` in `room_id`'s stream.
+    pub fn push(&self, room_id: &str, seq: i64) -> ServerPush {
+        match self {
+            RoomEvent::MessageCreated(m) => {
+                ServerPush::MessageReceived(MessageEnvelope { message: m.clone() })
+            }
+            RoomEvent::MessageEdited(m) => ServerPush::MessageEdited(MessageEdited {
+                message: m.clone(),
+                seq,
+            }),
+            RoomEvent::MessageDeleted {
+                tombstone,
+                deleted_at,
+            } => ServerPush::MessageDeleted(MessageDeleted {
+                room_id: room_id.to_owned(),
+                message_id: tombstone.message_id.clone(),
+                seq,
+                deleted_at: deleted_at.clone(),
+            }),
+            RoomEvent::MemberJoined(u) => ServerPush::RoomMemberJoined(MemberEvent {
+                room_id: room_id.to_owned(),
+                user_id: u.clone(),
+                seq,
+            }),
+            RoomEvent::MemberLeft(u) => ServerPush::RoomMemberLeft(MemberEvent {
+                room_id: room_id.to_owned(),
+                user_id: u.clone(),
+                seq,
+            }),
+        }
+    }
+
+    /// Rebuilds a recorded event for `sync` from its row and `messages`, the
+    /// messages the replayed rows name as they are now (so an edited message
+    /// shows its latest text and a deleted one is a tombstone in every event).
+    pub fn replay(row: &EventRow, messages: &HashMap<String, Message>) -> AppResult<RoomEvent> {
+        let message = || {
+            row.message_id
+                .as_ref()
+                .and_then(|id| messages.get(id))
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::internal("sync", format!("event {} names no message", row.seq))
+                })
+        };
+        let user = || row.user_id.clone().unwrap_or_default();
+        Ok(match row.kind.as_str() {
+            kind::CREATED => RoomEvent::MessageCreated(message()?),
+            kind::EDITED => RoomEvent::MessageEdited(message()?),
+            kind::DELETED => {
+                let tombstone = message()?;
+                let deleted_at = tombstone
+                    .deleted_at
+                    .clone()
+                    .unwrap_or_else(|| rfc3339(row.created_at));
+                RoomEvent::MessageDeleted {
+                    tombstone,
+                    deleted_at,
+                }
+            }
+            kind::JOINED => RoomEvent::MemberJoined(user()),
+            _ => RoomEvent::MemberLeft(user()),
+        })
+    }
+}
+
+/// Events being appended to one room's stream: the room's lock, and a
+/// transaction whose first statement took the room's next seq. Dropping it
+/// rolls back and gives every seq it took back.
+pub struct StreamWrite<'a> {
+    state: &'a AppState,
+    room_id: String,
+    guard: MutexGuard<'a, ()>,
+    tx: Tx,
+    /// The seq taken last: the next [`StreamWrite::record`] uses it.
+    seq: i64,
+    /// Whether `seq` has been recorded (a taken seq left unrecorded would be a gap).
+    recorded: bool,
+    now: i64,
+    started: std::time::Instant,
+    events: Vec<(i64, RoomEvent)>,
+}
+
+impl<'a> StreamWrite<'a> {
+    /// Locks the room and takes its next seq; `not_found` without such a room.
+    pub async fn begin(state: &'a AppState, room_id: &str) -> AppResult<StreamWrite<'a>> {
+        let guard = state.lock_room(room_id).await;
+        let started = std::time::Instant::now();
+        let now = now_ms();
+        let mut tx = state.db.begin().await?;
+        let Some(seq) = db::rooms::next_seq(&mut tx, room_id, now).await? else {
+            return Err(AppError::not_found("no such room"));
+        };
+        Ok(StreamWrite {
+            state,
+            room_id: room_id.to_owned(),
+            guard,
+            tx,
+            seq,
+            recorded: false,
+            now,
+            started,
+            events: Vec::new(),
+        })
+    }
+
+    /// The seq the next recorded event takes.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// The write's time (Unix ms), for the rows it writes.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// The transaction, for the change itself.
+    pub fn tx(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Takes one more seq for another event of this write (the first came
+    /// with [`StreamWrite::begin`]). The one before must be recorded.
+    pub async fn take_next(&mut self) -> AppResult<i64> {
+        if !self.recorded {
+            return Err(AppError::internal(
+                "stream write",
+                "a seq was taken before the previous one was recorded",
+            ));
+        }
+        self.seq = db::rooms::next_seq(&mut self.tx, &self.room_id, self.now)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such room"))?;
+        self.recorded = false;
+        Ok(self.seq)
+    }
+
+    /// Records `event` as the event that took the current seq: the row
+    /// `sync` replays, and the push sent after commit.
+    pub async fn record(&mut self, event: RoomEvent) -> AppResult<()> {
+        if self.recorded {
+            return Err(AppError::internal(
+                "stream write",
+                "two events were recorded at one seq",
+            ));
+        }
+        db::events::insert(
+            &mut self.tx,
+            &self.room_id,
+            self.seq,
+            event.kind(),
+            event.message().map(|m| m.message_id.as_str()),
+            event.user_id(),
+            self.now,
+        )
+        .await?;
+        self.recorded = true;
+        self.events.push((self.seq, event));
+        Ok(())
+    }
+
+    /// Commits. Returns the room's members and the lock, still held so the
+    /// pushes leave before the room's next event ([`Committed::publish`]).
+    pub async fn commit(mut self) -> AppResult<Committed<'a>> {
+        if !self.recorded {
+            return Err(AppError::internal(
+                "stream write",
+                "a taken seq was never recorded",
+            ));
+        }
+        let members = db::rooms::member_ids(&mut *self.tx, &self.room_id).await?;
+        self.tx.commit().await?;
+        let state = self.state;
+        state
+            .metrics
+            .db_write_seconds
+            .observe(self.started.elapsed().as_secs_f64());
+        // After commit and before anyone hears of it: whoever learns of the
+        // change and opens the room reads it back (see cluster::history).
+        for (seq, e) in &self.events {
+            if let Some(m) = e.message() {
+                state.bus.history_changed(*seq, m).await;
+            }
+        }
+        Ok(Committed {
+            state,
+            room_id: self.room_id,
+            guard: self.guard,
+            members,
+            events: self.events,
+        })
+    }
+}
+
+/// A committed stream write whose pushes have not all left: it holds the
+/// room's lock until dropped.
+pub struct Committed<'a> {
+    state: &'a AppState,
+    room_id: String,
+    #[allow(dead_code, reason = "held: released when the write is dropped")]
+    guard: MutexGuard<'a, ()>,
+    members: Vec<String>,
+    events: Vec<(i64, RoomEvent)>,
+}
+
+impl Committed<'_> {
+    /// The room's members after the write.
+    pub fn members(&self) -> &[String] {
+        &self.members
+    }
+
+    /// A push that is not a stream event but must leave in order with them
+    /// (say, `room.created` to new members before their joins).
+    pub fn push(
+        &self,
+        recipients: impl Into<Arc<[String]>>,
+        exclude: Option<ConnId>,
+        push: &ServerPush,
+    ) {
+        self.state.push(recipients, exclude, push);
+    }
+
+    /// Pushes the recorded events in seq order to the members, and to those
+    /// who left in this write (a member learns of its own leave), except
+    /// to `exclude`, the connection that asked (it gets the ack).
+    pub fn publish(&mut self, exclude: Option<ConnId>) {
+        let mut recipients = self.members.clone();
+        for (_, e) in &self.events {
+            if let RoomEvent::MemberLeft(u) = e
+                && !recipients.contains(u)
+            {
+                recipients.push(u.clone());
+            }
+        }
+        let recipients: Arc<[String]> = recipients.into();
+        for (seq, e) in self.events.drain(..) {
+            let frame = PushFrame::of(&e.push(&self.room_id, seq)).in_stream(&self.room_id, seq);
+            self.state.publish(recipients.clone(), exclude, frame);
+        }
+    }
+
+    /// Publishes (as [`Committed::publish`]), releases the lock, and returns
+    /// the room's members.
+    pub fn finish(mut self, exclude: Option<ConnId>) -> Vec<String> {
+        self.publish(exclude);
+        std::mem::take(&mut self.members)
+    }
+}

@@ -8,8 +8,7 @@ use std::io::Write;
 use leetchat_client::{Delivery, MessageView, RoomView};
 use leetchat_protocol::Attachment;
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use time::UtcOffset;
 
 use crate::error::Result;
 
@@ -111,12 +110,12 @@ impl Names {
 
 /// `HH:MM` of an RFC 3339 time at `offset`; `--:--` when it does not parse.
 pub fn clock(rfc3339: &str, offset: UtcOffset) -> String {
-    match OffsetDateTime::parse(rfc3339, &Rfc3339) {
-        Ok(t) => {
+    match leetchat_protocol::time::parse_datetime(rfc3339) {
+        Some(t) => {
             let t = t.to_offset(offset);
             format!("{:02}:{:02}", t.hour(), t.minute())
         }
-        Err(_) => "--:--".into(),
+        None => "--:--".into(),
     }
 }
 

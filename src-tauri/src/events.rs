@@ -1,10 +1,13 @@
 //! Client events to the web UI, and desktop notifications.
 
-use leetchat_client::{Client, ClientEvent, Delivery};
+use leetchat_client::{
+    Client, ClientEvent, Delivery, MessageChange, MessageView, Origin, RoomCounts,
+};
+use leetchat_protocol::time::{now_ms, parse_rfc3339};
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::Shell;
+use crate::shell::Shell;
 
 /// The Tauri event carrying every `ClientEvent`.
 pub const CLIENT_EVENT: &str = "client-event";
@@ -30,22 +33,48 @@ pub fn forward(app: AppHandle, client: Client) {
     });
 }
 
-/// A desktop notification for a new message from someone else, when the
-/// window is unfocused or shows another room.
-fn notify_if_unseen(app: &AppHandle, client: &Client, me: &str, event: &ClientEvent) {
-    let ClientEvent::MessageUpserted { message } = event else {
-        return;
-    };
-    if message.sender_id == me
+/// Whether a message change is news worth a notification: a new message
+/// from someone else, pushed live, or caught up after a short gap and still
+/// unread (a long catch-up, or history being filled in, stays quiet).
+fn is_news(
+    me: &str,
+    message: &MessageView,
+    change: MessageChange,
+    origin: Origin,
+    room: &RoomCounts,
+    now: i64,
+) -> bool {
+    if change != MessageChange::New
+        || message.sender_id == me
         || message.delivery != Delivery::Sent
         || message.deleted_at.is_some()
-        || message.edited_at.is_some()
     {
-        return;
+        return false;
     }
-    // Only fresh arrivals, not history being filled in.
-    let fresh = wire_time_ms(&message.created_at).is_some_and(|t| now_ms() - t < 60_000);
-    if !fresh {
+    match origin {
+        Origin::Live => true,
+        Origin::Sync => {
+            let unread = message.seq.is_some_and(|s| s > room.my_read_seq);
+            let recent = parse_rfc3339(&message.created_at).is_some_and(|t| now - t < 60_000);
+            unread && recent
+        }
+        Origin::Local | Origin::Acked | Origin::History => false,
+    }
+}
+
+/// A desktop notification for news (see [`is_news`]), when the window is
+/// unfocused or shows another room.
+fn notify_if_unseen(app: &AppHandle, client: &Client, me: &str, event: &ClientEvent) {
+    let ClientEvent::MessageUpserted {
+        message,
+        change,
+        origin,
+        room,
+    } = event
+    else {
+        return;
+    };
+    if !is_news(me, message, *change, *origin, room, now_ms()) {
         return;
     }
     let focused = app
@@ -97,29 +126,131 @@ fn next_notification_id() -> i32 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Unix ms of an RFC 3339 time.
-fn wire_time_ms(s: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn message(sender: &str, seq: i64, created_at: &str) -> MessageView {
+        MessageView {
+            local_id: 1,
+            message_id: Some("m".into()),
+            room_id: "r".into(),
+            seq: Some(seq),
+            sender_id: sender.into(),
+            temp_id: None,
+            message_type: "text".into(),
+            content: "hi".into(),
+            attachments: vec![],
+            reply_to: None,
+            created_at: created_at.into(),
+            edited_at: None,
+            deleted_at: None,
+            delivery: Delivery::Sent,
+            error: None,
+        }
+    }
+
+    fn counts(my_read_seq: i64) -> RoomCounts {
+        RoomCounts {
+            room_id: "r".into(),
+            last_seq: 10,
+            my_read_seq,
+            unread_count: 0,
+            last_message: None,
+        }
+    }
+
+    const NOW: i64 = 1_763_548_200_000; // 2025-11-19T10:30:00Z
+
     #[test]
-    fn wire_times_parse_to_unix_ms() {
-        assert_eq!(wire_time_ms("1970-01-01T00:00:00.000Z"), Some(0));
-        assert_eq!(
-            wire_time_ms("2025-11-19T10:30:00.123Z"),
-            Some(1_763_548_200_123)
+    fn live_messages_from_others_are_news_and_own_or_changed_ones_are_not() {
+        let m = message("u_b", 5, "2025-11-19T10:30:00.000Z");
+        let read = counts(0);
+        assert!(is_news(
+            "u_me",
+            &m,
+            MessageChange::New,
+            Origin::Live,
+            &read,
+            NOW
+        ));
+        assert!(!is_news(
+            "u_b",
+            &m,
+            MessageChange::New,
+            Origin::Live,
+            &read,
+            NOW
+        ));
+        assert!(!is_news(
+            "u_me",
+            &m,
+            MessageChange::Edited,
+            Origin::Live,
+            &read,
+            NOW
+        ));
+        assert!(!is_news(
+            "u_me",
+            &m,
+            MessageChange::New,
+            Origin::History,
+            &read,
+            NOW
+        ));
+        assert!(!is_news(
+            "u_me",
+            &m,
+            MessageChange::New,
+            Origin::Acked,
+            &read,
+            NOW
+        ));
+        let mut gone = m.clone();
+        gone.deleted_at = Some("2025-11-19T10:30:01.000Z".into());
+        assert!(!is_news(
+            "u_me",
+            &gone,
+            MessageChange::New,
+            Origin::Live,
+            &read,
+            NOW
+        ));
+    }
+
+    #[test]
+    fn caught_up_messages_are_news_only_when_unread_and_recent() {
+        let m = message("u_b", 5, "2025-11-19T10:29:30.000Z");
+        assert!(is_news(
+            "u_me",
+            &m,
+            MessageChange::New,
+            Origin::Sync,
+            &counts(4),
+            NOW
+        ));
+        assert!(
+            !is_news(
+                "u_me",
+                &m,
+                MessageChange::New,
+                Origin::Sync,
+                &counts(5),
+                NOW
+            ),
+            "read elsewhere"
         );
-        assert_eq!(wire_time_ms("garbage"), None);
+        let old = message("u_b", 5, "2025-11-19T09:00:00.000Z");
+        assert!(
+            !is_news(
+                "u_me",
+                &old,
+                MessageChange::New,
+                Origin::Sync,
+                &counts(0),
+                NOW
+            ),
+            "a long gap stays quiet"
+        );
     }
 }

@@ -7,12 +7,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use leetchat_client::{ClientEvent, ConnectionState, Delivery, Error as ClientError, MessageView};
+use leetchat_client::{
+    ClientEvent, ConnectionState, Delivery, Error as ClientError, MessageChange, MessageView,
+    Origin,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::output::Names;
 
 /// How many stored messages are shown before going live.
 const BACKLOG: i64 = 10;
@@ -32,7 +34,17 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
     let mut shown = Shown::default();
     for m in ctx.client.messages(&room, None, BACKLOG)? {
         shown.is_new(&m);
-        print_message(ctx, m, &names)?;
+        if ctx.out.is_json() {
+            let counts = ctx.client.store().room_counts(&room, &me)?;
+            ctx.out.json(&ClientEvent::MessageUpserted {
+                message: m,
+                change: MessageChange::New,
+                origin: Origin::History,
+                room: counts,
+            })?;
+        } else {
+            ctx.out.message(&m, &names)?;
+        }
     }
     ctx.client.start()?;
     let mut banner = Banner::default();
@@ -55,7 +67,7 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
             Err(RecvError::Closed) => break Ok(()),
         };
         match &event {
-            ClientEvent::MessageUpserted { message } if message.room_id == room => {
+            ClientEvent::MessageUpserted { message, .. } if message.room_id == room => {
                 if !shown.is_new(message) {
                     continue;
                 }
@@ -63,7 +75,11 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
                 if names.name(&message.sender_id) == message.sender_id {
                     names = ctx.names()?;
                 }
-                print_message(ctx, message.clone(), &names)?;
+                if ctx.out.is_json() {
+                    ctx.out.json(&event)?;
+                } else {
+                    ctx.out.message(message, &names)?;
+                }
             }
             ClientEvent::Connection { state } => {
                 if ctx.out.is_json() {
@@ -113,14 +129,6 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
     };
     ctx.client.stop().await;
     result
-}
-
-fn print_message(ctx: &Ctx, message: MessageView, names: &Names) -> Result<()> {
-    if ctx.out.is_json() {
-        ctx.out.json(&ClientEvent::MessageUpserted { message })
-    } else {
-        ctx.out.message(&message, names)
-    }
 }
 
 /// What each printed message showed, to print a message again only when

@@ -8,23 +8,21 @@
 mod online;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leetchat_protocol::events::HistoryPage;
 use leetchat_protocol::http::{AuthResponse, LoginRequest, RegisterRequest};
-use leetchat_protocol::{MessageType, User};
-use serde_json::Value;
-use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
-use tokio::time::Instant;
+use leetchat_protocol::{MessageType, Request, User};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::api::Api;
 use crate::connection::{self, Command};
-use crate::credentials::{CredentialStore, Credentials, RefreshLock};
+use crate::credentials::CredentialStore;
 use crate::error::{Error, Result};
+use crate::session::{Session, credentials_of};
+use crate::shared::Shared;
 use crate::store::Store;
-use crate::views::{ClientEvent, ConnectionState, MessageView, RoomView};
+use crate::views::{ClientEvent, ConnectionState, MessageChange, MessageView, Origin, RoomView};
 
 /// How to set a client up.
 #[derive(Debug, Clone)]
@@ -48,130 +46,18 @@ pub struct Me {
     pub user_name: String,
 }
 
-/// Shared parts, also used by the connection task.
-pub(crate) struct Inner {
-    pub(crate) config: ClientConfig,
-    pub(crate) api: Api,
-    pub(crate) store: Store,
-    session: tokio::sync::Mutex<Option<Credentials>>,
-    stale_token: AtomicBool,
-    events: broadcast::Sender<ClientEvent>,
-    state: watch::Sender<ConnectionState>,
-    pub(crate) outbox_changed: Notify,
-    running: Mutex<Option<Running>>,
-}
-
+/// The background connection, while it runs.
 struct Running {
     commands: mpsc::UnboundedSender<Command>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// How long before expiry a token is renewed: a quarter of its life, at most 60 s.
-fn margin(c: &Credentials) -> u64 {
-    (c.access_lifetime / 4).clamp(1, 60)
-}
-
-impl Inner {
-    pub(crate) fn set_state(&self, s: ConnectionState) {
-        if *self.state.borrow() != s {
-            self.state.send_replace(s);
-            self.emit(ClientEvent::Connection { state: s });
-        }
-    }
-
-    pub(crate) fn emit(&self, e: ClientEvent) {
-        let _ = self.events.send(e);
-    }
-
-    /// Marks the access token as refused: the next use refreshes it.
-    pub(crate) fn expire_access_token(&self) {
-        self.stale_token.store(true, Ordering::SeqCst);
-    }
-
-    /// When the live socket should renew its token.
-    pub(crate) async fn renewal_due(&self) -> Instant {
-        let s = self.session.lock().await;
-        match s.as_ref() {
-            Some(c) => {
-                let at = c.access_expires_at.saturating_sub(margin(c));
-                Instant::now() + Duration::from_secs(at.saturating_sub(unix_now()).max(1))
-            }
-            None => Instant::now() + Duration::from_secs(3600),
-        }
-    }
-
-    /// A valid access token, refreshed first when close to expiry (or when
-    /// `force`). Refreshes are serialised across processes by a lock file.
-    pub(crate) async fn access_token(&self, force: bool) -> Result<String> {
-        let mut s = self.session.lock().await;
-        let current = s.clone().ok_or(Error::NotSignedIn)?;
-        let force = force || self.stale_token.swap(false, Ordering::SeqCst);
-        if !force && current.access_expires_at > unix_now() + margin(&current) {
-            return Ok(current.access_token);
-        }
-        let _lock = RefreshLock::acquire(&self.config.data_dir).await?;
-        let server = &self.config.server;
-        let mut c = current.clone();
-        if let Some(stored) = self
-            .config
-            .credentials
-            .load(server, &current.user_name)
-            .await?
-        {
-            if stored.access_token != current.access_token
-                && stored.access_expires_at > unix_now() + margin(&stored)
-            {
-                // Another process refreshed while we waited for the lock.
-                *s = Some(stored.clone());
-                return Ok(stored.access_token);
-            }
-            c = stored;
-        }
-        match self.api.refresh(&c.refresh_token).await {
-            Ok(r) => {
-                let lifetime = r.expires_in.unwrap_or(900);
-                let fresh = Credentials {
-                    access_token: r.access_token,
-                    refresh_token: r.refresh_token,
-                    access_expires_at: unix_now() + lifetime,
-                    access_lifetime: lifetime,
-                    ..c
-                };
-                self.config.credentials.save(server, &fresh).await?;
-                let token = fresh.access_token.clone();
-                *s = Some(fresh);
-                Ok(token)
-            }
-            Err(Error::Server(b)) if b.code == leetchat_protocol::ErrorCode::Unauthenticated => {
-                Err(Error::SignedOut(b.message))
-            }
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// Stores a history page's messages; a page going back marks whether older exist.
-pub(crate) fn absorb_history(inner: &Inner, room_id: &str, page: &Value) -> Result<usize> {
-    let page: HistoryPage = serde_json::from_value(page.clone())?;
-    for m in &page.messages {
-        let view = inner.store.apply_message(m)?;
-        inner.emit(ClientEvent::MessageUpserted { message: view });
-    }
-    inner.store.set_has_older(room_id, page.has_more)?;
-    Ok(page.messages.len())
-}
-
 /// The client core. Cheap to clone.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    inner: Arc<Shared>,
+    running: Arc<Mutex<Option<Running>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -186,27 +72,23 @@ impl Client {
     /// Opens the store in `data_dir` and the signed-in account's tokens, if any.
     pub async fn open(config: ClientConfig) -> Result<Client> {
         let api = Api::new(&config.server)?;
-        let store = Store::open(&config.data_dir.join("store.db"))?;
+        let store = Arc::new(Store::open(&config.data_dir.join("store.db"))?);
         let mut session = None;
         if let (Some(server), Some(user)) = (store.meta("server")?, store.meta("user_name")?)
             && server == config.server
         {
             session = config.credentials.load(&server, &user).await?;
         }
-        let (events, _) = broadcast::channel(4096);
-        let (state, _) = watch::channel(ConnectionState::Offline);
+        let session = Session::new(
+            api.clone(),
+            &config.server,
+            config.data_dir.clone(),
+            config.credentials.clone(),
+            session,
+        );
         Ok(Client {
-            inner: Arc::new(Inner {
-                config,
-                api,
-                store,
-                session: tokio::sync::Mutex::new(session),
-                stale_token: AtomicBool::new(false),
-                events,
-                state,
-                outbox_changed: Notify::new(),
-                running: Mutex::new(None),
-            }),
+            inner: Arc::new(Shared::new(config, api, store, session)),
+            running: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -251,22 +133,13 @@ impl Client {
                     .into(),
             ));
         }
-        self.inner.config.credentials.check().await
+        self.inner.session.credential_store().check().await
     }
 
     async fn signed_in(&self, auth: AuthResponse) -> Result<User> {
-        let lifetime = auth.expires_in.unwrap_or(900);
-        let creds = Credentials {
-            user_id: auth.user.user_id.clone(),
-            user_name: auth.user.user_name.clone(),
-            device_id: auth.device_id,
-            access_token: auth.access_token,
-            access_expires_at: unix_now() + lifetime,
-            access_lifetime: lifetime,
-            refresh_token: auth.refresh_token,
-        };
+        let creds = credentials_of(&auth);
         let server = &self.inner.config.server;
-        self.inner.config.credentials.save(server, &creds).await?;
+        self.inner.session.start(creds).await?;
         let store = &self.inner.store;
         if store
             .meta("user_id")?
@@ -283,7 +156,6 @@ impl Client {
         store.set_meta("user_name", &auth.user.user_name)?;
         store.set_meta("signed_in", "1")?;
         store.apply_users(std::slice::from_ref(&auth.user))?;
-        *self.inner.session.lock().await = Some(creds);
         Ok(auth.user)
     }
 
@@ -325,16 +197,11 @@ impl Client {
     /// Signs this device out (on the server when reachable) and forgets its tokens.
     pub async fn logout(&self) -> Result<()> {
         self.stop().await;
-        let creds = self.inner.session.lock().await.take();
-        if let Some(c) = creds {
+        if let Some(c) = self.inner.session.take().await {
             if let Err(e) = self.inner.api.logout(&c.access_token).await {
                 tracing::warn!(error = %e, "server sign-out failed; forgetting the tokens anyway");
             }
-            self.inner
-                .config
-                .credentials
-                .delete(&self.inner.config.server, &c.user_name)
-                .await?;
+            self.inner.session.forget(&c.user_name).await?;
         }
         // The folder still belongs to this account (its data stays), but nobody is signed in.
         self.inner.store.set_meta("signed_in", "0")?;
@@ -343,18 +210,18 @@ impl Client {
 
     /// Changes as they happen.
     pub fn events(&self) -> broadcast::Receiver<ClientEvent> {
-        self.inner.events.subscribe()
+        self.inner.subscribe()
     }
 
     /// The connection state (offline, connecting, syncing, online, signed out).
     pub fn connection_state(&self) -> watch::Receiver<ConnectionState> {
-        self.inner.state.subscribe()
+        self.inner.watch_state()
     }
 
     /// Starts the background connection (reconnecting until stopped).
     pub fn start(&self) -> Result<()> {
         self.my_id()?;
-        let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.as_ref().is_some_and(|r| !r.task.is_finished()) {
             return Ok(());
         }
@@ -372,7 +239,6 @@ impl Client {
     /// Stops the background connection and waits for it.
     pub async fn stop(&self) {
         let running = self
-            .inner
             .running
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -410,10 +276,12 @@ impl Client {
         connection::run_once(&self.inner).await
     }
 
-    /// Sends a request on the live connection (started with [`Client::start`]).
-    pub async fn request(&self, event: &str, data: Value) -> Result<Value> {
+    /// Sends a request on the live connection (started with [`Client::start`])
+    /// and reads its ack. A server refusal is [`Error::Server`]; no live
+    /// connection is [`Error::Offline`].
+    pub async fn call<R: Request>(&self, req: &R) -> Result<R::Ack> {
         let tx = {
-            let running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
             running
                 .as_ref()
                 .map(|r| r.commands.clone())
@@ -421,12 +289,13 @@ impl Client {
         };
         let (reply, rx) = oneshot::channel();
         tx.send(Command {
-            event: event.to_owned(),
-            data,
+            event: R::EVENT,
+            data: serde_json::to_value(req)?,
             reply,
         })
         .map_err(|_| Error::Offline)?;
-        rx.await.map_err(|_| Error::Offline)?
+        let data = rx.await.map_err(|_| Error::Offline)??;
+        Ok(serde_json::from_value(data)?)
     }
 
     // ------------------------------------------------------------- reads
@@ -503,7 +372,7 @@ impl Client {
             reply_to,
         )?;
         self.inner
-            .emit(ClientEvent::MessageUpserted { message: m.clone() });
+            .emit_message(m.clone(), MessageChange::New, Origin::Local)?;
         self.inner.outbox_changed.notify_one();
         Ok(m)
     }
@@ -575,7 +444,7 @@ impl Client {
             }
         };
         self.inner
-            .emit(ClientEvent::MessageUpserted { message: m.clone() });
+            .emit_message(m.clone(), MessageChange::New, Origin::Local)?;
         self.inner.outbox_changed.notify_one();
         Ok(m)
     }
@@ -590,7 +459,7 @@ impl Client {
             .store
             .enqueue_edit(&self.my_id()?, key, content)?;
         self.inner
-            .emit(ClientEvent::MessageUpserted { message: m.clone() });
+            .emit_message(m.clone(), MessageChange::Edited, Origin::Local)?;
         self.inner.outbox_changed.notify_one();
         Ok(m)
     }
@@ -599,15 +468,22 @@ impl Client {
     pub fn delete(&self, key: &str) -> Result<()> {
         let before = self.inner.store.message_by_key(key)?;
         match self.inner.store.enqueue_delete(key)? {
-            Some(m) => self.inner.emit(ClientEvent::MessageUpserted { message: m }),
+            Some(m) => self
+                .inner
+                .emit_message(m, MessageChange::Deleted, Origin::Local)?,
             None => {
                 // Withdrawn before it was tried: its files' copies go too.
                 if let Some(temp_id) = &before.temp_id {
                     crate::files::remove_outbox_copies(&self.inner.config.data_dir, temp_id);
                 }
+                let room = self
+                    .inner
+                    .store
+                    .room_counts(&before.room_id, &self.my_id()?)?;
                 self.inner.emit(ClientEvent::MessageRemoved {
                     room_id: before.room_id,
                     local_id: before.local_id,
+                    room,
                 })
             }
         }

@@ -17,6 +17,10 @@ pub enum Error {
     /// The server could not be reached.
     #[error("cannot reach the server: {0}")]
     Network(String),
+    /// The server refused the access token mid-connection: it is refreshed
+    /// and the connection made again.
+    #[error("the server refused the access token")]
+    TokenRefused,
     /// The request needs a live connection and there is none.
     #[error("offline: this needs a connection to the server")]
     Offline,

@@ -6,8 +6,11 @@
 //! - [`client`]: `Client`, the API for UIs (reads from the store, writes
 //!   through the outbox, requests over the live connection, typed events).
 //! - [`store`]: the SQLite store (rusqlite, WAL, numbered migrations, FTS5).
-//! - [`connection`]: connect, catch up with `sync`, flush the outbox, stay
-//!   live, reconnect with [`backoff`].
+//! - [`engine`]: the connection's logic without the socket (sans-I/O):
+//!   catching up with `sync`, the outbox on the wire, applying pushes.
+//! - [`connection`]: the socket and timers that drive the engine: connect,
+//!   stay live, reconnect with [`backoff`].
+//! - `session` (private): the tokens, refreshed once per data folder at a time.
 //! - [`api`]: HTTP (sign-up, sign-in, refresh, sign-out, user search, file
 //!   upload and download).
 //! - [`files`]: local files: copies of queued uploads, the download cache.
@@ -25,12 +28,18 @@ pub mod backoff;
 pub mod client;
 pub mod connection;
 pub mod credentials;
+pub mod engine;
 pub mod error;
 pub mod files;
+mod session;
+mod shared;
 pub mod store;
 pub mod views;
 
 pub use client::{Client, ClientConfig, Me};
 pub use credentials::CredentialStore;
 pub use error::{Error, Result};
-pub use views::{ClientEvent, ConnectionState, Delivery, MessageView, RoomView};
+pub use views::{
+    ClientEvent, ConnectionState, Delivery, MessageChange, MessageView, Origin, RoomCounts,
+    RoomView,
+};

@@ -1,5 +1,11 @@
 //! What UIs show: rooms and messages as read from the store, and the events
 //! that tell a UI what changed (per item, never the whole state).
+//!
+//! Every change reaches a UI exactly once, as an event: a queued send, its
+//! ack, a push, a replayed event and a fetched page all come as
+//! [`ClientEvent::MessageUpserted`], which says how the change came about
+//! ([`Origin`]), what it was ([`MessageChange`]), and the room's counts after
+//! it ([`RoomCounts`]), so a UI never re-derives previews or unread numbers.
 
 use leetchat_protocol::Attachment;
 use serde::Serialize;
@@ -129,6 +135,70 @@ pub struct RoomView {
     pub has_older: bool,
 }
 
+/// A room's preview and numbers after a change, as the store has them.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomCounts {
+    /// The room.
+    pub room_id: String,
+    /// Latest seq known.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub last_seq: i64,
+    /// The user's read pointer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub my_read_seq: i64,
+    /// Messages from others after the read pointer.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub unread_count: i64,
+    /// The newest message (the room list's preview).
+    pub last_message: Option<Box<MessageView>>,
+}
+
+/// How a message change came about.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Made on this device (queued, or shown at once while it waits).
+    Local,
+    /// The server answered this device's change (acked or refused).
+    Acked,
+    /// Pushed by the server as it happened.
+    Live,
+    /// Replayed while catching up after being away (`sync`).
+    Sync,
+    /// Part of a page of history fetched from the server.
+    History,
+}
+
+/// What happened to a message.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageChange {
+    /// A message was written (or first seen here).
+    New,
+    /// Its text changed.
+    Edited,
+    /// It became a tombstone.
+    Deleted,
+    /// Only where it stands changed: sent, failed, a file uploaded.
+    Delivery,
+}
+
 /// The connection as a UI banner shows it.
 #[cfg_attr(
     feature = "ts",
@@ -180,8 +250,14 @@ pub enum ClientEvent {
     },
     /// A message was added or changed (sent, edited, deleted, failed...).
     MessageUpserted {
-        /// The message.
+        /// The message as it is now.
         message: MessageView,
+        /// What happened to it.
+        change: MessageChange,
+        /// How the change came about.
+        origin: Origin,
+        /// The room's preview and numbers after the change.
+        room: RoomCounts,
     },
     /// A pending message was withdrawn before it was sent.
     MessageRemoved {
@@ -190,6 +266,8 @@ pub enum ClientEvent {
         /// Its local id.
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         local_id: i64,
+        /// The room's preview and numbers after it went.
+        room: RoomCounts,
     },
     /// Someone started or stopped typing.
     Typing {
@@ -202,7 +280,7 @@ pub enum ClientEvent {
         /// Started or stopped.
         is_typing: bool,
     },
-    /// A member's read pointer moved.
+    /// A member's read pointer moved (the user's own, on another device, too).
     Receipt {
         /// Room.
         room_id: String,
@@ -211,6 +289,8 @@ pub enum ClientEvent {
         /// New pointer.
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         seq: i64,
+        /// The room's numbers after it moved.
+        room: RoomCounts,
     },
     /// Someone went online or offline.
     Presence {
@@ -248,15 +328,4 @@ pub enum ClientEvent {
     },
     /// A catch-up finished: the store holds everything up to now.
     Synced,
-}
-
-/// RFC 3339 UTC with milliseconds, as the wire has it.
-pub fn rfc3339(ms: i64) -> String {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_default()
 }

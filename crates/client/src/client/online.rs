@@ -3,71 +3,81 @@
 
 use std::path::PathBuf;
 
-use leetchat_protocol::User;
-use leetchat_protocol::events::names as ev;
-use leetchat_protocol::events::{Presence, PresenceList};
-use serde_json::{Value, json};
+use leetchat_protocol::events::{
+    AddMembers, CreateRoom, Direction, History, Presence, PresenceGet, ReadPointer, RemoveMember,
+    TypingStart, TypingStop, UpdateRoom,
+};
+use leetchat_protocol::{RoomType, User};
 
-use super::{Client, absorb_history};
+use super::Client;
 use crate::error::{Error, Result};
-use crate::views::{ClientEvent, RoomView};
+use crate::views::{ClientEvent, Origin, RoomView};
 
 impl Client {
-    fn room_of(&self, ack: &Value) -> Result<RoomView> {
-        let id = ack["room"]["roomId"]
-            .as_str()
-            .ok_or_else(|| Error::Protocol("ack without room".into()))?;
-        self.room(id)?
+    /// The stored view of a room an ack just carried (the connection
+    /// stored it before answering).
+    fn stored_room(&self, room_id: &str) -> Result<RoomView> {
+        self.room(room_id)?
             .ok_or_else(|| Error::Protocol("room not stored".into()))
     }
 
     /// Opens (or finds) the direct room with a user.
     pub async fn create_direct(&self, user_id: &str) -> Result<RoomView> {
         let ack = self
-            .request(
-                ev::ROOM_CREATE,
-                json!({"type": "direct", "memberIds": [user_id]}),
-            )
+            .call(&CreateRoom {
+                room_type: RoomType::Direct,
+                name: None,
+                description: None,
+                member_ids: vec![user_id.to_owned()],
+                is_private: None,
+            })
             .await?;
-        self.room_of(&ack)
+        self.stored_room(&ack.room.room_id)
     }
 
     /// Creates a group owned by the user.
     pub async fn create_group(&self, name: &str, member_ids: &[String]) -> Result<RoomView> {
         let ack = self
-            .request(
-                ev::ROOM_CREATE,
-                json!({"type": "group", "name": name, "memberIds": member_ids}),
-            )
+            .call(&CreateRoom {
+                room_type: RoomType::Group,
+                name: Some(name.to_owned()),
+                description: None,
+                member_ids: member_ids.to_vec(),
+                is_private: None,
+            })
             .await?;
-        self.room_of(&ack)
+        self.stored_room(&ack.room.room_id)
     }
 
     /// Renames a group (owner/admin).
     pub async fn rename_room(&self, room_id: &str, name: &str) -> Result<RoomView> {
         let ack = self
-            .request(ev::ROOM_UPDATE, json!({"roomId": room_id, "name": name}))
+            .call(&UpdateRoom {
+                room_id: room_id.to_owned(),
+                name: Some(name.to_owned()),
+                description: None,
+            })
             .await?;
-        self.room_of(&ack)
+        self.stored_room(&ack.room.room_id)
     }
 
     /// Adds members to a group (owner/admin).
     pub async fn add_members(&self, room_id: &str, user_ids: &[String]) -> Result<RoomView> {
         let ack = self
-            .request(
-                ev::ROOM_MEMBERS_ADD,
-                json!({"roomId": room_id, "userIds": user_ids}),
-            )
+            .call(&AddMembers {
+                room_id: room_id.to_owned(),
+                user_ids: user_ids.to_vec(),
+            })
             .await?;
-        self.room_of(&ack)
+        self.stored_room(&ack.room.room_id)
     }
 
     /// Removes a member (owner/admin), or leaves when it is the user.
     pub async fn remove_member(&self, room_id: &str, user_id: &str) -> Result<()> {
-        self.request(
-            ev::ROOM_MEMBERS_REMOVE,
-            json!({"roomId": room_id, "userId": user_id}),
-        )
+        self.call(&RemoveMember {
+            room_id: room_id.to_owned(),
+            user_id: user_id.to_owned(),
+        })
         .await?;
         if Some(user_id.to_owned()) == self.me().map(|m| m.user_id) {
             self.inner.store.remove_room(room_id)?;
@@ -82,24 +92,39 @@ impl Client {
     /// Returns how many messages came.
     pub async fn load_older(&self, room_id: &str, limit: u32) -> Result<usize> {
         let oldest = self.inner.store.oldest_seq(room_id)?;
-        let mut data = json!({"roomId": room_id, "limit": limit, "direction": "before"});
-        if let Some(seq) = oldest {
-            data["cursor"] = json!(seq.to_string());
+        let page = self
+            .call(&History {
+                room_id: room_id.to_owned(),
+                cursor: oldest.map(|seq| seq.to_string().into()),
+                limit: Some(limit.into()),
+                direction: Direction::Before,
+            })
+            .await?;
+        let me = self.my_id()?;
+        let events = crate::engine::apply::history_page(
+            &self.inner.store,
+            &me,
+            room_id,
+            &page,
+            Origin::History,
+        )?;
+        for e in events {
+            self.inner.emit(e);
         }
-        let page = self.request(ev::MESSAGE_HISTORY, data).await?;
-        absorb_history(&self.inner, room_id, &page)
+        Ok(page.messages.len())
     }
 
     /// Moves the user's read pointer.
     pub async fn mark_read(&self, room_id: &str, seq: i64) -> Result<()> {
         let ack = self
-            .request(ev::MESSAGE_READ, json!({"roomId": room_id, "seq": seq}))
+            .call(&ReadPointer {
+                room_id: room_id.to_owned(),
+                seq,
+            })
             .await?;
-        let seq = ack["seq"].as_i64().unwrap_or(seq);
-        self.inner
-            .store
-            .apply_receipt(room_id, &self.my_id()?, seq, &self.my_id()?)?;
-        self.inner.store.set_my_read(room_id, seq)?;
+        let me = self.my_id()?;
+        self.inner.store.apply_receipt(room_id, &me, ack.seq, &me)?;
+        self.inner.store.set_my_read(room_id, ack.seq)?;
         if let Some(room) = self.room(room_id)? {
             self.inner.emit(ClientEvent::RoomUpdated { room });
         }
@@ -108,22 +133,22 @@ impl Client {
 
     /// Starts or stops the typing indicator.
     pub async fn set_typing(&self, room_id: &str, typing: bool) -> Result<()> {
-        let event = if typing {
-            ev::TYPING_START
+        let room_id = room_id.to_owned();
+        if typing {
+            self.call(&TypingStart { room_id }).await?;
         } else {
-            ev::TYPING_STOP
-        };
-        self.request(event, json!({"roomId": room_id}))
-            .await
-            .map(|_| ())
+            self.call(&TypingStop { room_id }).await?;
+        }
+        Ok(())
     }
 
     /// Presence of users who share a room with the user.
     pub async fn presence(&self, user_ids: &[String]) -> Result<Vec<Presence>> {
-        let ack = self
-            .request(ev::PRESENCE_GET, json!({"userIds": user_ids}))
+        let list = self
+            .call(&PresenceGet {
+                user_ids: user_ids.to_vec(),
+            })
             .await?;
-        let list: PresenceList = serde_json::from_value(ack)?;
         for p in &list.presence {
             self.inner.store.apply_presence(p)?;
         }
@@ -132,7 +157,7 @@ impl Client {
 
     /// Users whose name contains `query` (over HTTP).
     pub async fn search_users(&self, query: &str) -> Result<Vec<User>> {
-        let token = self.inner.access_token(false).await?;
+        let token = self.inner.session.access_token(false).await?;
         let users = self.inner.api.users(&token, query).await?;
         self.inner.store.apply_users(&users)?;
         Ok(users)
@@ -182,7 +207,7 @@ impl Client {
         dest: &std::path::Path,
     ) -> Result<()> {
         for attempt in 0..2 {
-            let token = self.inner.access_token(attempt > 0).await?;
+            let token = self.inner.session.access_token(attempt > 0).await?;
             match self
                 .inner
                 .api

@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
 use crate::error::Result;
-use crate::views::{Delivery, MemberView, MessageView, RoomView};
+use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView};
 
 const MSG_COLS: &str =
     "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
@@ -166,19 +166,54 @@ impl Store {
 
     /// One room's view.
     pub fn room(&self, room_id: &str, me: &str) -> Result<Option<RoomView>> {
-        Ok(self.rooms(me)?.into_iter().find(|r| r.room_id == room_id))
+        Ok(self.room_views(me, Some(room_id))?.pop())
     }
 
     /// Every room, most recently active first.
     pub fn rooms(&self, me: &str) -> Result<Vec<RoomView>> {
+        self.room_views(me, None)
+    }
+
+    /// Messages from others after `my_read_seq`, deleted ones left out.
+    fn unread_count(&self, room_id: &str, my_read_seq: i64, me: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND seq > ?2 AND sender_id <> ?3 AND deleted_at IS NULL",
+            params![room_id, my_read_seq, me],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A room's preview and numbers (what changes with every message);
+    /// zeros for a room that is not stored.
+    pub fn room_counts(&self, room_id: &str, me: &str) -> Result<RoomCounts> {
+        let row: Option<(i64, i64)> = self
+            .conn()
+            .query_row(
+                "SELECT last_seq, my_read_seq FROM rooms WHERE room_id = ?1",
+                [room_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (last_seq, my_read_seq) = row.unwrap_or((0, 0));
+        Ok(RoomCounts {
+            room_id: room_id.to_owned(),
+            last_seq,
+            my_read_seq,
+            unread_count: self.unread_count(room_id, my_read_seq, me)?,
+            last_message: self.messages(room_id, None, 1)?.pop().map(Box::new),
+        })
+    }
+
+    /// Room views: one room, or all of them most recently active first.
+    fn room_views(&self, me: &str, only: Option<&str>) -> Result<Vec<RoomView>> {
         type Row = (String, String, String, String, i64, i64, bool);
         let rows: Vec<Row> = {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(
                 "SELECT room_id, room_type, name, description, last_seq, my_read_seq, has_older
-                 FROM rooms ORDER BY activity_at DESC, room_id",
+                 FROM rooms WHERE ?1 IS NULL OR room_id = ?1 ORDER BY activity_at DESC, room_id",
             )?;
-            let rows = stmt.query_map([], |r| {
+            let rows = stmt.query_map([only], |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -214,11 +249,7 @@ impl Store {
                 })?;
                 rows.collect::<std::result::Result<_, _>>()?
             };
-            let unread_count: i64 = self.conn().query_row(
-                "SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND seq > ?2 AND sender_id <> ?3 AND deleted_at IS NULL",
-                params![room_id, my_read_seq, me],
-                |r| r.get(0),
-            )?;
+            let unread_count = self.unread_count(&room_id, my_read_seq, me)?;
             let last_message = self.messages(&room_id, None, 1)?.pop();
             let name = if room_type == "direct" {
                 members

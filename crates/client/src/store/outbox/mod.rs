@@ -5,71 +5,23 @@
 //! A send that has not been attempted yet can still be edited or deleted in
 //! place; once attempted it may be on the wire, so later changes queue behind it.
 
-use std::path::PathBuf;
+//!
+//! - [`payload`]: what each item carries, typed (the stored JSON is the
+//!   same as earlier versions wrote).
 
+mod payload;
+#[cfg(test)]
+mod tests;
+
+use leetchat_protocol::time::{now_ms, rfc3339};
 use leetchat_protocol::{Attachment, MessageType};
 use rusqlite::{OptionalExtension, params};
-use serde_json::{Value, json};
 
-use super::{Store, now_ms};
+use super::Store;
 use crate::error::{Error, Result};
 use crate::views::MessageView;
 
-/// What an outbox item does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutboxKind {
-    /// `message.send`.
-    Send,
-    /// `message.edit`.
-    Edit,
-    /// `message.delete`.
-    Delete,
-}
-
-impl OutboxKind {
-    fn parse(s: &str) -> OutboxKind {
-        match s {
-            "edit" => OutboxKind::Edit,
-            "delete" => OutboxKind::Delete,
-            _ => OutboxKind::Send,
-        }
-    }
-}
-
-/// One queued change.
-#[derive(Debug, Clone)]
-pub struct OutboxItem {
-    /// Queue position.
-    pub id: i64,
-    /// The room (items of one room go out in order).
-    pub room_id: String,
-    /// Send, edit or delete.
-    pub kind: OutboxKind,
-    /// The send's tempId, or the target's tempId or message id.
-    pub temp_id: String,
-    /// What to send (and what to restore when refused).
-    pub payload: Value,
-    /// Tries so far (including the current one).
-    pub attempts: i64,
-}
-
-/// A file a queued send uploads first.
-#[derive(Debug, Clone)]
-pub struct QueuedFile {
-    /// The private copy to upload (see `files::copy_into_outbox`).
-    pub path: PathBuf,
-    /// The name it is sent under (the original file's name).
-    pub name: String,
-    /// Its size, for the local preview.
-    pub size: u64,
-    /// The type its name suggests, for the local preview.
-    pub mime: String,
-}
-
-/// A fresh tempId for a send.
-pub fn new_temp_id() -> String {
-    format!("tmp-{}", uuid::Uuid::now_v7())
-}
+pub use payload::*;
 
 /// A local message, found by server id or by the sender's tempId.
 struct Target {
@@ -80,6 +32,29 @@ struct Target {
     sender_id: String,
     content: String,
     deleted: bool,
+}
+
+/// Reads an outbox row.
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, String, i64)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn to_item(row: (i64, String, String, String, String, i64)) -> Result<OutboxItem> {
+    let (id, room_id, kind, temp_id, payload, attempts) = row;
+    Ok(OutboxItem {
+        id,
+        room_id,
+        temp_id,
+        payload: Payload::parse(&kind, &payload)?,
+        attempts,
+    })
 }
 
 impl Store {
@@ -115,13 +90,15 @@ impl Store {
         message_type: MessageType,
         reply_to: Option<&str>,
     ) -> Result<MessageView> {
-        let payload = json!({
-            "roomId": room_id,
-            "content": content,
-            "type": message_type.as_str(),
-            "tempId": new_temp_id(),
-            "replyTo": reply_to,
-        });
+        let payload = SendPayload {
+            room_id: room_id.to_owned(),
+            content: content.to_owned(),
+            message_type: message_type.as_str().to_owned(),
+            temp_id: new_temp_id(),
+            reply_to: reply_to.map(str::to_owned),
+            files: None,
+            reuploaded: false,
+        };
         self.enqueue_send_payload(me, payload, &[])
     }
 
@@ -139,19 +116,25 @@ impl Store {
         temp_id: &str,
         files: &[QueuedFile],
     ) -> Result<MessageView> {
-        let payload = json!({
-            "roomId": room_id,
-            "content": content,
-            "type": message_type.as_str(),
-            "tempId": temp_id,
-            "replyTo": null,
-            "files": files.iter().map(|f| json!({
-                "path": f.path,
-                "name": f.name,
-                "fileId": null,
-                "attachment": null,
-            })).collect::<Vec<_>>(),
-        });
+        let payload = SendPayload {
+            room_id: room_id.to_owned(),
+            content: content.to_owned(),
+            message_type: message_type.as_str().to_owned(),
+            temp_id: temp_id.to_owned(),
+            reply_to: None,
+            files: Some(
+                files
+                    .iter()
+                    .map(|f| QueuedUpload {
+                        path: f.path.clone(),
+                        name: f.name.clone(),
+                        file_id: None,
+                        attachment: None,
+                    })
+                    .collect(),
+            ),
+            reuploaded: false,
+        };
         let previews: Vec<Attachment> = files
             .iter()
             .map(|f| Attachment {
@@ -168,56 +151,85 @@ impl Store {
         self.enqueue_send_payload(me, payload, &previews)
     }
 
-    /// Stores the pending message a `message.send` payload describes and
-    /// queues the payload, in one transaction.
+    /// Stores the pending message a send describes and queues the send, in
+    /// one transaction.
     fn enqueue_send_payload(
         &self,
         me: &str,
-        payload: Value,
+        payload: SendPayload,
         attachments: &[Attachment],
     ) -> Result<MessageView> {
-        let text = |k: &str| payload[k].as_str().map(str::to_owned);
-        let (room_id, temp_id, content, message_type) = (
-            text("roomId").unwrap_or_default(),
-            text("tempId").unwrap_or_default(),
-            text("content").unwrap_or_default(),
-            text("type").unwrap_or_default(),
-        );
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let known: Option<i64> = tx
-            .query_row("SELECT 1 FROM rooms WHERE room_id = ?1", [&room_id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT 1 FROM rooms WHERE room_id = ?1",
+                [&payload.room_id],
+                |r| r.get(0),
+            )
             .optional()?;
         if known.is_none() {
             return Err(Error::NotFound(format!(
-                "no room {room_id:?} in the local store"
+                "no room {:?} in the local store",
+                payload.room_id
             )));
         }
         tx.execute(
             "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, attachments, reply_to, created_at, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
             params![
-                room_id,
+                payload.room_id,
                 me,
-                temp_id,
-                message_type,
-                content,
+                payload.temp_id,
+                payload.message_type,
+                payload.content,
                 serde_json::to_string(attachments)?,
-                text("replyTo"),
-                crate::views::rfc3339(now)
+                payload.reply_to,
+                rfc3339(now)
             ],
         )?;
         let local_id = tx.last_insert_rowid();
         tx.execute(
             "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'send', ?2, ?3, ?4)",
-            params![room_id, temp_id, payload.to_string(), now],
+            params![
+                payload.room_id,
+                payload.temp_id,
+                serde_json::to_string(&payload)?,
+                now
+            ],
         )?;
         tx.commit()?;
         drop(conn);
         self.message_by_local_id(local_id)
+    }
+
+    /// Changes a queued send's payload in one transaction; `None` when the
+    /// item is gone or is not a send.
+    fn update_send<T>(
+        tx: &rusqlite::Transaction<'_>,
+        item_id: i64,
+        change: impl FnOnce(&mut SendPayload) -> Result<T>,
+    ) -> Result<Option<(SendPayload, T)>> {
+        let row: Option<(String, String)> = tx
+            .query_row(
+                "SELECT kind, payload FROM outbox WHERE id = ?1",
+                [item_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((kind, json)) = row else {
+            return Ok(None);
+        };
+        let Payload::Send(mut p) = Payload::parse(&kind, &json)? else {
+            return Ok(None);
+        };
+        let out = change(&mut p)?;
+        tx.execute(
+            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+            params![item_id, serde_json::to_string(&p)?],
+        )?;
+        Ok(Some((p, out)))
     }
 
     /// Records that file `index` of the queued send `item_id` was uploaded:
@@ -232,32 +244,25 @@ impl Store {
     ) -> Result<Option<MessageView>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<(String, String)> = tx
-            .query_row(
-                "SELECT temp_id, payload FROM outbox WHERE id = ?1",
-                [item_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((temp_id, payload)) = row else {
+        let updated = Self::update_send(&tx, item_id, |p| {
+            let entry = p
+                .files
+                .as_mut()
+                .and_then(|f| f.get_mut(index))
+                .ok_or_else(|| {
+                    Error::Invalid(format!("outbox item {item_id} has no file {index}"))
+                })?;
+            entry.file_id = Some(attachment.file_id.clone());
+            entry.attachment = Some(attachment.clone());
+            Ok(())
+        })?;
+        let Some((payload, ())) = updated else {
             return Ok(None);
         };
-        let mut payload: Value = serde_json::from_str(&payload)?;
-        let Some(entry) = payload.get_mut("files").and_then(|f| f.get_mut(index)) else {
-            return Err(Error::Invalid(format!(
-                "outbox item {item_id} has no file {index}"
-            )));
-        };
-        entry["fileId"] = json!(attachment.file_id);
-        entry["attachment"] = serde_json::to_value(attachment)?;
-        tx.execute(
-            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
-            params![item_id, payload.to_string()],
-        )?;
         let message: Option<(i64, String)> = tx
             .query_row(
                 "SELECT local_id, attachments FROM messages WHERE temp_id = ?1 AND message_id IS NULL",
-                [&temp_id],
+                [&payload.temp_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
@@ -284,32 +289,21 @@ impl Store {
     pub fn outbox_forget_uploads(&self, item_id: i64) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<(String, String)> = tx
-            .query_row(
-                "SELECT temp_id, payload FROM outbox WHERE id = ?1",
-                [item_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((temp_id, payload)) = row else {
+        let updated = Self::update_send(&tx, item_id, |p| {
+            for f in p.files.iter_mut().flatten() {
+                f.file_id = None;
+                f.attachment = None;
+            }
+            p.reuploaded = true;
+            Ok(())
+        })?;
+        let Some((payload, ())) = updated else {
             return Ok(());
         };
-        let mut payload: Value = serde_json::from_str(&payload)?;
-        if let Some(files) = payload.get_mut("files").and_then(Value::as_array_mut) {
-            for f in files {
-                f["fileId"] = Value::Null;
-                f["attachment"] = Value::Null;
-            }
-        }
-        payload["reuploaded"] = json!(true);
-        tx.execute(
-            "UPDATE outbox SET payload = ?2 WHERE id = ?1",
-            params![item_id, payload.to_string()],
-        )?;
         let shown: Option<(i64, String)> = tx
             .query_row(
                 "SELECT local_id, attachments FROM messages WHERE temp_id = ?1 AND message_id IS NULL",
-                [&temp_id],
+                [&payload.temp_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
@@ -331,33 +325,15 @@ impl Store {
 
     /// Every queued item, in queue order (for UIs and tests; nothing is taken).
     pub fn outbox_items(&self) -> Result<Vec<OutboxItem>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, room_id, kind, temp_id, payload, attempts FROM outbox ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, room_id, kind, temp_id, payload, attempts) = row?;
-            out.push(OutboxItem {
-                id,
-                room_id,
-                kind: OutboxKind::parse(&kind),
-                temp_id,
-                payload: serde_json::from_str(&payload)?,
-                attempts,
-            });
-        }
-        Ok(out)
+        let rows: Vec<_> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(
+                "SELECT id, room_id, kind, temp_id, payload, attempts FROM outbox ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], item_row)?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        rows.into_iter().map(to_item).collect()
     }
 
     /// Edits one of the user's messages locally and queues the edit. A send
@@ -375,35 +351,36 @@ impl Store {
         let temp = t.temp_id.clone().unwrap_or_default();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let unsent: Option<(i64, String)> = tx
+        let unsent: Option<i64> = tx
             .query_row(
-                "SELECT id, payload FROM outbox WHERE kind = 'send' AND temp_id = ?1 AND attempts = 0",
+                "SELECT id FROM outbox WHERE kind = 'send' AND temp_id = ?1 AND attempts = 0",
                 [&temp],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| r.get(0),
             )
             .optional()?;
         let now = now_ms();
-        if let Some((id, payload)) = unsent {
-            let mut p: Value = serde_json::from_str(&payload)?;
-            p["content"] = json!(content);
-            tx.execute(
-                "UPDATE outbox SET payload = ?2 WHERE id = ?1",
-                params![id, p.to_string()],
-            )?;
+        if let Some(id) = unsent {
+            Self::update_send(&tx, id, |p| {
+                p.content = content.to_owned();
+                Ok(())
+            })?;
             tx.execute(
                 "UPDATE messages SET content = ?2 WHERE local_id = ?1",
                 params![t.local_id, content],
             )?;
         } else {
             let target = t.message_id.clone().unwrap_or(temp);
-            let payload = json!({"content": content, "previous": t.content});
+            let payload = Payload::Edit(EditPayload {
+                content: content.to_owned(),
+                previous: t.content.clone(),
+            });
             tx.execute(
                 "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'edit', ?2, ?3, ?4)",
-                params![t.room_id, target, payload.to_string(), now],
+                params![t.room_id, target, payload.to_json()?, now],
             )?;
             tx.execute(
                 "UPDATE messages SET content = ?2, edited_at = ?3 WHERE local_id = ?1",
-                params![t.local_id, content, crate::views::rfc3339(now)],
+                params![t.local_id, content, rfc3339(now)],
             )?;
         }
         tx.commit()?;
@@ -434,14 +411,16 @@ impl Store {
         }
         let now = now_ms();
         let target = t.message_id.clone().unwrap_or(temp);
-        let payload = json!({"previous": t.content});
+        let payload = Payload::Delete(DeletePayload {
+            previous: t.content.clone(),
+        });
         tx.execute(
             "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'delete', ?2, ?3, ?4)",
-            params![t.room_id, target, payload.to_string(), now],
+            params![t.room_id, target, payload.to_json()?, now],
         )?;
         tx.execute(
             "UPDATE messages SET content = '', deleted_at = ?2 WHERE local_id = ?1",
-            params![t.local_id, crate::views::rfc3339(now)],
+            params![t.local_id, rfc3339(now)],
         )?;
         tx.commit()?;
         drop(conn);
@@ -452,39 +431,25 @@ impl Store {
     /// whose wait is over. Counts the attempt.
     pub fn outbox_take(&self, now: i64) -> Result<Option<OutboxItem>> {
         let conn = self.conn();
-        let item = conn
+        let row = conn
             .query_row(
                 "SELECT id, room_id, kind, temp_id, payload, attempts FROM outbox o
                  WHERE id = (SELECT MIN(id) FROM outbox h WHERE h.room_id = o.room_id) AND not_before <= ?1
                  ORDER BY id LIMIT 1",
                 [now],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                    ))
-                },
+                item_row,
             )
             .optional()?;
-        let Some((id, room_id, kind, temp_id, payload, attempts)) = item else {
+        let Some(row) = row else {
             return Ok(None);
         };
         conn.execute(
             "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1",
-            [id],
+            [row.0],
         )?;
-        Ok(Some(OutboxItem {
-            id,
-            room_id,
-            kind: OutboxKind::parse(&kind),
-            temp_id,
-            payload: serde_json::from_str(&payload)?,
-            attempts: attempts + 1,
-        }))
+        let mut item = to_item(row)?;
+        item.attempts += 1;
+        Ok(Some(item))
     }
 
     /// When the next deferred item becomes due (unix ms), if any is waiting.
@@ -535,7 +500,7 @@ impl Store {
             return Ok(None);
         };
         let conn = self.conn();
-        match item.kind {
+        match item.kind() {
             OutboxKind::Send => {
                 conn.execute(
                     "UPDATE messages SET status = 'failed', error = ?2 WHERE local_id = ?1",
@@ -544,11 +509,11 @@ impl Store {
                 // Changes queued behind a send that will never exist go too.
                 conn.execute("DELETE FROM outbox WHERE temp_id = ?1", [&item.temp_id])?;
             }
-            OutboxKind::Edit | OutboxKind::Delete => {
+            kind @ (OutboxKind::Edit | OutboxKind::Delete) => {
                 // Undo the optimistic change; a failed edit of a message the
                 // server deleted meanwhile leaves the tombstone alone.
-                if let Some(prev) = item.payload.get("previous").and_then(Value::as_str) {
-                    let sql = match item.kind {
+                if let Some(prev) = item.payload.previous() {
+                    let sql = match kind {
                         OutboxKind::Edit => {
                             "UPDATE messages SET content = ?2 WHERE local_id = ?1 AND deleted_at IS NULL"
                         }
@@ -575,111 +540,5 @@ impl Store {
             )
             .optional()?
             .flatten())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use leetchat_protocol::{Room, RoomType};
-
-    use super::*;
-    use crate::store::SeqOutcome;
-
-    fn store_with_rooms(rooms: &[&str]) -> Store {
-        let s = Store::in_memory().expect("store");
-        for r in rooms {
-            s.apply_room(&Room {
-                room_id: (*r).into(),
-                room_type: RoomType::Group,
-                name: (*r).into(),
-                description: String::new(),
-                is_private: false,
-                created_by: "me".into(),
-                created_at: "2025-01-01T00:00:00.000Z".into(),
-                last_seq: 0,
-                members: vec![],
-            })
-            .expect("room");
-        }
-        s
-    }
-
-    #[test]
-    fn items_go_out_in_order_per_room_and_a_deferred_head_holds_only_its_room() {
-        let s = store_with_rooms(&["a", "b"]);
-        let a1 = s
-            .enqueue_send("me", "a", "a1", MessageType::Text, None)
-            .expect("send");
-        s.enqueue_send("me", "a", "a2", MessageType::Text, None)
-            .expect("send");
-        s.enqueue_send("me", "b", "b1", MessageType::Text, None)
-            .expect("send");
-        let first = s.outbox_take(0).expect("take").expect("item");
-        assert_eq!(first.payload["content"], "a1");
-        // Rate limited: room a waits, room b goes on.
-        s.outbox_defer(first.id, 10_000).expect("defer");
-        let next = s.outbox_take(5_000).expect("take").expect("item");
-        assert_eq!(next.payload["content"], "b1");
-        s.outbox_done(next.id).expect("done");
-        assert!(
-            s.outbox_take(5_000).expect("take").is_none(),
-            "a2 waits behind a1"
-        );
-        assert_eq!(s.outbox_next_due().expect("due"), Some(10_000));
-        let again = s.outbox_take(10_000).expect("take").expect("item");
-        assert_eq!(
-            again.payload["tempId"],
-            a1.temp_id.clone().expect("temp id").as_str()
-        );
-        assert_eq!(again.attempts, 2, "the retry keeps its tempId and counts");
-    }
-
-    #[test]
-    fn an_unsent_message_is_changed_in_place_and_a_tried_one_queues_the_change() {
-        let s = store_with_rooms(&["a"]);
-        let m = s
-            .enqueue_send("me", "a", "draft", MessageType::Text, None)
-            .expect("send");
-        let t = m.temp_id.clone().expect("temp");
-        s.enqueue_edit("me", &t, "better").expect("edit");
-        assert_eq!(s.outbox_len().expect("len"), 1);
-        let item = s.outbox_take(0).expect("take").expect("item");
-        assert_eq!(item.payload["content"], "better");
-        // Now it may be on the wire: a further edit queues behind it.
-        s.enqueue_edit("me", &t, "best").expect("edit");
-        assert_eq!(s.outbox_len().expect("len"), 2);
-        assert!(
-            s.enqueue_edit("someone else", &t, "x").is_err(),
-            "only the sender edits"
-        );
-        // Deleting an untried send withdraws it entirely.
-        let m2 = s
-            .enqueue_send("me", "a", "oops", MessageType::Text, None)
-            .expect("send");
-        assert!(
-            s.enqueue_delete(&m2.temp_id.expect("temp"))
-                .expect("delete")
-                .is_none()
-        );
-        assert_eq!(s.outbox_len().expect("len"), 2);
-    }
-
-    #[test]
-    fn seqs_advance_only_without_gaps_and_replays_change_nothing() {
-        let s = store_with_rooms(&["r"]);
-        assert_eq!(s.note_seq("r", 1).expect("seq"), SeqOutcome::Next);
-        assert_eq!(s.note_seq("r", 1).expect("seq"), SeqOutcome::Seen);
-        assert_eq!(
-            s.note_seq("r", 3).expect("seq"),
-            SeqOutcome::Gap { synced: 1 }
-        );
-        assert_eq!(
-            s.synced_seq("r").expect("seq"),
-            Some(1),
-            "a gap does not move the pointer"
-        );
-        s.set_synced("r", 3).expect("synced");
-        assert_eq!(s.note_seq("r", 4).expect("seq"), SeqOutcome::Next);
-        assert_eq!(s.note_seq("nope", 1).expect("seq"), SeqOutcome::UnknownRoom);
     }
 }

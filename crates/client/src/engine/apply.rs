@@ -1,0 +1,178 @@
+//! What the server's pushes (live, or replayed by `sync`) and history pages
+//! do to the store, and the events that tell UIs.
+//!
+//! Applying is idempotent (see [`crate::store::apply`]): a push seen twice,
+//! a replay of an event already applied, or a page overlapping stored
+//! messages changes nothing the second time.
+
+use leetchat_protocol::events::{HistoryPage, Status};
+use leetchat_protocol::time::{now_ms, rfc3339};
+use leetchat_protocol::{Room, ServerPush};
+
+use super::Engine;
+use crate::error::Result;
+use crate::store::{SeqOutcome, Store};
+use crate::views::{ClientEvent, MessageChange, MessageView, Origin};
+
+/// The event for a message that changed, with its room's numbers after it.
+pub(crate) fn message_event(
+    store: &Store,
+    me: &str,
+    message: MessageView,
+    change: MessageChange,
+    origin: Origin,
+) -> Result<ClientEvent> {
+    let room = store.room_counts(&message.room_id, me)?;
+    Ok(ClientEvent::MessageUpserted {
+        message,
+        change,
+        origin,
+        room,
+    })
+}
+
+/// Stores a history page's messages; a page going back records whether
+/// older ones exist. Returns the events for UIs.
+pub(crate) fn history_page(
+    store: &Store,
+    me: &str,
+    room_id: &str,
+    page: &HistoryPage,
+    origin: Origin,
+) -> Result<Vec<ClientEvent>> {
+    let mut events = Vec::with_capacity(page.messages.len());
+    for m in &page.messages {
+        let view = store.apply_message(m)?;
+        events.push(message_event(store, me, view, MessageChange::New, origin)?);
+    }
+    store.set_has_older(room_id, page.has_more)?;
+    Ok(events)
+}
+
+impl Engine {
+    /// Tells UIs a message changed.
+    pub(super) fn message_changed(
+        &mut self,
+        view: MessageView,
+        change: MessageChange,
+        origin: Origin,
+    ) -> Result<()> {
+        let e = message_event(&self.store, &self.me, view, change, origin)?;
+        self.events.push(e);
+        Ok(())
+    }
+
+    /// Records a room event's seq; a jump schedules a sync of the room.
+    pub(super) fn seq(&mut self, room_id: &str, seq: i64) -> Result<()> {
+        match self.store.note_seq(room_id, seq)? {
+            SeqOutcome::Next | SeqOutcome::Seen => {}
+            SeqOutcome::Gap { .. } | SeqOutcome::UnknownRoom => {
+                self.gaps.insert(room_id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a push (`origin`: live, or replayed by `sync`).
+    pub(super) fn apply_push(&mut self, push: ServerPush, origin: Origin) -> Result<()> {
+        let store = self.store.clone();
+        match push {
+            ServerPush::MessageReceived(m) => {
+                let view = store.apply_message(&m.message)?;
+                self.seq(&m.message.room_id, m.message.seq)?;
+                self.message_changed(view, MessageChange::New, origin)?;
+            }
+            ServerPush::MessageEdited(m) => {
+                let view = store.apply_message(&m.message)?;
+                self.seq(&m.message.room_id, m.seq)?;
+                self.message_changed(view, MessageChange::Edited, origin)?;
+            }
+            ServerPush::MessageDeleted(d) => {
+                let view = store.apply_deleted(&d.message_id, &d.deleted_at)?;
+                self.seq(&d.room_id, d.seq)?;
+                if let Some(view) = view {
+                    self.message_changed(view, MessageChange::Deleted, origin)?;
+                }
+            }
+            ServerPush::RoomMemberJoined(m) => {
+                store.apply_member_joined(&m.room_id, &m.user_id, &rfc3339(now_ms()))?;
+                self.seq(&m.room_id, m.seq)?;
+                self.room_changed(&m.room_id)?;
+            }
+            ServerPush::RoomMemberLeft(m) => {
+                if m.user_id == self.me {
+                    store.remove_room(&m.room_id)?;
+                    self.gaps.remove(&m.room_id);
+                    self.events
+                        .push(ClientEvent::RoomRemoved { room_id: m.room_id });
+                } else {
+                    store.apply_member_left(&m.room_id, &m.user_id)?;
+                    self.seq(&m.room_id, m.seq)?;
+                    self.room_changed(&m.room_id)?;
+                }
+            }
+            ServerPush::RoomCreated(r) | ServerPush::RoomUpdated(r) => self.absorb_room(&r.room)?,
+            ServerPush::ReceiptUpdated(r) => {
+                store.apply_receipt(&r.room_id, &r.user_id, r.seq, &self.me)?;
+                let room = store.room_counts(&r.room_id, &self.me)?;
+                self.events.push(ClientEvent::Receipt {
+                    room_id: r.room_id,
+                    user_id: r.user_id,
+                    seq: r.seq,
+                    room,
+                });
+            }
+            ServerPush::TypingUser(t) => self.events.push(ClientEvent::Typing {
+                room_id: t.room_id,
+                user_id: t.user_id,
+                user_name: t.user_name,
+                is_typing: t.is_typing,
+            }),
+            ServerPush::PresenceUpdate(p) => {
+                store.apply_presence(&p)?;
+                self.events.push(ClientEvent::Presence {
+                    user_id: p.user_id,
+                    status: match p.status {
+                        Status::Online => "online".into(),
+                        Status::Offline => "offline".into(),
+                    },
+                    last_seen: p.last_seen,
+                });
+            }
+            ServerPush::Error(body) => {
+                tracing::warn!(code = %body.code, message = %body.message, "server reported an error");
+            }
+            ServerPush::SyncNeeded(n) => {
+                // The server may have missed events for us: sync every room.
+                tracing::info!(reason = %n.reason, "server asks for a sync");
+                self.gaps.extend(store.room_ids()?);
+            }
+            ServerPush::ConnectionAuthenticated(_) => {}
+        }
+        Ok(())
+    }
+
+    fn room_changed(&mut self, room_id: &str) -> Result<()> {
+        if let Some(room) = self.store.room(room_id, &self.me)? {
+            self.events.push(ClientEvent::RoomUpdated { room });
+        }
+        Ok(())
+    }
+
+    /// Stores a room from the server. A room seen for the first time starts
+    /// its stream at the room's current seq and gets its newest page fetched;
+    /// a known room behind the server's seq gets synced.
+    pub(super) fn absorb_room(&mut self, room: &Room) -> Result<()> {
+        let known = self.store.synced_seq(&room.room_id)?.is_some();
+        self.store.apply_room(room)?;
+        if known {
+            if self.store.synced_seq(&room.room_id)?.unwrap_or(0) < room.last_seq {
+                self.gaps.insert(room.room_id.clone());
+            }
+        } else {
+            self.store.set_synced(&room.room_id, room.last_seq)?;
+            self.fresh.insert(room.room_id.clone());
+        }
+        self.room_changed(&room.room_id)
+    }
+}

@@ -1,0 +1,534 @@
+//! The engine driven with frames written by hand: no server, no socket.
+//!
+//! Each test plays the server: it takes the engine's next step, checks the
+//! frame asked for, and answers with the frame the server would send.
+
+use std::sync::Arc;
+
+use leetchat_protocol::{ClientFrame, MessageType};
+use serde_json::{Value, json};
+
+use super::{Engine, Received, Step};
+use crate::error::Error;
+use crate::store::Store;
+use crate::views::{ClientEvent, Delivery, MessageChange, Origin};
+
+const ME: &str = "u_me";
+const NOW: i64 = 1_000_000;
+
+fn room(id: &str, last_seq: i64) -> Value {
+    json!({
+        "roomId": id, "type": "group", "name": id, "description": "",
+        "isPrivate": false, "createdBy": ME, "createdAt": "2026-01-01T00:00:00.000Z",
+        "lastSeq": last_seq,
+        "members": [
+            {"userId": ME, "role": "owner", "joinedAt": "2026-01-01T00:00:00.000Z"},
+            {"userId": "u_b", "role": "member", "joinedAt": "2026-01-01T00:00:00.000Z"}
+        ]
+    })
+}
+
+fn summary(id: &str, last_seq: i64, last_read_seq: i64) -> Value {
+    let mut r = room(id, last_seq);
+    r["unreadCount"] = json!(0);
+    r["lastReadSeq"] = json!(last_read_seq);
+    r
+}
+
+fn message(room: &str, seq: i64, id: &str, sender: &str, content: &str) -> Value {
+    json!({
+        "messageId": id, "roomId": room, "seq": seq, "senderId": sender,
+        "type": "text", "content": content, "attachments": [],
+        "createdAt": "2026-01-01T00:00:01.000Z"
+    })
+}
+
+fn attachment(id: &str) -> Value {
+    json!({"fileId": id, "name": "a.png", "mime": "image/png", "size": 3, "url": format!("/api/files/{id}")})
+}
+
+struct Harness {
+    store: Arc<Store>,
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let store = Arc::new(Store::in_memory().expect("store"));
+        let dir = tempfile::tempdir().expect("dir");
+        let engine = Engine::new(store.clone(), ME, dir.path().to_owned());
+        Harness {
+            store,
+            engine,
+            _dir: dir,
+        }
+    }
+
+    /// A harness whose store already knows `rooms` (id, synced seq), as after
+    /// an earlier connection.
+    fn with_rooms(rooms: &[(&str, i64)]) -> Harness {
+        let h = Harness::new();
+        for (id, seq) in rooms {
+            h.store
+                .apply_room(&serde_json::from_value(room(id, *seq)).expect("room"))
+                .expect("apply");
+            h.store.set_synced(id, *seq).expect("synced");
+        }
+        h
+    }
+
+    fn step(&mut self) -> Step {
+        self.engine.next_step(NOW).expect("step")
+    }
+
+    /// The next step must be a request for `event`: its frame.
+    fn expect_request(&mut self, event: &str) -> ClientFrame {
+        match self.step() {
+            Step::Send(f) if f.event == event => f,
+            other => panic!("expected a {event} request, got {other:?}"),
+        }
+    }
+
+    fn ack(&mut self, frame: &ClientFrame, data: Value) -> Received {
+        let text = json!({"ack": frame.id, "ok": true, "data": data}).to_string();
+        self.engine.on_frame(&text).expect("ack applies")
+    }
+
+    fn refuse(&mut self, frame: &ClientFrame, error: Value) -> Received {
+        let text = json!({"ack": frame.id, "ok": false, "error": error}).to_string();
+        self.engine.on_frame(&text).expect("refusal applies")
+    }
+
+    fn push(&mut self, event: &str, data: Value) {
+        let text = json!({"event": event, "data": data}).to_string();
+        self.engine.on_frame(&text).expect("push applies");
+    }
+
+    /// Answers the connect's `room.list` with `rooms`.
+    fn list(&mut self, rooms: Vec<Value>) {
+        let f = self.expect_request("room.list");
+        self.ack(&f, json!({"rooms": rooms}));
+    }
+
+    /// Answers a `sync` with nothing missing in every room it asks about.
+    fn sync_nothing(&mut self) -> Vec<String> {
+        let f = self.expect_request("sync");
+        let asked: Vec<String> = f.data["since"]
+            .as_object()
+            .expect("since")
+            .keys()
+            .cloned()
+            .collect();
+        let rooms: serde_json::Map<String, Value> = asked
+            .iter()
+            .map(|r| (r.clone(), json!({"events": [], "hasMore": false})))
+            .collect();
+        self.ack(&f, json!({"rooms": rooms, "newRooms": []}));
+        asked
+    }
+
+    /// Connects with `rooms` known to the server and nothing missed: ends live.
+    fn connect(&mut self, rooms: Vec<Value>) {
+        self.list(rooms);
+        if self.store.room_ids().expect("ids").is_empty() {
+            assert!(matches!(self.step(), Step::CaughtUp));
+            return;
+        }
+        self.sync_nothing();
+        loop {
+            match self.step() {
+                Step::Send(f) if f.event == "message.history" => {
+                    self.ack(&f, json!({"messages": [], "hasMore": false}));
+                }
+                Step::CaughtUp => break,
+                other => panic!("unexpected step while connecting: {other:?}"),
+            }
+        }
+        assert!(self.engine.is_live());
+        self.engine.take_events();
+    }
+
+    fn send(&self, room: &str, text: &str) -> String {
+        let v = self
+            .store
+            .enqueue_send(ME, room, text, MessageType::Text, None)
+            .expect("enqueue");
+        v.temp_id.expect("temp id")
+    }
+}
+
+#[test]
+fn a_connect_lists_rooms_then_syncs_the_stored_ones_then_flushes_then_is_caught_up() {
+    let mut h = Harness::with_rooms(&[("r1", 4)]);
+    let temp = h.send("r1", "queued while offline");
+    h.list(vec![summary("r1", 6, 3)]);
+    // The stored room is synced from where it stopped, before the outbox.
+    let f = h.expect_request("sync");
+    assert_eq!(f.data["since"], json!({"r1": 4}));
+    let events = json!([
+        {"seq": 5, "event": "message.received", "data": {"message": message("r1", 5, "m5", "u_b", "five")}},
+        {"seq": 6, "event": "message.received", "data": {"message": message("r1", 6, "m6", "u_b", "six")}}
+    ]);
+    h.ack(
+        &f,
+        json!({"rooms": {"r1": {"events": events, "hasMore": false}}, "newRooms": []}),
+    );
+    assert_eq!(h.store.synced_seq("r1").unwrap(), Some(6));
+    // The read pointer from room.list is stored.
+    assert_eq!(h.store.room_counts("r1", ME).unwrap().my_read_seq, 3);
+    // Then the outbox: the queued send with its tempId.
+    let f = h.expect_request("message.send");
+    assert_eq!(f.data["tempId"], json!(temp));
+    assert_eq!(f.data["content"], json!("queued while offline"));
+    let mut sent = message("r1", 7, "m7", ME, "queued while offline");
+    sent["tempId"] = json!(temp);
+    h.ack(&f, json!({"message": sent}));
+    assert!(matches!(h.step(), Step::CaughtUp));
+    assert!(h.engine.is_live());
+    assert!(matches!(h.step(), Step::Idle));
+    assert_eq!(h.store.outbox_len().unwrap(), 0);
+    let v = h.store.message_by_key(&temp).unwrap();
+    assert_eq!(v.delivery, Delivery::Sent);
+    assert_eq!(v.seq, Some(7));
+    // Events: the synced messages (origin Sync) and the delivery (Acked).
+    let events = h.engine.take_events();
+    let origins: Vec<(Origin, MessageChange)> = events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::MessageUpserted { change, origin, .. } => Some((*origin, *change)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        vec![
+            (Origin::Sync, MessageChange::New),
+            (Origin::Sync, MessageChange::New),
+            (Origin::Acked, MessageChange::Delivery)
+        ]
+    );
+}
+
+#[test]
+fn a_room_seen_first_starts_at_its_seq_and_gets_its_newest_page() {
+    let mut h = Harness::new();
+    h.list(vec![summary("r1", 40, 40)]);
+    // Nothing stored before: the new room is synced from its current seq.
+    let f = h.expect_request("sync");
+    assert_eq!(f.data["since"], json!({"r1": 40}));
+    h.ack(
+        &f,
+        json!({"rooms": {"r1": {"events": [], "hasMore": false}}, "newRooms": []}),
+    );
+    let f = h.expect_request("message.history");
+    assert_eq!(f.data["roomId"], json!("r1"));
+    h.ack(
+        &f,
+        json!({"messages": [message("r1", 40, "m40", "u_b", "newest")], "hasMore": true}),
+    );
+    assert!(matches!(h.step(), Step::CaughtUp));
+    let events = h.engine.take_events();
+    assert!(events.iter().any(|e| matches!(e,
+        ClientEvent::MessageUpserted { origin: Origin::History, message, room, .. }
+            if message.content == "newest" && room.unread_count == 0)));
+}
+
+#[test]
+fn a_seq_jump_schedules_a_sync_of_that_room_only() {
+    let mut h = Harness::with_rooms(&[("r1", 1), ("r2", 1)]);
+    h.connect(vec![summary("r1", 1, 1), summary("r2", 1, 1)]);
+    h.push(
+        "message.received",
+        json!({"message": message("r1", 2, "m2", "u_b", "next")}),
+    );
+    assert!(matches!(h.step(), Step::Idle), "no gap: nothing to ask");
+    h.push(
+        "message.received",
+        json!({"message": message("r1", 5, "m5", "u_b", "after a hole")}),
+    );
+    let f = h.expect_request("sync");
+    assert_eq!(
+        f.data["since"],
+        json!({"r1": 2}),
+        "from the last seq in order"
+    );
+    let events = json!([
+        {"seq": 3, "event": "message.received", "data": {"message": message("r1", 3, "m3", "u_b", "three")}},
+        {"seq": 4, "event": "message.deleted", "data": {"messageId": "m2", "roomId": "r1", "seq": 4, "deletedAt": "2026-01-01T00:00:02.000Z"}}
+    ]);
+    h.ack(
+        &f,
+        json!({"rooms": {"r1": {"events": events, "hasMore": false}}, "newRooms": []}),
+    );
+    assert!(matches!(h.step(), Step::Idle));
+    assert!(h.store.message_by_key("m3").is_ok());
+    assert!(h.store.message_by_key("m2").unwrap().deleted_at.is_some());
+    // The live push past the hole was stored too.
+    let counts = h.store.room_counts("r1", ME).unwrap();
+    assert_eq!(
+        counts.unread_count, 2,
+        "m3 and m5, the tombstone excluded: {counts:?}"
+    );
+}
+
+#[test]
+fn a_sync_with_more_asks_again_from_where_it_stopped() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.list(vec![summary("r1", 3, 0)]);
+    let f = h.expect_request("sync");
+    let events = json!([
+        {"seq": 1, "event": "message.received", "data": {"message": message("r1", 1, "m1", "u_b", "1")}}
+    ]);
+    h.ack(
+        &f,
+        json!({"rooms": {"r1": {"events": events, "hasMore": true}}, "newRooms": []}),
+    );
+    let f = h.expect_request("sync");
+    assert_eq!(f.data["since"], json!({"r1": 1}));
+}
+
+#[test]
+fn a_room_the_user_lost_while_away_is_forgotten() {
+    let mut h = Harness::with_rooms(&[("gone", 2)]);
+    h.list(vec![]);
+    let f = h.expect_request("sync");
+    assert_eq!(f.data["since"], json!({"gone": 2}));
+    let left = json!([{"seq": 3, "event": "room.member_left", "data": {"roomId": "gone", "userId": ME, "seq": 3}}]);
+    h.ack(
+        &f,
+        json!({"rooms": {"gone": {"events": left, "hasMore": false,
+            "error": {"code": "forbidden", "message": "not a member"}}}, "newRooms": []}),
+    );
+    assert!(h.store.room_ids().unwrap().is_empty());
+    assert!(
+        h.engine
+            .take_events()
+            .iter()
+            .any(|e| matches!(e, ClientEvent::RoomRemoved { room_id } if room_id == "gone"))
+    );
+}
+
+#[test]
+fn a_rate_limited_send_waits_and_goes_again_with_the_same_temp_id() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = h.send("r1", "hello");
+    let f = h.expect_request("message.send");
+    h.refuse(
+        &f,
+        json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 2500}),
+    );
+    assert!(matches!(h.step(), Step::Idle));
+    let due = h.engine.next_due().unwrap().expect("deferred");
+    assert!(due >= NOW + 2500, "deferred by retryAfterMs");
+    assert_eq!(
+        h.store.message_by_key(&temp).unwrap().delivery,
+        Delivery::Pending
+    );
+    let f = match h.engine.next_step(due).unwrap() {
+        Step::Send(f) => f,
+        other => panic!("the send goes again when due: {other:?}"),
+    };
+    assert_eq!(f.event, "message.send");
+    assert_eq!(f.data["tempId"], json!(temp), "same idempotency key");
+}
+
+#[test]
+fn a_permanent_refusal_fails_the_send_and_drops_the_changes_behind_it() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = h.send("r1", "too long");
+    let f = h.expect_request("message.send");
+    // While the send is in flight, the user queues an edit of it.
+    h.store.enqueue_edit(ME, &temp, "edited").expect("edit");
+    assert_eq!(h.store.outbox_len().unwrap(), 2);
+    h.refuse(
+        &f,
+        json!({"code": "invalid", "message": "content too long"}),
+    );
+    let v = h.store.message_by_key(&temp).unwrap();
+    assert_eq!(v.delivery, Delivery::Failed);
+    assert_eq!(v.error.as_deref(), Some("content too long"));
+    assert_eq!(h.store.outbox_len().unwrap(), 0, "the edit went with it");
+    assert!(matches!(h.step(), Step::Idle));
+    assert!(h.engine.take_events().iter().any(|e| matches!(e,
+        ClientEvent::OutboxFailed { temp_id, reason, .. } if *temp_id == temp && reason == "content too long")));
+}
+
+#[test]
+fn an_edit_of_a_sent_message_goes_to_its_server_id_and_a_refusal_undoes_it() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = h.send("r1", "first");
+    let f = h.expect_request("message.send");
+    let mut sent = message("r1", 1, "m1", ME, "first");
+    sent["tempId"] = json!(temp);
+    h.ack(&f, json!({"message": sent.clone()}));
+
+    h.store.enqueue_edit(ME, &temp, "second").expect("edit");
+    let f = h.expect_request("message.edit");
+    assert_eq!(f.data["messageId"], json!("m1"));
+    assert_eq!(f.data["content"], json!("second"));
+    let mut edited = sent.clone();
+    edited["content"] = json!("second");
+    edited["editedAt"] = json!("2026-01-01T00:00:05.000Z");
+    h.ack(&f, json!({"message": edited, "seq": 2}));
+    assert_eq!(h.store.message_by_key("m1").unwrap().content, "second");
+    assert_eq!(h.store.synced_seq("r1").unwrap(), Some(2));
+
+    h.store.enqueue_edit(ME, "m1", "third").expect("edit");
+    assert_eq!(h.store.message_by_key("m1").unwrap().content, "third");
+    let f = h.expect_request("message.edit");
+    h.refuse(
+        &f,
+        json!({"code": "forbidden", "message": "no longer a member"}),
+    );
+    assert_eq!(
+        h.store.message_by_key("m1").unwrap().content,
+        "second",
+        "undone"
+    );
+}
+
+#[test]
+fn a_file_send_uploads_each_file_then_sends_their_ids() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = crate::store::outbox::new_temp_id();
+    let files = ["a.png", "b.png"].map(|n| crate::store::outbox::QueuedFile {
+        path: format!("/copies/{n}").into(),
+        name: n.into(),
+        size: 3,
+        mime: "image/png".into(),
+    });
+    h.store
+        .enqueue_file_send(ME, "r1", "", MessageType::Image, &temp, &files)
+        .expect("enqueue");
+    for (n, id) in [("a.png", "f_a"), ("b.png", "f_b")] {
+        match h.step() {
+            Step::Upload(u) => {
+                assert_eq!(u.name, n);
+                assert_eq!(u.temp_id, temp);
+            }
+            other => panic!("expected the upload of {n}: {other:?}"),
+        }
+        h.engine
+            .on_uploaded(Ok(serde_json::from_value(attachment(id)).unwrap()))
+            .unwrap();
+    }
+    let f = h.expect_request("message.send");
+    assert_eq!(f.data["attachments"], json!(["f_a", "f_b"]));
+    assert_eq!(f.data["type"], json!("image"));
+}
+
+#[test]
+fn a_send_refused_after_earlier_uploads_uploads_again_once() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = crate::store::outbox::new_temp_id();
+    let file = crate::store::outbox::QueuedFile {
+        path: "/copies/a.png".into(),
+        name: "a.png".into(),
+        size: 3,
+        mime: "image/png".into(),
+    };
+    h.store
+        .enqueue_file_send(ME, "r1", "", MessageType::Image, &temp, &[file])
+        .expect("enqueue");
+    assert!(matches!(h.step(), Step::Upload(_)));
+    h.engine
+        .on_uploaded(Ok(serde_json::from_value(attachment("f_old")).unwrap()))
+        .unwrap();
+    // The connection drops before the send: the next connection finds the
+    // fileId stored, and does not upload again.
+    let f = h.expect_request("message.send");
+    h.engine.abandon();
+    drop(f);
+    let mut h2 = Harness {
+        engine: Engine::new(h.store.clone(), ME, h._dir.path().to_owned()),
+        store: h.store.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    h2.list(vec![summary("r1", 0, 0)]);
+    h2.sync_nothing();
+    let f = h2.expect_request("message.send");
+    assert_eq!(f.data["attachments"], json!(["f_old"]), "uploaded once");
+    // The server dropped the unclaimed upload meanwhile.
+    h2.refuse(&f, json!({"code": "not_found", "message": "no such file"}));
+    assert!(matches!(h2.step(), Step::Upload(_)), "uploads again");
+    h2.engine
+        .on_uploaded(Ok(serde_json::from_value(attachment("f_new")).unwrap()))
+        .unwrap();
+    let f = h2.expect_request("message.send");
+    assert_eq!(f.data["attachments"], json!(["f_new"]));
+    // A second such refusal is final.
+    h2.refuse(&f, json!({"code": "not_found", "message": "no such file"}));
+    assert_eq!(
+        h2.store.message_by_key(&temp).unwrap().delivery,
+        Delivery::Failed
+    );
+}
+
+#[test]
+fn an_unauthenticated_refusal_ends_the_connection_and_keeps_the_item() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    h.send("r1", "hi");
+    let f = h.expect_request("message.send");
+    let text = json!({"ack": f.id, "ok": false, "error": {"code": "unauthenticated", "message": "expired"}})
+        .to_string();
+    assert!(matches!(h.engine.on_frame(&text), Err(Error::TokenRefused)));
+    assert_eq!(h.store.outbox_len().unwrap(), 1);
+}
+
+#[test]
+fn an_api_request_ack_carrying_a_room_is_stored_like_a_push() {
+    let mut h = Harness::new();
+    h.connect(vec![]);
+    let f = h
+        .engine
+        .command("room.create", json!({"type": "group", "name": "new"}));
+    match h.ack(&f, json!({"room": room("r_new", 0)})) {
+        Received::Command(Ok(v)) => assert_eq!(v["room"]["roomId"], json!("r_new")),
+        other => panic!("the caller gets the ack: {other:?}"),
+    }
+    assert_eq!(h.store.room_ids().unwrap(), vec!["r_new".to_owned()]);
+    // A refusal goes to the caller as the server's error.
+    let f = h.engine.command("room.create", json!({"type": "group"}));
+    match h.refuse(
+        &f,
+        json!({"code": "invalid", "message": "a group needs a name"}),
+    ) {
+        Received::Command(Err(Error::Server(body))) => {
+            assert_eq!(body.message, "a group needs a name")
+        }
+        other => panic!("the caller gets the refusal: {other:?}"),
+    }
+}
+
+#[test]
+fn sync_needed_syncs_every_room() {
+    let mut h = Harness::with_rooms(&[("r1", 1), ("r2", 1)]);
+    h.connect(vec![summary("r1", 1, 1), summary("r2", 1, 1)]);
+    h.push("sync.needed", json!({"reason": "bus lagged"}));
+    let asked = h.sync_nothing();
+    assert_eq!(asked, vec!["r1".to_owned(), "r2".to_owned()]);
+}
+
+#[test]
+fn a_push_of_an_unknown_event_is_ignored_and_an_ack_of_nothing_is_other() {
+    let mut h = Harness::new();
+    h.connect(vec![]);
+    h.push("reaction.added", json!({"anything": 1}));
+    let text = json!({"ack": 999, "ok": true, "data": {}}).to_string();
+    assert!(matches!(h.engine.on_frame(&text).unwrap(), Received::Other));
+    assert!(h.engine.on_frame("not json").is_err());
+}
+
+#[test]
+fn a_second_step_while_a_request_is_in_flight_is_an_error() {
+    let mut h = Harness::new();
+    let _f = h.expect_request("room.list");
+    assert!(h.engine.next_step(NOW).is_err());
+}

@@ -7,6 +7,7 @@ import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   ClientEvent,
+  Command,
   MessageView,
   RoomView,
   SignedIn,
@@ -32,8 +33,11 @@ export type FileDrag =
 
 /** What the UI needs from a host: call a command, hear an event. */
 export interface Backend {
-  /** Runs a shell command; rejects with the shell's error message. */
-  invoke<T>(command: string, args?: Record<string, unknown>): Promise<T>;
+  /**
+   * Runs a shell command (one of the shell's list, `gen/commands.ts`);
+   * rejects with the shell's error message.
+   */
+  invoke<T>(command: Command, args?: Record<string, unknown>): Promise<T>;
   /** Subscribes to a shell event; resolves to the unsubscribe function. */
   listen(event: string, handler: (payload: unknown) => void): Promise<() => void>;
   /** A URL the page can load (an <img> src) for a local file path from the shell. */
@@ -125,7 +129,11 @@ export class Api {
     return this.backend.invoke("messages", args);
   }
 
-  /** Queues a text message; resolves to it as pending. */
+  /**
+   * Queues a text message; resolves to it as pending. Its `message_upserted`
+   * event (origin "local") comes before the answer: the UI takes the message
+   * from that, never from here.
+   */
   sendText(roomId: string, content: string): Promise<MessageView> {
     return this.backend.invoke("send_text", { roomId, content });
   }

@@ -5,10 +5,14 @@
 
 export type { Attachment } from "./gen/Attachment";
 export type { ClientEvent } from "./gen/ClientEvent";
+export type { Command } from "./gen/commands";
 export type { ConnectionState } from "./gen/ConnectionState";
 export type { Delivery } from "./gen/Delivery";
 export type { MemberView } from "./gen/MemberView";
+export type { MessageChange } from "./gen/MessageChange";
 export type { MessageView } from "./gen/MessageView";
+export type { Origin } from "./gen/Origin";
+export type { RoomCounts } from "./gen/RoomCounts";
 export type { RoomView } from "./gen/RoomView";
 export type { User } from "./gen/User";
 

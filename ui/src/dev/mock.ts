@@ -1,14 +1,17 @@
 // A fake shell for developing the UI in a plain browser (`npm run dev`, then
 // open http://localhost:1420/?mock). It keeps a few rooms in memory, answers
-// every command the real shell has, and plays the events a live server
-// would cause: acks, read receipts, replies with typing, presence, uploads
-// with progress. Files are fake: the picker always offers the same two (a
+// every command the real shell has (a `Record<Command, …>`, so a command
+// added to the shell's list and missing here fails the typecheck), and plays
+// the events the client core would send: the user's own changes at once
+// (origin "local"), then acks, read receipts, replies with typing, presence,
+// uploads with progress; each message event with the room's counts as the
+// mock's data has them. Files are fake: the picker always offers the same two (a
 // name with "fail" in it is refused), pictures are drawn on a canvas as data
 // URLs; dropped and pasted files are the real ones (blob URLs). Only loaded
 // in development; the production build never includes it.
 
 import type { Backend, FileDrag } from "../tauri";
-import type { Attachment, ClientEvent, MemberView, MessageView, RoomView, User } from "../types";
+import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, Origin, RoomCounts, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
 const PEOPLE: User[] = [
@@ -125,9 +128,27 @@ export function mockBackend(): Backend {
     error: null,
   });
 
-  const addRoom = (view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder">, all: MessageView[], unread: number): void => {
+  /** A room's preview and numbers, counted from its messages as the core's store would. */
+  const counts = (r: MockRoom): RoomCounts => {
+    let lastSeq = 0;
+    let unreadCount = 0;
+    for (const m of r.all) {
+      if (m.seq === null) continue;
+      lastSeq = Math.max(lastSeq, m.seq);
+      if (m.seq > r.view.myReadSeq && m.senderId !== ME.userId && m.deletedAt === null) unreadCount++;
+    }
+    return { roomId: r.view.roomId, lastSeq, myReadSeq: r.view.myReadSeq, unreadCount, lastMessage: r.all[r.all.length - 1] ?? null };
+  };
+  /** Brings the room's view in line with its messages; returns its counts. */
+  const recount = (r: MockRoom): RoomCounts => {
+    const c = counts(r);
+    r.view = { ...r.view, lastSeq: c.lastSeq, unreadCount: c.unreadCount, lastMessage: c.lastMessage };
+    return c;
+  };
+
+  const addRoom = (view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder">, all: MessageView[], unread: number): MockRoom => {
     const last = all[all.length - 1] ?? null;
-    rooms.set(view.roomId, {
+    const r: MockRoom = {
       view: {
         ...view,
         lastSeq: last?.seq ?? 0,
@@ -138,7 +159,10 @@ export function mockBackend(): Backend {
       },
       all,
       loaded: Math.min(all.length, 40),
-    });
+    };
+    recount(r);
+    rooms.set(view.roomId, r);
+    return r;
   };
 
   // Bob: a long history over many days, to exercise paging and windowing.
@@ -212,7 +236,8 @@ export function mockBackend(): Backend {
     }
     return undefined;
   };
-  const upsert = (m: MessageView): void => {
+  /** Stores a message (new or changed) and tells the UI, with the room's counts after it. */
+  const upsert = (m: MessageView, change: MessageChange, origin: Origin): void => {
     const r = room(m.roomId);
     const i = r.all.findIndex((x) => x.localId === m.localId);
     if (i >= 0) r.all[i] = m;
@@ -220,10 +245,16 @@ export function mockBackend(): Backend {
       r.all.push(m);
       r.loaded++;
     }
-    if (m.seq !== null && m.seq > r.view.lastSeq) r.view = { ...r.view, lastSeq: m.seq };
-    r.view = { ...r.view, lastMessage: r.all[r.all.length - 1] ?? null };
-    emit({ kind: "message_upserted", message: m });
-    emit({ kind: "room_updated", room: r.view });
+    emit({ kind: "message_upserted", message: m, change, origin, room: recount(r) });
+  };
+  /** A message as the store has it now (it may have been edited, deleted or withdrawn meanwhile). */
+  const current = (m: MessageView): MessageView | undefined => rooms.get(m.roomId)?.all.find((x) => x.localId === m.localId);
+  /** The outbox sends a pending message: it gets its seq. */
+  const ack = (m: MessageView, over: Partial<MessageView> = {}): void => {
+    const now = current(m);
+    if (!now) return;
+    const seq = room(m.roomId).view.lastSeq + 1;
+    upsert({ ...now, seq, messageId: `m-${m.roomId}-${seq}`, delivery: "sent", ...over }, "delivery", "acked");
   };
 
   const reply = async (roomId: string): Promise<void> => {
@@ -233,11 +264,11 @@ export function mockBackend(): Backend {
     await delay(1200);
     const seqRead = r.view.lastSeq;
     r.view = { ...r.view, members: r.view.members.map((m) => (m.userId === other.userId ? { ...m, lastReadSeq: seqRead } : m)) };
-    emit({ kind: "receipt", roomId, userId: other.userId, seq: seqRead });
+    emit({ kind: "receipt", roomId, userId: other.userId, seq: seqRead, room: counts(r) });
     emit({ kind: "typing", roomId, userId: other.userId, userName: other.displayName, isTyping: true });
     await delay(2500);
     const seq = r.view.lastSeq + 1;
-    upsert(message(roomId, seq, other.userId, "Got it 👍", new Date()));
+    upsert(message(roomId, seq, other.userId, "Got it 👍", new Date()), "new", "live");
   };
 
   /**
@@ -246,7 +277,7 @@ export function mockBackend(): Backend {
    * refused when the name contains "fail").
    */
   const queueFile = (roomId: string, file: MockFile, caption: string): MessageView => {
-    const r = room(roomId);
+    room(roomId); // refuses an unknown room
     const tempId = crypto.randomUUID();
     const preview: Attachment = { fileId: "", name: file.name, mime: file.mime, size: file.size, width: null, height: null, url: "", thumbnailUrl: null };
     const pending: MessageView = {
@@ -258,23 +289,25 @@ export function mockBackend(): Backend {
       tempId,
       delivery: "pending",
     };
-    r.all.push(pending);
-    r.loaded++;
+    upsert(pending, "new", "local");
     void (async () => {
       const steps = 15;
       for (let i = 1; i <= steps; i++) {
         await delay(150);
+        // Withdrawn (deleted while pending): the upload stops.
+        const now = current(pending);
+        if (!now) return;
         emit({ kind: "upload_progress", roomId, tempId, name: file.name, sent: Math.round((file.size * i) / steps), total: file.size });
         if (i === 8 && file.name.includes("fail")) {
           const reason = "The server refused the file: its type is not allowed.";
+          // As the core: the message's change first, then the outbox's word.
+          upsert({ ...now, delivery: "failed", error: reason }, "delivery", "acked");
           emit({ kind: "outbox_failed", roomId, tempId, reason });
-          upsert({ ...pending, delivery: "failed", error: reason });
           return;
         }
       }
       await delay(300);
-      const seq = r.view.lastSeq + 1;
-      upsert({ ...pending, seq, messageId: `m-${roomId}-${seq}`, delivery: "sent", attachments: [storeFile(file)] });
+      ack(pending, { attachments: [storeFile(file)] });
     })();
     return pending;
   };
@@ -296,7 +329,7 @@ export function mockBackend(): Backend {
     return f;
   };
 
-  const commands: Record<string, (a: Record<string, unknown>) => unknown | Promise<unknown>> = {
+  const commands: Record<Command, (a: Record<string, unknown>) => unknown> = {
     session: () => (signedIn ? { userId: ME.userId, userName: ME.userName, server: "http://localhost:3001" } : null),
     sign_in: (a) => {
       if (a.password === "wrong") throw "Wrong user name or password.";
@@ -320,6 +353,9 @@ export function mockBackend(): Backend {
       const n = Math.min(50, r.all.length - r.loaded);
       r.loaded += n;
       r.view = { ...r.view, hasOlder: r.loaded < r.all.length };
+      // The fetched history comes as events, as the core's does.
+      const c = counts(r);
+      for (const m of visible(r).slice(0, n)) emit({ kind: "message_upserted", message: m, change: "new", origin: "history", room: c });
       return n;
     },
     send_text: (a) => {
@@ -333,11 +369,10 @@ export function mockBackend(): Backend {
         tempId,
         delivery: "pending",
       };
-      r.all.push(pending);
-      r.loaded++;
+      upsert(pending, "new", "local");
       setTimeout(() => {
-        const seq = r.view.lastSeq + 1;
-        upsert({ ...pending, seq, messageId: `m-${r.view.roomId}-${seq}`, delivery: "sent" });
+        if (!current(pending)) return;
+        ack(pending);
         void reply(r.view.roomId);
       }, 500);
       return pending;
@@ -346,17 +381,31 @@ export function mockBackend(): Backend {
       const m = find(String(a.key));
       if (!m) throw "No such message.";
       const next = { ...m, content: String(a.content), editedAt: new Date().toISOString() };
-      setTimeout(() => upsert(next), 0);
+      upsert(next, "edited", "local");
+      if (next.seq !== null) setTimeout(() => current(next) && upsert({ ...(current(next) as MessageView) }, "edited", "acked"), 300);
       return next;
     },
     delete_message: (a) => {
       const m = find(String(a.key));
       if (!m) throw "No such message.";
-      setTimeout(() => upsert({ ...m, content: "", deletedAt: new Date().toISOString() }), 100);
+      const r = room(m.roomId);
+      if (m.seq === null) {
+        // Still in the outbox: withdrawn, it never reaches the server.
+        r.all = r.all.filter((x) => x.localId !== m.localId);
+        r.loaded--;
+        emit({ kind: "message_removed", roomId: r.view.roomId, localId: m.localId, room: recount(r) });
+        return;
+      }
+      const gone = { ...m, content: "", attachments: [], deletedAt: new Date().toISOString() };
+      upsert(gone, "deleted", "local");
+      setTimeout(() => current(gone) && upsert({ ...(current(gone) as MessageView) }, "deleted", "acked"), 100);
     },
     mark_read: (a) => {
       const r = room(a.roomId);
-      r.view = { ...r.view, myReadSeq: Number(a.seq), unreadCount: 0 };
+      r.view = { ...r.view, myReadSeq: Math.max(r.view.myReadSeq, Number(a.seq)) };
+      recount(r);
+      // As the core: the room, with its numbers, once the server took the pointer.
+      setTimeout(() => emit({ kind: "room_updated", room: r.view }), 50);
     },
     pick_files: () => ["/home/me/Pictures/mountains.png", "/home/me/Documents/notes.pdf"],
     send_file: async (a) => {
@@ -415,18 +464,22 @@ export function mockBackend(): Backend {
       const u = PEOPLE.find((p) => p.userId === a.userId);
       if (!u) throw "No such user.";
       const id = `direct_${u.userName}`;
-      if (!rooms.has(id)) addRoom({ roomId: id, type: "direct", name: "", description: "", members: [member(ME), member(u)] }, [], 0);
+      if (!rooms.has(id)) {
+        const r = addRoom({ roomId: id, type: "direct", name: "", description: "", members: [member(ME), member(u)] }, [], 0);
+        emit({ kind: "room_updated", room: r.view });
+      }
       return room(id).view;
     },
     create_group: (a) => {
       const id = `g-${Date.now()}`;
       const ids = a.memberIds as string[];
-      addRoom(
+      const r = addRoom(
         { roomId: id, type: "group", name: String(a.name), description: "", members: [member(ME), ...PEOPLE.filter((p) => ids.includes(p.userId)).map((p) => member(p))] },
         [],
         0,
       );
-      return room(id).view;
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
     },
   };
 
@@ -440,11 +493,9 @@ export function mockBackend(): Backend {
   }, 15_000);
 
   return {
-    async invoke<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+    async invoke<T>(command: Command, args: Record<string, unknown> = {}): Promise<T> {
       await delay(80);
-      const run = commands[command];
-      if (!run) throw `Unknown command ${command}`;
-      return structuredClone(await run(args)) as T;
+      return structuredClone(await commands[command](args)) as T;
     },
     async listen(event: string, handler: (payload: unknown) => void) {
       // Only client events are played; the mock never asks to open a room.

@@ -3,7 +3,6 @@ import { msg, order, pending } from "./fixtures";
 import {
   canModify,
   compareMessages,
-  isStaleCopy,
   mergeMessages,
   messageKey,
   newestSeq,
@@ -24,18 +23,6 @@ describe("compareMessages", () => {
 
 describe("upsertMessage", () => {
   const base = [msg({ localId: 1, seq: 1 }), msg({ localId: 2, seq: 2 }), pending(3), pending(4)];
-
-  it("keeps the sent copy when the pending one arrives after it (send's answer after the ack's event)", () => {
-    const sent = msg({ localId: 5, seq: 3, tempId: "t5" });
-    const late = pending(5, { tempId: "t5" });
-    const withSent = upsertMessage(base, sent).list;
-    const { list, from, to } = upsertMessage(withSent, late);
-    expect(list).toEqual(withSent);
-    expect(list.find((m) => m.localId === 5)?.delivery).toBe("sent");
-    expect(from).toBe(to);
-    expect(isStaleCopy(sent, late)).toBe(true);
-    expect(isStaleCopy(late, sent)).toBe(false);
-  });
 
   it("adds a new message at its place by seq", () => {
     const { list, from, to } = upsertMessage(base, msg({ localId: 7, seq: 3 }));

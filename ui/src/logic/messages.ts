@@ -57,25 +57,14 @@ export interface Upserted {
 }
 
 /**
- * Whether `incoming` is an older copy of `current`: the pending copy of a
- * message the server has already given a seq. A message never goes back from
- * sent to pending, but the copy `send_text` returns can arrive after the
- * event that reports the ack (a command's answer and the shell's events are
- * not ordered).
- */
-export function isStaleCopy(current: MessageView, incoming: MessageView): boolean {
-  return current.localId === incoming.localId && current.seq !== null && incoming.seq === null;
-}
-
-/**
  * Puts `msg` into a sorted list: replaces the copy with the same key, moving
- * it only if its place changed (a pending message that got its seq). A stale
- * copy (see `isStaleCopy`) changes nothing.
+ * it only if its place changed (a pending message that got its seq). The
+ * newest copy wins: the caller applies changes in the order they happened
+ * (the client core's events, see `state/store.ts`).
  */
 export function upsertMessage(list: readonly MessageView[], msg: MessageView): Upserted {
   const from = findMessage(list, msg);
   const next = list.slice();
-  if (from >= 0 && isStaleCopy(list[from] as MessageView, msg)) return { list: next, from, to: from };
   if (from >= 0) {
     const prev = list[from - 1];
     const after = list[from + 1];

@@ -2,15 +2,16 @@ import { describe, expect, it } from "vitest";
 import { member, msg, room } from "./fixtures";
 import {
   applyPresence,
-  applyReceipt,
   directPartner,
   initials,
   messageSummary,
+  moveReadPointer,
   roomHeader,
   roomPreview,
   roomTitle,
   sortRooms,
   typistName,
+  withCounts,
 } from "./rooms";
 
 const ME = "alice";
@@ -62,16 +63,27 @@ describe("sortRooms", () => {
   });
 });
 
-describe("applyReceipt", () => {
+describe("moveReadPointer", () => {
   const r = room({ lastSeq: 10, myReadSeq: 4, unreadCount: 6, members: [member("alice", { lastReadSeq: 4 }), member("bob", { lastReadSeq: 3 })] });
   it("moves a member's pointer forward, never back", () => {
-    expect(applyReceipt(r, "bob", 8, ME).members[1]?.lastReadSeq).toBe(8);
-    expect(applyReceipt(r, "bob", 2, ME).members[1]?.lastReadSeq).toBe(3);
+    expect(moveReadPointer(r, "bob", 8).members[1]?.lastReadSeq).toBe(8);
+    expect(moveReadPointer(r, "bob", 2).members[1]?.lastReadSeq).toBe(3);
   });
-  it("clears the user's unread count when they read everything elsewhere", () => {
-    const read = applyReceipt(r, ME, 10, ME);
-    expect(read.myReadSeq).toBe(10);
-    expect(read.unreadCount).toBe(0);
+  it("leaves the user's own counts to the client core", () => {
+    const read = moveReadPointer(r, ME, 10);
+    expect(read.members[0]?.lastReadSeq).toBe(10);
+    expect(read.myReadSeq).toBe(4);
+    expect(read.unreadCount).toBe(6);
+  });
+});
+
+describe("withCounts", () => {
+  it("takes the preview and numbers as reported, keeping the rest of the room", () => {
+    const r = room({ name: "Team", lastSeq: 10, myReadSeq: 4, unreadCount: 6 });
+    const last = msg({ localId: 11, seq: 11 });
+    const next = withCounts(r, { roomId: "r1", lastSeq: 11, myReadSeq: 11, unreadCount: 0, lastMessage: last });
+    expect(next).toMatchObject({ name: "Team", lastSeq: 11, myReadSeq: 11, unreadCount: 0, lastMessage: last });
+    expect(next.members).toBe(r.members);
   });
 });
 

@@ -1,8 +1,9 @@
 // Rooms as the list and the chat header show them: order, titles, the other
 // person of a direct room and their presence, the last-message preview, and
-// the small in-place changes that receipts and presence events make.
+// the small in-place changes that events make (a member's read pointer,
+// presence, and the counts the client core reports).
 
-import type { MemberView, MessageView, RoomView } from "../types";
+import type { MemberView, MessageView, RoomCounts, RoomView } from "../types";
 import { presenceLabel } from "./time";
 
 /** The name to show for a member: display name, else login name, else id. */
@@ -83,15 +84,28 @@ export function sortRooms(rooms: readonly RoomView[], myUserId: string): RoomVie
   });
 }
 
-/** The room with a member's read pointer moved (never backwards). */
-export function applyReceipt(room: RoomView, userId: string, seq: number, myUserId: string): RoomView {
+/**
+ * The room with a member's read pointer moved (never backwards). Only the
+ * member's pointer (for ✓✓): the user's own unread count comes with the
+ * event, counted by the client core (see `withCounts`).
+ */
+export function moveReadPointer(room: RoomView, userId: string, seq: number): RoomView {
+  if (!room.members.some((m) => m.userId === userId && seq > m.lastReadSeq)) return room;
   const members = room.members.map((m) =>
     m.userId === userId && seq > m.lastReadSeq ? { ...m, lastReadSeq: seq } : m,
   );
-  if (userId !== myUserId || seq <= room.myReadSeq) return { ...room, members };
-  // The user read elsewhere (another device): what is still unread shrinks.
-  const unreadCount = seq >= room.lastSeq ? 0 : room.unreadCount;
-  return { ...room, members, myReadSeq: seq, unreadCount };
+  return { ...room, members };
+}
+
+/** The room with the preview and numbers the client core reported after a change. */
+export function withCounts(room: RoomView, counts: RoomCounts): RoomView {
+  return {
+    ...room,
+    lastSeq: counts.lastSeq,
+    myReadSeq: counts.myReadSeq,
+    unreadCount: counts.unreadCount,
+    lastMessage: counts.lastMessage,
+  };
 }
 
 /** The room with a member's presence changed, or null if they are not in it. */

@@ -106,7 +106,7 @@ export class MessageList {
   readonly el: HTMLElement;
   private readonly top: HTMLElement;
   private readonly inner: HTMLElement;
-  private list: MessageView[] = [];
+  private list: readonly MessageView[] = [];
   private start = 0;
   private readonly rows = new Map<number, Row>();
   private ctx: ListContext = { myUserId: "", room: undefined, readSeq: 0, progress: new Map() };
@@ -144,7 +144,7 @@ export class MessageList {
   }
 
   /** Shows a room from scratch: the newest rows, scrolled to the end. */
-  reset(list: MessageView[], ctx: ListContext, hasOlder: boolean): void {
+  reset(list: readonly MessageView[], ctx: ListContext, hasOlder: boolean): void {
     for (const row of this.rows.values()) {
       this.release(row.el);
       row.el.remove();
@@ -167,7 +167,7 @@ export class MessageList {
    * rows whose content changed and keeps what the user is looking at in place
    * (or stays at the bottom if they were there).
    */
-  update(list: MessageView[], ctx: ListContext, opts: { toEnd?: boolean } = {}): void {
+  update(list: readonly MessageView[], ctx: ListContext, opts: { toEnd?: boolean } = {}): void {
     const stick = opts.toEnd || this.atBottom();
     const anchor = stick ? null : this.captureAnchor();
     this.ctx = ctx;

@@ -1,0 +1,208 @@
+//! Files the shell handles for the UI: pasted bytes and the clipboard's
+//! image queued as file messages, attachments saved to Downloads, the file
+//! picker.
+
+use std::path::{Path, PathBuf};
+
+use leetchat_client::{Client, MessageView};
+use tauri::{AppHandle, Manager};
+
+use crate::shell::{app_dir, err};
+
+/// Largest pasted blob accepted over IPC (uploads are limited by the server too).
+pub const MAX_PASTE_BYTES: usize = 25 * 1024 * 1024;
+
+/// What `paste_clipboard_image` answers when the clipboard holds no image
+/// (the UI ignores this one quietly: the paste simply had nothing to send).
+pub const NO_CLIPBOARD_IMAGE: &str = "no image on the clipboard";
+
+/// Writes `bytes` to a temporary file named after `name` and queues it as a
+/// file message (the shared path of pasted data).
+pub async fn queue_bytes(
+    app: &AppHandle,
+    client: &Client,
+    room_id: &str,
+    name: &str,
+    bytes: &[u8],
+    caption: &str,
+) -> Result<MessageView, String> {
+    if bytes.is_empty() || bytes.len() > MAX_PASTE_BYTES {
+        return Err(format!(
+            "pasted data must be between 1 byte and {MAX_PASTE_BYTES} bytes"
+        ));
+    }
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    // A folder of its own, so the file (whose name becomes the attachment's)
+    // is called exactly `name`.
+    let dir = app_dir(app)?
+        .join("pasted")
+        .join(format!("{}-{unique}", std::process::id()));
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
+    let path = dir.join(pasted_name(name));
+    let sent = match tokio::fs::write(&path, bytes).await {
+        // send_file copies it into the outbox folder, so the temporary can go.
+        Ok(()) => client.send_file(room_id, &path, caption).await.map_err(err),
+        Err(e) => Err(err(e)),
+    };
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    sent
+}
+
+/// A pasted file's name, kept to safe characters.
+fn pasted_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(100)
+        .collect();
+    if safe.is_empty() {
+        "pasted".to_owned()
+    } else {
+        safe
+    }
+}
+
+/// The clipboard's image as a PNG named after `name`; off the async workers
+/// (reading can wait on the clipboard's owner, and encoding a big image
+/// takes a while).
+pub async fn clipboard_image(app: &AppHandle, name: String) -> Result<(String, Vec<u8>), String> {
+    let reader = app.clone();
+    let png = tokio::task::spawn_blocking(move || clipboard_png(&reader))
+        .await
+        .map_err(err)??;
+    let name = if name.to_ascii_lowercase().ends_with(".png") {
+        name
+    } else {
+        format!("{name}.png")
+    };
+    Ok((name, png))
+}
+
+fn clipboard_png(app: &AppHandle) -> Result<Vec<u8>, String> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let image = app.clipboard().read_image().map_err(|e| {
+        tracing::debug!("reading an image from the clipboard: {e}");
+        NO_CLIPBOARD_IMAGE.to_owned()
+    })?;
+    encode_png(image.width(), image.height(), image.rgba())
+}
+
+/// RGBA pixels (`width`×`height`, 4 bytes each) as a PNG file.
+fn encode_png(width: u32, height: u32, rgba: &[u8]) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    if width == 0 || height == 0 {
+        return Err(NO_CLIPBOARD_IMAGE.to_owned());
+    }
+    if u64::from(width) * u64::from(height) * 4 != rgba.len() as u64 {
+        return Err(format!(
+            "the clipboard image is malformed ({width}×{height} with {} bytes)",
+            rgba.len()
+        ));
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
+        .map_err(|e| format!("could not encode the clipboard image as PNG: {e}"))?;
+    Ok(png)
+}
+
+/// Copies an attachment (downloaded once, then cached) into the user's
+/// Downloads folder, under a name not taken yet; returns where.
+pub async fn save_to_downloads(
+    app: &AppHandle,
+    client: &Client,
+    file_id: &str,
+) -> Result<PathBuf, String> {
+    let cached = client.download(file_id, false).await.map_err(err)?;
+    let name = client
+        .store()
+        .attachment_name(file_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| file_id.to_owned());
+    let dir = app.path().download_dir().map_err(err)?;
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
+    let dest = free_name(&dir, &name).await;
+    tokio::fs::copy(&cached, &dest).await.map_err(err)?;
+    Ok(dest)
+}
+
+/// `dir/name`, or `dir/N-name` with the first N not taken.
+async fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let safe: String = name
+        .chars()
+        .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+        .collect();
+    let mut dest = dir.join(&safe);
+    let mut n = 1;
+    while tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+        dest = dir.join(format!("{n}-{safe}"));
+        n += 1;
+    }
+    dest
+}
+
+/// The native file picker; the chosen paths (none if cancelled).
+pub async fn pick(app: &AppHandle) -> Result<Vec<String>, String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().pick_files(move |paths| {
+        let _ = tx.send(paths.unwrap_or_default());
+    });
+    let paths = rx.await.map_err(err)?;
+    Ok(paths
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clipboard_pixels_become_a_png_of_the_same_picture() {
+        let (w, h) = (3u32, 2u32);
+        let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 10) as u8).collect();
+        let png = encode_png(w, h, &rgba).expect("encodes");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let back = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .expect("decodes")
+            .to_rgba8();
+        assert_eq!(back.dimensions(), (w, h));
+        assert_eq!(back.into_raw(), rgba);
+    }
+
+    #[test]
+    fn an_empty_or_malformed_clipboard_image_is_refused() {
+        assert_eq!(
+            encode_png(0, 0, &[]).expect_err("empty"),
+            NO_CLIPBOARD_IMAGE
+        );
+        assert!(encode_png(2, 2, &[0; 15]).is_err());
+    }
+
+    #[test]
+    fn pasted_names_keep_safe_characters_only() {
+        assert_eq!(pasted_name("../../etc/passwd"), "....etcpasswd");
+        assert_eq!(pasted_name("/"), "pasted");
+        assert_eq!(pasted_name("Screenshot 1.png"), "Screenshot1.png");
+    }
+
+    #[tokio::test]
+    async fn a_saved_file_never_replaces_one_already_there() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            free_name(dir.path(), "a/b.txt").await,
+            dir.path().join("ab.txt")
+        );
+        std::fs::write(dir.path().join("ab.txt"), b"x").expect("write");
+        assert_eq!(
+            free_name(dir.path(), "ab.txt").await,
+            dir.path().join("1-ab.txt")
+        );
+    }
+}

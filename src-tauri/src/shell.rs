@@ -1,0 +1,203 @@
+//! What the shell keeps between commands: the signed-in client, the room on
+//! screen, and the accounts on this device (one data folder per server and
+//! account, and the last sign-in remembered for the next start).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use leetchat_client::{Client, ClientConfig, CredentialStore};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager};
+
+use crate::events;
+
+/// The shell's state.
+#[derive(Default)]
+pub struct Shell {
+    client: tokio::sync::Mutex<Option<Client>>,
+    active_room: Mutex<Option<String>>,
+}
+
+/// The signed-in account, for the UI.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Id.
+    pub user_id: String,
+    /// Login name.
+    pub user_name: String,
+    /// The server.
+    pub server: String,
+}
+
+/// The last sign-in, remembered between runs (no secrets: tokens are in the keyring).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LastAccount {
+    server: String,
+    user_name: String,
+}
+
+/// An error as the UI shows it.
+pub fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// The app's data folder.
+pub fn app_dir(app: &AppHandle) -> Result<PathBuf, String> {
+    app.path().app_data_dir().map_err(err)
+}
+
+impl Shell {
+    /// The room the UI shows, if any.
+    pub fn active_room(&self) -> Option<String> {
+        self.active_room
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets the room the UI shows.
+    pub fn set_active_room(&self, room_id: Option<String>) {
+        *self.active_room.lock().unwrap_or_else(|p| p.into_inner()) = room_id;
+    }
+
+    /// The signed-in client.
+    pub async fn client(&self) -> Result<Client, String> {
+        self.client
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| "not signed in".to_owned())
+    }
+
+    /// Resumes the last account, if its tokens are still there.
+    pub async fn resume(&self, app: &AppHandle) -> Result<Option<Account>, String> {
+        let Ok(bytes) = std::fs::read(last_account_file(app)?) else {
+            return Ok(None);
+        };
+        let last: LastAccount = serde_json::from_slice(&bytes).map_err(err)?;
+        let client = open(app, &last.server, &last.user_name).await?;
+        if client.me().is_none() {
+            return Ok(None);
+        }
+        self.activate(app, client).await.map(Some)
+    }
+
+    /// Signs in (or registers) and starts the connection.
+    pub async fn sign_in(
+        &self,
+        app: &AppHandle,
+        server: &str,
+        user_name: &str,
+        password: &str,
+        register: Option<Option<&str>>,
+    ) -> Result<Account, String> {
+        let server = server.trim().trim_end_matches('/');
+        let client = open(app, server, user_name).await?;
+        match register {
+            Some(display_name) => client.register(user_name, password, display_name).await,
+            None => client.login(user_name, password).await,
+        }
+        .map_err(err)?;
+        self.activate(app, client).await
+    }
+
+    /// Signs this device out, forgets its tokens and the last sign-in.
+    pub async fn sign_out(&self, app: &AppHandle) -> Result<(), String> {
+        if let Some(c) = self.client.lock().await.take() {
+            c.logout().await.map_err(err)?;
+        }
+        let _ = std::fs::remove_file(last_account_file(app)?);
+        Ok(())
+    }
+
+    /// Makes `client` the signed-in one: events to the UI, connection
+    /// started, remembered for the next start.
+    async fn activate(&self, app: &AppHandle, client: Client) -> Result<Account, String> {
+        let me = client.me().ok_or("not signed in")?;
+        events::forward(app.clone(), client.clone());
+        client.start().map_err(err)?;
+        let account = Account {
+            user_id: me.user_id,
+            user_name: me.user_name,
+            server: client.server().to_owned(),
+        };
+        let last = LastAccount {
+            server: account.server.clone(),
+            user_name: account.user_name.clone(),
+        };
+        std::fs::create_dir_all(app_dir(app)?).map_err(err)?;
+        std::fs::write(
+            last_account_file(app)?,
+            serde_json::to_vec(&last).map_err(err)?,
+        )
+        .map_err(err)?;
+        if let Some(old) = self.client.lock().await.replace(client) {
+            old.stop().await;
+        }
+        Ok(account)
+    }
+}
+
+fn last_account_file(app: &AppHandle) -> Result<PathBuf, String> {
+    Ok(app_dir(app)?.join("last-account.json"))
+}
+
+/// Where tokens are kept. Desktop: the OS keyring, or a 0600 file when
+/// `LEETCHAT_CREDENTIALS=file`. Mobile: a file in the app's private storage,
+/// which the OS sandbox protects (the keyring crate has no Android/iOS store).
+fn credentials(data_dir: &Path) -> CredentialStore {
+    if cfg!(mobile) {
+        CredentialStore::File(data_dir.join("credentials.json"))
+    } else {
+        CredentialStore::from_env(data_dir)
+    }
+}
+
+/// The data folder of one server and account, named safely.
+fn account_folder(server: &str, user_name: &str) -> String {
+    format!("{server}-{user_name}")
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+async fn open(app: &AppHandle, server: &str, user_name: &str) -> Result<Client, String> {
+    let data_dir = app_dir(app)?
+        .join("accounts")
+        .join(account_folder(server, user_name));
+    Client::open(ClientConfig {
+        server: server.to_owned(),
+        credentials: credentials(&data_dir),
+        data_dir,
+        device_name: format!("LeetChat app ({})", std::env::consts::OS),
+    })
+    .await
+    .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_folders_are_one_safe_name_per_server_and_account() {
+        assert_eq!(
+            account_folder("http://Chat.example:8080", "Alice"),
+            "http___chat.example_8080-alice"
+        );
+        assert_ne!(
+            account_folder("http://a", "b"),
+            account_folder("http://b", "b")
+        );
+        assert!(!account_folder("http://x/../..", "../y").contains('/'));
+    }
+}

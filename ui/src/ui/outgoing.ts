@@ -1,0 +1,229 @@
+// What the user does to messages: send text, edit, delete (from the message
+// menu), and send files: the attach button, a drop on the open room, or a
+// pasted image, with the composer's text as the first file's caption. Each
+// is a command to the shell; what it changes comes back as the client core's
+// events (before the command returns) and reaches the views through the
+// store. A command's answer is only used to scroll, never to change state.
+
+import type { Api, FileDrag } from "../tauri";
+import { errorMessage, isNoClipboardImage } from "../tauri";
+import type { Attachment, MessageView } from "../types";
+import { outgoingText } from "../logic/composer";
+import { MAX_PASTE_BYTES, baseName, formatSize, pastedName } from "../logic/files";
+import { messageKey } from "../logic/messages";
+import type { ChatStore } from "../state/store";
+import type { AppView } from "./appview";
+import type { Composer } from "./composer";
+import { confirmDialog } from "./dialogs";
+import { openMenu } from "./menu";
+import { toast } from "./toast";
+
+/** A file to queue: what to call it in an error, and how to send it with a caption. */
+interface FileJob {
+  label: string;
+  send(caption: string): Promise<unknown>;
+}
+
+/** The user's actions on messages. */
+export class Outgoing {
+  /** Files are being dragged over the window. */
+  private dragging = false;
+
+  constructor(
+    private readonly api: Api,
+    private readonly store: ChatStore,
+    private readonly view: AppView,
+    /** Unsent text per room (the open room's is in the composer). */
+    private readonly drafts: Map<string, string>,
+  ) {}
+
+  /** Sends the composer's text to the open room. */
+  async send(text: string): Promise<void> {
+    const roomId = this.view.active;
+    if (!roomId) return;
+    this.drafts.delete(roomId);
+    try {
+      await this.api.sendText(roomId, text);
+      this.scrollToEnd(roomId);
+    } catch (err) {
+      toast(errorMessage(err));
+      // Give the text back rather than lose it.
+      if (this.view.active === roomId && this.composer.text === "") this.composer.setText(text);
+    }
+  }
+
+  /** Saves an edit made in the composer. */
+  async edit(msg: MessageView, text: string): Promise<void> {
+    try {
+      await this.api.editMessage(messageKey(msg), text);
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+  }
+
+  /** The Edit/Delete menu of one of the user's messages. */
+  menu(msg: MessageView, anchor: HTMLElement): void {
+    openMenu(
+      anchor,
+      [
+        ...(msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
+        { label: "Delete", danger: true, run: () => void this.remove(msg) },
+      ],
+      "Message actions",
+    );
+  }
+
+  /** The attach button: pick files, then send them to the room it was pressed in. */
+  async attach(): Promise<void> {
+    const roomId = this.view.active;
+    if (!roomId) return;
+    let paths: string[];
+    try {
+      paths = await this.api.pickFiles();
+    } catch (err) {
+      toast(`Could not open the file picker: ${errorMessage(err)}`);
+      return;
+    }
+    if (paths.length > 0 && this.store.room(roomId)) await this.sendQueued(roomId, paths.map((path) => this.fileJob(roomId, path)));
+    if (this.view.active === roomId) this.composer.focus();
+  }
+
+  /** Files dragged over the window: the open room is the drop zone. */
+  onFileDrag(d: FileDrag): void {
+    const chat = this.view.chat;
+    switch (d.type) {
+      case "enter":
+        this.dragging = true;
+        chat.setDropTarget(this.view.active !== null && chat.isDropZone(d.x, d.y));
+        break;
+      case "over":
+        if (this.dragging) chat.setDropTarget(this.view.active !== null && chat.isDropZone(d.x, d.y));
+        break;
+      case "leave":
+        this.dragging = false;
+        chat.setDropTarget(false);
+        break;
+      case "drop": {
+        this.dragging = false;
+        chat.setDropTarget(false);
+        const roomId = this.view.active;
+        if (!roomId && d.paths.length > 0) toast("Open a chat first, then drop the files on it.", "info");
+        if (!roomId || d.paths.length === 0 || !chat.isDropZone(d.x, d.y)) break;
+        void this.sendQueued(roomId, d.paths.map((path) => this.fileJob(roomId, path)));
+        break;
+      }
+    }
+  }
+
+  /** Images pasted into the composer: sent as files named by the time. */
+  async pasteImages(files: File[]): Promise<void> {
+    const roomId = this.view.active;
+    if (!roomId) return;
+    const at = new Date();
+    const jobs: FileJob[] = [];
+    files.forEach((file, i) => {
+      const name = pastedName(file.type, at, i);
+      if (!name) {
+        toast(`Images of type ${file.type || "unknown"} cannot be sent; paste a PNG, JPEG, GIF or WebP.`);
+      } else if (file.size > MAX_PASTE_BYTES) {
+        toast(`The pasted image is too big (${formatSize(file.size)}; at most ${formatSize(MAX_PASTE_BYTES)}).`);
+      } else {
+        jobs.push({
+          label: name,
+          send: async (caption) => {
+            const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));
+            return this.api.sendFileBytes(roomId, name, bytes, caption);
+          },
+        });
+      }
+    });
+    if (jobs.length > 0) await this.sendQueued(roomId, jobs);
+  }
+
+  /**
+   * A paste that carried neither images nor text (WebKitGTK hands pasted
+   * images to the page as nothing): the shell reads the OS clipboard's image
+   * and sends it as a PNG, with the composer's text as its caption. Quiet
+   * when the clipboard holds no image.
+   */
+  async pasteClipboard(): Promise<void> {
+    const roomId = this.view.active;
+    if (!roomId) return;
+    const caption = this.composer.peekCaption();
+    const name = pastedName("image/png", new Date()) ?? "pasted.png";
+    try {
+      await this.api.pasteClipboardImage(roomId, name, caption);
+    } catch (err) {
+      if (!isNoClipboardImage(err)) toast(`Could not send the pasted image: ${errorMessage(err)}`);
+      return;
+    }
+    // The text went out as the caption: clear it (unless it was changed meanwhile).
+    if (caption) {
+      if (this.view.active === roomId) {
+        if (this.composer.peekCaption() === caption) {
+          this.composer.takeCaption();
+          this.drafts.delete(roomId);
+        }
+      } else if (outgoingText(this.drafts.get(roomId) ?? "") === caption) {
+        this.drafts.delete(roomId);
+      }
+    }
+    this.scrollToEnd(roomId);
+  }
+
+  /** Copies an attachment to the Downloads folder and says where it went. */
+  async saveFile(att: Attachment): Promise<void> {
+    try {
+      const path = await this.api.saveFile(att.fileId);
+      toast(`Saved to ${path}`, "info");
+    } catch (err) {
+      toast(`Could not save ${att.name}: ${errorMessage(err)}`);
+    }
+  }
+
+  private get composer(): Composer {
+    return this.view.chat.composer;
+  }
+
+  /** The user's own message just went in: show it (its event has put it in the list). */
+  private scrollToEnd(roomId: string): void {
+    if (this.view.active === roomId) this.view.scheduleList(true);
+  }
+
+  private async remove(msg: MessageView): Promise<void> {
+    const ok = await confirmDialog("Delete message?", "It will be deleted for everyone in this chat.", "Delete");
+    if (!ok) return;
+    try {
+      await this.api.deleteMessage(messageKey(msg));
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+    this.composer.focus();
+  }
+
+  private fileJob(roomId: string, path: string): FileJob {
+    return { label: baseName(path), send: (caption) => this.api.sendFile(roomId, path, caption) };
+  }
+
+  /**
+   * Queues files one after another (their order is kept). The composer's text
+   * is the caption of the first one queued; if none could be, it is given back.
+   */
+  private async sendQueued(roomId: string, jobs: FileJob[]): Promise<void> {
+    let caption = this.view.active === roomId ? this.composer.takeCaption() : "";
+    if (caption) this.drafts.delete(roomId);
+    for (const job of jobs) {
+      try {
+        await job.send(caption);
+        caption = "";
+        this.scrollToEnd(roomId);
+      } catch (err) {
+        toast(`Could not send ${job.label}: ${errorMessage(err)}`);
+      }
+    }
+    if (caption) {
+      if (this.view.active === roomId && this.composer.text === "") this.composer.setText(caption);
+      else if (this.view.active !== roomId && !this.drafts.get(roomId)) this.drafts.set(roomId, caption);
+    }
+  }
+}

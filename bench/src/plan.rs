@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::results::PlanSummary;
+
 /// A single scenario for `--only`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Only {
@@ -79,6 +81,20 @@ impl Plan {
                 durable_senders: 32,
                 durable_for: Duration::from_secs(5),
             }
+        }
+    }
+
+    /// The sizes the results record.
+    pub fn summary(&self) -> PlanSummary {
+        PlanSummary {
+            clients: self.clients,
+            group: self.group,
+            rates: self.rates.clone(),
+            phase_s: self.phase.as_secs_f64(),
+            fanout_members: self.fanout_members,
+            idle_steps: self.idle_steps.clone(),
+            storm_clients: self.storm_clients,
+            durable_senders: self.durable_senders,
         }
     }
 }

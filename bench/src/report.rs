@@ -6,42 +6,31 @@ use std::path::Path;
 
 use anyhow::Result;
 use plotters::prelude::*;
-use serde_json::Value;
 
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(f64::NAN)
-}
+use crate::results::{Configuration, EMBEDDED, PG_ONE_NODE, Phase, Results, to_json};
 
 /// Writes the three files into `out`.
-pub fn write(out: &Path, results: &Value, stem: &str) -> Result<()> {
+pub fn write(out: &Path, results: &Results, stem: &str) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    std::fs::write(
-        out.join(format!("{stem}.json")),
-        serde_json::to_string_pretty(results)?,
-    )?;
+    std::fs::write(out.join(format!("{stem}.json")), to_json(results)?)?;
     let chart = format!("{stem}-latency.svg");
     chart_latency(&out.join(&chart), results)?;
     std::fs::write(out.join(format!("{stem}.md")), markdown(results, &chart))?;
     Ok(())
 }
 
-fn chart_latency(path: &Path, results: &Value) -> Result<()> {
+fn chart_latency(path: &Path, results: &Results) -> Result<()> {
     // (configuration, [(delivered/s, p50, p99)])
     type Series = (String, Vec<(f64, f64, f64)>);
     let mut series: Vec<Series> = Vec::new();
-    for (name, cfg) in results["configurations"].as_object().into_iter().flatten() {
-        let Some(phases) = cfg["throughput"]["phases"].as_array() else {
+    for (name, cfg) in &results.configurations {
+        let Some(t) = &cfg.throughput else {
             continue;
         };
-        let pts = phases
+        let pts = t
+            .phases
             .iter()
-            .map(|p| {
-                (
-                    f(&p["delivered_per_s"]),
-                    f(&p["latency"]["p50_ms"]),
-                    f(&p["latency"]["p99_ms"]),
-                )
-            })
+            .map(|p| (p.delivered_per_s, p.latency.p50_ms, p.latency.p99_ms))
             .filter(|(x, a, b)| x.is_finite() && a.is_finite() && b.is_finite())
             .collect();
         series.push((name.clone(), pts));
@@ -103,55 +92,77 @@ fn chart_latency(path: &Path, results: &Value) -> Result<()> {
     Ok(())
 }
 
-fn ms(v: &Value) -> String {
-    match v.as_f64() {
+/// Milliseconds: whole above 10, else two decimals; `–` when not measured.
+fn ms(v: impl Into<Option<f64>>) -> String {
+    match v.into() {
         Some(x) if x >= 10.0 => format!("{x:.0}"),
         Some(x) => format!("{x:.2}"),
         None => "–".into(),
     }
 }
 
-fn num(v: &Value) -> String {
-    match v.as_f64() {
+/// A rate or count: whole above 100, else two decimals; `–` when not
+/// measured.
+fn num(v: impl Into<Option<f64>>) -> String {
+    match v.into() {
         Some(x) if x >= 100.0 => format!("{x:.0}"),
         Some(x) => format!("{x:.2}"),
         None => "–".into(),
     }
 }
 
-fn markdown(r: &Value, chart: &str) -> String {
+fn markdown(r: &Results, chart: &str) -> String {
     let mut s = String::new();
-    let m = &r["machine"];
+    header(&mut s, r);
+    targets_table(&mut s, r);
+    let _ = writeln!(s, "![latency over load]({chart})\n");
+    throughput(&mut s, r);
+    wide_fanout(&mut s, r);
+    fanout(&mut s, r);
+    idle(&mut s, r);
+    reconnect(&mut s, r);
+    durable(&mut s, r);
+    history(&mut s, r);
+    client_store(&mut s, r);
+    if !r.notes.is_empty() {
+        let _ = writeln!(s, "\n## Notes\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+fn header(s: &mut String, r: &Results) {
+    let m = &r.machine;
     let _ = writeln!(
         s,
         "# LeetChat benchmarks{}\n",
-        if r["quick"] == true {
-            " (quick run)"
-        } else {
-            ""
-        }
+        if r.quick { " (quick run)" } else { "" }
     );
     let _ = writeln!(
         s,
         "Measured by `leetchat-bench` ({}), commit `{}`, on {} ({} cores, {}), {}. \
          Servers {}; the load generator {}. Build: {}.\n",
-        r["mode"].as_str().unwrap_or(""),
-        r["commit"].as_str().unwrap_or("?"),
-        m["cpu"].as_str().unwrap_or("?"),
-        m["cores"],
-        m["memory"].as_str().unwrap_or("?"),
-        r["date"].as_str().unwrap_or(""),
-        r["pinning"]["servers"].as_str().unwrap_or("unpinned"),
-        r["pinning"]["loadgen"].as_str().unwrap_or("unpinned"),
-        r["build"].as_str().unwrap_or("?"),
+        r.mode,
+        r.commit,
+        m.cpu,
+        m.cores,
+        m.memory,
+        r.date,
+        r.pinning.servers,
+        r.pinning.loadgen,
+        r.build,
     );
+}
+
+fn targets_table(s: &mut String, r: &Results) {
     let _ = writeln!(s, "## Targets\n");
     let _ = writeln!(s, "| target | measured (embedded unless named) | met |");
     let _ = writeln!(s, "| --- | --- | --- |");
-    let quick = r["quick"] == true;
     for (target, measured, met) in targets(r) {
         let verdict = match met {
-            _ if quick => "not judged (quick run)",
+            _ if r.quick => "not judged (quick run)",
             Some(true) => "yes",
             Some(false) => "**no**",
             None => "not measured",
@@ -159,314 +170,362 @@ fn markdown(r: &Value, chart: &str) -> String {
         let _ = writeln!(s, "| {target} | {measured} | {verdict} |");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "![latency over load]({chart})\n");
+}
+
+fn throughput(s: &mut String, r: &Results) {
     let _ = writeln!(s, "## Latency and throughput (scenarios 1, 2, 9)\n");
     let _ = writeln!(
         s,
         "| configuration | sent msg/s | delivered/s | p50 ms | p90 ms | p99 ms | max ms | server CPU | µs CPU per delivery |"
     );
     let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        for p in cfg["throughput"]["phases"].as_array().into_iter().flatten() {
+    for (name, t) in each(r, |c| c.throughput.as_ref()) {
+        for p in &t.phases {
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} | {} | {} | {} | {:.0}% | {} |",
-                p["rate_msgs_per_s"],
-                num(&p["delivered_per_s"]),
-                ms(&p["latency"]["p50_ms"]),
-                ms(&p["latency"]["p90_ms"]),
-                ms(&p["latency"]["p99_ms"]),
-                ms(&p["latency"]["max_ms"]),
-                f(&p["server_cpu_share"]) * 100.0,
-                num(&p["server_cpu_us_per_delivery"]),
+                p.rate_msgs_per_s,
+                num(p.delivered_per_s),
+                ms(p.latency.p50_ms),
+                ms(p.latency.p90_ms),
+                ms(p.latency.p99_ms),
+                ms(p.latency.max_ms),
+                p.server_cpu_share * 100.0,
+                num(p.server_cpu_us_per_delivery),
             );
         }
     }
     let _ = writeln!(s, "\nHighest delivered rate with p99 under 100 ms:\n");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        if cfg["throughput"].is_object() {
-            let _ = writeln!(
-                s,
-                "- {name}: {} delivered/s ({} clients in groups of {})",
-                num(&cfg["throughput"]["sustained_delivered_per_s_p99_under_100ms"]),
-                cfg["throughput"]["clients"],
-                cfg["throughput"]["group_size"],
-            );
-        }
+    for (name, t) in each(r, |c| c.throughput.as_ref()) {
+        let _ = writeln!(
+            s,
+            "- {name}: {} delivered/s ({} clients in groups of {})",
+            num(t.sustained_delivered_per_s_p99_under_100ms),
+            t.clients,
+            t.group_size,
+        );
     }
+}
+
+fn wide_fanout(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n## Wide fan-out: groups of 100 (scenarios 2, 9)\n");
     let _ = writeln!(
         s,
         "| configuration | sent msg/s | delivered/s | p50 ms | p99 ms | max ms | server CPU | µs CPU per delivery |"
     );
     let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        for p in cfg["wide_fanout_throughput"]["phases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+    for (name, t) in each(r, |c| c.wide_fanout_throughput.as_ref()) {
+        for p in &t.phases {
             let _ = writeln!(
                 s,
                 "| {name} | {} | {} | {} | {} | {} | {:.0}% | {} |",
-                p["rate_msgs_per_s"],
-                num(&p["delivered_per_s"]),
-                ms(&p["latency"]["p50_ms"]),
-                ms(&p["latency"]["p99_ms"]),
-                ms(&p["latency"]["max_ms"]),
-                f(&p["server_cpu_share"]) * 100.0,
-                num(&p["server_cpu_us_per_delivery"]),
+                p.rate_msgs_per_s,
+                num(p.delivered_per_s),
+                ms(p.latency.p50_ms),
+                ms(p.latency.p99_ms),
+                ms(p.latency.max_ms),
+                p.server_cpu_share * 100.0,
+                num(p.server_cpu_us_per_delivery),
             );
         }
     }
+}
+
+fn fanout(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n## Fan-out to one group (scenario 3)\n");
     let _ = writeln!(
         s,
         "| configuration | members | publish → last recipient p50 / p99 / max ms | → each recipient p99 ms | µs CPU per delivery |"
     );
     let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        let fo = &cfg["fanout"];
-        if fo.is_object() {
-            let l = &fo["publish_to_last_recipient"];
-            let _ = writeln!(
-                s,
-                "| {name} | {} | {} / {} / {} | {} | {} |",
-                fo["members"],
-                ms(&l["p50_ms"]),
-                ms(&l["p99_ms"]),
-                ms(&l["max_ms"]),
-                ms(&fo["publish_to_each_recipient"]["p99_ms"]),
-                num(&fo["server_cpu_us_per_delivery"]),
-            );
-        }
+    for (name, fo) in each(r, |c| c.fanout.as_ref()) {
+        let l = &fo.publish_to_last_recipient;
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} / {} / {} | {} | {} |",
+            fo.members,
+            ms(l.p50_ms),
+            ms(l.p99_ms),
+            ms(l.max_ms),
+            ms(fo.publish_to_each_recipient.p99_ms),
+            num(fo.server_cpu_us_per_delivery),
+        );
     }
+}
+
+fn idle(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n## Idle connections (scenario 4)\n");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        if let Some(points) = cfg["idle"]["points"].as_array() {
-            let pts: Vec<String> = points
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{} → {:.1} MiB",
-                        p["connections"],
-                        f(&p["rss_bytes"]) / 1048576.0
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                s,
-                "- {name}: {:.1} KiB per connection (server RSS: {})",
-                f(&cfg["idle"]["bytes_per_connection"]) / 1024.0,
-                pts.join(", ")
-            );
-        }
+    for (name, idle) in each(r, |c| c.idle.as_ref()) {
+        let pts: Vec<String> = idle
+            .points
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} → {:.1} MiB",
+                    p.connections,
+                    p.rss_bytes as f64 / 1048576.0
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "- {name}: {:.1} KiB per connection (server RSS: {})",
+            idle.bytes_per_connection / 1024.0,
+            pts.join(", ")
+        );
     }
+}
+
+fn reconnect(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n## Reconnect storm (scenario 5)\n");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        let st = &cfg["reconnect"];
-        if st.is_object() {
-            let _ = writeln!(
-                s,
-                "- {name}: {} sockets ({} users) dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}; {} connects or syncs refused as retryable and retried with backoff; {} presence updates pushed (drop and return)",
-                st["clients"],
-                st["users"],
-                st["missed_per_room"],
-                f(&st["all_back_and_caught_up_s"]),
-                st["lost"],
-                st["duplicated"],
-                st["retries"],
-                st.get("presence_pushes").unwrap_or(&Value::from("?")),
-            );
-        }
+    for (name, st) in each(r, |c| c.reconnect.as_ref()) {
+        let presence = st
+            .presence_pushes
+            .map_or_else(|| "?".to_owned(), |n| n.to_string());
+        let _ = writeln!(
+            s,
+            "- {name}: {} sockets ({} users) dropped at once, all back and caught up ({} missed messages per room) in {:.2} s; lost {}, duplicated {}; {} connects or syncs refused as retryable and retried with backoff; {} presence updates pushed (drop and return)",
+            st.clients,
+            st.users,
+            st.missed_per_room,
+            st.all_back_and_caught_up_s,
+            st.lost,
+            st.duplicated,
+            st.retries,
+            presence,
+        );
     }
+}
+
+fn durable(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n## Durable writes (scenario 6)\n");
     let _ = writeln!(
         s,
         "| configuration | senders | acked msg/s | ack p50 ms | ack p99 ms |"
     );
     let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        let d = &cfg["durable"];
-        if d.is_object() {
-            let _ = writeln!(
-                s,
-                "| {name} | {} | {} | {} | {} |",
-                d["senders"],
-                num(&d["acked_per_s"]),
-                ms(&d["ack"]["p50_ms"]),
-                ms(&d["ack"]["p99_ms"]),
-            );
-        }
-    }
-    let _ = writeln!(s, "\n## History through the API (scenario 7)\n");
-    for (name, cfg) in r["configurations"].as_object().into_iter().flatten() {
-        let h = &cfg["history"];
-        if h.is_object() {
-            let _ = writeln!(
-                s,
-                "- {name}: a room with {} messages; newest page (50) p50 {} ms, p99 {} ms; a page before a random cursor p50 {} ms, p99 {} ms, max {} ms",
-                h["messages"],
-                ms(&h["newest_page"]["p50_ms"]),
-                ms(&h["newest_page"]["p99_ms"]),
-                ms(&h["page_at_random_cursor"]["p50_ms"]),
-                ms(&h["page_at_random_cursor"]["p99_ms"]),
-                ms(&h["page_at_random_cursor"]["max_ms"]),
-            );
-        }
-    }
-    let cs = &r["client_store"];
-    if cs.is_object() {
-        let _ = writeln!(s, "\n## Client store (scenario 8)\n");
+    for (name, d) in each(r, |c| c.durable.as_ref()) {
         let _ = writeln!(
             s,
-            "The client core's SQLite store with {} messages in one room; a page is 50 messages; each operation 50 times.\n",
-            cs["messages"]
+            "| {name} | {} | {} | {} | {} |",
+            d.senders,
+            num(d.acked_per_s),
+            ms(d.ack.p50_ms),
+            ms(d.ack.p99_ms),
         );
-        let _ = writeln!(s, "| operation | p50 ms | p99 ms |");
-        let _ = writeln!(s, "| --- | --- | --- |");
-        for (label, key) in [
-            (
-                "cold open of the store + newest page",
-                "cold_open_newest_page",
-            ),
-            ("newest page, store already open", "newest_page_warm"),
-            ("search, one word (50 newest hits)", "search_one_word"),
-            ("search, two words", "search_two_words"),
-        ] {
-            let _ = writeln!(
-                s,
-                "| {label} | {} | {} |",
-                ms(&cs[key]["p50_ms"]),
-                ms(&cs[key]["p99_ms"])
-            );
-        }
     }
-    if let Some(notes) = r["notes"].as_array() {
-        let _ = writeln!(s, "\n## Notes\n");
-        for n in notes {
-            let _ = writeln!(s, "- {}", n.as_str().unwrap_or(""));
-        }
-    }
-    s
 }
 
-fn emb(r: &Value) -> &Value {
-    &r["configurations"]["embedded (SQLite)"]
+fn history(s: &mut String, r: &Results) {
+    let _ = writeln!(s, "\n## History through the API (scenario 7)\n");
+    for (name, h) in each(r, |c| c.history.as_ref()) {
+        let _ = writeln!(
+            s,
+            "- {name}: a room with {} messages; newest page (50) p50 {} ms, p99 {} ms; a page before a random cursor p50 {} ms, p99 {} ms, max {} ms",
+            h.messages,
+            ms(h.newest_page.p50_ms),
+            ms(h.newest_page.p99_ms),
+            ms(h.page_at_random_cursor.p50_ms),
+            ms(h.page_at_random_cursor.p99_ms),
+            ms(h.page_at_random_cursor.max_ms),
+        );
+    }
 }
+
+fn client_store(s: &mut String, r: &Results) {
+    let Some(cs) = &r.client_store else {
+        return;
+    };
+    let _ = writeln!(s, "\n## Client store (scenario 8)\n");
+    let _ = writeln!(
+        s,
+        "The client core's SQLite store with {} messages in one room; a page is 50 messages; each operation 50 times.\n",
+        cs.messages
+    );
+    let _ = writeln!(s, "| operation | p50 ms | p99 ms |");
+    let _ = writeln!(s, "| --- | --- | --- |");
+    for (label, t) in [
+        (
+            "cold open of the store + newest page",
+            &cs.cold_open_newest_page,
+        ),
+        ("newest page, store already open", &cs.newest_page_warm),
+        ("search, one word (50 newest hits)", &cs.search_one_word),
+        ("search, two words", &cs.search_two_words),
+    ] {
+        let _ = writeln!(s, "| {label} | {} | {} |", ms(t.p50_ms), ms(t.p99_ms));
+    }
+}
+
+/// Every configuration (in name order) that has the scenario `pick` picks.
+fn each<'a, T: 'a>(
+    r: &'a Results,
+    pick: impl Fn(&'a Configuration) -> Option<&'a T>,
+) -> impl Iterator<Item = (&'a String, &'a T)> {
+    r.configurations
+        .iter()
+        .filter_map(move |(name, cfg)| pick(cfg).map(|x| (name, x)))
+}
+
+/// A target: what it asks, what was measured, and whether it holds (none:
+/// not measured, or not at the target's size).
+type Verdict = (&'static str, String, Option<bool>);
 
 /// Each target of the issue with what was measured and whether it holds.
-fn targets(r: &Value) -> Vec<(&'static str, String, Option<bool>)> {
-    let mut out = Vec::new();
-    let phases = emb(r)["throughput"]["phases"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+/// Embedded unless named; a scenario that did not run is measured as `–`.
+fn targets(r: &Results) -> Vec<Verdict> {
+    let emb = r.configurations.get(EMBEDDED);
+    let phases: &[Phase] = emb
+        .and_then(|c| c.throughput.as_ref())
+        .map_or(&[], |t| &t.phases);
+    let wide: &[Phase] = emb
+        .and_then(|c| c.wide_fanout_throughput.as_ref())
+        .map_or(&[], |t| &t.phases);
+    vec![
+        at_5k(phases),
+        wide_sustained(emb),
+        idle_memory(emb),
+        big_fanout(emb),
+        storm(emb),
+        history_page(r),
+        cold_open(r),
+        cpu_per_delivery(phases, wide),
+    ]
+}
+
+fn at_5k(phases: &[Phase]) -> Verdict {
+    const TARGET: &str = "p99 ≤ 10 ms at 5,000 delivered messages/s";
     // The phase delivering closest to (at least) 5,000/s.
     let at5k = phases
         .iter()
-        .filter(|p| f(&p["delivered_per_s"]) >= 4500.0)
-        .min_by(|a, b| f(&a["delivered_per_s"]).total_cmp(&f(&b["delivered_per_s"])));
-    out.push(match at5k {
+        .filter(|p| p.delivered_per_s >= 4500.0)
+        .min_by(|a, b| a.delivered_per_s.total_cmp(&b.delivered_per_s));
+    match at5k {
         Some(p) => (
-            "p99 ≤ 10 ms at 5,000 delivered messages/s",
+            TARGET,
             format!(
                 "p99 {} ms at {} delivered/s",
-                ms(&p["latency"]["p99_ms"]),
-                num(&p["delivered_per_s"])
+                ms(p.latency.p99_ms),
+                num(p.delivered_per_s)
             ),
-            Some(f(&p["latency"]["p99_ms"]) <= 10.0),
+            Some(p.latency.p99_ms <= 10.0),
         ),
-        None => (
-            "p99 ≤ 10 ms at 5,000 delivered messages/s",
-            "no phase reached 5,000/s".into(),
-            None,
-        ),
-    });
-    let sus = &emb(r)["wide_fanout_throughput"]["sustained_delivered_per_s_p99_under_100ms"];
-    out.push((
+        None => (TARGET, "no phase reached 5,000/s".into(), None),
+    }
+}
+
+fn wide_sustained(emb: Option<&Configuration>) -> Verdict {
+    let sus = emb
+        .and_then(|c| c.wide_fanout_throughput.as_ref())
+        .and_then(|t| t.sustained_delivered_per_s_p99_under_100ms);
+    (
         "≥ 100,000 delivered messages/s in fan-out (groups of 100, p99 < 100 ms)",
         format!("{} delivered/s", num(sus)),
-        sus.as_f64().map(|v| v >= 100_000.0),
-    ));
-    let idle = &emb(r)["idle"]["bytes_per_connection"];
-    out.push((
+        sus.map(|v| v >= 100_000.0),
+    )
+}
+
+fn idle_memory(emb: Option<&Configuration>) -> Verdict {
+    let idle = emb.and_then(|c| c.idle.as_ref());
+    (
         "≤ 10 KB server memory per idle connection",
-        format!("{:.1} KiB", f(idle) / 1024.0),
-        idle.as_f64().map(|v| v <= 10.0 * 1024.0),
-    ));
-    let fo = &emb(r)["fanout"];
-    out.push((
+        idle.map_or_else(
+            || "–".into(),
+            |i| format!("{:.1} KiB", i.bytes_per_connection / 1024.0),
+        ),
+        idle.map(|i| i.bytes_per_connection <= 10.0 * 1024.0),
+    )
+}
+
+fn big_fanout(emb: Option<&Configuration>) -> Verdict {
+    let fo = emb.and_then(|c| c.fanout.as_ref());
+    (
         "1,000-member fan-out p99 ≤ 25 ms (publish → last recipient)",
-        format!(
-            "p99 {} ms with {} members",
-            ms(&fo["publish_to_last_recipient"]["p99_ms"]),
-            fo["members"]
+        fo.map_or_else(
+            || "–".into(),
+            |fo| {
+                format!(
+                    "p99 {} ms with {} members",
+                    ms(fo.publish_to_last_recipient.p99_ms),
+                    fo.members
+                )
+            },
         ),
-        fo["publish_to_last_recipient"]["p99_ms"]
-            .as_f64()
-            .map(|v| v <= 25.0),
-    ));
-    let st = &emb(r)["reconnect"];
-    out.push((
+        fo.map(|fo| fo.publish_to_last_recipient.p99_ms <= 25.0),
+    )
+}
+
+fn storm(emb: Option<&Configuration>) -> Verdict {
+    let st = emb.and_then(|c| c.reconnect.as_ref());
+    (
         "15,000 clients reconnected and caught up within 10 s, zero loss",
-        format!(
-            "{} clients in {:.2} s, lost {}, duplicated {}",
-            st["clients"],
-            f(&st["all_back_and_caught_up_s"]),
-            st["lost"],
-            st["duplicated"]
+        st.map_or_else(
+            || "–".into(),
+            |st| {
+                format!(
+                    "{} clients in {:.2} s, lost {}, duplicated {}",
+                    st.clients, st.all_back_and_caught_up_s, st.lost, st.duplicated
+                )
+            },
         ),
-        st["clients"].as_u64().and_then(|c| {
-            // Below 15,000 clients the target was not tried at its size.
-            (c >= 15_000).then(|| {
-                f(&st["all_back_and_caught_up_s"]) <= 10.0
-                    && st["lost"] == 0
-                    && st["duplicated"] == 0
-            })
-        }),
-    ));
-    let h = &r["configurations"]["PostgreSQL + Redis, one node"]["history"];
-    out.push((
+        // Below 15,000 clients the target was not tried at its size.
+        st.filter(|st| st.clients >= 15_000)
+            .map(|st| st.all_back_and_caught_up_s <= 10.0 && st.lost == 0 && st.duplicated == 0),
+    )
+}
+
+fn history_page(r: &Results) -> Verdict {
+    let h = r
+        .configurations
+        .get(PG_ONE_NODE)
+        .and_then(|c| c.history.as_ref());
+    (
         "history page p99 ≤ 5 ms at 1M messages",
-        format!(
-            "PostgreSQL, {} messages: p99 {} ms (random cursor), {} ms (newest page)",
-            h["messages"],
-            ms(&h["page_at_random_cursor"]["p99_ms"]),
-            ms(&h["newest_page"]["p99_ms"])
+        h.map_or_else(
+            || "–".into(),
+            |h| {
+                format!(
+                    "PostgreSQL, {} messages: p99 {} ms (random cursor), {} ms (newest page)",
+                    h.messages,
+                    ms(h.page_at_random_cursor.p99_ms),
+                    ms(h.newest_page.p99_ms)
+                )
+            },
         ),
-        h["page_at_random_cursor"]["p99_ms"]
-            .as_f64()
-            .filter(|_| h["messages"].as_i64().unwrap_or(0) >= 1_000_000)
-            .map(|v| v <= 5.0),
-    ));
-    let cs = &r["client_store"];
-    out.push((
+        h.filter(|h| h.messages >= 1_000_000)
+            .map(|h| h.page_at_random_cursor.p99_ms <= 5.0),
+    )
+}
+
+fn cold_open(r: &Results) -> Verdict {
+    let cs = r.client_store.as_ref();
+    (
         "client cold open of the newest page ≤ 5 ms with 100k messages",
-        format!(
-            "p99 {} ms with {} messages",
-            ms(&cs["cold_open_newest_page"]["p99_ms"]),
-            cs["messages"]
+        cs.map_or_else(
+            || "–".into(),
+            |cs| {
+                format!(
+                    "p99 {} ms with {} messages",
+                    ms(cs.cold_open_newest_page.p99_ms),
+                    cs.messages
+                )
+            },
         ),
-        cs["cold_open_newest_page"]["p99_ms"]
-            .as_f64()
-            .filter(|_| cs["messages"].as_i64().unwrap_or(0) >= 100_000)
-            .map(|v| v <= 5.0),
-    ));
-    let wide = emb(r)["wide_fanout_throughput"]["phases"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+        cs.filter(|cs| cs.messages >= 100_000)
+            .map(|cs| cs.cold_open_newest_page.p99_ms <= 5.0),
+    )
+}
+
+fn cpu_per_delivery(phases: &[Phase], wide: &[Phase]) -> Verdict {
     let cpu = phases
         .iter()
-        .chain(wide.iter())
-        .filter(|p| f(&p["deliveries"]) > 0.0)
-        .map(|p| f(&p["server_cpu_us_per_delivery"]))
+        .chain(wide)
+        .filter(|p| p.deliveries > 0)
+        .map(|p| p.server_cpu_us_per_delivery)
         .fold(f64::INFINITY, f64::min);
-    out.push((
+    (
         "≤ 10 µs server CPU per delivered message",
         format!("{cpu:.1} µs at best (any phase, groups of 10 or 100)"),
         cpu.is_finite().then_some(cpu <= 10.0),
-    ));
-    out
+    )
 }

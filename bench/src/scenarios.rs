@@ -1,5 +1,5 @@
 //! The scenarios. Each takes a [`Target`] (where to connect, what to sample)
-//! and returns its figures as JSON for the report.
+//! and returns its figures (a struct of [`crate::results`]) for the report.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::client::{Conn, Totals, User, new_histogram, register};
+use crate::results::{Durable, Fanout, History, Idle, IdlePoint, Latency, Phase, Throughput};
 
 mod storm;
 use crate::proc::{Proc, self_cpu_seconds};
@@ -191,17 +192,6 @@ async fn make_groups(conns: &mut [Conn], users: &[User], size: usize) -> Result<
     Ok(rooms)
 }
 
-fn pct(h: &Histogram<u64>) -> Value {
-    let ms = |v: u64| (v as f64) / 1000.0;
-    json!({
-        "count": h.len(),
-        "p50_ms": ms(h.value_at_quantile(0.50)),
-        "p90_ms": ms(h.value_at_quantile(0.90)),
-        "p99_ms": ms(h.value_at_quantile(0.99)),
-        "max_ms": ms(h.max()),
-    })
-}
-
 /// Scenarios 1, 2 and 9: `clients` connected in groups of `group`; messages
 /// sent at each of `rates` (messages/s, each delivered to `group - 1`
 /// members) for `phase` each. Latency is send → receive per delivery.
@@ -214,7 +204,7 @@ pub async fn throughput(
     rates: &[u64],
     phase: Duration,
     quiet: bool,
-) -> Result<Value> {
+) -> Result<Throughput> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = connect_all(t, users, start, rates.len(), &totals, true, quiet).await?;
@@ -302,38 +292,42 @@ pub async fn throughput(
         if p99 <= 100.0 && got + got / 100 >= expected {
             sustained = Some(delivered_per_s);
         }
-        out.push(json!({
-            "rate_msgs_per_s": rate,
-            "delivered_per_s": delivered_per_s,
-            "expected_deliveries": expected,
-            "deliveries": got,
-            "latency": pct(&merged[p]),
-            "server_cpu_s": server_cpu,
-            "server_cpu_share": server_cpu / secs.max(0.001),
-            "loadgen_cpu_share": gen_cpu / secs.max(0.001),
-            "server_cpu_us_per_delivery": if got > 0 { server_cpu * 1e6 / got as f64 } else { 0.0 },
-        }));
+        out.push(Phase {
+            rate_msgs_per_s: rate,
+            delivered_per_s,
+            expected_deliveries: expected,
+            deliveries: got,
+            latency: Latency::of(&merged[p]),
+            server_cpu_s: server_cpu,
+            server_cpu_share: server_cpu / secs.max(0.001),
+            loadgen_cpu_share: gen_cpu / secs.max(0.001),
+            server_cpu_us_per_delivery: if got > 0 {
+                server_cpu * 1e6 / got as f64
+            } else {
+                0.0
+            },
+        });
     }
     let reached = seen.len() as u64;
     let total_sent: u64 = sent_per_phase.iter().sum();
     let delivered: u64 = merged.iter().map(Histogram::len).sum();
-    Ok(json!({
-        "clients": users.len(),
-        "group_size": group,
-        "phase_s": phase.as_secs_f64(),
-        "phases": out,
-        "sustained_delivered_per_s_p99_under_100ms": sustained,
-        "messages_sent": total_sent,
-        "messages_with_no_delivery": total_sent.saturating_sub(reached),
-        "deliveries_missing": owed.saturating_sub(delivered),
-        "duplicated_deliveries": duplicated,
-        "errors": totals.errors.load(Ordering::Relaxed),
-    }))
+    Ok(Throughput {
+        clients: users.len(),
+        group_size: group,
+        phase_s: phase.as_secs_f64(),
+        phases: out,
+        sustained_delivered_per_s_p99_under_100ms: sustained,
+        messages_sent: total_sent,
+        messages_with_no_delivery: total_sent.saturating_sub(reached),
+        deliveries_missing: owed.saturating_sub(delivered),
+        duplicated_deliveries: duplicated,
+        errors: totals.errors.load(Ordering::Relaxed),
+    })
 }
 
 /// Scenario 3: one group of `users.len()` members; one sender publishes
 /// `messages` messages; for each, the time until its last recipient has it.
-pub async fn fanout(t: &Target<'_>, users: &[User], messages: u64, quiet: bool) -> Result<Value> {
+pub async fn fanout(t: &Target<'_>, users: &[User], messages: u64, quiet: bool) -> Result<Fanout> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = connect_all(t, users, start, 1, &totals, true, quiet).await?;
@@ -370,25 +364,32 @@ pub async fn fanout(t: &Target<'_>, users: &[User], messages: u64, quiet: bool) 
         }
     }
     let deliveries = all.len();
-    Ok(json!({
-        "members": users.len(),
-        "messages": messages,
-        "publish_to_last_recipient": pct(&to_last),
-        "publish_to_each_recipient": pct(&all),
-        "messages_missing_a_recipient": incomplete + messages.saturating_sub(last.len() as u64),
-        "errors": totals.errors.load(Ordering::Relaxed),
-        "server_cpu_us_per_delivery": if deliveries > 0 { server_cpu * 1e6 / deliveries as f64 } else { 0.0 },
-    }))
+    Ok(Fanout {
+        members: users.len(),
+        messages,
+        publish_to_last_recipient: Latency::of(&to_last),
+        publish_to_each_recipient: Latency::of(&all),
+        messages_missing_a_recipient: incomplete + messages.saturating_sub(last.len() as u64),
+        errors: totals.errors.load(Ordering::Relaxed),
+        server_cpu_us_per_delivery: if deliveries > 0 {
+            server_cpu * 1e6 / deliveries as f64
+        } else {
+            0.0
+        },
+    })
 }
 
 /// Scenario 4: idle connections in steps; server RSS at each.
-pub async fn idle(t: &Target<'_>, users: &[User], steps: &[usize], quiet: bool) -> Result<Value> {
+pub async fn idle(t: &Target<'_>, users: &[User], steps: &[usize], quiet: bool) -> Result<Idle> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = Vec::new();
     let mut points = Vec::new();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    points.push(json!({"connections": 0, "rss_bytes": t.rss()}));
+    points.push(IdlePoint {
+        connections: 0,
+        rss_bytes: t.rss(),
+    });
     let b = bar(
         *steps.last().unwrap_or(&0) as u64,
         &format!("{}: idle sockets", t.name),
@@ -402,26 +403,33 @@ pub async fn idle(t: &Target<'_>, users: &[User], steps: &[usize], quiet: bool) 
             b.inc(1);
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        points.push(json!({"connections": target, "rss_bytes": t.rss()}));
+        points.push(IdlePoint {
+            connections: target,
+            rss_bytes: t.rss(),
+        });
     }
     b.finish_and_clear();
     for c in conns {
         c.finish().await;
     }
-    let first = &points[1];
-    let last = &points[points.len() - 1];
-    let dc =
-        last["connections"].as_f64().unwrap_or(0.0) - first["connections"].as_f64().unwrap_or(0.0);
-    let dm = last["rss_bytes"].as_f64().unwrap_or(0.0) - first["rss_bytes"].as_f64().unwrap_or(0.0);
-    Ok(json!({
-        "points": points,
-        "bytes_per_connection": if dc > 0.0 { dm / dc } else { 0.0 },
-    }))
+    let first = points[1];
+    let last = points[points.len() - 1];
+    let dc = last.connections as f64 - first.connections as f64;
+    let dm = last.rss_bytes as f64 - first.rss_bytes as f64;
+    Ok(Idle {
+        points,
+        bytes_per_connection: if dc > 0.0 { dm / dc } else { 0.0 },
+    })
 }
 
 /// Scenario 6: `senders` closed-loop senders (each waits for its ack) for
 /// `secs`; acked messages/s and ack latency.
-pub async fn durable(t: &Target<'_>, users: &[User], secs: Duration, quiet: bool) -> Result<Value> {
+pub async fn durable(
+    t: &Target<'_>,
+    users: &[User],
+    secs: Duration,
+    quiet: bool,
+) -> Result<Durable> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = connect_all(t, users, start, 1, &totals, false, quiet).await?;
@@ -471,12 +479,12 @@ pub async fn durable(t: &Target<'_>, users: &[User], secs: Duration, quiet: bool
     let _ = ticker.await;
     b.finish_and_clear();
     let elapsed = t0.elapsed().as_secs_f64();
-    Ok(json!({
-        "senders": users.len(),
-        "acked": all.len(),
-        "acked_per_s": all.len() as f64 / elapsed,
-        "ack": pct(&all),
-    }))
+    Ok(Durable {
+        senders: users.len(),
+        acked: all.len(),
+        acked_per_s: all.len() as f64 / elapsed,
+        ack: Latency::of(&all),
+    })
 }
 
 /// Scenario 7: a room with `n` messages, seeded straight into PostgreSQL
@@ -488,7 +496,7 @@ pub async fn history(
     db_url: &str,
     n: i64,
     quiet: bool,
-) -> Result<Value> {
+) -> Result<History> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut c = Conn::connect(&t.ws(0), &users[0].token, start, 1, totals, false).await?;
@@ -554,10 +562,10 @@ pub async fn history(
     }
     b.finish_and_clear();
     c.finish().await;
-    Ok(json!({
-        "messages": n,
-        "seed_s": seed_s,
-        "newest_page": pct(&newest),
-        "page_at_random_cursor": pct(&deep),
-    }))
+    Ok(History {
+        messages: n,
+        seed_s,
+        newest_page: Latency::of(&newest),
+        page_at_random_cursor: Latency::of(&deep),
+    })
 }

@@ -8,9 +8,9 @@ use anyhow::Result;
 use hdrhistogram::Histogram;
 use leetchat_client::store::Store;
 use leetchat_protocol::{Message, MessageType, Room, RoomType};
-use serde_json::{Value, json};
 
 use crate::client::new_histogram;
+use crate::results::{ClientStore, Timings};
 
 const WORDS: [&str; 8] = [
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
@@ -20,13 +20,8 @@ fn timed(h: &mut Histogram<u64>, t: Instant) {
     let _ = h.record(t.elapsed().as_micros().max(1) as u64);
 }
 
-fn pct(h: &Histogram<u64>) -> Value {
-    let ms = |v: u64| v as f64 / 1000.0;
-    json!({"count": h.len(), "p50_ms": ms(h.value_at_quantile(0.5)), "p99_ms": ms(h.value_at_quantile(0.99)), "max_ms": ms(h.max())})
-}
-
 /// Fills a fresh store with `n` messages and times the reads.
-pub fn run(n: i64) -> Result<Value> {
+pub fn run(n: i64) -> Result<ClientStore> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("store.db");
     let fill = Instant::now();
@@ -99,12 +94,12 @@ pub fn run(n: i64) -> Result<Value> {
         store.search("number 123", 50)?;
         timed(&mut two, t);
     }
-    Ok(json!({
-        "messages": n,
-        "fill_s": fill_s,
-        "cold_open_newest_page": pct(&cold),
-        "newest_page_warm": pct(&warm),
-        "search_one_word": pct(&one),
-        "search_two_words": pct(&two),
-    }))
+    Ok(ClientStore {
+        messages: n,
+        fill_s,
+        cold_open_newest_page: Timings::of(&cold),
+        newest_page_warm: Timings::of(&warm),
+        search_one_word: Timings::of(&one),
+        search_two_words: Timings::of(&two),
+    })
 }

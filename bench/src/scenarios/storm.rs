@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use futures_util::{StreamExt, TryStreamExt};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Target, bar, connect_all, make_groups};
 use crate::client::{Conn, Totals, User};
+use crate::results::Reconnect;
 
 /// Scenario 5: `users` connected in groups; all dropped at once; while they
 /// are away each group gets `missed` messages; then all reconnect at once and
@@ -21,7 +22,7 @@ pub async fn reconnect_storm(
     missed: usize,
     sockets: usize,
     quiet: bool,
-) -> Result<Value> {
+) -> Result<Reconnect> {
     let start = Instant::now();
     let totals = Arc::new(Totals::default());
     let mut conns = connect_all(t, users, start, 1, &totals, false, quiet).await?;
@@ -197,18 +198,18 @@ pub async fn reconnect_storm(
     if lost > 0 || dup > 0 {
         bail!("reconnect storm: {lost} lost, {dup} duplicated");
     }
-    Ok(json!({
-        "clients": everyone.len(),
-        "users": n,
-        "group_size": group,
-        "missed_per_room": missed,
-        "all_back_and_caught_up_s": slowest.as_secs_f64(),
-        "lost": lost,
-        "duplicated": dup,
-        "retries": retried,
-        "retry_reasons": why,
-        "presence_pushes": presence_pushes,
-    }))
+    Ok(Reconnect {
+        clients: everyone.len(),
+        users: n,
+        group_size: group,
+        missed_per_room: missed,
+        all_back_and_caught_up_s: slowest.as_secs_f64(),
+        lost,
+        duplicated: dup,
+        retries: retried,
+        retry_reasons: why,
+        presence_pushes: Some(presence_pushes),
+    })
 }
 
 /// Notes why storm client `i` retries, then waits a growing, jittered while.

@@ -136,6 +136,22 @@ cargo fmt --all -- --check || fail "code is not formatted: run 'cargo fmt --all'
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings || fail "clippy found problems"
 
+step "cargo deny: licenses, banned and duplicate crates, sources, advisories (deny.toml)"
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  echo "installing cargo-deny (cargo install cargo-deny --locked)"
+  cargo install cargo-deny --locked --quiet || fail "could not install cargo-deny (cargo install cargo-deny --locked)"
+fi
+cargo deny --locked check licenses bans sources \
+  || fail "cargo deny found a license, a banned or duplicated crate, or a source deny.toml does not allow: see above"
+# The advisory database is a git repository on GitHub. Where GitHub cannot be
+# reached the check cannot run: that is said loudly, not passed silently.
+if timeout 30 git ls-remote https://github.com/rustsec/advisory-db HEAD >/dev/null 2>&1; then
+  cargo deny --locked check advisories \
+    || fail "cargo deny: a dependency has a security advisory or is unmaintained/yanked: see above"
+else
+  echo "WARNING: advisories NOT checked: github.com/rustsec/advisory-db is unreachable from this machine" >&2
+fi
+
 step "mobile code paths compile: cargo clippy -p leetchat-app --target aarch64-linux-android -D warnings"
 # There is no Android NDK here, so nothing is linked. The C code of ring and
 # SQLite is compiled by Debian's clang for aarch64-linux-android against

@@ -475,8 +475,8 @@ pub struct SyncRoom {
     pub events: Vec<SyncEvent>,
     /// More events follow; ask again from the last seq.
     pub has_more: bool,
-    /// Extension: set when the caller may not read this room; `events` then
-    /// holds what it missed up to its own `room.member_left`, if anything.
+    /// Extension: set when the caller may not read this room (not a member,
+    /// or no longer one); `events` is then empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::envelope::ErrorBody>,
 }

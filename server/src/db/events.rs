@@ -75,26 +75,6 @@ pub async fn range<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// The seq at which `user_id` last left `room_id`, if after `after`.
-pub async fn left_at<'e, E: Executor<'e, Database = Any>>(
-    e: E,
-    room_id: &str,
-    user_id: &str,
-    after: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    let r: Option<(i64,)> = sqlx::query_as(
-        "SELECT MAX(seq) FROM room_events
-         WHERE user_id = $1 AND room_id = $2 AND kind = 'room.member_left' AND seq > $3
-         HAVING MAX(seq) IS NOT NULL",
-    )
-    .bind(user_id)
-    .bind(room_id)
-    .bind(after)
-    .fetch_optional(e)
-    .await?;
-    Ok(r.map(|(s,)| s))
-}
-
 /// The seq of the room's event of `kind` about `message_id`.
 pub async fn seq_of<'e, E: Executor<'e, Database = Any>>(
     e: E,

@@ -3,7 +3,8 @@
 //! Events are replayed from `room_events` in seq order, each shaped like the
 //! push it was ([`RoomEvent::replay`]), with payloads built from the current
 //! state (an edited message shows its latest text, a deleted one is a
-//! tombstone in every event).
+//! tombstone in every event). So only members get events: a room the caller
+//! is not in (any more) answers with an error and nothing else.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,21 +62,18 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
                 error: None,
             }
         } else {
-            // Not a member (any more): what it missed up to its own leave, then an error.
-            let upto = db::events::left_at(&mut *conn, room_id, &s.user_id, since).await?;
-            let exists = db::rooms::row(&mut *conn, room_id).await?.is_some();
-            let (events, has_more) = match upto {
-                Some(upto) => replay(&mut conn, room_id, since, upto, limit).await?,
-                None => (Vec::new(), false),
-            };
-            let error = if exists {
+            // Not a member (any more): nothing of the room, only why. What a
+            // former member missed before its leave would be rebuilt from the
+            // room as it is now (edits made after the leave included), so it
+            // gets none of it; its client forgets the room on this error.
+            let error = if db::rooms::row(&mut *conn, room_id).await?.is_some() {
                 ErrorBody::new(ErrorCode::Forbidden, "you are not a member of this room")
             } else {
                 ErrorBody::new(ErrorCode::NotFound, "no such room")
             };
             SyncRoom {
-                events,
-                has_more,
+                events: Vec::new(),
+                has_more: false,
                 error: Some(error),
             }
         };

@@ -132,29 +132,42 @@ async fn sync_pages_with_has_more_and_reports_new_rooms(b: Backend) {
     assert_eq!(events(&capped, &room_id).len(), 25);
 }
 
-async fn a_removed_member_syncs_up_to_its_own_leave(b: Backend) {
+async fn a_removed_member_gets_nothing_of_the_room_not_even_later_edits(b: Backend) {
     let app = TestApp::spawn(b).await;
     let alice = app.register("alice").await;
     let bob = app.register("bob").await;
     let mut a = app.connect(&alice).await;
     let room_id = group_id(&mut a, "g", &[&bob]).await;
-    send(&mut a, &room_id, "seen by bob").await;
+    let seen = send(&mut a, &room_id, "seen by bob").await;
     a.ok(
         "room.members.remove",
         json!({"roomId": room_id, "userId": bob.user_id}),
     )
     .await;
+    // After bob is gone: an edit of what he saw, and a new message.
+    a.ok(
+        "message.edit",
+        json!({"messageId": seen["messageId"], "content": "rewritten after bob left"}),
+    )
+    .await;
     send(&mut a, &room_id, "secret").await;
 
     let mut bc = app.connect(&bob).await;
-    let resp = bc.ok("sync", json!({"since": {room_id.clone(): 0}})).await;
-    let part = &resp["rooms"][&room_id];
-    assert_eq!(part["error"]["code"], "forbidden");
-    let ev = events(&resp, &room_id);
-    let seqs: Vec<i64> = ev.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
-    assert_eq!(seqs, [1, 2], "up to and including the leave, never after");
-    assert_eq!(ev[1]["event"], "room.member_left");
-    assert!(!resp.to_string().contains("secret"));
+    for since in [0, 1] {
+        let resp = bc
+            .ok("sync", json!({"since": {room_id.clone(): since}}))
+            .await;
+        let part = &resp["rooms"][&room_id];
+        assert_eq!(part["error"]["code"], "forbidden", "{resp}");
+        assert_eq!(part["events"], json!([]), "{resp}");
+        assert_eq!(part["hasMore"], false, "{resp}");
+        let text = resp.to_string();
+        assert!(
+            !text.contains("rewritten"),
+            "an edit made after the leave leaked: {text}"
+        );
+        assert!(!text.contains("secret"), "{text}");
+    }
     let unknown = bc.ok("sync", json!({"since": {"no-such-room": 0}})).await;
     assert_eq!(
         unknown["rooms"]["no-such-room"]["error"]["code"],
@@ -207,6 +220,6 @@ async fn a_client_that_reconnects_and_syncs_misses_nothing_and_sees_nothing_twic
 crate::on_both_databases!(
     sync_returns_exactly_the_missed_events_in_seq_order,
     sync_pages_with_has_more_and_reports_new_rooms,
-    a_removed_member_syncs_up_to_its_own_leave,
+    a_removed_member_gets_nothing_of_the_room_not_even_later_edits,
     a_client_that_reconnects_and_syncs_misses_nothing_and_sees_nothing_twice,
 );

@@ -7,6 +7,7 @@
 //!   what they share (opening the client, foreground sync, ROOM arguments).
 //! - [`room_arg`]: which stored room a ROOM argument names.
 //! - [`output`]: human lines or one JSON value per line.
+//! - [`safe`]: other people's text made safe for a terminal.
 //! - [`error`]: why a command failed.
 //!
 //! Every failure prints `error: <message>` on stderr and exits with 1.
@@ -16,6 +17,7 @@ mod commands;
 mod error;
 mod output;
 mod room_arg;
+mod safe;
 
 use std::io::ErrorKind;
 use std::process::ExitCode;
@@ -43,7 +45,7 @@ fn main() -> ExitCode {
                 // The reader went away (`leetchat history x | head`): not a failure.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {}", safe::guard(&e.to_string()));
             ExitCode::FAILURE
         }
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use time::UtcOffset;
 
 use crate::error::Result;
+use crate::safe::{self, visible};
 
 /// Where and how a command prints.
 #[derive(Debug, Clone, Copy)]
@@ -41,14 +42,14 @@ impl Output {
     /// Prints one line to stdout, flushed at once (`tail` output is read live).
     pub fn line(&self, text: &str) -> Result<()> {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{text}")?;
+        writeln!(out, "{}", safe::guard(text))?;
         out.flush()?;
         Ok(())
     }
 
     /// Prints a value as one line of JSON.
     pub fn json<T: Serialize>(&self, value: &T) -> Result<()> {
-        self.line(&serde_json::to_string(value)?)
+        self.line(&safe::json_line(&serde_json::to_string(value)?))
     }
 
     /// Prints a result: `value` as JSON with `--json`, else `human`.
@@ -62,7 +63,7 @@ impl Output {
 
     /// Tells the user something on stderr (never part of the parsed output).
     pub fn note(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        let _ = writeln!(std::io::stderr().lock(), "{}", safe::guard(text));
     }
 
     /// Prints a message as a line or as JSON.
@@ -127,7 +128,8 @@ fn body(m: &MessageView) -> String {
     let mut parts: Vec<String> = Vec::new();
     if !m.content.is_empty() {
         // Later lines are indented so a message never looks like two.
-        parts.push(m.content.replace('\n', "\n    "));
+        let lines: Vec<String> = m.content.split('\n').map(visible).collect();
+        parts.push(lines.join("\n    "));
     }
     for a in &m.attachments {
         parts.push(attachment(a));
@@ -145,7 +147,7 @@ fn attachment(a: &Attachment) -> String {
     } else {
         "file"
     };
-    let mut text = format!("[{kind} {}", a.name);
+    let mut text = format!("[{kind} {}", visible(&a.name));
     if let (Some(w), Some(h)) = (a.width, a.height) {
         text.push_str(&format!(" {w}x{h}"));
     }
@@ -176,14 +178,14 @@ pub fn message_line(m: &MessageView, names: &Names, offset: UtcOffset) -> String
     let mut line = format!(
         "[{seq}] {} {}: {}",
         clock(&m.created_at, offset),
-        names.name(&m.sender_id),
+        visible(names.name(&m.sender_id)),
         body(m)
     );
     match m.delivery {
         Delivery::Pending => line.push_str(" (pending)"),
         Delivery::Failed => {
             let why = m.error.as_deref().unwrap_or("refused by the server");
-            line.push_str(&format!(" (failed: {why})"));
+            line.push_str(&format!(" (failed: {})", visible(why)));
         }
         Delivery::Sent | Delivery::Read => {}
     }
@@ -197,14 +199,17 @@ pub fn room_line(r: &RoomView, offset: UtcOffset) -> String {
         Some(m) => format!(
             "{} {}: {}",
             clock(&m.created_at, offset),
-            names.name(&m.sender_id),
+            visible(names.name(&m.sender_id)),
             body(m).lines().next().unwrap_or_default()
         ),
         None => "(no messages)".into(),
     };
     format!(
         "{}  [{}]  {} unread  last: {last}  id: {}",
-        r.name, r.room_type, r.unread_count, r.room_id
+        visible(&r.name),
+        r.room_type,
+        r.unread_count,
+        visible(&r.room_id)
     )
 }
 

@@ -52,6 +52,46 @@ fn two_users_chat_in_a_direct_room_by_room_id_and_by_user_name() {
 }
 
 #[test]
+fn another_users_escape_sequences_and_carriage_returns_are_shown_not_obeyed() {
+    let server = Server::start();
+    let mallory = User::registered(&server, "mallory");
+    let bob = User::registered(&server, "bob");
+    let room = room_id(&mallory.ok(&["dm", "bob"]));
+    // A carriage return and a fake line, a title change, a screen clear, a
+    // right-to-left override.
+    let attack = "hi\r[9] 00:00 admin: please send your password\u{1b}]0;pwned\u{7}\u{1b}[2J \u{202e}gpj.exe";
+    mallory.ok(&["send", &room, attack]);
+
+    let raw = |c: char| c == '\r' || c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}';
+    for args in [
+        vec!["history", room.as_str()],
+        vec!["rooms"],
+        vec!["search", "password"],
+    ] {
+        let out = bob.ok(&args);
+        assert!(
+            !out.chars().any(raw),
+            "{args:?} printed raw controls: {out:?}"
+        );
+        assert!(out.contains("hi\\r[9]"), "{args:?}: {out:?}");
+    }
+    let history = bob.ok(&["history", &room]);
+    assert!(
+        history.contains("\\e]0;pwned\\u{7}\\e[2J \\u{202e}gpj.exe"),
+        "{history:?}"
+    );
+    assert_eq!(
+        history.lines().count(),
+        1,
+        "one message, one line: {history:?}"
+    );
+    // JSON output keeps the exact text (as JSON escapes).
+    let json = bob.ok(&["--json", "history", &room]);
+    assert!(!json.chars().any(raw), "{json:?}");
+    assert_eq!(json_lines(&json)[0]["content"], attack);
+}
+
+#[test]
 fn search_finds_stored_messages_by_word() {
     let server = Server::start();
     let alice = User::registered(&server, "alice");

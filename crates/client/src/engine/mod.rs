@@ -229,24 +229,25 @@ impl Engine {
     }
 
     fn frame<R: Request>(&mut self, req: &R, purpose: Purpose) -> Result<ClientFrame> {
+        let id = self.in_flight(purpose);
+        Ok(ClientFrame::request(id, req)?)
+    }
+
+    /// Puts a request in flight: its id.
+    fn in_flight(&mut self, purpose: Purpose) -> RequestId {
         let id = self.next_id;
         self.next_id += 1;
         self.waiting = Some((id, purpose));
-        Ok(ClientFrame::request(RequestId::from(id), req)?)
+        RequestId::from(id)
     }
 
     /// A request from the API (the connection is idle): its frame.
     pub fn command(&mut self, event: &str, data: Value) -> ClientFrame {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.waiting = Some((
-            id,
-            Purpose::Command {
-                event: event.to_owned(),
-            },
-        ));
+        let purpose = Purpose::Command {
+            event: event.to_owned(),
+        };
         ClientFrame {
-            id: Some(RequestId::from(id)),
+            id: Some(self.in_flight(purpose)),
             event: event.to_owned(),
             data,
         }

@@ -193,16 +193,9 @@ export class ChatStore {
         if (this.typists.update(ev.roomId, ev.userId, name, ev.isTyping, now)) this.typingChanged(c, ev.roomId);
         break;
       }
-      case "receipt": {
-        const room = this.roomMap.get(ev.roomId);
-        if (!room) {
-          this.unknownAt = ++this.rev;
-          break;
-        }
-        this.touch(ev.roomId);
-        this.putRoom(c, withCounts(moveReadPointer(room, ev.userId, ev.seq), ev.room));
+      case "receipt":
+        this.putCounts(c, ev.room, (room) => moveReadPointer(room, ev.userId, ev.seq));
         break;
-      }
       case "presence":
         this.presenceMap.set(ev.userId, { status: ev.status, lastSeen: ev.lastSeen });
         for (const room of this.roomMap.values()) {
@@ -349,15 +342,18 @@ export class ChatStore {
     c.roomList = true;
   }
 
-  /** The room's preview and numbers as the core has them after the change. */
-  private putCounts(c: Changes, counts: RoomCounts): void {
+  /**
+   * The room's preview and numbers as the core has them after the change,
+   * with `change` (a receipt's read pointer) applied to the room first.
+   */
+  private putCounts(c: Changes, counts: RoomCounts, change = (room: RoomView): RoomView => room): void {
     const room = this.roomMap.get(counts.roomId);
     if (!room) {
       this.unknownAt = ++this.rev;
       return;
     }
     this.touch(counts.roomId);
-    this.putRoom(c, withCounts(room, counts));
+    this.putRoom(c, withCounts(change(room), counts));
   }
 
   private putMessage(c: Changes, msg: MessageView, origin: Origin): void {

@@ -32,6 +32,13 @@ fn server_env(dir: &Path, port: u16) -> Vec<(String, String)> {
         ("RATE_LIMIT_ROOM_CREATE", "100000000/1".into()),
         ("RATE_LIMIT_AUTH", "100000000/1".into()),
         ("RATE_LIMIT_TYPING", "100000000/1".into()),
+        ("RATE_LIMIT_EDIT", "100000000/1".into()),
+        ("RATE_LIMIT_READ", "100000000/1".into()),
+        ("RATE_LIMIT_DIRECT", "100000000/1".into()),
+        ("RATE_LIMIT_ROOM_CHANGE", "100000000/1".into()),
+        ("RATE_LIMIT_SYNC", "100000000/1".into()),
+        ("RATE_LIMIT_AUTH_ACCOUNT", "100000000/1".into()),
+        ("RATE_LIMIT_REGISTER", "100000000/1".into()),
         ("RUST_LOG", "warn".into()),
     ]
     .into_iter()

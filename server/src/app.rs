@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     let socket_io = crate::sio::layer(&state);
     api.merge(files)
         .fallback(http::fallback)
+        .layer(axum::middleware::from_fn(http::refuse_nul))
         .with_state(state)
         .layer(socket_io)
         .layer(cors)

@@ -51,6 +51,141 @@ impl FromStr for RateLimit {
     }
 }
 
+/// Every rate limit, as `COUNT/SECONDS` sliding windows. Each request that
+/// writes or pushes belongs to one (see `handlers::limit_of`); on a cluster
+/// they are kept in Redis, so they hold across nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct RateLimits {
+    /// `message.send` per user (an idempotent resend does not count).
+    #[arg(
+        long = "rate-limit-message",
+        env = "RATE_LIMIT_MESSAGE",
+        default_value = "10/60"
+    )]
+    pub message: RateLimit,
+
+    /// `message.edit` and `message.delete` per user.
+    #[arg(
+        long = "rate-limit-edit",
+        env = "RATE_LIMIT_EDIT",
+        default_value = "30/60"
+    )]
+    pub edit: RateLimit,
+
+    /// `message.read` per user.
+    #[arg(
+        long = "rate-limit-read",
+        env = "RATE_LIMIT_READ",
+        default_value = "120/60"
+    )]
+    pub read: RateLimit,
+
+    /// File uploads per user.
+    #[arg(
+        long = "rate-limit-file",
+        env = "RATE_LIMIT_FILE",
+        default_value = "5/300"
+    )]
+    pub file: RateLimit,
+
+    /// Group creations per user.
+    #[arg(
+        long = "rate-limit-room-create",
+        env = "RATE_LIMIT_ROOM_CREATE",
+        default_value = "3/3600"
+    )]
+    pub room_create: RateLimit,
+
+    /// New direct rooms per user (opening one that exists does not count).
+    #[arg(
+        long = "rate-limit-direct",
+        env = "RATE_LIMIT_DIRECT",
+        default_value = "30/3600"
+    )]
+    pub direct: RateLimit,
+
+    /// `room.update` and `room.members.add`/`remove`/`role` per user.
+    #[arg(
+        long = "rate-limit-room-change",
+        env = "RATE_LIMIT_ROOM_CHANGE",
+        default_value = "30/60"
+    )]
+    pub room_change: RateLimit,
+
+    /// `typing.start` per user (`typing.stop` ends one and is not counted).
+    #[arg(
+        long = "rate-limit-typing",
+        env = "RATE_LIMIT_TYPING",
+        default_value = "30/60"
+    )]
+    pub typing: RateLimit,
+
+    /// `sync` per user.
+    #[arg(
+        long = "rate-limit-sync",
+        env = "RATE_LIMIT_SYNC",
+        default_value = "60/60"
+    )]
+    pub sync: RateLimit,
+
+    /// Login attempts per account name and client address.
+    #[arg(
+        long = "rate-limit-auth",
+        env = "RATE_LIMIT_AUTH",
+        default_value = "20/60"
+    )]
+    pub auth: RateLimit,
+
+    /// Login attempts per account name from all addresses together: a
+    /// ceiling on guessing spread over many addresses, looser than
+    /// RATE_LIMIT_AUTH so one stranger cannot lock the owner out.
+    #[arg(
+        long = "rate-limit-auth-account",
+        env = "RATE_LIMIT_AUTH_ACCOUNT",
+        default_value = "100/60"
+    )]
+    pub auth_account: RateLimit,
+
+    /// Registrations per client address.
+    #[arg(
+        long = "rate-limit-register",
+        env = "RATE_LIMIT_REGISTER",
+        default_value = "20/3600"
+    )]
+    pub register: RateLimit,
+}
+
+impl RateLimits {
+    /// Every action at the same limit (test set-ups start from this and
+    /// tighten the one they test).
+    pub const fn all(limit: RateLimit) -> Self {
+        RateLimits {
+            message: limit,
+            edit: limit,
+            read: limit,
+            file: limit,
+            room_create: limit,
+            direct: limit,
+            room_change: limit,
+            typing: limit,
+            sync: limit,
+            auth: limit,
+            auth_account: limit,
+            register: limit,
+        }
+    }
+}
+
+/// Parses an address (`10.0.0.1`) or a CIDR block (`10.0.0.0/8`).
+pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let t = s.trim();
+    if let Ok(ip) = t.parse::<std::net::IpAddr>() {
+        return Ok(ipnet::IpNet::from(ip));
+    }
+    t.parse::<ipnet::IpNet>()
+        .map_err(|_| format!("expected an address or CIDR block such as 10.0.0.0/8, got {s:?}"))
+}
+
 /// Parses a duration such as `15m`, `7d`, `1h 30m`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
@@ -146,6 +281,18 @@ pub struct Config {
     #[arg(long, env = "MAX_FILE_SIZE", default_value = "10485760", value_parser = parse_bytes)]
     pub max_file_size: u64,
 
+    /// Most memory one image may take to decode, in bytes (width x height x
+    /// channels x bytes per channel). A small file can declare a huge image:
+    /// one that would take more is refused (413) before it is decoded.
+    #[arg(long, env = "IMAGE_DECODE_MAX_BYTES", default_value = "160MiB", value_parser = parse_bytes)]
+    pub image_decode_max_bytes: u64,
+
+    /// Images decoded at once, server-wide; other uploads wait their turn
+    /// (up to 30 s, then 503, nothing saved). With IMAGE_DECODE_MAX_BYTES
+    /// this bounds the memory images can take.
+    #[arg(long, env = "IMAGE_DECODES", default_value_t = 2)]
+    pub image_decodes: u32,
+
     /// S3-compatible bucket for uploads (shared by every node). Unset: files
     /// live in PostgreSQL when that is the database, else under DATA_DIR.
     #[arg(long, env = "UPLOAD_BUCKET")]
@@ -171,25 +318,17 @@ pub struct Config {
     #[arg(long, env = "UPLOAD_TTL", default_value = "24h", value_parser = parse_duration)]
     pub upload_ttl: Duration,
 
-    /// Messages per user: COUNT/SECONDS.
-    #[arg(long, env = "RATE_LIMIT_MESSAGE", default_value = "10/60")]
-    pub rate_limit_message: RateLimit,
+    /// The rate limits, one per action.
+    #[command(flatten)]
+    pub rate_limits: RateLimits,
 
-    /// File uploads per user: COUNT/SECONDS.
-    #[arg(long, env = "RATE_LIMIT_FILE", default_value = "5/300")]
-    pub rate_limit_file: RateLimit,
-
-    /// Group creations per user: COUNT/SECONDS.
-    #[arg(long, env = "RATE_LIMIT_ROOM_CREATE", default_value = "3/3600")]
-    pub rate_limit_room_create: RateLimit,
-
-    /// Typing notifications per user: COUNT/SECONDS.
-    #[arg(long, env = "RATE_LIMIT_TYPING", default_value = "30/60")]
-    pub rate_limit_typing: RateLimit,
-
-    /// Login attempts per account name: COUNT/SECONDS.
-    #[arg(long, env = "RATE_LIMIT_AUTH", default_value = "20/60")]
-    pub rate_limit_auth: RateLimit,
+    /// Proxies whose `X-Forwarded-For` names the client (comma-separated
+    /// addresses or CIDR blocks, e.g. `127.0.0.1,10.0.0.0/8`). The address
+    /// per-address limits use is the nearest one in that header not itself
+    /// a trusted proxy. Unset: the header is ignored and the peer address
+    /// is the client's (right when nothing sits in front of the server).
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// How often the server pings each WebSocket.
     #[arg(long, env = "PING_INTERVAL", default_value = "25s", value_parser = parse_duration)]
@@ -303,6 +442,9 @@ impl Config {
         }
         if self.presence_group_limit < 2 {
             return Err("PRESENCE_GROUP_LIMIT must be at least 2\n".into());
+        }
+        if self.image_decodes == 0 {
+            return Err("IMAGE_DECODES must be at least 1\n".into());
         }
         if self.database_max_connections == 0 {
             return Err("DATABASE_MAX_CONNECTIONS must be at least 1\n".into());
@@ -451,11 +593,23 @@ mod tests {
         let c = Config::defaults();
         assert_eq!(c.socket_port, 3001);
         assert_eq!(c.jwt_expiration, Duration::from_secs(900));
-        assert_eq!(c.rate_limit_message, RateLimit::new(10, 60));
-        assert_eq!(c.rate_limit_file, RateLimit::new(5, 300));
-        assert_eq!(c.rate_limit_room_create, RateLimit::new(3, 3600));
-        assert_eq!(c.rate_limit_typing, RateLimit::new(30, 60));
+        let l = c.rate_limits;
+        assert_eq!(l.message, RateLimit::new(10, 60));
+        assert_eq!(l.edit, RateLimit::new(30, 60));
+        assert_eq!(l.read, RateLimit::new(120, 60));
+        assert_eq!(l.file, RateLimit::new(5, 300));
+        assert_eq!(l.room_create, RateLimit::new(3, 3600));
+        assert_eq!(l.direct, RateLimit::new(30, 3600));
+        assert_eq!(l.room_change, RateLimit::new(30, 60));
+        assert_eq!(l.typing, RateLimit::new(30, 60));
+        assert_eq!(l.sync, RateLimit::new(60, 60));
+        assert_eq!(l.auth, RateLimit::new(20, 60));
+        assert_eq!(l.auth_account, RateLimit::new(100, 60));
+        assert_eq!(l.register, RateLimit::new(20, 3600));
+        assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.max_file_size, 10 << 20);
+        assert_eq!(c.image_decode_max_bytes, 160 << 20);
+        assert_eq!(c.image_decodes, 2);
     }
 
     #[test]
@@ -471,6 +625,21 @@ mod tests {
             .expect_err("must fail")
             .to_string();
         assert!(e.contains("JWT_SECRET"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_blocks() {
+        let c = Config::parse_from_args(["x", "--trusted-proxies", "127.0.0.1,10.0.0.0/8,::1"])
+            .expect("parses");
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(
+            c.trusted_proxies[1]
+                .contains(&"10.2.3.4".parse::<std::net::IpAddr>().expect("an address"))
+        );
+        let e = Config::parse_from_args(["x", "--trusted-proxies", "nginx"])
+            .expect_err("a name is not an address")
+            .to_string();
+        assert!(e.contains("CIDR"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use leetchat_protocol::envelope::HttpError;
 use leetchat_protocol::{ErrorBody, ErrorCode};
 
+/// The message of [`AppError::not_member`].
+pub const NOT_MEMBER: &str = "you are not a member of this room, or it does not exist";
+
 /// A failed request, as the client will see it.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -42,6 +45,13 @@ impl AppError {
     /// `forbidden`.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, message)
+    }
+
+    /// `forbidden`, the one answer to a caller who is not a member of a room,
+    /// whether or not the room exists: who talks with whom (direct room ids
+    /// can be computed) does not leak through the error.
+    pub fn not_member() -> Self {
+        Self::forbidden(NOT_MEMBER)
     }
 
     /// `not_found`.

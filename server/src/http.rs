@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{hash_refresh_token, new_refresh_token};
+use crate::client_addr::ClientAddr;
 use crate::db::{self, users::Rotation};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::Action;
@@ -29,13 +30,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        // Read as JSON, check every text (see leetchat_protocol::text), then type.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
             Err(JsonRejection::BytesRejection(_)) => {
-                Err(AppError::new(ErrorCode::TooLarge, "request body too large"))
+                return Err(AppError::new(ErrorCode::TooLarge, "request body too large"));
             }
-            Err(e) => Err(AppError::invalid(e.body_text())),
-        }
+            Err(e) => return Err(AppError::invalid(e.body_text())),
+        };
+        leetchat_protocol::text::check_value(&value)
+            .map_err(|e| AppError::invalid(format!("bad body: {e}")))?;
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| AppError::invalid(format!("bad body at {}: {}", e.path(), e.inner())))
     }
 }
 
@@ -142,10 +149,14 @@ async fn sign_in(
 /// `POST /api/auth/register`: creates the account and signs this device in.
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<(StatusCode, axum::Json<AuthResponse>)> {
     check_user_name(&req.user_name)?;
     check_password(&req.password)?;
+    state
+        .rate_limit(&client.limit_key(), Action::Register)
+        .await?;
     let display = req
         .display_name
         .as_deref()
@@ -176,17 +187,22 @@ pub async fn register(
 }
 
 /// `POST /api/auth/login`: a wrong name or password is `unauthenticated`
-/// (the same answer, in the same time).
+/// (the same answer, in the same time). Attempts are limited per account and
+/// client address, and under a looser ceiling per account: someone guessing
+/// from elsewhere does not lock the owner out.
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<axum::Json<AuthResponse>> {
     if req.password.chars().count() > 1024 || req.user_name.len() > 64 {
         return Err(AppError::unauthenticated("wrong userName or password"));
     }
+    let account = req.user_name.to_lowercase();
     state
-        .rate_limit(&req.user_name.to_lowercase(), Action::Auth)
+        .rate_limit(&format!("{account} {}", client.limit_key()), Action::Auth)
         .await?;
+    state.rate_limit(&account, Action::AuthAccount).await?;
     let user = db::users::by_name(&state.db, &req.user_name).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     if !state.auth.verify_password(req.password, hash).await? {
@@ -329,6 +345,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Refuses a request whose path or query holds an escaped NUL (`%00`)
+/// before any route reads it: no id, name or search may contain one (see
+/// `leetchat_protocol::text`), and PostgreSQL cannot take it.
+pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let has_nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return AppError::invalid("the path or query contains a NUL character (%00)")
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Any other path: the contract's `not_found` body.

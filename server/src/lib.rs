@@ -33,6 +33,7 @@
 pub mod app;
 pub mod auth;
 pub mod bus;
+pub mod client_addr;
 pub mod cluster;
 pub mod config;
 pub mod connection;

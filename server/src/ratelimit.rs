@@ -11,65 +11,87 @@ use std::time::Duration;
 use dashmap::DashMap;
 use tokio::time::Instant;
 
-use crate::config::{Config, RateLimit};
+use crate::config::{RateLimit, RateLimits};
 
-/// The rate-limited actions.
+/// The rate-limited actions; each has its own setting in [`RateLimits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// `message.send`.
     Message,
+    /// `message.edit` and `message.delete`.
+    Edit,
+    /// `message.read`.
+    Read,
     /// `POST /api/files`.
     File,
     /// Creating a group.
     RoomCreate,
+    /// Creating a direct room.
+    Direct,
+    /// `room.update`, `room.members.*`.
+    RoomChange,
     /// `typing.start`.
     Typing,
-    /// Sign-in attempts for one account name.
+    /// `sync`.
+    Sync,
+    /// Sign-in attempts for one account name from one client address.
     Auth,
+    /// Sign-in attempts for one account name from anywhere.
+    AuthAccount,
+    /// Registrations from one client address.
+    Register,
 }
 
 impl Action {
+    /// Every action.
+    pub const ALL: [Action; 12] = [
+        Action::Message,
+        Action::Edit,
+        Action::Read,
+        Action::File,
+        Action::RoomCreate,
+        Action::Direct,
+        Action::RoomChange,
+        Action::Typing,
+        Action::Sync,
+        Action::Auth,
+        Action::AuthAccount,
+        Action::Register,
+    ];
+
     /// The name used in errors and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Message => "message",
+            Action::Edit => "edit",
+            Action::Read => "read",
             Action::File => "file",
             Action::RoomCreate => "room_create",
+            Action::Direct => "direct",
+            Action::RoomChange => "room_change",
             Action::Typing => "typing",
+            Action::Sync => "sync",
             Action::Auth => "auth",
-        }
-    }
-}
-
-/// The limits in force, one per action.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    message: RateLimit,
-    file: RateLimit,
-    room_create: RateLimit,
-    typing: RateLimit,
-    auth: RateLimit,
-}
-
-impl Limits {
-    /// The limits configured.
-    pub fn from_config(c: &Config) -> Self {
-        Limits {
-            message: c.rate_limit_message,
-            file: c.rate_limit_file,
-            room_create: c.rate_limit_room_create,
-            typing: c.rate_limit_typing,
-            auth: c.rate_limit_auth,
+            Action::AuthAccount => "auth_account",
+            Action::Register => "register",
         }
     }
 
-    fn of(&self, a: Action) -> RateLimit {
-        match a {
-            Action::Message => self.message,
-            Action::File => self.file,
-            Action::RoomCreate => self.room_create,
-            Action::Typing => self.typing,
-            Action::Auth => self.auth,
+    /// This action's limit among `limits`.
+    pub fn limit_in(self, l: &RateLimits) -> RateLimit {
+        match self {
+            Action::Message => l.message,
+            Action::Edit => l.edit,
+            Action::Read => l.read,
+            Action::File => l.file,
+            Action::RoomCreate => l.room_create,
+            Action::Direct => l.direct,
+            Action::RoomChange => l.room_change,
+            Action::Typing => l.typing,
+            Action::Sync => l.sync,
+            Action::Auth => l.auth,
+            Action::AuthAccount => l.auth_account,
+            Action::Register => l.register,
         }
     }
 }
@@ -77,13 +99,13 @@ impl Limits {
 /// In-memory sliding-window limiter for one node.
 #[derive(Debug)]
 pub struct RateLimiter {
-    limits: Limits,
+    limits: RateLimits,
     log: DashMap<(String, Action), VecDeque<Instant>>,
 }
 
 impl RateLimiter {
     /// A limiter with these limits.
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: RateLimits) -> Self {
         RateLimiter {
             limits,
             log: DashMap::new(),
@@ -92,12 +114,12 @@ impl RateLimiter {
 
     /// The limit of an action.
     pub fn limit_of(&self, action: Action) -> RateLimit {
-        self.limits.of(action)
+        action.limit_in(&self.limits)
     }
 
     /// Records an action if allowed; otherwise returns the wait in ms.
     pub fn check(&self, key: &str, action: Action) -> Result<(), u64> {
-        let RateLimit { count, window } = self.limits.of(action);
+        let RateLimit { count, window } = self.limit_of(action);
         let now = Instant::now();
         let mut log = self.log.entry((key.to_owned(), action)).or_default();
         while log
@@ -118,17 +140,11 @@ impl RateLimiter {
     /// Forgets logs with nothing inside their window (run periodically).
     pub fn sweep(&self) {
         let now = Instant::now();
-        let max_window = [
-            Action::Message,
-            Action::File,
-            Action::RoomCreate,
-            Action::Typing,
-            Action::Auth,
-        ]
-        .iter()
-        .map(|a| self.limits.of(*a).window)
-        .max()
-        .unwrap_or(Duration::from_secs(3600));
+        let max_window = Action::ALL
+            .iter()
+            .map(|a| self.limit_of(*a).window)
+            .max()
+            .unwrap_or(Duration::from_secs(3600));
         self.log.retain(|_, log| {
             log.back()
                 .is_some_and(|t| now.duration_since(*t) < max_window)
@@ -141,9 +157,7 @@ mod tests {
     use super::*;
 
     fn limiter(count: u32, secs: u64) -> RateLimiter {
-        let mut c = Config::defaults();
-        c.rate_limit_message = RateLimit::new(count, secs);
-        RateLimiter::new(Limits::from_config(&c))
+        RateLimiter::new(RateLimits::all(RateLimit::new(count, secs)))
     }
 
     #[tokio::test(start_paused = true)]

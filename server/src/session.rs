@@ -23,6 +23,8 @@ pub struct Session {
 /// Parses a request's `data`, turning serde's complaint into `invalid`
 /// naming the field.
 pub fn parse<T: DeserializeOwned>(data: Value) -> AppResult<T> {
+    leetchat_protocol::text::check_value(&data)
+        .map_err(|e| AppError::invalid(format!("bad data: {e}")))?;
     serde_path_to_error::deserialize(data).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {

@@ -56,6 +56,8 @@ pub struct Inner {
     /// Turns at the reads every (re)connecting client makes: see
     /// [`AppState::read_turn`].
     read_gate: tokio::sync::Semaphore,
+    /// Turns at decoding an image: see [`AppState::image_turn`].
+    pub image_gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// How long a connecting or syncing client may queue for its turn at the
@@ -91,6 +93,25 @@ impl AppState {
         }
     }
 
+    /// A turn at decoding an image: at most `IMAGE_DECODES` at once on this
+    /// node, each within `IMAGE_DECODE_MAX_BYTES`, so uploads cannot take
+    /// more memory than that together. Waits up to [`READ_QUEUE_WAIT`]. The
+    /// turn is owned, to be moved into the decoding task: a client that hangs
+    /// up does not end the decode, so it must not end the turn either.
+    pub async fn image_turn(&self) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+        let gate = self.image_gate.clone();
+        match tokio::time::timeout(READ_QUEUE_WAIT, gate.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError {
+                retryable: true,
+                ..AppError::new(
+                    leetchat_protocol::ErrorCode::Internal,
+                    "the server is busy with other images; nothing was saved, retry shortly",
+                )
+            }),
+        }
+    }
+
     /// Assembles the state.
     pub fn new(
         config: Config,
@@ -100,7 +121,7 @@ impl AppState {
         node_id: u32,
     ) -> Result<Self, crate::cluster::BadRedisUrl> {
         let hub = Arc::new(Hub::new(node_id));
-        let limiter = RateLimiter::new(crate::ratelimit::Limits::from_config(&config));
+        let limiter = RateLimiter::new(config.rate_limits);
         let bus = match config.redis_url() {
             Some(url) => Bus::Redis(crate::cluster::Cluster::new(
                 &url,
@@ -125,6 +146,9 @@ impl AppState {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             read_gate: tokio::sync::Semaphore::new(config.database_max_connections.max(1) as usize),
+            image_gate: Arc::new(tokio::sync::Semaphore::new(
+                config.image_decodes.max(1) as usize
+            )),
             config,
             db,
             auth,

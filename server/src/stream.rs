@@ -174,14 +174,16 @@ pub struct StreamWrite<'a> {
 }
 
 impl<'a> StreamWrite<'a> {
-    /// Locks the room and takes its next seq; `not_found` without such a room.
+    /// Locks the room and takes its next seq; without such a room, the answer
+    /// a non-member gets ([`AppError::not_member`]): every caller of a stream
+    /// write must be a member, and must not learn whether the room exists.
     pub async fn begin(state: &'a AppState, room_id: &str) -> AppResult<StreamWrite<'a>> {
         let guard = state.lock_room(room_id).await;
         let started = std::time::Instant::now();
         let now = now_ms();
         let mut tx = state.db.begin().await?;
         let Some(seq) = db::rooms::next_seq(&mut tx, room_id, now).await? else {
-            return Err(AppError::not_found("no such room"));
+            return Err(AppError::not_member());
         };
         Ok(StreamWrite {
             state,

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use leetchat_server::config::RateLimit;
+use leetchat_server::config::{RateLimit, RateLimits};
 use leetchat_server::{Application, Config};
 use serde_json::Value;
 
@@ -33,10 +33,7 @@ impl Server {
         c.data_dir = dir.path().to_path_buf();
         c.database_url = None;
         c.jwt_secret = Some("cli-tests-secret-cli-tests-secret-0123456789".into());
-        c.rate_limit_message = RateLimit::new(10_000, 60);
-        c.rate_limit_room_create = RateLimit::new(10_000, 60);
-        c.rate_limit_typing = RateLimit::new(10_000, 60);
-        c.rate_limit_auth = RateLimit::new(10_000, 60);
+        c.rate_limits = RateLimits::all(RateLimit::new(10_000, 60));
         let (rt, port) = boot(c.clone()).expect("server starts");
         // Restarts come back on the same port, so clients keep one URL.
         c.socket_port = port;

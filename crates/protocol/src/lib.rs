@@ -11,6 +11,7 @@
 //! - [`request`]: every request tied to its event name and ack ([`Request`]).
 //! - [`push`]: every push as one enum ([`ServerPush`]).
 //! - [`http`]: bodies of the HTTP routes (auth, users, health).
+//! - [`text`]: the rule every text on the wire keeps (no U+0000).
 //! - [`time`]: wire times (RFC 3339 with milliseconds) to and from Unix ms.
 //!
 //! Conventions: camelCase JSON fields; times are RFC 3339 UTC strings with
@@ -23,6 +24,7 @@ pub mod http;
 pub mod objects;
 pub mod push;
 pub mod request;
+pub mod text;
 pub mod time;
 
 pub use envelope::{

@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// Largest accepted side, in pixels.
 pub const MAX_SIDE: u32 = 10_000;
@@ -34,6 +34,20 @@ pub enum ImageError {
     /// Too many pixels, or a side too long.
     #[error("image is too large ({0}); at most {MAX_SIDE} px a side and {MAX_PIXELS} px in all")]
     TooLarge(String),
+    /// Would take more memory to decode than allowed.
+    #[error(
+        "image would take {} MiB to decode ({dims}); at most {} MiB",
+        needed.div_ceil(1 << 20),
+        allowed / (1 << 20)
+    )]
+    TooMuchMemory {
+        /// Width x height, colour type.
+        dims: String,
+        /// Bytes its pixels take decoded.
+        needed: u64,
+        /// Bytes allowed.
+        allowed: u64,
+    },
     /// Could not be decoded.
     #[error("image could not be decoded: {0}")]
     Undecodable(String),
@@ -49,15 +63,17 @@ fn format_of(mime: &str) -> Option<ImageFormat> {
     }
 }
 
-/// Measures, checks, strips and thumbnails an image. CPU-heavy: run it on
-/// the blocking pool.
-pub fn process(bytes: Vec<u8>, mime: &str) -> Result<Processed, ImageError> {
+/// Measures, checks, strips and thumbnails an image whose pixels take at
+/// most `max_decode_bytes` decoded. CPU-heavy: run it on the blocking pool,
+/// with a turn from [`crate::state::AppState::image_turn`].
+pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Processed, ImageError> {
     let format = format_of(mime)
         .ok_or_else(|| ImageError::Undecodable(format!("not an image type: {mime}")))?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    // The decoder's own allocations, beyond the pixels checked below.
+    limits.max_alloc = Some(max_decode_bytes.saturating_add(16 << 20));
 
     // The header alone first: refuse bombs before allocating anything.
     let mut header = ImageReader::with_format(Cursor::new(&bytes), format);
@@ -71,12 +87,24 @@ pub fn process(bytes: Vec<u8>, mime: &str) -> Result<Processed, ImageError> {
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImageError::TooLarge(format!("{width}x{height}")));
     }
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| match e {
+    let decode_err = |e: image::ImageError| match e {
         image::ImageError::Limits(l) => ImageError::TooLarge(l.to_string()),
         other => ImageError::Undecodable(other.to_string()),
-    })?;
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(decode_err)?;
+    // What the pixels take: width x height x channels x bytes per channel
+    // (a 16-bit RGBA image takes 8 bytes a pixel), checked before decoding.
+    let needed = decoder.total_bytes();
+    if needed > max_decode_bytes {
+        return Err(ImageError::TooMuchMemory {
+            dims: format!("{width}x{height} {:?}", decoder.color_type()),
+            needed,
+            allowed: max_decode_bytes,
+        });
+    }
+    let img = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
     let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
     let mut thumbnail = Vec::new();
     let thumbnail_mime = if thumb.color().has_alpha() {
@@ -157,9 +185,58 @@ mod tests {
         out
     }
 
+    const BOUND: u64 = 160 << 20;
+
+    /// A PNG header declaring `w` x `h` pixels of 16-bit RGBA, and an IDAT of
+    /// nothing: what the header says is all the check may read.
+    fn declared_png(w: u32, h: u32, depth: u8, colour: u8) -> Vec<u8> {
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, colour, 0, 0, 0]);
+        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in [
+            (&b"IHDR"[..], &ihdr[..]),
+            (b"IDAT", &[0x78, 0x9c]),
+            (b"IEND", &[]),
+        ] {
+            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            out.extend_from_slice(kind);
+            out.extend_from_slice(data);
+            let mut h = crc32fast::Hasher::new();
+            h.update(kind);
+            h.update(data);
+            out.extend_from_slice(&h.finalize().to_be_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn decode_memory_is_bounded_by_bytes_not_only_pixels() {
+        // 7000x7000 is 49 Mpx, inside the pixel limit, but 16-bit RGBA takes
+        // 8 bytes a pixel: 392 MB decoded, from a file of a few hundred KiB.
+        let e = process(declared_png(7000, 7000, 16, 6), "image/png", BOUND).expect_err("refused");
+        match &e {
+            ImageError::TooMuchMemory {
+                needed, allowed, ..
+            } => {
+                assert_eq!(*needed, 7000 * 7000 * 8);
+                assert_eq!(*allowed, BOUND);
+            }
+            other => panic!("refused for the wrong reason: {other}"),
+        }
+        assert!(e.to_string().contains("374 MiB"), "{e}");
+        // The same pixels as 8-bit grey take 49 MB: over the check, to decoding.
+        let grey = process(declared_png(7000, 7000, 8, 0), "image/png", BOUND);
+        assert!(
+            matches!(grey, Err(ImageError::Undecodable(_))),
+            "allowed to decode (and then found empty): {grey:?}"
+        );
+    }
+
     #[test]
     fn images_are_measured_and_thumbnailed() {
-        let p = process(png(1200, 600), "image/png").expect("processed");
+        let p = process(png(1200, 600), "image/png", BOUND).expect("processed");
         assert_eq!((p.width, p.height), (1200, 600));
         let t = image::load_from_memory(&p.thumbnail).expect("thumb decodes");
         assert_eq!((t.width(), t.height()), (320, 160));
@@ -171,7 +248,10 @@ mod tests {
         let mut bomb = png(1, 1);
         bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        assert!(process(bomb, "image/png").is_err());
+        assert!(matches!(
+            process(bomb, "image/png", BOUND),
+            Err(ImageError::Undecodable(_) | ImageError::TooLarge(_))
+        ));
     }
 
     #[test]
@@ -188,7 +268,7 @@ mod tests {
         with_exif.extend_from_slice(payload);
         with_exif.extend_from_slice(&jpeg[2..]);
         assert!(with_exif.windows(10).any(|w| w == b"GPS-SECRET"));
-        let p = process(with_exif, "image/jpeg").expect("processed");
+        let p = process(with_exif, "image/jpeg", BOUND).expect("processed");
         assert!(
             !p.bytes.windows(10).any(|w| w == b"GPS-SECRET"),
             "EXIF stripped"

@@ -78,7 +78,7 @@ pub async fn upload(
             Err(e) => return Err(AppError::invalid(format!("bad multipart body: {e}"))),
         }
     };
-    let name = sniff::sanitize_name(field.file_name());
+    let raw_name = field.file_name().map(str::to_owned);
 
     // Stream to a temporary file, counting, hashing and keeping the head.
     let tmp_dir = state.config.data_dir.join("tmp");
@@ -127,21 +127,32 @@ pub async fn upload(
             "this type of file is not allowed (images, documents, archives, audio, video and text are)",
         ));
     };
+    let name = sniff::sanitize_name(raw_name.as_deref(), mime);
+    // An image waits for its turn at decoding before its bytes are read in.
+    let turn = if sniff::is_image(mime) {
+        Some(state.image_turn().await?)
+    } else {
+        None
+    };
     let bytes = tokio::fs::read(&tmp.path)
         .await
         .map_err(|e| AppError::internal("reading an upload", e))?;
     drop(tmp);
 
     let (bytes, dims, thumb) = if sniff::is_image(mime) {
-        let processed = tokio::task::spawn_blocking(move || images::process(bytes, mime))
-            .await
-            .map_err(|e| AppError::internal("image task", e))?
-            .map_err(|e| match e {
-                images::ImageError::TooLarge(_) => {
-                    AppError::new(ErrorCode::TooLarge, e.to_string())
-                }
-                images::ImageError::Undecodable(_) => AppError::invalid(e.to_string()),
-            })?;
+        let bound = state.config.image_decode_max_bytes;
+        let processed = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            images::process(bytes, mime, bound)
+        })
+        .await
+        .map_err(|e| AppError::internal("image task", e))?
+        .map_err(|e| match e {
+            images::ImageError::TooLarge(_) | images::ImageError::TooMuchMemory { .. } => {
+                AppError::new(ErrorCode::TooLarge, e.to_string())
+            }
+            images::ImageError::Undecodable(_) => AppError::invalid(e.to_string()),
+        })?;
         (
             processed.bytes,
             Some((i64::from(processed.width), i64::from(processed.height))),
@@ -263,7 +274,7 @@ async fn serve(
     let disposition = if is_image { "inline" } else { "attachment" };
     if let Ok(d) = HeaderValue::from_str(&format!(
         "{disposition}; filename*=UTF-8''{}",
-        encode_rfc5987(&f.name)
+        encode_rfc5987(&sniff::sanitize_name(Some(&f.name), &f.mime))
     )) {
         h.insert(header::CONTENT_DISPOSITION, d);
     }

@@ -1,29 +1,48 @@
 //! What an upload really is: the type sniffed from its bytes (never from its
 //! name or Content-Type) against an allowlist, and a safe display name.
 
-/// Types accepted, by sniffed MIME type.
-const ALLOWED: &[&str] = &[
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "application/pdf",
-    "application/zip",
-    "application/gzip",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "audio/mpeg",
-    "audio/ogg",
-    "audio/x-wav",
-    "audio/x-flac",
-    "audio/m4a",
-    "video/mp4",
-    "video/webm",
-    "video/quicktime",
-    "text/plain",
+/// Types accepted, by sniffed MIME type, with the extensions a file of
+/// that type may be named with (the first is added when a name has none of
+/// them, so the name a downloader's system acts on agrees with the bytes).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("image/png", &["png"]),
+    ("image/jpeg", &["jpg", "jpeg", "jpe", "jfif"]),
+    ("image/gif", &["gif"]),
+    ("image/webp", &["webp"]),
+    ("application/pdf", &["pdf"]),
+    ("application/zip", &["zip"]),
+    ("application/gzip", &["gz", "tgz"]),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        &["docx"],
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &["xlsx"],
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        &["pptx"],
+    ),
+    ("application/vnd.oasis.opendocument.text", &["odt"]),
+    ("application/vnd.oasis.opendocument.spreadsheet", &["ods"]),
+    ("audio/mpeg", &["mp3"]),
+    ("audio/ogg", &["ogg", "oga", "opus"]),
+    ("audio/x-wav", &["wav"]),
+    ("audio/x-flac", &["flac"]),
+    ("audio/m4a", &["m4a"]),
+    ("video/mp4", &["mp4", "m4v"]),
+    ("video/webm", &["webm"]),
+    ("video/quicktime", &["mov"]),
+    // Text is served as text/plain, but a downloaded `notes.bat` or
+    // `setup.sh` is run by name: only data formats keep their extension.
+    (
+        "text/plain",
+        &[
+            "txt", "text", "md", "markdown", "csv", "tsv", "log", "json", "yaml", "yml", "toml",
+            "ini", "conf", "cfg", "srt", "vtt",
+        ],
+    ),
 ];
 
 /// Images we decode, measure and thumbnail.
@@ -38,7 +57,10 @@ pub fn is_image(mime: &str) -> bool {
 /// all of `whole` when given). `None`: not allowed.
 pub fn sniff(head: &[u8], whole_is_utf8_text: bool) -> Option<&'static str> {
     match infer::get(head) {
-        Some(t) => ALLOWED.iter().copied().find(|a| *a == t.mime_type()),
+        Some(t) => ALLOWED
+            .iter()
+            .map(|(mime, _)| *mime)
+            .find(|a| *a == t.mime_type()),
         None if whole_is_utf8_text => Some("text/plain"),
         None => None,
     }
@@ -77,21 +99,39 @@ impl TextCheck {
     }
 }
 
-/// A display name from an untrusted file name: no directories, no control
-/// characters, no leading dots, at most 200 characters.
-pub fn sanitize_name(raw: Option<&str>) -> String {
+/// A display name from an untrusted file name, for a file sniffed as
+/// `mime`: no directories; no control, format (bidi overrides and isolates,
+/// zero-width characters, BOM) or line-separator characters, so the name
+/// reads as it is; no leading dots; at most 200 characters; and an extension
+/// that agrees with `mime` (one is added when it does not: `run.bat` that is
+/// text becomes `run.bat.txt`).
+pub fn sanitize_name(raw: Option<&str>, mime: &str) -> String {
+    use unicode_properties::{GeneralCategory as G, UnicodeGeneralCategory};
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
+        .filter(|c| {
+            !matches!(
+                c.general_category(),
+                G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+            ) && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')
+        })
         .take(200)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
-    if cleaned.is_empty() {
-        "file".to_owned()
-    } else {
-        cleaned
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    let stem = if cleaned.is_empty() { "file" } else { cleaned };
+    let Some((_, exts)) = ALLOWED.iter().find(|(m, _)| *m == mime) else {
+        return stem.to_owned();
+    };
+    let agrees = stem
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| exts.iter().any(|e| e.eq_ignore_ascii_case(ext.trim())));
+    if agrees {
+        return stem.to_owned();
     }
+    // Keep room for the extension within the 200 characters.
+    let keep: String = stem.chars().take(200 - exts[0].len() - 1).collect();
+    format!("{}.{}", keep.trim_end_matches('.'), exts[0])
 }
 
 #[cfg(test)]
@@ -100,13 +140,51 @@ mod tests {
 
     #[test]
     fn names_lose_their_paths_and_control_characters() {
-        assert_eq!(sanitize_name(Some("../../etc/passwd")), "passwd");
-        assert_eq!(sanitize_name(Some("C:\\Users\\x\\evil.exe")), "evil.exe");
-        assert_eq!(sanitize_name(Some("..hidden")), "hidden");
-        assert_eq!(sanitize_name(Some("a\u{0}b\nc.txt")), "abc.txt");
-        assert_eq!(sanitize_name(Some("")), "file");
-        assert_eq!(sanitize_name(None), "file");
-        assert_eq!(sanitize_name(Some(&"x".repeat(500))).len(), 200);
+        let t = "text/plain";
+        assert_eq!(sanitize_name(Some("../../etc/passwd"), t), "passwd.txt");
+        assert_eq!(
+            sanitize_name(Some("C:\\Users\\x\\evil.pdf"), "application/pdf"),
+            "evil.pdf"
+        );
+        assert_eq!(sanitize_name(Some("..hidden.txt"), t), "hidden.txt");
+        assert_eq!(sanitize_name(Some("a\u{0}b\nc.txt"), t), "abc.txt");
+        assert_eq!(sanitize_name(Some(""), t), "file.txt");
+        assert_eq!(sanitize_name(None, "image/png"), "file.png");
+        let long = sanitize_name(Some(&"x".repeat(500)), t);
+        assert_eq!(long.chars().count(), 200);
+        assert!(long.ends_with(".txt"), "{long}");
+    }
+
+    #[test]
+    fn names_read_as_they_are_and_their_extension_agrees_with_the_bytes() {
+        let t = "text/plain";
+        // The right-to-left override made this read "invoicetab.pdf".
+        assert_eq!(
+            sanitize_name(Some("invoice\u{202e}fdp.bat"), t),
+            "invoicefdp.bat.txt"
+        );
+        for format in [
+            '\u{200b}', '\u{200e}', '\u{2066}', '\u{2069}', '\u{feff}', '\u{2028}',
+        ] {
+            assert_eq!(sanitize_name(Some(&format!("a{format}b.txt")), t), "ab.txt");
+        }
+        assert_eq!(sanitize_name(Some("notes.MD"), t), "notes.MD");
+        assert_eq!(sanitize_name(Some("setup.sh"), t), "setup.sh.txt");
+        assert_eq!(sanitize_name(Some("photo.JPG"), "image/jpeg"), "photo.JPG");
+        assert_eq!(
+            sanitize_name(Some("photo.png"), "image/jpeg"),
+            "photo.png.jpg"
+        );
+        assert_eq!(
+            sanitize_name(Some("report"), "application/pdf"),
+            "report.pdf"
+        );
+        assert_eq!(
+            sanitize_name(Some("trailing."), "application/pdf"),
+            "trailing.pdf"
+        );
+        // Letters of every script stay.
+        assert_eq!(sanitize_name(Some("Приём 会议.txt"), t), "Приём 会议.txt");
     }
 
     #[test]

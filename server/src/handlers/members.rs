@@ -76,10 +76,10 @@ pub async fn remove(state: &AppState, s: &Session, req: RemoveMember) -> AppResu
     let mut w = StreamWrite::begin(state, &req.room_id).await?;
     let row = db::rooms::row(w.tx(), &req.room_id)
         .await?
-        .ok_or_else(|| AppError::not_found("no such room"))?;
+        .ok_or_else(AppError::not_member)?;
     let my_role = db::rooms::role_of(w.tx(), &req.room_id, &s.user_id)
         .await?
-        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
+        .ok_or_else(AppError::not_member)?;
     if row.kind() == RoomType::Direct {
         return Err(AppError::invalid(
             "nobody can leave or be removed from a direct room",

@@ -44,7 +44,7 @@ async fn require_member_in(
 ) -> AppResult<Role> {
     db::rooms::role_of(w.tx(), room_id, user_id)
         .await?
-        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))
+        .ok_or_else(AppError::not_member)
 }
 
 /// `message.send`: idempotent on (sender, tempId); the ack leaves after commit.

@@ -38,6 +38,7 @@ use serde_json::Value;
 
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::ratelimit::Action;
 use crate::session::{Session, parse, truncate};
 use crate::state::AppState;
 
@@ -50,9 +51,53 @@ macro_rules! handle {
     }};
 }
 
-/// Runs one request (`auth` is the connection's, not a handler's). Unknown
-/// events are `invalid`.
+/// How a request counts against the rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A read: it neither writes nor pushes to anyone else.
+    Free,
+    /// Counted before its handler runs.
+    Each(Action),
+    /// Counted by its handler, only when the request would write: a resend
+    /// of an acked message or opening a direct room that exists are free.
+    InHandler(&'static [Action]),
+    /// Pushes at most once per counted request of that action, so it needs
+    /// no budget of its own (a `typing.stop` ends one counted `typing.start`;
+    /// refusing it would leave the indicator up).
+    Follows(Action),
+}
+
+/// The limit of every request. The dispatcher refuses an event without a
+/// row here, so a new event cannot be served before its limit is decided.
+pub fn limit_of(event: &str) -> Option<Limit> {
+    Some(match event {
+        SendMessage::EVENT => Limit::InHandler(&[Action::Message]),
+        EditMessage::EVENT | DeleteMessage::EVENT => Limit::Each(Action::Edit),
+        ReadPointer::EVENT => Limit::Each(Action::Read),
+        TypingStart::EVENT => Limit::Each(Action::Typing),
+        TypingStop::EVENT => Limit::Follows(Action::Typing),
+        CreateRoom::EVENT => Limit::InHandler(&[Action::RoomCreate, Action::Direct]),
+        UpdateRoom::EVENT | SetRole::EVENT | AddMembers::EVENT | RemoveMember::EVENT => {
+            Limit::Each(Action::RoomChange)
+        }
+        SyncRequest::EVENT => Limit::Each(Action::Sync),
+        History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
+        _ => return None,
+    })
+}
+
+/// Runs one request (`auth` is the connection's, not a handler's): its rate
+/// limit first, then its handler. Unknown events are `invalid`.
 pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -> AppResult<Value> {
+    let Some(limit) = limit_of(event) else {
+        return Err(AppError::invalid(format!(
+            "unknown event {:?}",
+            truncate(event, 64)
+        )));
+    };
+    if let Limit::Each(action) = limit {
+        state.rate_limit(&s.user_id, action).await?;
+    }
     match event {
         SendMessage::EVENT => handle!(SendMessage, messages::send, state, s, data),
         EditMessage::EVENT => handle!(EditMessage, messages::edit, state, s, data),
@@ -97,14 +142,29 @@ pub fn metric_name(event: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
-/// The caller's role in a room: `not_found` when the room does not exist,
-/// `forbidden` when they are not a member.
+/// The caller's role in a room; [`AppError::not_member`] when they are not a
+/// member, whether or not the room exists.
 pub async fn require_member(state: &AppState, room_id: &str, user_id: &str) -> AppResult<Role> {
-    if let Some(role) = db::rooms::role_of(state.db.reader(), room_id, user_id).await? {
-        return Ok(role);
-    }
-    match db::rooms::row(state.db.reader(), room_id).await? {
-        Some(_) => Err(AppError::forbidden("you are not a member of this room")),
-        None => Err(AppError::not_found("no such room")),
+    db::rooms::role_of(state.db.reader(), room_id, user_id)
+        .await?
+        .ok_or_else(AppError::not_member)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_event_has_a_rate_limit_row() {
+        for event in REQUEST_EVENTS {
+            if *event == <leetchat_protocol::events::AuthRequest as Request>::EVENT {
+                continue;
+            }
+            assert!(
+                limit_of(event).is_some(),
+                "{event} has no row in handlers::limit_of: decide how it is rate-limited"
+            );
+        }
+        assert_eq!(limit_of("no.such.event"), None);
     }
 }

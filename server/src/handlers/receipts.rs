@@ -22,13 +22,13 @@ pub async fn read(state: &AppState, s: &Session, req: ReadPointer) -> AppResult<
     require_member(state, &req.room_id, &s.user_id).await?;
     let room = db::rooms::row(state.db.reader(), &req.room_id)
         .await?
-        .ok_or_else(|| AppError::not_found("no such room"))?;
+        .ok_or_else(AppError::not_member)?;
     let target = req.seq.min(room.last_seq);
     let mut conn = state.db.writer().acquire().await?;
     let Some((seq, moved)) =
         db::rooms::advance_read(&mut conn, &req.room_id, &s.user_id, target).await?
     else {
-        return Err(AppError::forbidden("you are not a member of this room"));
+        return Err(AppError::not_member());
     };
     drop(conn);
     if moved {

@@ -126,6 +126,9 @@ pub async fn create(state: &AppState, s: &Session, req: CreateRoom) -> AppResult
 
 async fn create_direct(state: &AppState, s: &Session, other: &str) -> AppResult<RoomEnvelope> {
     let room_id = direct_room_id(&s.user_id, other);
+    if db::rooms::row(state.db.reader(), &room_id).await?.is_none() {
+        state.rate_limit(&s.user_id, Action::Direct).await?;
+    }
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     let created = db::rooms::insert(
@@ -199,10 +202,10 @@ pub(super) async fn require_manager(
 ) -> AppResult<Role> {
     let row = db::rooms::row(&mut *tx, room_id)
         .await?
-        .ok_or_else(|| AppError::not_found("no such room"))?;
+        .ok_or_else(AppError::not_member)?;
     let role = db::rooms::role_of(&mut *tx, room_id, &s.user_id)
         .await?
-        .ok_or_else(|| AppError::forbidden("you are not a member of this room"))?;
+        .ok_or_else(AppError::not_member)?;
     if row.kind() == RoomType::Direct {
         return Err(AppError::invalid("direct rooms cannot be changed"));
     }
@@ -232,7 +235,7 @@ pub async fn update(state: &AppState, s: &Session, req: UpdateRoom) -> AppResult
     )
     .await?
     {
-        return Err(AppError::not_found("no such room"));
+        return Err(AppError::not_member());
     }
     require_manager(&mut tx, s, &req.room_id).await?;
     let room = load_room(&mut tx, &req.room_id).await?;
@@ -255,7 +258,7 @@ pub async fn set_role(state: &AppState, s: &Session, req: SetRole) -> AppResult<
     }
     let mut tx = state.db.begin().await?;
     if !db::rooms::update_info(&mut tx, &req.room_id, None, None).await? {
-        return Err(AppError::not_found("no such room"));
+        return Err(AppError::not_member());
     }
     let role = require_manager(&mut tx, s, &req.room_id).await?;
     if role != Role::Owner {

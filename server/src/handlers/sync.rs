@@ -14,7 +14,7 @@ use leetchat_protocol::{ErrorBody, ErrorCode, SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT
 use sqlx::AnyConnection;
 
 use crate::db;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, NOT_MEMBER};
 use crate::session::{Session, truncate};
 use crate::state::AppState;
 use crate::stream::RoomEvent;
@@ -66,11 +66,8 @@ pub async fn sync(state: &AppState, s: &Session, req: SyncRequest) -> AppResult<
             // former member missed before its leave would be rebuilt from the
             // room as it is now (edits made after the leave included), so it
             // gets none of it; its client forgets the room on this error.
-            let error = if db::rooms::row(&mut *conn, room_id).await?.is_some() {
-                ErrorBody::new(ErrorCode::Forbidden, "you are not a member of this room")
-            } else {
-                ErrorBody::new(ErrorCode::NotFound, "no such room")
-            };
+            // The same answer whether or not the room exists.
+            let error = ErrorBody::new(ErrorCode::Forbidden, NOT_MEMBER);
             SyncRoom {
                 events: Vec::new(),
                 has_more: false,

@@ -6,7 +6,6 @@ use leetchat_protocol::events::{Empty, TypingStart, TypingStop};
 use super::require_member;
 use crate::db;
 use crate::error::AppResult;
-use crate::ratelimit::Action;
 use crate::session::Session;
 use crate::state::AppState;
 use crate::typists::typing_push;
@@ -14,7 +13,6 @@ use crate::typists::typing_push;
 /// `typing.start`: pushes `isTyping: true` once; renewals only extend it.
 pub async fn start(state: &AppState, s: &Session, req: TypingStart) -> AppResult<Empty> {
     require_member(state, &req.room_id, &s.user_id).await?;
-    state.rate_limit(&s.user_id, Action::Typing).await?;
     if state
         .typing
         .start(&req.room_id, &s.user_id, &s.user_name, s.conn_id)

@@ -90,7 +90,7 @@ async fn login_with_a_wrong_password_or_unknown_name_is_unauthenticated(b: Backe
 
 async fn login_attempts_are_rate_limited_per_account(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
-        c.rate_limit_auth = leetchat_server::config::RateLimit::new(3, 60);
+        c.rate_limits.auth = leetchat_server::config::RateLimit::new(3, 60);
     })
     .await;
     app.register("carol").await;

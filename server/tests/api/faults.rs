@@ -98,6 +98,13 @@ pub(crate) fn node_env(pg: &str, redis: &str) -> Vec<(String, String)> {
         ("RATE_LIMIT_ROOM_CREATE", "1000/60"),
         ("RATE_LIMIT_AUTH", "1000/60"),
         ("RATE_LIMIT_TYPING", "1000/60"),
+        ("RATE_LIMIT_EDIT", "1000/60"),
+        ("RATE_LIMIT_READ", "100000/60"),
+        ("RATE_LIMIT_DIRECT", "1000/60"),
+        ("RATE_LIMIT_ROOM_CHANGE", "1000/60"),
+        ("RATE_LIMIT_SYNC", "100000/60"),
+        ("RATE_LIMIT_AUTH_ACCOUNT", "1000/60"),
+        ("RATE_LIMIT_REGISTER", "1000/60"),
         ("DATABASE_MAX_CONNECTIONS", "8"),
         ("RUST_LOG", "warn"),
     ]
@@ -437,7 +444,7 @@ async fn a_redis_restart_mid_traffic_loses_nothing_and_delivery_resumes() {
 async fn a_limit_holds_across_nodes() {
     use crate::harness::{Backend, TestApp, direct_id};
     let app = TestApp::spawn_with(Backend::Cluster, |c| {
-        c.rate_limit_message = leetchat_server::config::RateLimit::new(6, 60);
+        c.rate_limits.message = leetchat_server::config::RateLimit::new(6, 60);
     })
     .await;
     let alice = app.register("alice").await;

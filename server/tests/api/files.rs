@@ -252,7 +252,8 @@ async fn forged_types_bombs_and_bad_names_are_handled(b: Backend) {
     )
     .await;
     assert_eq!(s, 201);
-    assert_eq!(body["attachment"]["name"], "passwd");
+    // ...and text gets an extension that says it is text.
+    assert_eq!(body["attachment"]["name"], "passwd.txt");
     let resp = fetch(
         &app,
         &alice,
@@ -270,6 +271,127 @@ async fn forged_types_bombs_and_bad_names_are_handled(b: Backend) {
     assert_eq!(s, 400);
     let (s, _) = upload(&app, None, "x.txt", b"hello".to_vec()).await;
     assert_eq!(s, 401);
+}
+
+/// A PNG whose header declares `w` x `h` pixels at `depth` bits of colour
+/// type `colour` (6: RGBA), with an empty IDAT: a few dozen bytes.
+fn declared_png(w: u32, h: u32, depth: u8, colour: u8) -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[depth, colour, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (&b"IHDR"[..], &ihdr[..]),
+        (b"IDAT", &[0x78, 0x9c]),
+        (b"IEND", &[]),
+    ] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let mut h = crc32fast::Hasher::new();
+        h.update(kind);
+        h.update(data);
+        out.extend_from_slice(&h.finalize().to_be_bytes());
+    }
+    out
+}
+
+async fn an_image_too_big_to_decode_in_memory_is_refused_before_decoding(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    // 7000x7000 (49 Mpx, under the pixel limit) of 16-bit RGBA: 392 MB
+    // decoded. Before the bound it was decoded (and here, with no pixel
+    // data, then found broken: 400 after the allocation).
+    for _ in 0..3 {
+        let (s, body) = upload(
+            &app,
+            Some(&alice.access_token),
+            "huge.png",
+            declared_png(7000, 7000, 16, 6),
+        )
+        .await;
+        assert_eq!(s, 413, "{body}");
+        assert_eq!(body["error"]["code"], "too_large");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("374 MiB to decode"), "{msg}");
+        assert!(msg.contains("at most 160 MiB"), "{msg}");
+    }
+    // An ordinary picture still goes through.
+    let (s, body) = upload(&app, Some(&alice.access_token), "ok.png", png(300, 200)).await;
+    assert_eq!(s, 201, "{body}");
+}
+
+async fn images_are_decoded_a_few_at_a_time(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.image_decodes = 1).await;
+    let alice = app.register("alice").await;
+    // Take every node's only turn, as a long decode would.
+    let mut turns = Vec::new();
+    for st in app.states() {
+        turns.push(st.image_gate.clone().acquire_owned().await.unwrap());
+    }
+    let http = app.http.clone();
+    let url = app.url("/api/files");
+    let token = alice.access_token.clone();
+    let waiting = tokio::spawn(async move {
+        let part = reqwest::multipart::Part::bytes(png(64, 64)).file_name("wait.png");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let resp = http
+            .post(url)
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        resp.status().as_u16()
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!waiting.is_finished(), "the upload waits for a turn");
+    // Text needs no turn.
+    let (s, _) = upload(&app, Some(&alice.access_token), "a.txt", b"hello".to_vec()).await;
+    assert_eq!(s, 201);
+    drop(turns);
+    let status = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("done once the turn is free")
+        .unwrap();
+    assert_eq!(status, 201);
+}
+
+async fn file_names_read_as_they_are_and_agree_with_the_type(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    // Shown as "invoicetab.pdf" by the right-to-left override; text inside.
+    let (s, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "invoice\u{202e}fdp.bat",
+        b"@echo off\r\nformat c:".to_vec(),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let att = &body["attachment"];
+    assert_eq!(att["mime"], "text/plain");
+    assert_eq!(att["name"], "invoicefdp.bat.txt");
+    let resp = fetch(&app, &alice, att["url"].as_str().unwrap(), &[]).await;
+    assert_eq!(
+        resp.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename*=UTF-8''invoicefdp.bat.txt"
+    );
+    // A picture named as another kind of picture gets its real extension.
+    let (s, body) = upload(
+        &app,
+        Some(&alice.access_token),
+        "\u{200b}photo.gif",
+        png(8, 8),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["attachment"]["name"], "photo.gif.png");
+    // A name that agrees keeps its case and letters.
+    let (s, body) = upload(&app, Some(&alice.access_token), "Отчёт 2026.PNG", png(8, 8)).await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["attachment"]["name"], "Отчёт 2026.PNG");
 }
 
 async fn range_requests_return_the_asked_bytes(b: Backend) {
@@ -370,7 +492,7 @@ async fn unattached_uploads_are_cleaned_up_and_shared_ones_stay(b: Backend) {
 
 async fn uploads_are_rate_limited(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
-        c.rate_limit_file = leetchat_server::config::RateLimit::new(2, 300)
+        c.rate_limits.file = leetchat_server::config::RateLimit::new(2, 300)
     })
     .await;
     let alice = app.register("alice").await;
@@ -395,6 +517,9 @@ crate::on_both_databases!(
     access_ends_with_membership_and_with_the_message,
     unattached_uploads_are_cleaned_up_and_shared_ones_stay,
     uploads_are_rate_limited,
+    an_image_too_big_to_decode_in_memory_is_refused_before_decoding,
+    images_are_decoded_a_few_at_a_time,
+    file_names_read_as_they_are_and_agree_with_the_type,
 );
 
 /// An S3-compatible server (moto, from PyPI) on a free loopback port.

@@ -381,7 +381,7 @@ async fn a_client_that_answers_pings_stays_and_a_silent_one_is_dropped(b: Backen
 }
 
 async fn message_sends_are_rate_limited_but_an_idempotent_resend_is_not_counted(b: Backend) {
-    let app = TestApp::spawn_with(b, |c| c.rate_limit_message = RateLimit::new(3, 60)).await;
+    let app = TestApp::spawn_with(b, |c| c.rate_limits.message = RateLimit::new(3, 60)).await;
     let (mut alice, mut bob, room) = pair(&app).await;
     let msg = |n: u32| json!({"roomId": room, "content": format!("m{n}"), "type": "text", "tempId": format!("t{n}")});
 
@@ -421,7 +421,7 @@ async fn message_sends_are_rate_limited_but_an_idempotent_resend_is_not_counted(
 }
 
 async fn typing_is_rate_limited(b: Backend) {
-    let app = TestApp::spawn_with(b, |c| c.rate_limit_typing = RateLimit::new(2, 60)).await;
+    let app = TestApp::spawn_with(b, |c| c.rate_limits.typing = RateLimit::new(2, 60)).await;
     let (mut alice, mut bob, room) = pair(&app).await;
     let here = json!({"roomId": room});
     alice.ok("typing.start", here.clone()).await;

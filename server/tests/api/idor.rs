@@ -276,18 +276,33 @@ async fn an_outsider_is_forbidden_every_event_on_a_room_she_is_not_in(b: Backend
     assert!(got.is_empty(), "{got:?}");
 }
 
-async fn ids_that_do_not_exist_are_not_found(b: Backend) {
+/// Who talks with whom must not leak: direct room ids can be computed, so a
+/// non-member gets one answer (code and message alike) whether the room was
+/// never created or exists without her.
+async fn a_non_member_gets_one_answer_whether_or_not_the_room_exists(b: Backend) {
     let mut s = scene(b).await;
     let ghost_room = uuid::Uuid::new_v4().to_string();
     let ghost_message = uuid::Uuid::new_v4().to_string();
-    // A direct room id mallory could build with alice: well formed, but never created.
-    let (lo, hi) = if s.mallory.user_id < s.alice.user_id {
-        (&s.mallory.user_id, &s.alice.user_id)
-    } else {
-        (&s.alice.user_id, &s.mallory.user_id)
+    let direct_of = |x: &TestUser, y: &TestUser| {
+        let (lo, hi) = if x.user_id < y.user_id {
+            (&x.user_id, &y.user_id)
+        } else {
+            (&y.user_id, &x.user_id)
+        };
+        format!("direct_{lo}_{hi}")
     };
-    let ghost_direct = format!("direct_{lo}_{hi}");
-    for room in [ghost_room.as_str(), ghost_direct.as_str()] {
+    // Never created: mallory with alice. Created: alice with bob.
+    let ghost_direct = direct_of(&s.mallory, &s.alice);
+    let real_direct = direct_id(&mut s.ca, &s.bob).await;
+    assert_eq!(real_direct, direct_of(&s.alice, &s.bob));
+    let rooms = [
+        ghost_room.as_str(),
+        ghost_direct.as_str(),
+        real_direct.as_str(),
+        s.room.as_str(),
+    ];
+    let mut answers: Vec<(String, Value)> = Vec::new();
+    for room in rooms {
         for (event, data) in [
             (
                 "message.send",
@@ -311,15 +326,29 @@ async fn ids_that_do_not_exist_are_not_found(b: Backend) {
                 json!({"roomId": room, "userId": s.carol.user_id, "role": "admin"}),
             ),
         ] {
-            let e = s.cm.fails(event, data, "not_found").await;
-            assert_leaks_nothing(&e, &[]);
+            let e = s.cm.fails(event, data, "forbidden").await;
+            assert_leaks_nothing(&e, &[room]);
+            answers.push((event.to_owned(), e));
         }
         let synced = s.cm.ok("sync", json!({"since": {room: 0}})).await;
-        assert_eq!(
-            synced["rooms"][room]["error"]["code"], "not_found",
-            "{synced}"
-        );
-        assert_eq!(synced["rooms"][room]["events"], json!([]), "{synced}");
+        let part = &synced["rooms"][room];
+        assert_eq!(part["events"], json!([]), "{synced}");
+        assert_eq!(part["hasMore"], false, "{synced}");
+        answers.push(("sync".to_owned(), part["error"].clone()));
+    }
+    // Per event, the four rooms got byte-identical answers.
+    let per_room = answers.len() / rooms.len();
+    for i in 0..per_room {
+        let first = &answers[i];
+        for r in 1..rooms.len() {
+            let other = &answers[r * per_room + i];
+            assert_eq!(
+                other, first,
+                "{} answered differently for {}",
+                first.0, rooms[r]
+            );
+        }
+        assert_eq!(first.1["code"], "forbidden", "{first:?}");
     }
     for (event, data) in [
         (
@@ -419,6 +448,6 @@ async fn a_direct_room_of_two_others_is_closed_to_a_third(b: Backend) {
 
 crate::on_both_databases!(
     an_outsider_is_forbidden_every_event_on_a_room_she_is_not_in,
-    ids_that_do_not_exist_are_not_found,
+    a_non_member_gets_one_answer_whether_or_not_the_room_exists,
     a_direct_room_of_two_others_is_closed_to_a_third,
 );

@@ -145,7 +145,7 @@ async fn invalid_messages_are_refused_with_the_contract_codes(b: Backend) {
         (json!({"content": "hi", "type": "text"}), "invalid"),
         (
             json!({"roomId": "no-such-room", "content": "hi", "type": "text"}),
-            "not_found",
+            "forbidden",
         ),
     ];
     for (req, code) in cases {

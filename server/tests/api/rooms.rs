@@ -165,7 +165,7 @@ async fn a_group_is_owned_by_its_creator_and_announced_to_its_members(b: Backend
 
 async fn group_creation_is_rate_limited(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
-        c.rate_limit_room_create = leetchat_server::config::RateLimit::new(2, 3600);
+        c.rate_limits.room_create = leetchat_server::config::RateLimit::new(2, 3600);
     })
     .await;
     let alice = app.register("alice").await;
@@ -279,7 +279,7 @@ async fn owners_and_admins_rename_groups_and_members_cannot(b: Backend) {
     a.fails(
         "room.update",
         json!({"roomId": "nope", "name": "x"}),
-        "not_found",
+        "forbidden",
     )
     .await;
 }

@@ -52,6 +52,8 @@ async function startServer(env = {}) {
       ALLOWED_ORIGINS: "http://localhost:3000",
       RATE_LIMIT_AUTH: "1000/60",
       RATE_LIMIT_ROOM_CREATE: "1000/60",
+      RATE_LIMIT_REGISTER: "1000/60",
+      RATE_LIMIT_DIRECT: "1000/60",
       RUST_LOG: "warn",
       ...env,
     },

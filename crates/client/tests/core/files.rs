@@ -185,7 +185,7 @@ async fn a_file_over_the_servers_limit_fails_with_a_reason_and_does_not_block_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_uploads_wait_and_then_go_out_in_order() {
     let server = Server::start(|c| {
-        c.rate_limit_file = leetchat_server::config::RateLimit::new(1, 2);
+        c.rate_limits.file = leetchat_server::config::RateLimit::new(1, 2);
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -247,7 +247,7 @@ fn upload_then_kill(
 async fn a_client_killed_after_the_upload_but_before_the_send_does_not_upload_again() {
     // One message per 6 s: the file's send waits behind "first".
     let server = Server::start(|c| {
-        c.rate_limit_message = leetchat_server::config::RateLimit::new(1, 6);
+        c.rate_limits.message = leetchat_server::config::RateLimit::new(1, 6);
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
@@ -275,7 +275,7 @@ async fn a_client_killed_after_the_upload_but_before_the_send_does_not_upload_ag
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_the_server_no_longer_has_when_the_send_goes_is_uploaded_again_once() {
     let server = Server::start(|c| {
-        c.rate_limit_message = leetchat_server::config::RateLimit::new(1, 6);
+        c.rate_limits.message = leetchat_server::config::RateLimit::new(1, 6);
     })
     .await;
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use leetchat_client::{Client, ClientConfig, CredentialStore};
-use leetchat_server::config::RateLimit;
+use leetchat_server::config::{RateLimit, RateLimits};
 use leetchat_server::{Application, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,11 +30,7 @@ impl Server {
         c.data_dir = dir.path().to_path_buf();
         c.database_url = None;
         c.jwt_secret = Some("client-tests-secret-client-tests-secret-0123".into());
-        c.rate_limit_message = RateLimit::new(10_000, 60);
-        c.rate_limit_room_create = RateLimit::new(10_000, 60);
-        c.rate_limit_typing = RateLimit::new(10_000, 60);
-        c.rate_limit_auth = RateLimit::new(10_000, 60);
-        c.rate_limit_file = RateLimit::new(10_000, 60);
+        c.rate_limits = RateLimits::all(RateLimit::new(10_000, 60));
         tweak(&mut c);
         let (rt, port) = boot(c.clone()).await;
         c.socket_port = port;

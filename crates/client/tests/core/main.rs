@@ -298,7 +298,7 @@ async fn a_refused_item_fails_with_a_reason_and_does_not_block_the_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_sends_wait_and_then_all_go_out_in_order() {
     let server =
-        Server::start(|c| c.rate_limit_message = leetchat_server::config::RateLimit::new(3, 2))
+        Server::start(|c| c.rate_limits.message = leetchat_server::config::RateLimit::new(3, 2))
             .await;
     let dir = tempfile::tempdir().unwrap();
     let (a, b, room) = pair(&server, &dir).await;

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use leetchat_server::{Application, Config, config::RateLimit};
+use leetchat_server::{
+    Application, Config,
+    config::{RateLimit, RateLimits},
+};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -130,11 +133,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.jwt_secret = Some("test-secret-test-secret-test-secret-0123456789".into());
     c.jwt_expiration = Duration::from_secs(900);
     c.allowed_origins = vec!["http://localhost:3000".into()];
-    c.rate_limit_message = RateLimit::new(10_000, 60);
-    c.rate_limit_file = RateLimit::new(10_000, 60);
-    c.rate_limit_room_create = RateLimit::new(10_000, 60);
-    c.rate_limit_typing = RateLimit::new(10_000, 60);
-    c.rate_limit_auth = RateLimit::new(10_000, 60);
+    c.rate_limits = RateLimits::all(RateLimit::new(10_000, 60));
     c.database_max_connections = 8;
     c
 }
@@ -161,6 +160,8 @@ impl TestApp {
             config.redis_url = Some(crate::cluster_env::shared_redis());
             config.redis_prefix = format!("lctest{}", uuid::Uuid::new_v4().simple());
             config.cluster_heartbeat = Duration::from_millis(500);
+            // As deployed: nginx in front, its X-Forwarded-For trusted.
+            config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a block")];
         }
         tweak(&mut config);
         let (port, state, stop, server) = Self::start(config.clone()).await;
@@ -354,6 +355,29 @@ impl TestApp {
         let mut req = self.http.post(self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("http request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// POSTs JSON from another loopback address (127.0.0.2, ...: per-address
+    /// limits see a different client), with extra headers.
+    pub async fn post_from(
+        &self,
+        from: std::net::IpAddr,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let client = reqwest::Client::builder()
+            .local_address(from)
+            .build()
+            .expect("an http client");
+        let mut req = client.post(self.url(path)).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let resp = req.send().await.expect("http request");
         let status = resp.status().as_u16();

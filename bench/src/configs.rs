@@ -39,6 +39,8 @@ fn server_env(dir: &Path, port: u16) -> Vec<(String, String)> {
         ("RATE_LIMIT_SYNC", "100000000/1".into()),
         ("RATE_LIMIT_AUTH_ACCOUNT", "100000000/1".into()),
         ("RATE_LIMIT_REGISTER", "100000000/1".into()),
+        // Every simulated client connects from 127.0.0.1.
+        ("MAX_CONNECTIONS_PER_ADDRESS", "0".into()),
         ("RUST_LOG", "warn".into()),
     ]
     .into_iter()

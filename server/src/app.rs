@@ -2,17 +2,16 @@
 //! `.run_until_stopped(shutdown)`; and `router(state)` so tests run the real app.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::auth::Auth;
 use crate::config::{Config, DatabaseKind, load_or_create_secret};
@@ -78,9 +77,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/files/{file_id}/thumbnail", get(files::thumbnail))
         .layer(DefaultBodyLimit::max(upload_limit));
     let socket_io = crate::sio::layer(&state);
+    // A body that goes quiet this long between chunks ends the request.
+    let body_timeout = RequestBodyTimeoutLayer::new(state.config.http_body_timeout);
     api.merge(files)
         .fallback(http::fallback)
         .layer(axum::middleware::from_fn(http::refuse_nul))
+        .layer(body_timeout)
+        .layer(axum::middleware::from_fn(http::close_after_refusal))
         .with_state(state)
         .layer(socket_io)
         .layer(cors)
@@ -173,7 +176,7 @@ impl Application {
             Some(c) => crate::cluster::tasks::spawn(state.clone(), c.clone()),
             None => Vec::new(),
         };
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(state.clone());
         let stop = state.shutdown.clone();
         let hub = state.hub.clone();
         let signal = async move {
@@ -183,15 +186,12 @@ impl Application {
             stop.cancel();
         };
         tracing::info!(port = self.port(), db = ?state.db.kind, "listening");
-        // No Nagle: pushes and acks are small and must leave at once.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await?;
+        let limits = crate::serve::ServeLimits {
+            header_timeout: state.config.http_header_timeout,
+            per_address: state.config.max_connections_per_address,
+            trusted: state.config.trusted_proxies.clone(),
+        };
+        crate::serve::serve(self.listener, app, limits, signal).await?;
         state.tasks.close();
         if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())
             .await

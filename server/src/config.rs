@@ -330,6 +330,21 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Time a client has to send a request's headers, and the longest a
+    /// kept-alive HTTP connection may sit idle between requests.
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub http_header_timeout: Duration,
+
+    /// Longest silence allowed while a request body (an upload) streams in;
+    /// a stalled upload is ended with `invalid`.
+    #[arg(long, env = "HTTP_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub http_body_timeout: Duration,
+
+    /// Open connections allowed from one client address (0: no cap).
+    /// Connections from TRUSTED_PROXIES are not counted.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub max_connections_per_address: u32,
+
     /// How often the server pings each WebSocket.
     #[arg(long, env = "PING_INTERVAL", default_value = "25s", value_parser = parse_duration)]
     pub ping_interval: Duration,
@@ -610,6 +625,9 @@ mod tests {
         assert_eq!(c.max_file_size, 10 << 20);
         assert_eq!(c.image_decode_max_bytes, 160 << 20);
         assert_eq!(c.image_decodes, 2);
+        assert_eq!(c.http_header_timeout, Duration::from_secs(10));
+        assert_eq!(c.http_body_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections_per_address, 256);
     }
 
     #[test]

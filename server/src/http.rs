@@ -33,8 +33,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         // Read as JSON, check every text (see leetchat_protocol::text), then type.
         let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
             Ok(axum::Json(v)) => v,
-            Err(JsonRejection::BytesRejection(_)) => {
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 return Err(AppError::new(ErrorCode::TooLarge, "request body too large"));
+            }
+            Err(JsonRejection::BytesRejection(e)) => {
+                return Err(AppError::invalid(format!(
+                    "the request body could not be read: {}",
+                    e.body_text()
+                )));
             }
             Err(e) => return Err(AppError::invalid(e.body_text())),
         };
@@ -362,6 +370,30 @@ pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> Response 
             .into_response();
     }
     next.run(req).await
+}
+
+/// A request with a body that is refused (any 4xx or 5xx) closes its
+/// connection after the answer: the body may be left unread (an upload
+/// refused for its token, size or rate before it was read), and the
+/// connection cannot carry another request behind it. The server then
+/// drains what the client still sends while it closes (`serve::Lingering`),
+/// so the client reads the answer instead of a reset.
+pub async fn close_after_refusal(req: Request, next: axum::middleware::Next) -> Response {
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
 }
 
 /// Any other path: the contract's `not_found` body.

@@ -48,6 +48,7 @@ pub mod metrics;
 pub mod presence;
 pub mod ratelimit;
 pub mod sequencer;
+pub mod serve;
 pub mod session;
 pub mod sio;
 pub mod state;

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use leetchat_client::{Client, ClientConfig, ConnectionState, CredentialStore};
@@ -34,7 +34,8 @@ impl NodeProc {
             .env("SOCKET_PORT", port.to_string())
             .env("NODE_ID", node_id.to_string())
             .env("DATA_DIR", dir.join(format!("node-{node_id}")))
-            .stdout(Stdio::null())
+            // tracing writes to stdout; panics go to stderr.
+            .stdout(log.try_clone().expect("log"))
             .stderr(log)
             .spawn()
             .expect("start leetchat-server");
@@ -105,6 +106,7 @@ pub(crate) fn node_env(pg: &str, redis: &str) -> Vec<(String, String)> {
         ("RATE_LIMIT_SYNC", "100000/60"),
         ("RATE_LIMIT_AUTH_ACCOUNT", "1000/60"),
         ("RATE_LIMIT_REGISTER", "1000/60"),
+        ("MAX_CONNECTIONS_PER_ADDRESS", "0"),
         ("DATABASE_MAX_CONNECTIONS", "8"),
         ("RUST_LOG", "warn"),
     ]

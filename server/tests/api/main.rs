@@ -19,5 +19,6 @@ mod limits;
 mod live;
 mod messages;
 mod rooms;
+mod slow;
 mod sync;
 mod text;

@@ -118,6 +118,17 @@ async fn subscribe(state: AppState, cluster: Arc<Cluster>) {
         tracing::info!(%channel, "redis: subscribed");
         cluster.subscribed.store(true, Ordering::Relaxed);
         if lost {
+            // Redis may have come back empty (it keeps nothing on disk): put
+            // this node and its users back first, so what is sent from now on
+            // reaches them live, and only then tell the clients to sync what
+            // they missed. Waiting for the next heartbeat left a window of up
+            // to CLUSTER_HEARTBEAT in which nothing was delivered to them and
+            // nothing said so.
+            let mut tries = 0;
+            while !rejoin(&state, &cluster).await && tries < 20 {
+                tries += 1;
+                sleep_or_stop(&state, Duration::from_millis(100)).await;
+            }
             sync_needed(
                 &state,
                 "the server lost its link to other nodes for a while",
@@ -247,6 +258,50 @@ async fn heartbeat(state: AppState, cluster: Arc<Cluster>) {
         }
         reap(&state, &cluster, &mut conn, now).await;
     }
+}
+
+/// Marks this node alive and Redis usable again, and registers its users
+/// again, at once: what the heartbeat does after an outage, without waiting
+/// for it (until then publishing, shared limits and presence stay off).
+/// `false` when Redis did not answer.
+async fn rejoin(state: &AppState, cluster: &Cluster) -> bool {
+    let beat = |mut conn: redis::aio::ConnectionManager| async move {
+        redis::cmd("ZADD")
+            .arg(cluster.nodes_key())
+            .arg(now_ms())
+            .arg(&cluster.node)
+            .query_async::<i64>(&mut conn)
+            .await
+    };
+    // The manager that saw the old connection die may still be failing over:
+    // on an error, a fresh one.
+    let existing = cluster.conn.read().clone();
+    let mut ok = match existing {
+        Some(c) => beat(c).await.is_ok(),
+        None => false,
+    };
+    if !ok {
+        ok = match cluster.connect().await {
+            Ok(c) => match beat(c).await {
+                Ok(_) => true,
+                Err(e) => {
+                    cluster.failed("rejoin", &e);
+                    false
+                }
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "redis: not reachable yet");
+                false
+            }
+        };
+    }
+    if !ok {
+        return false;
+    }
+    if !cluster.up.swap(true, Ordering::Relaxed) {
+        tracing::info!("redis: reachable again");
+    }
+    reregister(state, cluster).await
 }
 
 /// Makes Redis agree with this node's hub: users who left during an outage

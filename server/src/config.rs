@@ -345,6 +345,11 @@ pub struct Config {
     #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
     pub max_connections_per_address: u32,
 
+    /// Sockets one device (one sign-in) may keep open on a node; opening
+    /// more closes its oldest with 4429.
+    #[arg(long, env = "MAX_SOCKETS_PER_DEVICE", default_value_t = 16)]
+    pub max_sockets_per_device: u32,
+
     /// How often the server pings each WebSocket.
     #[arg(long, env = "PING_INTERVAL", default_value = "25s", value_parser = parse_duration)]
     pub ping_interval: Duration,
@@ -628,6 +633,7 @@ mod tests {
         assert_eq!(c.http_header_timeout, Duration::from_secs(10));
         assert_eq!(c.http_body_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections_per_address, 256);
+        assert_eq!(c.max_sockets_per_device, 16);
     }
 
     #[test]

@@ -326,6 +326,25 @@ async fn attach(
     );
     state.metrics.connections.inc();
     presence::connected(state, &session.user_id, first).await;
+    // Signed out between the token check and now? Logout revokes the device
+    // in the database and then closes its connections in the hub; this
+    // connection is in the hub and then reads the database, so one of the
+    // two sees the other and it cannot stay open signed out.
+    if let Ok(false) =
+        db::users::device_active(&state.db, &session.user_id, &session.device_id).await
+    {
+        let _ = tx.try_send(Outbound::Close(
+            leetchat_protocol::CLOSE_UNAUTHENTICATED,
+            "this device was signed out".to_owned(),
+        ));
+    }
+    let max = state.config.max_sockets_per_device.max(1) as usize;
+    let trimmed = state
+        .hub
+        .trim_device(&session.user_id, &session.device_id, max);
+    if trimmed > 0 {
+        tracing::info!(user = %session.user_id, device = %session.device_id, trimmed, "too many sockets from one device; closed the oldest");
+    }
 }
 
 /// The reverse of [`attach`]: no more pushes; offline if it was the user's

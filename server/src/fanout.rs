@@ -28,6 +28,10 @@ pub const OUTBOUND_QUEUE: usize = 1024;
 /// Close code for a connection that could not keep up with its pushes.
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 
+/// Close code of a device's oldest socket when it opens more than
+/// `MAX_SOCKETS_PER_DEVICE` on one node.
+pub const CLOSE_TOO_MANY_SOCKETS: u16 = 4429;
+
 /// Where a room event sits in its room's stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamPos {
@@ -250,6 +254,30 @@ impl Hub {
             }
         }
         n
+    }
+
+    /// Keeps at most `max` connections of one device: the oldest others are
+    /// closed with [`CLOSE_TOO_MANY_SOCKETS`]. Returns how many were.
+    pub fn trim_device(&self, user_id: &str, device_id: &str, max: usize) -> usize {
+        let Some(conns) = self.conns.get(user_id) else {
+            return 0;
+        };
+        let of_device: Vec<&ConnHandle> =
+            conns.iter().filter(|c| c.device_id == device_id).collect();
+        let extra = of_device.len().saturating_sub(max);
+        // Registration order: the first are the oldest.
+        for c in of_device.iter().take(extra) {
+            if c.tx
+                .try_send(Outbound::Close(
+                    CLOSE_TOO_MANY_SOCKETS,
+                    "too many connections from this device".to_owned(),
+                ))
+                .is_err()
+            {
+                c.kill.cancel();
+            }
+        }
+        extra
     }
 
     /// Closes every connection of one device (after logout or revocation).

@@ -212,6 +212,60 @@ async fn logout_revokes_only_that_device_and_closes_its_sockets(b: Backend) {
     assert_eq!(s, 401, "logout needs a bearer token");
 }
 
+/// A socket that authenticates just before its device signs out is not
+/// left open after: the race is run many times, and every socket that got
+/// in is closed.
+async fn a_socket_racing_its_logout_does_not_stay_open(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    app.register("erin").await;
+    let mut got_in = 0;
+    let empty = json!({});
+    for _ in 0..40 {
+        let device = app.login("erin").await;
+        let (ws, (status, _)) = tokio::join!(
+            WsClient::connect(&app, Some(&device.access_token)),
+            app.post("/api/auth/logout", &empty, Some(&device.access_token)),
+        );
+        assert_eq!(status, 204);
+        if let Ok(mut ws) = ws {
+            got_in += 1;
+            match tokio::time::timeout(std::time::Duration::from_secs(5), ws.closed()).await {
+                Ok(Closed::Frame(code, _)) => assert_eq!(code, 4401),
+                Ok(Closed::Eof) => {}
+                Err(_) => panic!("a socket of a signed-out device stayed open"),
+            }
+        }
+    }
+    println!("{got_in} of 40 sockets got in before their logout; all were closed");
+}
+
+/// One device opening socket after socket keeps at most
+/// MAX_SOCKETS_PER_DEVICE on a node: the oldest are closed with 4429.
+async fn a_device_keeps_a_bounded_number_of_sockets(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| c.max_sockets_per_device = 3).await;
+    let phone = app.register("fay").await;
+    let laptop = app.login("fay").await;
+    let node = format!("ws://127.0.0.1:{}/ws", app.port);
+    let mut other = WsClient::connect_url(&node, &laptop.access_token).await;
+    let mut socks = Vec::new();
+    for _ in 0..3 {
+        socks.push(WsClient::connect_url(&node, &phone.access_token).await);
+    }
+    let mut fourth = WsClient::connect_url(&node, &phone.access_token).await;
+    match tokio::time::timeout(std::time::Duration::from_secs(5), socks[0].closed()).await {
+        Ok(Closed::Frame(code, reason)) => {
+            assert_eq!(code, 4429);
+            assert!(reason.contains("too many"), "{reason}");
+        }
+        other => panic!("the oldest socket was not closed with 4429: {other:?}"),
+    }
+    for s in socks.iter_mut().skip(1) {
+        s.ok("room.list", json!({})).await;
+    }
+    fourth.ok("room.list", json!({})).await;
+    other.ok("room.list", json!({})).await;
+}
+
 async fn sockets_refuse_missing_bad_and_expired_tokens_with_4401(b: Backend) {
     let app = TestApp::spawn_with(b, |c| c.jwt_expiration = Duration::from_secs(1)).await;
     let eve = app.register("eve").await;
@@ -377,6 +431,8 @@ async fn health_and_metrics_report_the_server_state(b: Backend) {
 }
 
 crate::on_both_databases!(
+    a_socket_racing_its_logout_does_not_stay_open,
+    a_device_keeps_a_bounded_number_of_sockets,
     register_creates_the_account_and_refuses_a_taken_name,
     register_rejects_bad_names_passwords_and_bodies,
     login_with_a_wrong_password_or_unknown_name_is_unauthenticated,

@@ -169,6 +169,9 @@ CC_aarch64_linux_android=clang AR_aarch64_linux_android=llvm-ar \
   || fail "the app does not compile cleanly for Android (cargo clippy -p leetchat-app --target aarch64-linux-android): see the errors above"
 
 step "cargo test (SQLite and PostgreSQL)"
+# Property tests run with fixed case counts (proptest); the fuzz suite
+# against the real server takes this many random requests per event.
+export LEETCHAT_FUZZ_CASES="${LEETCHAT_FUZZ_CASES:-64}"
 log="$(mktemp)"
 keyring_home="$(mktemp -d)"
 trap 'rm -rf "$log" "$keyring_home" "$uilog"' EXIT

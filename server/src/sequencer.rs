@@ -10,7 +10,7 @@
 //! sent in order and the client fills the hole through `sync`, as the
 //! contract says (a seq jump means "call sync"). Nothing is ever dropped: an
 //! event that arrives after its turn is still sent (clients ignore seqs they
-//! have).
+//! have); only a second copy of an event still held is kept once.
 //!
 //! The first event of a room seen by a connection sets where its stream starts.
 
@@ -242,5 +242,174 @@ mod tests {
         s.push(ev("b", 9), &mut out);
         s.push(ev("b", 10), &mut out);
         assert_eq!(seqs(&out), vec![1, 9, 10]);
+    }
+}
+
+/// Properties over random arrivals: any rooms, any order, holes, own
+/// events (acks instead of pushes), duplicates and replays.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Arrival {
+        Push(u8, i64),
+        Own(u8, i64),
+        Unsequenced,
+    }
+
+    fn ev(room: u8, seq: i64) -> PushFrame {
+        PushFrame::new("message.received", &seq).in_stream(&format!("r{room}"), seq)
+    }
+
+    fn key(f: &PushFrame) -> Option<(String, i64)> {
+        f.stream.as_ref().map(|p| (p.room.to_string(), p.seq))
+    }
+
+    /// Every seq 1..=n of up to 4 rooms, each a push or one of our own, in a
+    /// random order, some pushed twice.
+    fn complete() -> impl Strategy<Value = Vec<Arrival>> {
+        prop::collection::vec((1i64..40, prop::collection::vec(any::<bool>(), 40)), 1..4)
+            .prop_flat_map(|rooms| {
+                let mut all = Vec::new();
+                for (r, (n, own)) in rooms.into_iter().enumerate() {
+                    for seq in 1..=n {
+                        let room = r as u8;
+                        all.push(if own[seq as usize - 1] && seq % 3 == 0 {
+                            Arrival::Own(room, seq)
+                        } else {
+                            Arrival::Push(room, seq)
+                        });
+                    }
+                }
+                let len = all.len();
+                (Just(all), prop::collection::vec(0..len, 0..4))
+            })
+            .prop_map(|(mut all, dups)| {
+                let extra: Vec<Arrival> = dups.iter().map(|&i| all[i].clone()).collect();
+                all.extend(extra);
+                all.push(Arrival::Unsequenced);
+                all
+            })
+            .prop_shuffle()
+    }
+
+    /// What was pushed (own events are acks, not pushes): room events by
+    /// (room, seq), unsequenced ones as `None`.
+    fn pushes(arrivals: &[Arrival]) -> impl Iterator<Item = Option<(String, i64)>> + '_ {
+        arrivals.iter().filter_map(|a| match a {
+            Arrival::Push(r, seq) => Some(Some((format!("r{r}"), *seq))),
+            Arrival::Unsequenced => Some(None),
+            Arrival::Own(..) => None,
+        })
+    }
+
+    /// The distinct room events, and how many unsequenced pushes.
+    fn distinct(
+        keys: impl Iterator<Item = Option<(String, i64)>>,
+    ) -> (std::collections::BTreeSet<(String, i64)>, usize) {
+        let mut set = std::collections::BTreeSet::new();
+        let mut other = 0;
+        for k in keys {
+            match k {
+                Some(k) => {
+                    set.insert(k);
+                }
+                None => other += 1,
+            }
+        }
+        (set, other)
+    }
+
+    /// As at connect: every room's stream seeded at 0.
+    fn seeded() -> Sequencer {
+        let mut s = Sequencer::default();
+        s.seed(
+            (0..4)
+                .map(|r| StreamPos {
+                    room: format!("r{r}").into(),
+                    seq: 0,
+                })
+                .collect(),
+        );
+        s
+    }
+
+    fn run(s: &mut Sequencer, arrivals: &[Arrival], out: &mut Vec<PushFrame>) -> usize {
+        let mut pushed = 0;
+        for a in arrivals {
+            match a {
+                Arrival::Push(r, seq) => {
+                    s.push(ev(*r, *seq), out);
+                    pushed += 1;
+                }
+                Arrival::Own(r, seq) => s.skip(
+                    StreamPos {
+                        room: format!("r{r}").into(),
+                        seq: *seq,
+                    },
+                    out,
+                ),
+                Arrival::Unsequenced => {
+                    s.push(PushFrame::new("typing.user", &0), out);
+                    pushed += 1;
+                }
+            }
+        }
+        pushed
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// With no hole, everything goes out at once, nothing is held, and
+        /// each room's first copies are in seq order.
+        #[test]
+        fn a_complete_stream_goes_out_whole_and_in_order(arrivals in complete()) {
+            let mut s = seeded();
+            let mut out = Vec::new();
+            let pushed = run(&mut s, &arrivals, &mut out);
+            prop_assert!(out.len() <= pushed, "nothing invented");
+            prop_assert_eq!(distinct(out.iter().map(key)), distinct(pushes(&arrivals)), "nothing dropped");
+            prop_assert!(s.deadline().is_none(), "nothing left held");
+            let mut seen = std::collections::HashSet::new();
+            let mut last: HashMap<String, i64> = HashMap::new();
+            for f in &out {
+                if let Some((room, seq)) = key(f)
+                    && seen.insert((room.clone(), seq))
+                {
+                    let prev = last.insert(room.clone(), seq).unwrap_or(0);
+                    prop_assert!(seq > prev, "{} went out after {} in {}", seq, prev, room);
+                }
+            }
+        }
+
+        /// With holes that never fill, the wait gives them up: everything
+        /// pushed goes out exactly once per push, and nothing stays held.
+        #[test]
+        fn holes_are_given_up_and_nothing_is_lost(
+            arrivals in complete(),
+            holes in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let mut arrivals = arrivals;
+            for h in holes {
+                if !arrivals.is_empty() {
+                    arrivals.remove(h.index(arrivals.len()));
+                }
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().expect("runtime");
+            rt.block_on(async {
+                let mut s = seeded();
+                let mut out = Vec::new();
+                let pushed = run(&mut s, &arrivals, &mut out);
+                tokio::time::advance(REORDER_WAIT * 2).await;
+                s.release_due(Instant::now(), &mut out);
+                prop_assert!(s.deadline().is_none(), "nothing left held");
+                prop_assert!(out.len() <= pushed, "nothing invented");
+                prop_assert_eq!(distinct(out.iter().map(key)), distinct(pushes(&arrivals)), "nothing dropped");
+                Ok(())
+            })?;
+        }
     }
 }

@@ -11,6 +11,7 @@ mod faults;
 mod faults_postgres;
 mod files;
 mod frames;
+mod fuzz;
 mod history_cache;
 mod idor;
 mod idor_members;

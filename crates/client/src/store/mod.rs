@@ -207,3 +207,117 @@ mod tests {
         assert_eq!(s.meta("k").expect("get").as_deref(), Some("v"));
     }
 }
+
+/// The apply path over random histories: whatever order, however often,
+/// from live pushes or from sync, a message ends as its newest version, and
+/// a deleted one stays a tombstone.
+#[cfg(test)]
+mod properties {
+    use super::Store;
+    use leetchat_protocol::{Message, Room};
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// One thing the server may tell about message `m`: its state after `v`
+    /// edits, its tombstone, or a `message.deleted` push.
+    #[derive(Debug, Clone)]
+    enum Told {
+        Version(usize, usize),
+        Tombstone(usize),
+        Deleted(usize),
+    }
+
+    fn room() -> Room {
+        serde_json::from_value(json!({
+            "roomId": "r", "type": "group", "name": "r", "description": "", "isPrivate": false,
+            "createdBy": "u_a", "createdAt": "2026-01-01T00:00:00.000Z", "lastSeq": 0,
+            "members": [{"userId": "u_a", "role": "owner", "joinedAt": "2026-01-01T00:00:00.000Z"}]
+        }))
+        .expect("room")
+    }
+
+    fn version(m: usize, v: usize) -> Message {
+        let mut j = json!({
+            "messageId": format!("m{m}"), "roomId": "r", "seq": m as i64 + 1, "senderId": "u_a",
+            "type": "text", "content": format!("m{m} v{v}"), "attachments": [],
+            "createdAt": "2026-01-01T00:00:01.000Z"
+        });
+        if v > 0 {
+            j["editedAt"] = json!(format!("2026-01-01T00:00:{:02}.000Z", 10 + v));
+        }
+        serde_json::from_value(j).expect("message")
+    }
+
+    fn tombstone(m: usize, edits: usize) -> Message {
+        let mut t = version(m, edits);
+        t.content = String::new();
+        t.deleted_at = Some("2026-01-01T00:00:59.000Z".into());
+        t
+    }
+
+    /// Up to 4 messages, each edited up to 4 times and maybe deleted; all
+    /// of what the server could say about them, shuffled, some twice.
+    fn histories() -> impl Strategy<Value = (Vec<(usize, bool)>, Vec<Told>)> {
+        prop::collection::vec((0usize..5, any::<bool>()), 1..5)
+            .prop_flat_map(|msgs| {
+                let mut told = Vec::new();
+                for (m, (edits, deleted)) in msgs.iter().enumerate() {
+                    for v in 0..=*edits {
+                        told.push(Told::Version(m, v));
+                    }
+                    if *deleted {
+                        told.push(Told::Tombstone(m));
+                        told.push(Told::Deleted(m));
+                    }
+                }
+                let len = told.len();
+                (Just(msgs), Just(told), prop::collection::vec(0..len, 0..6))
+            })
+            .prop_flat_map(|(msgs, mut told, dups)| {
+                let extra: Vec<Told> = dups.iter().map(|&i| told[i].clone()).collect();
+                told.extend(extra);
+                (Just(msgs), Just(told).prop_shuffle())
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_order_of_pushes_and_sync_ends_in_the_newest_state((msgs, told) in histories()) {
+            let store = Store::in_memory().expect("store");
+            store.apply_room(&room()).expect("room");
+            // A message the store has never seen may be deleted first: the
+            // push finds nothing, and the message comes later as a tombstone.
+            for t in &told {
+                match t {
+                    Told::Version(m, v) => {
+                        let edits = msgs[*m].0;
+                        store.apply_message(&version(*m, (*v).min(edits))).expect("apply");
+                    }
+                    Told::Tombstone(m) => {
+                        store.apply_message(&tombstone(*m, msgs[*m].0)).expect("apply");
+                    }
+                    Told::Deleted(m) => {
+                        store
+                            .apply_deleted(&format!("m{m}"), "2026-01-01T00:00:59.000Z")
+                            .expect("apply");
+                    }
+                }
+            }
+            for (m, (edits, deleted)) in msgs.iter().enumerate() {
+                let got = store.message_by_key(&format!("m{m}")).expect("stored");
+                prop_assert_eq!(got.seq, Some(m as i64 + 1));
+                if *deleted {
+                    prop_assert!(got.deleted_at.is_some(), "m{} came back to life", m);
+                    prop_assert_eq!(&got.content, "");
+                } else {
+                    prop_assert_eq!(got.content, format!("m{m} v{edits}"), "m{} is not at its newest edit", m);
+                    prop_assert!(got.deleted_at.is_none());
+                }
+            }
+            let page = store.messages("r", None, 100).expect("page");
+            prop_assert_eq!(page.len(), msgs.len(), "one row per message");
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod frames;
 mod fuzz;
 mod history_cache;
 mod idor;
+mod idor_matrix;
 mod idor_members;
 mod lifecycle;
 mod limits;

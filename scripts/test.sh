@@ -201,6 +201,10 @@ cargo build --locked -p leetchat-bench || status=$?
 benchout="$(mktemp -d)"
 "$CARGO_TARGET_DIR/debug/leetchat-bench" --quick --out "$benchout" \
   || { status=1; echo "FAILED: leetchat-bench --quick (a scenario failed or lost messages; see above)" >&2; }
+
+step "benchmark harness: a one-minute soak (two nodes, client-core clients, a node killed, Redis restarted; fails on lost or duplicated messages)"
+CI=1 "$CARGO_TARGET_DIR/debug/leetchat-bench" --only soak --soak-minutes 1 --out "$benchout" \
+  || { status=1; echo "FAILED: leetchat-bench --only soak (lost or duplicated messages, or a fault it could not survive; see above)" >&2; }
 rm -rf "$benchout"
 
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"

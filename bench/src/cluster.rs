@@ -62,7 +62,11 @@ pub struct Redis {
 impl Redis {
     /// Starts it and gives it a moment to listen.
     pub async fn start() -> Result<Redis> {
-        let port = crate::proc::free_port()?;
+        Self::start_on(crate::proc::free_port()?).await
+    }
+
+    /// Starts it on `port` (to bring a killed one back at its address).
+    pub async fn start_on(port: u16) -> Result<Redis> {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -78,6 +82,15 @@ impl Redis {
         let redis = Redis { child, port };
         tokio::time::sleep(Duration::from_millis(300)).await;
         Ok(redis)
+    }
+
+    /// Kills it (SIGKILL) and starts a new, empty one on the same port.
+    pub async fn restart(&mut self) -> Result<()> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        *self = Redis::start_on(self.port).await?;
+        Ok(())
     }
 
     /// Its URL, for the servers' `REDIS_URL`.

@@ -12,10 +12,11 @@ use crate::client::User;
 use crate::cluster::{Database, Redis};
 use crate::plan::{Only, Plan};
 use crate::proc::{self, Proc};
+use crate::results::Soak;
 use crate::results::{
     BASELINE, Configuration, EMBEDDED, Fanout, PG_ONE_NODE, PG_TWO_NODES, Reconnect, Throughput,
 };
-use crate::scenarios::{self, Target};
+use crate::scenarios::{self, SoakPlan, Target};
 
 /// The servers' JWT secret (any 32+ bytes).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -126,8 +127,19 @@ impl Harness {
         redis: &Redis,
         node: u32,
     ) -> Result<Proc> {
+        self.start_cluster_node_on(name, db, redis, node, proc::free_port()?)
+            .await
+    }
+
+    async fn start_cluster_node_on(
+        &self,
+        name: &str,
+        db: &Database,
+        redis: &Redis,
+        node: u32,
+        port: u16,
+    ) -> Result<Proc> {
         let dir = tempfile::tempdir()?;
-        let port = proc::free_port()?;
         let env = cluster_env(dir.path(), port, db, redis, node);
         Proc::start(
             name,
@@ -215,6 +227,40 @@ impl Harness {
             throughput: Some(throughput),
             ..Configuration::default()
         })
+    }
+
+    /// Scenario 10, the soak: two PostgreSQL + Redis nodes for `minutes`
+    /// (see `scenarios::soak`).
+    pub async fn soak(&mut self, pg: &str, minutes: f64) -> Result<Soak> {
+        let db = Database::create(pg)?;
+        let redis = Redis::start().await?;
+        let n1 = self.start_cluster_node("soak1", &db, &redis, 21).await?;
+        let n2 = self.start_cluster_node("soak2", &db, &redis, 22).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let mut cluster = SoakCluster {
+            h: self,
+            nodes: vec![n1, n2],
+            redis,
+            db,
+        };
+        let plan = SoakPlan {
+            duration: Duration::from_secs_f64(minutes * 60.0),
+            clients: 16,
+            groups: 4,
+            send_every: Duration::from_millis(500),
+            reconnect_every: Duration::from_secs(20),
+        };
+        let quiet = cluster.h.quiet;
+        let s = scenarios::soak(&mut cluster, &plan, quiet).await?;
+        let SoakCluster { h, nodes, .. } = cluster;
+        drop(nodes);
+        if s.lost > 0 || s.duplicated > 0 || s.db_rows != s.db_distinct {
+            h.failures.push(format!(
+                "soak: lost {}, duplicated {}, {} rows for {} distinct messages",
+                s.lost, s.duplicated, s.db_rows, s.db_distinct
+            ));
+        }
+        Ok(s)
     }
 
     /// The scenarios in `which` on one target, in the full run's order.
@@ -309,5 +355,40 @@ impl Harness {
                 self.failures.push(format!("{target}: {run} {k} = {n}"));
             }
         }
+    }
+}
+
+/// The soak's cluster: node 2 and Redis can be restarted on their ports.
+struct SoakCluster<'h> {
+    h: &'h mut Harness,
+    nodes: Vec<Proc>,
+    redis: Redis,
+    db: Database,
+}
+
+impl scenarios::Cluster for SoakCluster<'_> {
+    fn node(&self, i: usize) -> &Proc {
+        &self.nodes[i]
+    }
+
+    async fn restart_node(&mut self, i: usize) -> Result<()> {
+        let port = self.nodes[i].port;
+        self.nodes[i].kill9();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let name = format!("soak{}", i + 1);
+        let node = 21 + i as u32;
+        self.nodes[i] = self
+            .h
+            .start_cluster_node_on(&name, &self.db, &self.redis, node, port)
+            .await?;
+        Ok(())
+    }
+
+    async fn restart_redis(&mut self) -> Result<()> {
+        self.redis.restart().await
+    }
+
+    fn database_url(&self) -> String {
+        self.db.url.clone()
     }
 }

@@ -67,6 +67,9 @@ struct Args {
     /// profiling one thing at a time.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Only>,
+    /// How long `--only soak` runs, in minutes.
+    #[arg(long, default_value_t = 10.0)]
+    soak_minutes: f64,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -108,6 +111,9 @@ async fn main() -> Result<()> {
         quiet: args.quick || std::env::var_os("CI").is_some(),
         failures: Vec::new(),
     };
+    if args.only.contains(&Only::Soak) {
+        return soak(&args, &mut h, machine, pin).await;
+    }
     if !args.only.is_empty() {
         return only(&mut h, &args.only).await;
     }
@@ -146,6 +152,25 @@ async fn full_run(
             "scenarios failed or lost messages:\n  {}",
             h.failures.join("\n  ")
         );
+    }
+    Ok(())
+}
+
+/// `--only soak`: the soak, its report into `--out` (`soak.md`, `soak.json`).
+async fn soak(args: &Args, h: &mut Harness, machine: Machine, pin: bool) -> Result<()> {
+    let s = h.soak(&args.pg, args.soak_minutes).await?;
+    let info = run_info(false, &h.plan, machine, pin);
+    report::write_soak(&args.out, &info, &s)?;
+    println!(
+        "leetchat-bench: soak report in {}/soak.md: sent {}, acked {}, lost {}, duplicated {}",
+        args.out.display(),
+        s.sent,
+        s.acked,
+        s.lost,
+        s.duplicated
+    );
+    if !h.failures.is_empty() {
+        bail!("soak failed:\n  {}", h.failures.join("\n  "));
     }
     Ok(())
 }

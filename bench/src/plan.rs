@@ -14,6 +14,9 @@ pub enum Only {
     Idle,
     Storm,
     Durable,
+    /// Scenario 10 (`--only soak`): minutes on a two-node cluster with
+    /// faults; never part of the full run.
+    Soak,
 }
 
 impl Only {

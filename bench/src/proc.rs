@@ -52,6 +52,8 @@ pub struct Proc {
     pub port: u16,
     child: Child,
     _dir: Option<tempfile::TempDir>,
+    /// Killed already (nothing to stop on drop).
+    dead: bool,
 }
 
 impl Proc {
@@ -86,6 +88,7 @@ impl Proc {
             port,
             child,
             _dir: dir,
+            dead: false,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -103,6 +106,13 @@ impl Proc {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Kills it with SIGKILL (no shutdown) and waits for it.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.dead = true;
     }
 
     /// `http://127.0.0.1:port`.
@@ -133,6 +143,9 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        if self.dead {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();

@@ -529,3 +529,83 @@ fn cpu_per_delivery(phases: &[Phase], wide: &[Phase]) -> Verdict {
         cpu.is_finite().then_some(cpu <= 10.0),
     )
 }
+
+/// The soak's report: `soak.json` and `soak.md` in `out`.
+pub fn write_soak(out: &Path, info: &Results, soak: &crate::results::Soak) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    let json = serde_json::json!({
+        "date": info.date,
+        "commit": info.commit,
+        "build": info.build,
+        "machine": info.machine,
+        "soak": soak,
+    });
+    std::fs::write(out.join("soak.json"), serde_json::to_string_pretty(&json)?)?;
+    let mut s = String::new();
+    let m = &info.machine;
+    let _ = writeln!(s, "# LeetChat soak\n");
+    let _ = writeln!(
+        s,
+        "Measured by `leetchat-bench --only soak` (scenario 10), commit `{}`, on {} ({} cores, {}), {}. Build: {}.\n",
+        info.commit, m.cpu, m.cores, m.memory, info.date, info.build
+    );
+    let _ = writeln!(
+        s,
+        "{:.1} minutes on {} nodes (PostgreSQL + Redis), {} clients that are the real client core \
+         (store, outbox, reconnect and resume), half on each node, each sending a message every \
+         500 ms into one of {} groups everyone is in; one client stopped and started again every \
+         20 s ({} in all).\n",
+        soak.minutes, soak.nodes, soak.clients, soak.groups, soak.reconnects
+    );
+    let _ = writeln!(s, "## Delivery\n");
+    let _ = writeln!(
+        s,
+        "| sent | acked | lost | duplicated | database rows | distinct |"
+    );
+    let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        s,
+        "| {} | {} | **{}** | **{}** | {} | {} |\n",
+        soak.sent, soak.acked, soak.lost, soak.duplicated, soak.db_rows, soak.db_distinct
+    );
+    let _ = writeln!(
+        s,
+        "Lost and duplicated are counted on every member's store after the outboxes drained: an \
+         acked message missing from a member, or stored twice. Both must be 0.\n"
+    );
+    let _ = writeln!(s, "## Faults\n");
+    for e in &soak.events {
+        let _ = writeln!(s, "- at {} s: {}", e.t_s, e.what);
+    }
+    let _ = writeln!(s, "\n## Send to receive, per minute (live pushes)\n");
+    let _ = writeln!(s, "| minute | received | p50 ms | p99 ms | max ms |");
+    let _ = writeln!(s, "| ---: | ---: | ---: | ---: | ---: |");
+    for p in &soak.per_minute {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            p.minute,
+            p.received,
+            ms(p.latency.p50_ms),
+            ms(p.latency.p99_ms),
+            ms(p.latency.max_ms)
+        );
+    }
+    let _ = writeln!(s, "\n## Memory (RSS, MiB)\n");
+    let growth = soak
+        .node1_rss_growth
+        .map_or("not measured (run shorter than 150 s)".to_owned(), |g| {
+            format!("{g:.2}x")
+        });
+    let _ = writeln!(
+        s,
+        "Node 1 is never restarted: its median in the last minute over its second minute's: {growth}.\n"
+    );
+    let _ = writeln!(s, "| s | node 1 | node 2 |");
+    let _ = writeln!(s, "| ---: | ---: | ---: |");
+    for p in soak.memory.iter().step_by(3) {
+        let _ = writeln!(s, "| {} | {:.1} | {:.1} |", p.t_s, p.node1_mib, p.node2_mib);
+    }
+    std::fs::write(out.join("soak.md"), s)?;
+    Ok(())
+}

@@ -121,6 +121,73 @@ pub struct Configuration {
     pub history: Option<History>,
 }
 
+/// Scenario 10, the soak (`--only soak`).
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct Soak {
+    /// How long the traffic ran.
+    pub minutes: f64,
+    /// Client-core clients, half on each node.
+    pub clients: usize,
+    /// Groups, every client in each.
+    pub groups: usize,
+    /// Server nodes.
+    pub nodes: usize,
+    /// Messages queued by the clients.
+    pub sent: u64,
+    /// Of those, acked (in their senders' stores with a seq at the end).
+    pub acked: u64,
+    /// Acked messages missing from a member's store after catching up,
+    /// summed over members (must be 0).
+    pub lost: u64,
+    /// Extra copies of a message in a member's store, summed (must be 0).
+    pub duplicated: u64,
+    /// Message rows in PostgreSQL, and distinct contents among them (equal
+    /// to `acked` when nothing was stored twice).
+    pub db_rows: i64,
+    pub db_distinct: i64,
+    /// Clients stopped and started again during the run.
+    pub reconnects: usize,
+    /// The faults, when they happened.
+    pub events: Vec<SoakEvent>,
+    /// Resident memory of each node, every 10 s.
+    pub memory: Vec<SoakMemory>,
+    /// Node 1 (never restarted): median RSS of the last minute over the
+    /// second minute's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node1_rss_growth: Option<f64>,
+    /// Send → receive of live pushes, per minute.
+    pub per_minute: Vec<SoakMinute>,
+}
+
+/// A fault injected during the soak.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SoakEvent {
+    /// Seconds into the run.
+    pub t_s: u64,
+    /// What.
+    pub what: String,
+}
+
+/// Memory of the nodes at one moment.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SoakMemory {
+    /// Seconds into the run.
+    pub t_s: u64,
+    pub node1_mib: f64,
+    pub node2_mib: f64,
+}
+
+/// One minute of the soak.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SoakMinute {
+    /// 1-based.
+    pub minute: usize,
+    /// Live messages received in it.
+    pub received: u64,
+    /// Send → receive.
+    pub latency: Latency,
+}
+
 /// Percentiles of a latency histogram (recorded in µs), in ms.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
 pub struct Latency {

@@ -14,8 +14,10 @@ use serde_json::json;
 use crate::client::{Conn, Totals, User, new_histogram, register};
 use crate::results::{Durable, Fanout, History, Idle, IdlePoint, Latency, Phase, Throughput};
 
+mod soak;
 mod storm;
 use crate::proc::{Proc, self_cpu_seconds};
+pub use soak::{Cluster, SoakPlan, soak};
 pub use storm::reconnect_storm;
 
 /// Where a scenario connects: one or more nodes (clients are spread over

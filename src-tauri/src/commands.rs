@@ -22,6 +22,7 @@ pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Res<Option<Acco
 
 /// `sign_in`: signs in (or registers) and starts the connection.
 #[tauri::command]
+#[allow(clippy::too_many_arguments)] // Tauri passes each argument by name, as the UI sends them.
 pub async fn sign_in(
     app: AppHandle,
     shell: State<'_, Shell>,
@@ -30,10 +31,18 @@ pub async fn sign_in(
     password: String,
     register: bool,
     display_name: Option<String>,
+    use_file_store: Option<bool>,
 ) -> Res<Account> {
     let register = register.then_some(display_name.as_deref());
     shell
-        .sign_in(&app, &server, &user_name, &password, register)
+        .sign_in(
+            &app,
+            &server,
+            &user_name,
+            &password,
+            register,
+            use_file_store.unwrap_or(false),
+        )
         .await
 }
 

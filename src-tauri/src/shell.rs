@@ -36,11 +36,28 @@ pub struct Account {
 struct LastAccount {
     server: String,
     user_name: String,
+    /// The user chose to keep this account's tokens in a 0600 file (there
+    /// was no OS keyring).
+    #[serde(default)]
+    file_store: bool,
 }
+
+/// How an error from a missing OS keyring starts, so the UI can offer the
+/// file store instead (ui/src/tauri.ts has the same text).
+pub const NO_KEYRING: &str = "no OS keyring:";
 
 /// An error as the UI shows it.
 pub fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// A client error as the UI shows it; a missing keyring is marked with
+/// [`NO_KEYRING`].
+fn client_err(e: leetchat_client::Error) -> String {
+    match e {
+        leetchat_client::Error::NoKeyring(why) => format!("{NO_KEYRING} {why}"),
+        other => other.to_string(),
+    }
 }
 
 /// The app's data folder.
@@ -77,14 +94,16 @@ impl Shell {
             return Ok(None);
         };
         let last: LastAccount = serde_json::from_slice(&bytes).map_err(err)?;
-        let client = open(app, &last.server, &last.user_name).await?;
+        let client = open(app, &last.server, &last.user_name, last.file_store).await?;
         if client.me().is_none() {
             return Ok(None);
         }
-        self.activate(app, client).await.map(Some)
+        self.activate(app, client, last.file_store).await.map(Some)
     }
 
-    /// Signs in (or registers) and starts the connection.
+    /// Signs in (or registers) and starts the connection. Tokens go to the
+    /// OS keyring, or with `file_store` (which the user agreed to after a
+    /// [`NO_KEYRING`] error) to a 0600 file in the account's folder.
     pub async fn sign_in(
         &self,
         app: &AppHandle,
@@ -92,15 +111,16 @@ impl Shell {
         user_name: &str,
         password: &str,
         register: Option<Option<&str>>,
+        file_store: bool,
     ) -> Result<Account, String> {
         let server = server.trim().trim_end_matches('/');
-        let client = open(app, server, user_name).await?;
+        let client = open(app, server, user_name, file_store).await?;
         match register {
             Some(display_name) => client.register(user_name, password, display_name).await,
             None => client.login(user_name, password).await,
         }
-        .map_err(err)?;
-        self.activate(app, client).await
+        .map_err(client_err)?;
+        self.activate(app, client, file_store).await
     }
 
     /// Signs this device out, forgets its tokens and the last sign-in.
@@ -114,7 +134,12 @@ impl Shell {
 
     /// Makes `client` the signed-in one: events to the UI, connection
     /// started, remembered for the next start.
-    async fn activate(&self, app: &AppHandle, client: Client) -> Result<Account, String> {
+    async fn activate(
+        &self,
+        app: &AppHandle,
+        client: Client,
+        file_store: bool,
+    ) -> Result<Account, String> {
         let me = client.me().ok_or("not signed in")?;
         events::forward(app.clone(), client.clone());
         client.start().map_err(err)?;
@@ -126,6 +151,7 @@ impl Shell {
         let last = LastAccount {
             server: account.server.clone(),
             user_name: account.user_name.clone(),
+            file_store,
         };
         std::fs::create_dir_all(app_dir(app)?).map_err(err)?;
         std::fs::write(
@@ -144,11 +170,14 @@ fn last_account_file(app: &AppHandle) -> Result<PathBuf, String> {
     Ok(app_dir(app)?.join("last-account.json"))
 }
 
-/// Where tokens are kept. Desktop: the OS keyring, or a 0600 file when
-/// `LEETCHAT_CREDENTIALS=file`. Mobile: a file in the app's private storage,
-/// which the OS sandbox protects (the keyring crate has no Android/iOS store).
-fn credentials(data_dir: &Path) -> CredentialStore {
+/// Where tokens are kept. Mobile: the platform's store (the iOS Keychain;
+/// on Android, SharedPreferences encrypted with an Android Keystore key).
+/// Desktop: the OS keyring, or a 0600 file when `LEETCHAT_CREDENTIALS=file`
+/// or when the user agreed to one because there is no keyring.
+fn credentials(data_dir: &Path, file_store: bool) -> CredentialStore {
     if cfg!(mobile) {
+        CredentialStore::Keyring
+    } else if file_store {
         CredentialStore::File(data_dir.join("credentials.json"))
     } else {
         CredentialStore::from_env(data_dir)
@@ -170,13 +199,18 @@ fn account_folder(server: &str, user_name: &str) -> String {
         .collect()
 }
 
-async fn open(app: &AppHandle, server: &str, user_name: &str) -> Result<Client, String> {
+async fn open(
+    app: &AppHandle,
+    server: &str,
+    user_name: &str,
+    file_store: bool,
+) -> Result<Client, String> {
     let data_dir = app_dir(app)?
         .join("accounts")
         .join(account_folder(server, user_name));
     Client::open(ClientConfig {
         server: server.to_owned(),
-        credentials: credentials(&data_dir),
+        credentials: credentials(&data_dir, file_store),
         data_dir,
         device_name: format!("LeetChat app ({})", std::env::consts::OS),
     })

@@ -96,6 +96,16 @@ export interface SignInArgs {
   password: string;
   register: boolean;
   displayName?: string;
+  /** Keep the tokens in a file only this user can read (there is no OS keyring). */
+  useFileStore?: boolean;
+}
+
+/** How the shell's error starts when there is no OS keyring (src-tauri/src/shell.rs, NO_KEYRING). */
+export const NO_KEYRING = "no OS keyring:";
+
+/** Whether an error says there is no OS keyring to keep the tokens in. */
+export function isNoKeyring(err: unknown): boolean {
+  return errorMessage(err).startsWith(NO_KEYRING);
 }
 
 /** The shell's commands, typed. Argument names are the shell's (camelCase). */

@@ -18,7 +18,7 @@ pub async fn register(ctx: &Ctx, user: &str, display_name: Option<&str>) -> Resu
         Ok(me) => me,
         // The server created the account before the tokens could be kept:
         // registering again would fail with "taken".
-        Err(ClientError::Credentials(why)) => {
+        Err(ClientError::Credentials(why) | ClientError::NoKeyring(why)) => {
             return Err(Error::TokensNotKept {
                 user: user.to_owned(),
                 why,

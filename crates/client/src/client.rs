@@ -166,6 +166,9 @@ impl Client {
         password: &str,
         display_name: Option<&str>,
     ) -> Result<User> {
+        // Before the account exists: tokens that cannot be kept would leave
+        // an account nobody can sign in to from here without a password.
+        self.check_can_sign_in(user_name).await?;
         let auth = self
             .inner
             .api

@@ -42,8 +42,9 @@ fn default_lifetime() -> u64 {
 /// Where credentials are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialStore {
-    /// The OS keyring: Keychain, Windows Credential Manager, or the Secret
-    /// Service (GNOME Keyring, KWallet) on Linux.
+    /// The OS keyring: the Keychain on macOS and iOS, Windows Credential
+    /// Manager, the Secret Service (GNOME Keyring, KWallet) on Linux, and on
+    /// Android SharedPreferences encrypted with a key in the Android Keystore.
     Keyring,
     /// A JSON file with mode 0600 (explicit opt-in only).
     File(PathBuf),
@@ -80,15 +81,7 @@ impl CredentialStore {
                     .map_err(|e| Error::Credentials(format!("{}: {e}", dir.display())))
             }
             CredentialStore::Keyring => {
-                keyring_call(|| {
-                    match keyring::Entry::new(SERVICE, "leetchat-availability-probe")?
-                        .get_password()
-                    {
-                        Ok(_) | Err(keyring::Error::NoEntry) => Ok(()),
-                        Err(e) => Err(e),
-                    }
-                })
-                .await
+                keyring_call(|| os::get("leetchat-availability-probe").map(|_| ())).await
             }
         }
     }
@@ -99,15 +92,7 @@ impl CredentialStore {
         match self {
             CredentialStore::File(path) => Ok(read_file(path)?.remove(&key)),
             CredentialStore::Keyring => {
-                let secret = keyring_call(move || {
-                    let entry = keyring::Entry::new(SERVICE, &key)?;
-                    match entry.get_password() {
-                        Ok(s) => Ok(Some(s)),
-                        Err(keyring::Error::NoEntry) => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                })
-                .await?;
+                let secret = keyring_call(move || os::get(&key)).await?;
                 match secret {
                     Some(s) => Ok(Some(serde_json::from_str(&s)?)),
                     None => Ok(None),
@@ -127,8 +112,7 @@ impl CredentialStore {
             }
             CredentialStore::Keyring => {
                 let secret = serde_json::to_string(c)?;
-                keyring_call(move || keyring::Entry::new(SERVICE, &key)?.set_password(&secret))
-                    .await
+                keyring_call(move || os::set(&key, &secret)).await
             }
         }
     }
@@ -142,33 +126,133 @@ impl CredentialStore {
                 all.remove(&key);
                 write_file(path, &all)
             }
-            CredentialStore::Keyring => {
-                keyring_call(move || {
-                    match keyring::Entry::new(SERVICE, &key)?.delete_credential() {
-                        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                        Err(e) => Err(e),
-                    }
-                })
-                .await
-            }
+            CredentialStore::Keyring => keyring_call(move || os::delete(&key)).await,
         }
     }
 }
 
-/// Runs a keyring call off the async runtime and explains a missing keyring.
+/// Why the OS store refused, and whether it is missing altogether.
+#[derive(Debug)]
+struct OsError {
+    unavailable: bool,
+    message: String,
+}
+
+/// The OS store, one secret per key: the keyring crate on desktops and iOS,
+/// the keyring ecosystem's Android store on Android.
+#[cfg(not(target_os = "android"))]
+mod os {
+    use super::{OsError, SERVICE};
+
+    fn err(e: keyring::Error) -> OsError {
+        OsError {
+            unavailable: matches!(
+                e,
+                keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_)
+            ),
+            message: e.to_string(),
+        }
+    }
+
+    pub fn get(key: &str) -> Result<Option<String>, OsError> {
+        match keyring::Entry::new(SERVICE, key)
+            .map_err(err)?
+            .get_password()
+        {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    pub fn set(key: &str, secret: &str) -> Result<(), OsError> {
+        keyring::Entry::new(SERVICE, key)
+            .map_err(err)?
+            .set_password(secret)
+            .map_err(err)
+    }
+
+    pub fn delete(key: &str) -> Result<(), OsError> {
+        match keyring::Entry::new(SERVICE, key)
+            .map_err(err)?
+            .delete_credential()
+        {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(err(e)),
+        }
+    }
+}
+
+#[cfg(target_os = "android")]
+mod os {
+    use std::sync::{Arc, OnceLock};
+
+    use super::{OsError, SERVICE};
+
+    fn err(e: keyring_core::Error) -> OsError {
+        OsError {
+            unavailable: matches!(
+                e,
+                keyring_core::Error::PlatformFailure(_) | keyring_core::Error::NoStorageAccess(_)
+            ),
+            message: e.to_string(),
+        }
+    }
+
+    /// The store, made once (it needs the app's Context, which the
+    /// platform set up before any Rust code runs).
+    fn store() -> Result<&'static Arc<keyring_core::CredentialStore>, OsError> {
+        static STORE: OnceLock<Arc<keyring_core::CredentialStore>> = OnceLock::new();
+        if let Some(s) = STORE.get() {
+            return Ok(s);
+        }
+        let s = android_native_keyring_store::Store::new().map_err(err)?;
+        Ok(STORE.get_or_init(|| s))
+    }
+
+    fn entry(key: &str) -> Result<keyring_core::Entry, OsError> {
+        keyring_core::Entry::new_in_store(store()?, SERVICE, key).map_err(err)
+    }
+
+    pub fn get(key: &str) -> Result<Option<String>, OsError> {
+        match entry(key)?.get_password() {
+            Ok(s) => Ok(Some(s)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    pub fn set(key: &str, secret: &str) -> Result<(), OsError> {
+        entry(key)?.set_password(secret).map_err(err)
+    }
+
+    pub fn delete(key: &str) -> Result<(), OsError> {
+        match entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(err(e)),
+        }
+    }
+}
+
+/// Runs an OS-store call off the async runtime and explains a missing store
+/// ([`Error::NoKeyring`], which a UI may answer by offering the file store).
 async fn keyring_call<T: Send + 'static>(
-    f: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+    f: impl FnOnce() -> std::result::Result<T, OsError> + Send + 'static,
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Credentials(e.to_string()))?
-        .map_err(|e| match e {
-            keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => Error::Credentials(format!(
-                "no OS keyring is available ({e}). On Linux a Secret Service (GNOME Keyring, KWallet) \
-                 must be running. To keep tokens in a 0600 file in the data folder instead, \
-                 set LEETCHAT_CREDENTIALS=file (or pass --credentials file)."
-            )),
-            other => Error::Credentials(other.to_string()),
+        .map_err(|e| {
+            if e.unavailable {
+                Error::NoKeyring(format!(
+                    "no OS keyring is available ({}). On Linux a Secret Service (GNOME Keyring, KWallet) \
+                     must be running. To keep tokens in a 0600 file in the data folder instead, \
+                     set LEETCHAT_CREDENTIALS=file (or pass --credentials file).",
+                    e.message
+                ))
+            } else {
+                Error::Credentials(e.message)
+            }
         })
 }
 

@@ -33,6 +33,10 @@ pub enum Error {
     /// Tokens could not be kept or read.
     #[error("credentials: {0}")]
     Credentials(String),
+    /// There is no OS keyring to keep tokens in (no Secret Service running,
+    /// say): a UI may offer the 0600 file store instead.
+    #[error("credentials: {0}")]
+    NoKeyring(String),
     /// Something local was not found.
     #[error("{0}")]
     NotFound(String),

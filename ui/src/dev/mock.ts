@@ -11,6 +11,7 @@
 // in development; the production build never includes it.
 
 import type { Backend, FileDrag } from "../tauri";
+import { NO_KEYRING } from "../tauri";
 import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, Origin, RoomCounts, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
@@ -333,6 +334,7 @@ export function mockBackend(): Backend {
     session: () => (signedIn ? { userId: ME.userId, userName: ME.userName, server: "http://localhost:3001" } : null),
     sign_in: (a) => {
       if (a.password === "wrong") throw "Wrong user name or password.";
+      if (a.userName === "nokeyring" && !a.useFileStore) throw `${NO_KEYRING} no OS keyring is available (the dev mock has none for "nokeyring").`;
       signedIn = true;
       setTimeout(() => emit({ kind: "connection", state: "online" }), 300);
       return { userId: ME.userId, userName: String(a.userName) };

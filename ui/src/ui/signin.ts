@@ -2,7 +2,7 @@
 // a new account an optional display name. The server address is remembered.
 
 import type { Api } from "../tauri";
-import { errorMessage } from "../tauri";
+import { errorMessage, isNoKeyring } from "../tauri";
 import type { SignedIn } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
@@ -46,6 +46,23 @@ export function signInScreen(
   const displayField = field("Display name (optional)", displayName);
   displayField.hidden = true;
   const error = h("p", { class: "error", role: "alert" });
+  // No OS keyring (no Secret Service on this desktop): ask before keeping the
+  // tokens in a file instead of failing the sign-in.
+  let useFileStore = false;
+  const fileYes = h("button", { type: "button", class: "primary" }, "Keep it in a file");
+  const fileNo = h("button", { type: "button", class: "link" }, "Cancel");
+  const fileAsk = h(
+    "div",
+    { class: "notice keyring-ask", role: "alertdialog", "aria-labelledby": "keyring-ask-text" },
+    h(
+      "p",
+      { id: "keyring-ask-text" },
+      "This computer has no keyring to keep your sign-in in (no Secret Service such as GNOME Keyring or KWallet is running). " +
+        "LeetChat can keep it in a file in its data folder that only your user account can read. Anyone who can read your files can then use your sign-in.",
+    ),
+    h("p", { class: "actions" }, fileYes, fileNo),
+  );
+  fileAsk.hidden = true;
   const submit = h("button", { type: "submit", class: "primary wide" }, "Sign in");
   const title = h("h1", null, "Sign in to LeetChat");
   const toggle = h("button", { type: "button", class: "link" }, "Create an account");
@@ -59,6 +76,19 @@ export function signInScreen(
     error.textContent = "";
   };
   toggle.addEventListener("click", swap);
+  const closeAsk = (): void => {
+    fileAsk.hidden = true;
+    submit.hidden = false;
+  };
+  fileYes.addEventListener("click", () => {
+    useFileStore = true;
+    closeAsk();
+    form.requestSubmit();
+  });
+  fileNo.addEventListener("click", () => {
+    closeAsk();
+    error.textContent = "Not signed in: there is no keyring to keep the sign-in in.";
+  });
 
   const form = h(
     "form",
@@ -90,15 +120,22 @@ export function signInScreen(
             password: password.value,
             register,
             ...(register && display ? { displayName: display } : {}),
+            ...(useFileStore ? { useFileStore: true } : {}),
           });
           localStorage.setItem(SERVER_KEY, serverUrl);
           password.value = "";
           onDone({ ...me, server: serverUrl });
         } catch (err) {
-          error.textContent = errorMessage(err);
           submit.disabled = false;
           toggle.disabled = false;
           submit.textContent = before;
+          if (isNoKeyring(err) && !useFileStore) {
+            fileAsk.hidden = false;
+            submit.hidden = true;
+            fileYes.focus();
+            return;
+          }
+          error.textContent = errorMessage(err);
         }
       },
     },
@@ -107,6 +144,7 @@ export function signInScreen(
     displayField,
     field("Password", password),
     error,
+    fileAsk,
     submit,
     h("p", { class: "switch" }, toggle),
   );

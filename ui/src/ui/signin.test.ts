@@ -1,0 +1,76 @@
+// @vitest-environment happy-dom
+import { describe, expect, it, vi } from "vitest";
+import type { Api, SignInArgs } from "../tauri";
+import { NO_KEYRING } from "../tauri";
+import { signInScreen } from "./signin";
+
+/** A sign-in screen whose Api answers `signIn` with `answers`, in turn. */
+function screen(answers: Array<() => Promise<unknown>>) {
+  const calls: SignInArgs[] = [];
+  const api = {
+    signIn: vi.fn(async (args: SignInArgs) => {
+      calls.push(args);
+      const next = answers.shift();
+      if (!next) throw new Error("no more answers");
+      return next();
+    }),
+  } as unknown as Api;
+  const done = vi.fn();
+  const el = signInScreen(api, done);
+  document.body.replaceChildren(el);
+  const set = (name: string, value: string): void => {
+    (el.querySelector(`input[name=${name}]`) as HTMLInputElement).value = value;
+  };
+  set("server", "http://localhost:3001");
+  set("username", "alice");
+  set("password", "password-alice");
+  const submit = (): void => {
+    (el.querySelector("form") as HTMLFormElement).requestSubmit();
+  };
+  const ask = (): HTMLElement => el.querySelector(".keyring-ask") as HTMLElement;
+  return { el, calls, done, submit, ask };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe("sign-in without an OS keyring", () => {
+  it("asks before keeping the tokens in a file, and signs in with the file store when agreed", async () => {
+    const s = screen([
+      () => Promise.reject(`${NO_KEYRING} no OS keyring is available (no Secret Service)`),
+      () => Promise.resolve({ userId: "u1", userName: "alice" }),
+    ]);
+    expect(s.ask().hidden).toBe(true);
+    s.submit();
+    await settle();
+    expect(s.ask().hidden).toBe(false);
+    expect(s.ask().getAttribute("role")).toBe("alertdialog");
+    expect(s.done).not.toHaveBeenCalled();
+    expect(s.calls[0]?.useFileStore).toBeUndefined();
+    const yes = [...s.ask().querySelectorAll("button")].find((b) => b.textContent === "Keep it in a file");
+    yes?.click();
+    await settle();
+    expect(s.calls[1]?.useFileStore).toBe(true);
+    expect(s.done).toHaveBeenCalledOnce();
+    expect(s.ask().hidden).toBe(true);
+  });
+
+  it("stays signed out when the user declines, saying why", async () => {
+    const s = screen([() => Promise.reject(`${NO_KEYRING} none here`)]);
+    s.submit();
+    await settle();
+    const no = [...s.ask().querySelectorAll("button")].find((b) => b.textContent === "Cancel");
+    no?.click();
+    expect(s.ask().hidden).toBe(true);
+    expect(s.el.querySelector(".error")?.textContent).toContain("no keyring");
+    expect(s.calls).toHaveLength(1);
+    expect(s.done).not.toHaveBeenCalled();
+  });
+
+  it("shows other errors as they are, without asking", async () => {
+    const s = screen([() => Promise.reject("Wrong user name or password.")]);
+    s.submit();
+    await settle();
+    expect(s.ask().hidden).toBe(true);
+    expect(s.el.querySelector(".error")?.textContent).toBe("Wrong user name or password.");
+  });
+});

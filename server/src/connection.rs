@@ -124,6 +124,10 @@ pub struct Connection {
     tx: mpsc::Sender<Outbound>,
     kill: CancellationToken,
     writer: JoinHandle<()>,
+    /// Cancelled when the writer stops (it sent a close, or the socket
+    /// broke): the reader stops too, so a client that ignores a close frame
+    /// (a signed-out device, say) cannot keep sending requests.
+    writer_done: CancellationToken,
 }
 
 impl Connection {
@@ -147,7 +151,14 @@ impl Connection {
         let _ = tx.try_send(Outbound::Push(PushFrame::of(
             &ServerPush::ConnectionAuthenticated(hello(&session)),
         )));
-        let writer = tokio::spawn(write_loop(transport, rx, kill.clone(), gone));
+        let writer_done = CancellationToken::new();
+        let writer = {
+            let (kill, done) = (kill.clone(), writer_done.clone());
+            tokio::spawn(async move {
+                write_loop(transport, rx, kill, gone).await;
+                done.cancel();
+            })
+        };
         Box::pin(attach(&state, &session, &tx, &kill)).await;
         tracing::debug!(conn = session.conn_id, user = %session.user_id, "connected");
         Connection {
@@ -157,6 +168,7 @@ impl Connection {
             tx,
             kill,
             writer,
+            writer_done,
         }
     }
 
@@ -234,6 +246,7 @@ impl Connection {
     pub async fn serve<R: Reader>(mut self, mut reader: R) {
         let kill = self.kill.clone();
         let shutdown = self.state.shutdown.clone();
+        let writer_done = self.writer_done.clone();
         loop {
             let expires = self.expires;
             let item = tokio::select! {
@@ -241,6 +254,7 @@ impl Connection {
                     self.state.metrics.slow_consumers.inc();
                     break;
                 }
+                _ = writer_done.cancelled() => break,
                 _ = shutdown.cancelled() => break,
                 _ = sleep_until(expires) => {
                     self.send_now(Outbound::Close(CLOSE_UNAUTHENTICATED, "token expired".into()));

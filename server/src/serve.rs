@@ -69,21 +69,21 @@ struct Slot {
 }
 
 impl PerAddress {
-    fn enter(self: &Arc<Self>, ip: IpAddr, limits: &ServeLimits) -> Option<Slot> {
+    fn enter(self: &Arc<Self>, key: IpAddr, ip: IpAddr, limits: &ServeLimits) -> Option<Slot> {
         if limits.per_address == 0 || limits.trusted.iter().any(|n| n.contains(&ip)) {
             return Some(Slot {
                 counts: self.clone(),
                 ip: None,
             });
         }
-        let mut n = self.open.entry(ip).or_insert(0);
+        let mut n = self.open.entry(key).or_insert(0);
         if *n >= limits.per_address {
             return None;
         }
         *n += 1;
         Some(Slot {
             counts: self.clone(),
-            ip: Some(ip),
+            ip: Some(key),
         })
     }
 }
@@ -182,6 +182,18 @@ async fn linger(mut tcp: TcpStream) {
     .await;
 }
 
+/// What connections are counted by: the address for IPv4, its /64 for IPv6
+/// (as the per-address rate limits do: one subscriber holds a whole /64).
+fn per_address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+    }
+}
+
 fn is_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -233,7 +245,7 @@ pub async fn serve(
             }
         };
         let ip = peer.ip().to_canonical();
-        let Some(slot) = counts.enter(ip, &limits) else {
+        let Some(slot) = counts.enter(per_address_key(ip), ip, &limits) else {
             tracing::debug!(%ip, "too many connections from one address; closed");
             drop(tcp);
             continue;

@@ -55,8 +55,33 @@ pub fn err(e: impl std::fmt::Display) -> String {
 /// [`NO_KEYRING`].
 fn client_err(e: leetchat_client::Error) -> String {
     match e {
-        leetchat_client::Error::NoKeyring(why) => format!("{NO_KEYRING} {why}"),
+        // Only a desktop has a file store to offer instead.
+        leetchat_client::Error::NoKeyring(why) if !cfg!(mobile) => format!("{NO_KEYRING} {why}"),
         other => other.to_string(),
+    }
+}
+
+/// Mobile builds before the platform stores kept tokens in
+/// `credentials.json` in the account's folder: moves them into the
+/// platform's store and deletes the file (a refresh token in plain JSON).
+async fn move_old_mobile_tokens(data_dir: &Path, server: &str, user_name: &str) {
+    let path = data_dir.join("credentials.json");
+    if !cfg!(mobile) || !path.exists() {
+        return;
+    }
+    let old = CredentialStore::File(path.clone());
+    match old.load(server, user_name).await {
+        Ok(Some(c)) => {
+            if let Err(e) = CredentialStore::Keyring.save(server, &c).await {
+                tracing::warn!(error = %e, "cannot move the stored sign-in into the platform's store; keeping the file");
+                return;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "unreadable old credentials file; removing it"),
+    }
+    if let Err(e) = std::fs::remove_file(&path) {
+        tracing::warn!(error = %e, "cannot remove the old credentials file");
     }
 }
 
@@ -208,6 +233,7 @@ async fn open(
     let data_dir = app_dir(app)?
         .join("accounts")
         .join(account_folder(server, user_name));
+    move_old_mobile_tokens(&data_dir, server, user_name).await;
     Client::open(ClientConfig {
         server: server.to_owned(),
         credentials: credentials(&data_dir, file_store),

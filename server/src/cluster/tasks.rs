@@ -232,23 +232,7 @@ async fn heartbeat(state: AppState, cluster: Arc<Cluster>) {
                 continue;
             }
         };
-        if cluster.history_dirty.swap(false, Ordering::Relaxed) {
-            // Some history cache write was lost: start a new generation.
-            let bumped: redis::RedisResult<u64> = redis::cmd("INCR")
-                .arg(cluster.gen_key())
-                .query_async(&mut conn)
-                .await;
-            if bumped.is_err() {
-                cluster.history_dirty.store(true, Ordering::Relaxed);
-            }
-        }
-        let gen_now: redis::RedisResult<Option<u64>> = redis::cmd("GET")
-            .arg(cluster.gen_key())
-            .query_async(&mut conn)
-            .await;
-        if let Ok(g) = gen_now {
-            cluster.history_gen.store(g.unwrap_or(0), Ordering::Relaxed);
-        }
+        history_generation(&cluster, &mut conn).await;
         let was_up = cluster.up.swap(true, Ordering::Relaxed);
         if !was_up && registered {
             tracing::info!("redis: reachable again");
@@ -257,6 +241,28 @@ async fn heartbeat(state: AppState, cluster: Arc<Cluster>) {
             registered = reregister(&state, &cluster).await;
         }
         reap(&state, &cluster, &mut conn, now).await;
+    }
+}
+
+/// Starts a new history-cache generation if some cache write was lost (an
+/// outage), and reads the current one: cached pages of an older generation
+/// are not served.
+async fn history_generation(cluster: &Cluster, conn: &mut redis::aio::ConnectionManager) {
+    if cluster.history_dirty.swap(false, Ordering::Relaxed) {
+        let bumped: redis::RedisResult<u64> = redis::cmd("INCR")
+            .arg(cluster.gen_key())
+            .query_async(conn)
+            .await;
+        if bumped.is_err() {
+            cluster.history_dirty.store(true, Ordering::Relaxed);
+        }
+    }
+    let gen_now: redis::RedisResult<Option<u64>> = redis::cmd("GET")
+        .arg(cluster.gen_key())
+        .query_async(conn)
+        .await;
+    if let Ok(g) = gen_now {
+        cluster.history_gen.store(g.unwrap_or(0), Ordering::Relaxed);
     }
 }
 
@@ -272,36 +278,46 @@ async fn rejoin(state: &AppState, cluster: &Cluster) -> bool {
             .arg(&cluster.node)
             .query_async::<i64>(&mut conn)
             .await
+            .map(|_| conn)
     };
     // The manager that saw the old connection die may still be failing over:
     // on an error, a fresh one.
     let existing = cluster.conn.read().clone();
-    let mut ok = match existing {
-        Some(c) => beat(c).await.is_ok(),
-        None => false,
+    let mut conn = match existing {
+        Some(c) => beat(c).await.ok(),
+        None => None,
     };
-    if !ok {
-        ok = match cluster.connect().await {
+    if conn.is_none() {
+        conn = match cluster.connect().await {
             Ok(c) => match beat(c).await {
-                Ok(_) => true,
+                Ok(c) => Some(c),
                 Err(e) => {
                     cluster.failed("rejoin", &e);
-                    false
+                    None
                 }
             },
             Err(e) => {
                 tracing::debug!(error = %e, "redis: not reachable yet");
-                false
+                None
             }
         };
     }
-    if !ok {
+    let Some(mut conn) = conn else {
         return false;
-    }
+    };
+    // What the heartbeat does before Redis counts as up again: history
+    // cached before the outage may miss edits and deletes made during it.
+    history_generation(cluster, &mut conn).await;
     if !cluster.up.swap(true, Ordering::Relaxed) {
         tracing::info!("redis: reachable again");
     }
-    reregister(state, cluster).await
+    if reregister(state, cluster).await {
+        return true;
+    }
+    // Not everyone is registered: down again, so the heartbeat recovers in
+    // full (it re-registers whenever Redis comes back up).
+    cluster.up.store(false, Ordering::Relaxed);
+    false
 }
 
 /// Makes Redis agree with this node's hub: users who left during an outage

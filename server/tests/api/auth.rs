@@ -239,6 +239,37 @@ async fn a_socket_racing_its_logout_does_not_stay_open(b: Backend) {
     println!("{got_in} of 40 sockets got in before their logout; all were closed");
 }
 
+/// A signed-out device whose client ignores the close frame cannot keep
+/// using its socket: what it sends after the close does nothing.
+async fn a_signed_out_socket_that_ignores_the_close_can_do_nothing(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let mallory = app.register("mallory").await;
+    let bob = app.register("bob").await;
+    let mut m = app.connect(&mallory).await;
+    let mut bc = app.connect(&bob).await;
+    let room = crate::harness::direct_id(&mut m, &bob).await;
+    bc.push("room.created").await;
+    let (s, _) = app
+        .post("/api/auth/logout", &json!({}), Some(&mallory.access_token))
+        .await;
+    assert_eq!(s, 204);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Without reading the close, keep sending.
+    for i in 0..3 {
+        let frame = json!({"id": 100 + i, "event": "message.send", "data": {"roomId": room, "content": format!("after logout {i}"), "type": "text", "tempId": format!("late{i}")}});
+        // The server may have hung up already: then this fails, which is fine.
+        let _ = futures_util::SinkExt::send(
+            m.socket(),
+            tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into()),
+        )
+        .await;
+    }
+    bc.no_push("message.received", std::time::Duration::from_millis(800))
+        .await;
+    let h = bc.ok("message.history", json!({"roomId": room})).await;
+    assert_eq!(h["messages"], json!([]), "{h}");
+}
+
 /// One device opening socket after socket keeps at most
 /// MAX_SOCKETS_PER_DEVICE on a node: the oldest are closed with 4429.
 async fn a_device_keeps_a_bounded_number_of_sockets(b: Backend) {
@@ -432,6 +463,7 @@ async fn health_and_metrics_report_the_server_state(b: Backend) {
 
 crate::on_both_databases!(
     a_socket_racing_its_logout_does_not_stay_open,
+    a_signed_out_socket_that_ignores_the_close_can_do_nothing,
     a_device_keeps_a_bounded_number_of_sockets,
     register_creates_the_account_and_refuses_a_taken_name,
     register_rejects_bad_names_passwords_and_bodies,

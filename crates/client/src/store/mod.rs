@@ -23,7 +23,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::error::{Error, Result};
 
 /// Numbered migrations, applied in order, each in its own transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_create_store.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_create_store.sql")),
+    (2, include_str!("../../migrations/0002_unread_index.sql")),
+];
 
 /// The store. Cheap operations behind one connection; safe to share.
 #[derive(Debug)]
@@ -205,6 +208,31 @@ mod tests {
         drop(s);
         let s = Store::open(&path).expect("reopen");
         assert_eq!(s.meta("k").expect("get").as_deref(), Some("v"));
+    }
+
+    /// The unread count, taken after every applied event, reads the index
+    /// alone (no table lookup per unread message).
+    #[test]
+    fn unread_counts_come_from_an_index_alone() {
+        let s = Store::in_memory().expect("store");
+        let plan: Vec<String> = {
+            let conn = s.conn();
+            let mut stmt = conn
+                .prepare(
+                    "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM messages WHERE room_id = ?1 AND seq > ?2 \
+                     AND sender_id <> ?3 AND deleted_at IS NULL",
+                )
+                .expect("plan");
+            stmt.query_map(rusqlite::params!["r", 0, "me"], |r| r.get::<_, String>(3))
+                .expect("rows")
+                .collect::<std::result::Result<_, _>>()
+                .expect("plan rows")
+        };
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("COVERING INDEX messages_unread")),
+            "{plan:?}"
+        );
     }
 }
 

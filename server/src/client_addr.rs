@@ -24,13 +24,21 @@ impl ClientAddr {
     /// for IPv6 (one subscriber usually holds a whole /64, so counting single
     /// IPv6 addresses would give one attacker 2^64 budgets).
     pub fn limit_key(&self) -> String {
-        match self.0 {
+        match subscriber(self.0) {
             IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-                format!("{net}/64")
-            }
+            IpAddr::V6(net) => format!("{net}/64"),
+        }
+    }
+}
+
+/// Whom an address stands for in per-address counts: itself for IPv4, its
+/// /64 for IPv6 (the rate limits here, the connection cap in `serve`).
+pub fn subscriber(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
     }
 }

@@ -182,18 +182,6 @@ async fn linger(mut tcp: TcpStream) {
     .await;
 }
 
-/// What connections are counted by: the address for IPv4, its /64 for IPv6
-/// (as the per-address rate limits do: one subscriber holds a whole /64).
-fn per_address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-        }
-    }
-}
-
 fn is_connection_error(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -245,7 +233,7 @@ pub async fn serve(
             }
         };
         let ip = peer.ip().to_canonical();
-        let Some(slot) = counts.enter(per_address_key(ip), ip, &limits) else {
+        let Some(slot) = counts.enter(crate::client_addr::subscriber(ip), ip, &limits) else {
             tracing::debug!(%ip, "too many connections from one address; closed");
             drop(tcp);
             continue;

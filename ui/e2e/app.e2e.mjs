@@ -125,8 +125,19 @@ async function bobHistory() {
 
 const css = (s) => By.css(s);
 
+/** Waits for `locator` to match. WebKitWebDriver's own search can fail with a
+ * stale element while the list it walks is being redrawn (a live update);
+ * that is a retry, not a failure. */
 async function find(locator, timeoutMs = 20_000) {
-  return driver.wait(until.elementLocated(locator), timeoutMs, `element ${locator} not found`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await driver.wait(until.elementLocated(locator), Math.max(1, deadline - Date.now()), `element ${locator} not found`);
+    } catch (e) {
+      if (e?.name !== "StaleElementReferenceError" || Date.now() > deadline) throw e;
+      await sleep(50);
+    }
+  }
 }
 
 /** A message row whose aria-label contains `text`. */
@@ -148,9 +159,10 @@ async function clickFresh(locator, timeoutMs = 20_000) {
   }
 }
 
+/** The open room's message rows' labels, read in one go inside the page (a
+ * row redrawn between finding and reading it cannot go stale). */
 async function rowLabels() {
-  const rows = await driver.findElements(css('.messages [role="article"]'));
-  return Promise.all(rows.map((r) => r.getAttribute("aria-label")));
+  return driver.executeScript(`return [...document.querySelectorAll('.messages [role="article"]')].map((r) => r.getAttribute("aria-label"));`);
 }
 
 /** The open room's typing line ("bob is typing…", or "" when nobody types). */

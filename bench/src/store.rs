@@ -37,6 +37,7 @@ pub fn run(n: i64) -> Result<ClientStore> {
             created_at: "2025-01-01T00:00:00.000Z".into(),
             last_seq: n,
             members: vec![],
+            pinned_message_ids: vec![],
         })?;
         for seq in 1..=n {
             let w = WORDS[(seq as usize) % WORDS.len()];
@@ -57,6 +58,10 @@ pub fn run(n: i64) -> Result<ClientStore> {
                 ),
                 attachments: vec![],
                 reply_to: None,
+                reply_preview: None,
+                reactions: vec![],
+                mentions: vec![],
+                mentions_room: false,
                 created_at: format!(
                     "2025-01-01T00:00:{:02}.{:03}Z",
                     (seq / 1000) % 60,

@@ -98,7 +98,8 @@ pub enum Command {
         #[arg(required = true)]
         users: Vec<String>,
     },
-    /// Send a text message, or a file with an optional caption (queued when offline).
+    /// Send a text message, or a file with an optional caption (queued when
+    /// offline). `@name` mentions that member, `@room` everyone in the room.
     Send {
         /// Room id, a user name (their direct room) or a group name.
         room: String,
@@ -109,6 +110,29 @@ pub enum Command {
         /// else as a file. It is copied first, so it may be moved at once.
         #[arg(long, value_name = "PATH")]
         file: Option<PathBuf>,
+        /// Answer this message (message id, tempId or local id).
+        #[arg(long, value_name = "MESSAGE", conflicts_with = "file")]
+        reply_to: Option<String>,
+    },
+    /// React to a message with an emoji, or take the reaction back.
+    React {
+        /// Message id, tempId or local id.
+        message: String,
+        /// The emoji (1 to 32 bytes, no spaces).
+        emoji: String,
+        /// Take your reaction back instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Pin a message in its room (a group's owner or admins; anyone in a direct room).
+    Pin {
+        /// Message id, tempId or local id.
+        message: String,
+    },
+    /// Unpin a message.
+    Unpin {
+        /// Message id, tempId or local id.
+        message: String,
     },
     /// Save a message's first attachment and print where it went.
     Download {

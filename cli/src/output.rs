@@ -2,7 +2,7 @@
 //! `--json`. Results go to stdout; notes (offline, typing, connection state)
 //! go to stderr so they never mix with what a script parses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use leetchat_client::{Delivery, MessageView, RoomView};
@@ -85,27 +85,40 @@ impl Output {
     }
 }
 
-/// User names by user id, from room members, to show who sent what.
+/// What the rooms shown know of their messages: user names by user id (to
+/// show who sent what) and which messages are pinned.
 #[derive(Debug, Default, Clone)]
-pub struct Names(HashMap<String, String>);
+pub struct Names {
+    names: HashMap<String, String>,
+    pinned: HashSet<String>,
+}
 
 impl Names {
-    /// The names of every member of `rooms`.
+    /// The names of every member of `rooms`, and their pins.
     pub fn of_rooms<'a>(rooms: impl IntoIterator<Item = &'a RoomView>) -> Names {
         let mut names = HashMap::new();
+        let mut pinned = HashSet::new();
         for r in rooms {
             for m in &r.members {
                 if !m.user_name.is_empty() {
                     names.insert(m.user_id.clone(), m.user_name.clone());
                 }
             }
+            pinned.extend(r.pinned_message_ids.iter().cloned());
         }
-        Names(names)
+        Names { names, pinned }
     }
 
     /// The user's name, or their id while the name is unknown.
     pub fn name<'a>(&'a self, user_id: &'a str) -> &'a str {
-        self.0.get(user_id).map_or(user_id, String::as_str)
+        self.names.get(user_id).map_or(user_id, String::as_str)
+    }
+
+    /// Whether the message is pinned in its room.
+    pub fn is_pinned(&self, m: &MessageView) -> bool {
+        m.message_id
+            .as_ref()
+            .is_some_and(|id| self.pinned.contains(id))
     }
 }
 
@@ -171,15 +184,64 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// `[seq] HH:MM sender: content` plus `(pending)`, `(failed: why)`,
-/// `(edited)` or `(deleted)`; `[…]` while the server has not numbered it.
+/// Characters of the replied message a reply line quotes.
+const QUOTE_CHARS: usize = 40;
+
+/// `(↩ alice: "the first words…")` for a reply; `(↩ a deleted message)`.
+fn quote(m: &MessageView, names: &Names) -> Option<String> {
+    let p = m.reply_preview.as_ref()?;
+    if p.deleted_at.is_some() {
+        return Some("(↩ a deleted message)".into());
+    }
+    let flat = p.content.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text: String = flat.chars().take(QUOTE_CHARS).collect();
+    if flat.chars().count() > QUOTE_CHARS {
+        text.push('…');
+    }
+    if text.is_empty() {
+        text = format!("[{}]", p.message_type);
+    } else {
+        text = format!("\"{}\"", visible(&text));
+    }
+    Some(format!("(↩ {}: {text})", visible(names.name(&p.sender_id))))
+}
+
+/// `[👍 2, 🎉 1]`, the user's own marked with `*`.
+fn reactions(m: &MessageView) -> Option<String> {
+    if m.reactions.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = m
+        .reactions
+        .iter()
+        .map(|r| {
+            let mine = if r.mine { "*" } else { "" };
+            format!("{} {}{mine}", visible(&r.emoji), r.count)
+        })
+        .collect();
+    Some(format!("[{}]", parts.join(", ")))
+}
+
+/// `[seq] HH:MM sender: (↩ quote) content [reactions]` plus `(pinned)`,
+/// `(pending)`, `(failed: why)`, `(edited)` or `(deleted)`; `[…]` while the
+/// server has not numbered it.
 pub fn message_line(m: &MessageView, names: &Names, offset: UtcOffset) -> String {
     let seq = m.seq.map_or_else(|| "…".to_owned(), |s| s.to_string());
+    let mut text = body(m);
+    if let Some(q) = quote(m, names) {
+        text = format!("{q} {text}");
+    }
+    if let Some(r) = reactions(m) {
+        text = format!("{text}  {r}");
+    }
+    if names.is_pinned(m) {
+        text.push_str(" (pinned)");
+    }
     let mut line = format!(
         "[{seq}] {} {}: {}",
         clock(&m.created_at, offset),
         visible(names.name(&m.sender_id)),
-        body(m)
+        text
     );
     match m.delivery {
         Delivery::Pending => line.push_str(" (pending)"),
@@ -204,8 +266,13 @@ pub fn room_line(r: &RoomView, offset: UtcOffset) -> String {
         ),
         None => "(no messages)".into(),
     };
+    let mentions = match r.mention_count {
+        0 => String::new(),
+        1 => "  1 mention".into(),
+        n => format!("  {n} mentions"),
+    };
     format!(
-        "{}  [{}]  {} unread  last: {last}  id: {}",
+        "{}  [{}]  {} unread{mentions}  last: {last}  id: {}",
         visible(&r.name),
         r.room_type,
         r.unread_count,
@@ -230,6 +297,10 @@ mod tests {
             content: "hi there".into(),
             attachments: Vec::new(),
             reply_to: None,
+            reply_preview: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_room: false,
             created_at: "2024-05-01T13:04:05.000Z".into(),
             edited_at: None,
             deleted_at: None,
@@ -259,6 +330,8 @@ mod tests {
             my_read_seq: 5,
             last_message: Some(msg()),
             has_older: false,
+            mention_count: 0,
+            pinned_message_ids: Vec::new(),
         }
     }
 
@@ -358,5 +431,49 @@ mod tests {
             room_line(&room(), UtcOffset::UTC),
             "team  [group]  2 unread  last: 13:04 alice: hi there  id: r1"
         );
+    }
+
+    #[test]
+    fn replies_quote_reactions_count_and_pins_show() {
+        use leetchat_client::views::{ReactionView, ReplyView};
+        let mut r = room();
+        r.pinned_message_ids = vec!["m1".into()];
+        r.mention_count = 2;
+        let names = Names::of_rooms([&r]);
+        let mut m = msg();
+        m.reply_preview = Some(ReplyView {
+            message_id: "m0".into(),
+            sender_id: "u-alice".into(),
+            message_type: "text".into(),
+            content: "a long first message that goes on\nand on beyond forty".into(),
+            deleted_at: None,
+        });
+        m.reactions = vec![
+            ReactionView {
+                emoji: "👍".into(),
+                count: 2,
+                user_ids: vec!["u-alice".into(), "u-bob".into()],
+                mine: true,
+                pending: false,
+            },
+            ReactionView {
+                emoji: "🎉".into(),
+                count: 1,
+                user_ids: vec!["u-bob".into()],
+                mine: false,
+                pending: false,
+            },
+        ];
+        assert_eq!(
+            message_line(&m, &names, UtcOffset::UTC),
+            "[7] 13:04 alice: (↩ alice: \"a long first message that goes on and on…\") hi there  [👍 2*, 🎉 1] (pinned)"
+        );
+        if let Some(p) = m.reply_preview.as_mut() {
+            p.deleted_at = Some("2024-05-01T13:06:00.000Z".into());
+        }
+        assert!(
+            message_line(&m, &names, UtcOffset::UTC).contains("(↩ a deleted message) hi there")
+        );
+        assert!(room_line(&r, UtcOffset::UTC).contains("2 unread  2 mentions  last:"));
     }
 }

@@ -72,6 +72,8 @@ mod tests {
             my_read_seq: 0,
             last_message: None,
             has_older: false,
+            mention_count: 0,
+            pinned_message_ids: Vec::new(),
         }
     }
 

@@ -128,6 +128,22 @@ pub struct RateLimits {
     )]
     pub sync: RateLimit,
 
+    /// `reaction.add` and `reaction.remove` per user.
+    #[arg(
+        long = "rate-limit-reaction",
+        env = "RATE_LIMIT_REACTION",
+        default_value = "60/60"
+    )]
+    pub reaction: RateLimit,
+
+    /// `message.pin` and `message.unpin` per user.
+    #[arg(
+        long = "rate-limit-pin",
+        env = "RATE_LIMIT_PIN",
+        default_value = "30/60"
+    )]
+    pub pin: RateLimit,
+
     /// Login attempts per account name and client address.
     #[arg(
         long = "rate-limit-auth",
@@ -169,6 +185,8 @@ impl RateLimits {
             room_change: limit,
             typing: limit,
             sync: limit,
+            reaction: limit,
+            pin: limit,
             auth: limit,
             auth_account: limit,
             register: limit,
@@ -621,6 +639,8 @@ mod tests {
         assert_eq!(l.room_create, RateLimit::new(3, 3600));
         assert_eq!(l.direct, RateLimit::new(30, 3600));
         assert_eq!(l.room_change, RateLimit::new(30, 60));
+        assert_eq!(l.reaction, RateLimit::new(60, 60));
+        assert_eq!(l.pin, RateLimit::new(30, 60));
         assert_eq!(l.typing, RateLimit::new(30, 60));
         assert_eq!(l.sync, RateLimit::new(60, 60));
         assert_eq!(l.auth, RateLimit::new(20, 60));

@@ -34,6 +34,10 @@ pub enum Action {
     Typing,
     /// `sync`.
     Sync,
+    /// `reaction.add` and `reaction.remove`.
+    Reaction,
+    /// `message.pin` and `message.unpin`.
+    Pin,
     /// Sign-in attempts for one account name from one client address.
     Auth,
     /// Sign-in attempts for one account name from anywhere.
@@ -44,7 +48,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::Message,
         Action::Edit,
         Action::Read,
@@ -54,6 +58,8 @@ impl Action {
         Action::RoomChange,
         Action::Typing,
         Action::Sync,
+        Action::Reaction,
+        Action::Pin,
         Action::Auth,
         Action::AuthAccount,
         Action::Register,
@@ -71,6 +77,8 @@ impl Action {
             Action::RoomChange => "room_change",
             Action::Typing => "typing",
             Action::Sync => "sync",
+            Action::Reaction => "reaction",
+            Action::Pin => "pin",
             Action::Auth => "auth",
             Action::AuthAccount => "auth_account",
             Action::Register => "register",
@@ -89,6 +97,8 @@ impl Action {
             Action::RoomChange => l.room_change,
             Action::Typing => l.typing,
             Action::Sync => l.sync,
+            Action::Reaction => l.reaction,
+            Action::Pin => l.pin,
             Action::Auth => l.auth,
             Action::AuthAccount => l.auth_account,
             Action::Register => l.register,

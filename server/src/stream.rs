@@ -30,13 +30,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leetchat_protocol::ServerPush;
-use leetchat_protocol::events::{MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope};
+use leetchat_protocol::events::{
+    MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent, ReactionEvent,
+};
 use leetchat_protocol::objects::Message;
 use leetchat_protocol::time::{now_ms, rfc3339};
 use sqlx::AnyConnection;
 use tokio::sync::MutexGuard;
 
-use crate::db::{self, Tx, events::EventRow, events::kind};
+use crate::db::{self, Tx, events::EventRow, events::Names, events::kind};
 use crate::error::{AppError, AppResult};
 use crate::fanout::{ConnId, PushFrame};
 use crate::state::AppState;
@@ -59,6 +61,39 @@ pub enum RoomEvent {
     MemberJoined(String),
     /// `room.member_left`: this user left or was removed.
     MemberLeft(String),
+    /// `reaction.added`: `user_id` reacted with `emoji`; `message` as it is after.
+    ReactionAdded {
+        /// The message with its reactions after the change.
+        message: Message,
+        /// Who.
+        user_id: String,
+        /// The emoji.
+        emoji: String,
+    },
+    /// `reaction.removed`: `user_id` took `emoji` back.
+    ReactionRemoved {
+        /// The message with its reactions after the change.
+        message: Message,
+        /// Who.
+        user_id: String,
+        /// The emoji.
+        emoji: String,
+    },
+    /// `message.pinned`.
+    Pinned {
+        /// The message.
+        message_id: String,
+        /// Who pinned it.
+        user_id: String,
+    },
+    /// `message.unpinned` (also when a pinned message is deleted: then
+    /// `user_id` is who deleted it).
+    Unpinned {
+        /// The message.
+        message_id: String,
+        /// Who unpinned it.
+        user_id: String,
+    },
 }
 
 impl RoomEvent {
@@ -70,23 +105,69 @@ impl RoomEvent {
             RoomEvent::MessageDeleted { .. } => kind::DELETED,
             RoomEvent::MemberJoined(_) => kind::JOINED,
             RoomEvent::MemberLeft(_) => kind::LEFT,
+            RoomEvent::ReactionAdded { .. } => kind::REACTION_ADDED,
+            RoomEvent::ReactionRemoved { .. } => kind::REACTION_REMOVED,
+            RoomEvent::Pinned { .. } => kind::PINNED,
+            RoomEvent::Unpinned { .. } => kind::UNPINNED,
         }
     }
 
-    /// The message the event is about, as it is after the event.
+    /// The message the event changed, as it is after the event (what the
+    /// recent-history cache keeps).
     fn message(&self) -> Option<&Message> {
         match self {
             RoomEvent::MessageCreated(m) | RoomEvent::MessageEdited(m) => Some(m),
             RoomEvent::MessageDeleted { tombstone, .. } => Some(tombstone),
-            RoomEvent::MemberJoined(_) | RoomEvent::MemberLeft(_) => None,
+            RoomEvent::ReactionAdded { message, .. }
+            | RoomEvent::ReactionRemoved { message, .. } => Some(message),
+            RoomEvent::MemberJoined(_)
+            | RoomEvent::MemberLeft(_)
+            | RoomEvent::Pinned { .. }
+            | RoomEvent::Unpinned { .. } => None,
         }
     }
 
-    /// The member the event is about.
-    fn user_id(&self) -> Option<&str> {
+    /// What the event's row names, so `sync` can rebuild it.
+    fn names(&self) -> Names<'_> {
         match self {
-            RoomEvent::MemberJoined(u) | RoomEvent::MemberLeft(u) => Some(u),
-            _ => None,
+            RoomEvent::MessageCreated(m) | RoomEvent::MessageEdited(m) => Names {
+                message_id: Some(&m.message_id),
+                ..Names::default()
+            },
+            RoomEvent::MessageDeleted { tombstone, .. } => Names {
+                message_id: Some(&tombstone.message_id),
+                ..Names::default()
+            },
+            RoomEvent::MemberJoined(u) | RoomEvent::MemberLeft(u) => Names {
+                user_id: Some(u),
+                ..Names::default()
+            },
+            RoomEvent::ReactionAdded {
+                message,
+                user_id,
+                emoji,
+            }
+            | RoomEvent::ReactionRemoved {
+                message,
+                user_id,
+                emoji,
+            } => Names {
+                message_id: Some(&message.message_id),
+                user_id: Some(user_id),
+                detail: Some(emoji),
+            },
+            RoomEvent::Pinned {
+                message_id,
+                user_id,
+            }
+            | RoomEvent::Unpinned {
+                message_id,
+                user_id,
+            } => Names {
+                message_id: Some(message_id),
+                user_id: Some(user_id),
+                detail: None,
+            },
         }
     }
 
@@ -119,6 +200,46 @@ impl RoomEvent {
                 user_id: u.clone(),
                 seq,
             }),
+            RoomEvent::ReactionAdded {
+                message,
+                user_id,
+                emoji,
+            } => ServerPush::ReactionAdded(ReactionEvent {
+                room_id: room_id.to_owned(),
+                message_id: message.message_id.clone(),
+                user_id: user_id.clone(),
+                emoji: emoji.clone(),
+                seq,
+            }),
+            RoomEvent::ReactionRemoved {
+                message,
+                user_id,
+                emoji,
+            } => ServerPush::ReactionRemoved(ReactionEvent {
+                room_id: room_id.to_owned(),
+                message_id: message.message_id.clone(),
+                user_id: user_id.clone(),
+                emoji: emoji.clone(),
+                seq,
+            }),
+            RoomEvent::Pinned {
+                message_id,
+                user_id,
+            } => ServerPush::MessagePinned(PinEvent {
+                room_id: room_id.to_owned(),
+                message_id: message_id.clone(),
+                user_id: user_id.clone(),
+                seq,
+            }),
+            RoomEvent::Unpinned {
+                message_id,
+                user_id,
+            } => ServerPush::MessageUnpinned(PinEvent {
+                room_id: room_id.to_owned(),
+                message_id: message_id.clone(),
+                user_id: user_id.clone(),
+                seq,
+            }),
         }
     }
 
@@ -136,6 +257,8 @@ impl RoomEvent {
                 })
         };
         let user = || row.user_id.clone().unwrap_or_default();
+        let message_id = || row.message_id.clone().unwrap_or_default();
+        let emoji = || row.detail.clone().unwrap_or_default();
         Ok(match row.kind.as_str() {
             kind::CREATED => RoomEvent::MessageCreated(message()?),
             kind::EDITED => RoomEvent::MessageEdited(message()?),
@@ -151,7 +274,31 @@ impl RoomEvent {
                 }
             }
             kind::JOINED => RoomEvent::MemberJoined(user()),
-            _ => RoomEvent::MemberLeft(user()),
+            kind::LEFT => RoomEvent::MemberLeft(user()),
+            kind::REACTION_ADDED => RoomEvent::ReactionAdded {
+                message: message()?,
+                user_id: user(),
+                emoji: emoji(),
+            },
+            kind::REACTION_REMOVED => RoomEvent::ReactionRemoved {
+                message: message()?,
+                user_id: user(),
+                emoji: emoji(),
+            },
+            kind::PINNED => RoomEvent::Pinned {
+                message_id: message_id(),
+                user_id: user(),
+            },
+            kind::UNPINNED => RoomEvent::Unpinned {
+                message_id: message_id(),
+                user_id: user(),
+            },
+            other => {
+                return Err(AppError::internal(
+                    "sync",
+                    format!("event {} has an unknown kind {other:?}", row.seq),
+                ));
+            }
         })
     }
 }
@@ -171,6 +318,8 @@ pub struct StreamWrite<'a> {
     now: i64,
     started: std::time::Instant,
     events: Vec<(i64, RoomEvent)>,
+    /// Messages changed without an event of their own, with the seq that changed them.
+    touched: Vec<(i64, Message)>,
 }
 
 impl<'a> StreamWrite<'a> {
@@ -195,6 +344,7 @@ impl<'a> StreamWrite<'a> {
             now,
             started,
             events: Vec::new(),
+            touched: Vec::new(),
         })
     }
 
@@ -243,14 +393,21 @@ impl<'a> StreamWrite<'a> {
             &self.room_id,
             self.seq,
             event.kind(),
-            event.message().map(|m| m.message_id.as_str()),
-            event.user_id(),
+            event.names(),
             self.now,
         )
         .await?;
         self.recorded = true;
         self.events.push((self.seq, event));
         Ok(())
+    }
+
+    /// A message that changed as a side effect of this write, with no event
+    /// of its own (a reply whose preview shows the message just edited):
+    /// the recent-history cache gets it after commit, versioned by the
+    /// current seq.
+    pub fn touched(&mut self, message: Message) {
+        self.touched.push((self.seq, message));
     }
 
     /// Commits. Returns the room's members and the lock, still held so the
@@ -275,6 +432,9 @@ impl<'a> StreamWrite<'a> {
             if let Some(m) = e.message() {
                 state.bus.history_changed(*seq, m).await;
             }
+        }
+        for (seq, m) in &self.touched {
+            state.bus.history_changed(*seq, m).await;
         }
         Ok(Committed {
             state,

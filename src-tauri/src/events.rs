@@ -142,6 +142,10 @@ mod tests {
             content: "hi".into(),
             attachments: vec![],
             reply_to: None,
+            reply_preview: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_room: false,
             created_at: created_at.into(),
             edited_at: None,
             deleted_at: None,
@@ -156,6 +160,7 @@ mod tests {
             last_seq: 10,
             my_read_seq,
             unread_count: 0,
+            mention_count: 0,
             last_message: None,
         }
     }

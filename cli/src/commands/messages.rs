@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use leetchat_client::{ClientEvent, Delivery, Error as ClientError, MessageView};
+use leetchat_client::{ClientEvent, Delivery, Draft, Error as ClientError, MessageView};
+use leetchat_protocol::MessageType;
 use serde_json::json;
 use tokio::sync::broadcast;
 
@@ -20,10 +21,21 @@ pub const QUEUED: &str = "queued (offline): will be sent on the next connection"
 /// `sync` may take longer than a send: it catches up every room.
 const SYNC_COMMAND_WAIT: Duration = Duration::from_secs(60);
 
-/// `send ROOM TEXT`.
-pub async fn send(ctx: &Ctx, room: &str, text: &str) -> Result<()> {
+/// `send ROOM TEXT [--reply-to MESSAGE]`: `@name` mentions that member of
+/// the room, `@room` (or `@everyone`) the whole room.
+pub async fn send(ctx: &Ctx, room: &str, text: &str, reply_to: Option<&str>) -> Result<()> {
     let room = ctx.room_id(room, true).await?;
-    let queued = ctx.client.send_text(&room, text)?;
+    if let Some(key) = reply_to {
+        super::conversations::target(ctx, key).await?;
+    }
+    let (mentions, mentions_room) = super::conversations::mentions_in(ctx, &room, text)?;
+    let draft = Draft {
+        content: text.to_owned(),
+        reply_to: reply_to.map(str::to_owned),
+        mentions,
+        mentions_room,
+    };
+    let queued = ctx.client.send_draft(&room, &draft, MessageType::Text)?;
     let reach = deliver(ctx, SYNC_WAIT).await?;
     let m = ctx.client.store().message_by_local_id(queued.local_id)?;
     settle(ctx, &m, &reach, "sent")
@@ -33,7 +45,8 @@ pub async fn send(ctx: &Ctx, room: &str, text: &str) -> Result<()> {
 pub async fn edit(ctx: &Ctx, key: &str, text: &str) -> Result<()> {
     let target = ctx.client.store().message_by_key(key)?;
     let mut events = ctx.client.events();
-    let edited = ctx.client.edit(key, text)?;
+    let (mentions, _) = super::conversations::mentions_in(ctx, &target.room_id, text)?;
+    let edited = ctx.client.edit_with_mentions(key, text, Some(&mentions))?;
     let reach = deliver(ctx, SYNC_WAIT).await?;
     if let Some(reason) = refusal(&mut events, &target) {
         return Err(Error::Refused(format!(
@@ -115,7 +128,7 @@ pub(super) fn settle(ctx: &Ctx, m: &MessageView, reach: &Reach, done: &str) -> R
 }
 
 /// Every event received so far.
-fn drain(events: &mut broadcast::Receiver<ClientEvent>) -> Vec<ClientEvent> {
+pub(super) fn drain(events: &mut broadcast::Receiver<ClientEvent>) -> Vec<ClientEvent> {
     let mut out = Vec::new();
     loop {
         match events.try_recv() {
@@ -129,7 +142,10 @@ fn drain(events: &mut broadcast::Receiver<ClientEvent>) -> Vec<ClientEvent> {
 /// Why the server refused a queued edit or delete of `target`, if it did.
 /// (A refused edit or delete is undone in the store, so the message alone
 /// does not tell.)
-fn refusal(events: &mut broadcast::Receiver<ClientEvent>, target: &MessageView) -> Option<String> {
+pub(super) fn refusal(
+    events: &mut broadcast::Receiver<ClientEvent>,
+    target: &MessageView,
+) -> Option<String> {
     drain(events).into_iter().find_map(|e| match e {
         ClientEvent::OutboxFailed {
             temp_id, reason, ..

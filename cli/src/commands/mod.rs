@@ -3,6 +3,7 @@
 //! finding the room a ROOM argument names.
 
 mod account;
+mod conversations;
 mod files;
 mod messages;
 mod rooms;
@@ -63,12 +64,25 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
             room,
             text,
             file: None,
-        } => messages::send(&ctx, &room, text.as_deref().unwrap_or_default()).await,
+            reply_to,
+        } => {
+            let text = text.as_deref().unwrap_or_default();
+            messages::send(&ctx, &room, text, reply_to.as_deref()).await
+        }
+        // clap refuses --reply-to with --file.
         Command::Send {
             room,
             text,
             file: Some(path),
+            ..
         } => files::send(&ctx, &room, &path, text.as_deref().unwrap_or_default()).await,
+        Command::React {
+            message,
+            emoji,
+            remove,
+        } => conversations::react(&ctx, &message, &emoji, !remove).await,
+        Command::Pin { message } => conversations::pin(&ctx, &message, true).await,
+        Command::Unpin { message } => conversations::pin(&ctx, &message, false).await,
         Command::Download {
             message,
             out,

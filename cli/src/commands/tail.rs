@@ -15,6 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::output::{Names, message_line};
 
 /// How many stored messages are shown before going live.
 const BACKLOG: i64 = 10;
@@ -113,7 +114,13 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
                 }
             }
             ClientEvent::RoomUpdated { room: r } if r.room_id == room => {
+                let before = names.clone();
                 names = ctx.names()?;
+                if ctx.out.is_json() {
+                    ctx.out.json(&event)?;
+                } else {
+                    pins_changed(ctx, &before, &names, &room)?;
+                }
             }
             ClientEvent::RoomRemoved { room_id } if *room_id == room => {
                 break Err(Error::Room(format!("you are no longer a member of {room}")));
@@ -131,10 +138,29 @@ pub async fn run(ctx: &Ctx, room: &str) -> Result<()> {
     result
 }
 
+/// Says which messages were pinned or unpinned since `before`.
+fn pins_changed(ctx: &Ctx, before: &Names, now: &Names, room: &str) -> Result<()> {
+    for m in ctx.client.messages(room, None, BACKLOG)? {
+        let (was, is) = (before.is_pinned(&m), now.is_pinned(&m));
+        if was != is {
+            let what = if is { "pinned" } else { "unpinned" };
+            ctx.out.line(&format!(
+                "({what}) {}",
+                message_line(&m, now, ctx.out.offset())
+            ))?;
+        }
+    }
+    Ok(())
+}
+
 /// What each printed message showed, to print a message again only when
-/// that changes (an edit, a deletion, a failure).
+/// that changes (an edit, a deletion, a failure, a reaction, its quote).
 #[derive(Debug, Default)]
-struct Shown(HashMap<i64, (String, bool, bool, bool)>);
+struct Shown(HashMap<i64, Look>);
+
+/// What a printed message line showed: text, edited, deleted, failed,
+/// reactions, and its reply's quote.
+type Look = (String, bool, bool, bool, String, Option<(String, bool)>);
 
 impl Shown {
     /// Records `m`; true when it shows something not printed yet.
@@ -144,6 +170,14 @@ impl Shown {
             m.edited_at.is_some(),
             m.deleted_at.is_some(),
             m.delivery == Delivery::Failed,
+            m.reactions
+                .iter()
+                .map(|r| format!("{}:{}:{}", r.emoji, r.count, r.mine))
+                .collect::<Vec<_>>()
+                .join(" "),
+            m.reply_preview
+                .as_ref()
+                .map(|p| (p.content.clone(), p.deleted_at.is_some())),
         );
         self.0.insert(m.local_id, look.clone()) != Some(look)
     }

@@ -418,3 +418,56 @@ fn a_file_is_sent_with_a_caption_and_the_other_member_downloads_the_same_bytes()
         "{history}"
     );
 }
+
+#[test]
+fn replies_reactions_mentions_and_pins_from_the_terminal() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let carol = User::registered(&server, "carol");
+    let room = room_id(&alice.ok(&["group", "team", "bob", "carol"]));
+    let sent = json_lines(&alice.ok(&["--json", "send", &room, "lunch at noon?"]));
+    let id = sent[0]["messageId"].as_str().expect("id").to_owned();
+
+    // Bob answers it, mentioning alice by name (any case) and the room.
+    let reply = json_lines(&bob.ok(&[
+        "--json",
+        "send",
+        "team",
+        "@Alice yes, @room come along",
+        "--reply-to",
+        &id,
+    ]));
+    assert_eq!(reply[0]["replyTo"], id.as_str());
+    assert_eq!(reply[0]["replyPreview"]["content"], "lunch at noon?");
+    assert_eq!(reply[0]["mentions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(reply[0]["mentionsRoom"], true);
+    let rooms = alice.ok(&["rooms"]);
+    assert!(rooms.contains("1 mention"), "{rooms}");
+
+    // Reactions: added, shown with counts, taken back.
+    assert_eq!(bob.ok(&["react", &id, "👍"]).trim(), "reacted: 👍");
+    assert_eq!(carol.ok(&["react", &id, "👍"]).trim(), "reacted: 👍");
+    carol.ok(&["react", &id, "🎉"]);
+    carol.ok(&["react", &id, "🎉", "--remove"]);
+    let err = carol.fails(&["react", &id, "not an emoji"]);
+    assert!(err.contains("whitespace"), "{err}");
+
+    // Pins: a plain member may not; the owner may.
+    let err = bob.fails(&["pin", &id]);
+    assert!(err.contains("owner or an admin"), "{err}");
+    assert_eq!(alice.ok(&["pin", &id]).trim(), "pinned");
+
+    let history = carol.ok(&["history", "team"]);
+    assert!(
+        history.contains("alice: lunch at noon?  [👍 2*] (pinned)"),
+        "{history}"
+    );
+    assert!(
+        history.contains("bob: (↩ alice: \"lunch at noon?\") @Alice yes, @room come along"),
+        "{history}"
+    );
+    assert!(!history.contains("🎉"), "{history}");
+    assert_eq!(alice.ok(&["unpin", &id]).trim(), "unpinned");
+    assert!(!carol.ok(&["history", "team"]).contains("(pinned)"));
+}

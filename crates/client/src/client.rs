@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::session::{Session, credentials_of};
 use crate::shared::Shared;
 use crate::store::Store;
+use crate::store::outbox::Draft;
 use crate::views::{ClientEvent, ConnectionState, MessageChange, MessageView, Origin, RoomView};
 
 /// How to set a client up.
@@ -358,6 +359,23 @@ impl Client {
         message_type: MessageType,
         reply_to: Option<&str>,
     ) -> Result<MessageView> {
+        let draft = Draft {
+            content: content.to_owned(),
+            reply_to: reply_to.map(str::to_owned),
+            ..Draft::default()
+        };
+        self.send_draft(room_id, &draft, message_type)
+    }
+
+    /// Queues a message with its reply and mentions. `reply_to` may be a
+    /// server id, a tempId or a local id of a stored message of the room.
+    pub fn send_draft(
+        &self,
+        room_id: &str,
+        draft: &Draft,
+        message_type: MessageType,
+    ) -> Result<MessageView> {
+        let content = &draft.content;
         if message_type == MessageType::Text && content.trim().is_empty() {
             return Err(Error::Invalid("a message needs some text".into()));
         }
@@ -367,13 +385,28 @@ impl Client {
                 leetchat_protocol::MAX_CONTENT_CHARS
             )));
         }
-        let m = self.inner.store.enqueue_send(
-            &self.my_id()?,
-            room_id,
-            content,
-            message_type,
-            reply_to,
-        )?;
+        if draft.mentions.len() > leetchat_protocol::MAX_MENTIONS {
+            return Err(Error::Invalid(format!(
+                "a message mentions at most {} people",
+                leetchat_protocol::MAX_MENTIONS
+            )));
+        }
+        let mut draft = draft.clone();
+        if let Some(key) = &draft.reply_to {
+            let target = self.inner.store.message_by_key(key)?;
+            if target.room_id != room_id {
+                return Err(Error::Invalid(
+                    "a reply must answer a message of the same room".into(),
+                ));
+            }
+            // The server knows it by its id; one still pending by its tempId
+            // (it is sent first: the room's queue is in order).
+            draft.reply_to = target.message_id.or(target.temp_id);
+        }
+        let m = self
+            .inner
+            .store
+            .enqueue_send(&self.my_id()?, room_id, &draft, message_type)?;
         self.inner
             .emit_message(m.clone(), MessageChange::New, Origin::Local)?;
         self.inner.outbox_changed.notify_one();
@@ -454,17 +487,55 @@ impl Client {
 
     /// Edits one of the user's messages (by message id, tempId or local id).
     pub fn edit(&self, key: &str, content: &str) -> Result<MessageView> {
+        self.edit_with_mentions(key, content, None)
+    }
+
+    /// Edits a message and, when `mentions` is given, whom it mentions.
+    pub fn edit_with_mentions(
+        &self,
+        key: &str,
+        content: &str,
+        mentions: Option<&[String]>,
+    ) -> Result<MessageView> {
         if content.trim().is_empty() {
             return Err(Error::Invalid("a message needs some text".into()));
         }
         let m = self
             .inner
             .store
-            .enqueue_edit(&self.my_id()?, key, content)?;
+            .enqueue_edit(&self.my_id()?, key, content, mentions)?;
         self.inner
             .emit_message(m.clone(), MessageChange::Edited, Origin::Local)?;
         self.inner.outbox_changed.notify_one();
         Ok(m)
+    }
+
+    /// Reacts to a message (by message id, tempId or local id), or takes the
+    /// reaction back (`add: false`); shown at once, sent through the outbox.
+    /// Toggling back before it was sent sends nothing.
+    pub fn react(&self, key: &str, emoji: &str, add: bool) -> Result<MessageView> {
+        let m = self
+            .inner
+            .store
+            .enqueue_reaction(&self.my_id()?, key, emoji, add)?;
+        self.inner
+            .emit_message(m.clone(), MessageChange::Reactions, Origin::Local)?;
+        self.inner.outbox_changed.notify_one();
+        Ok(m)
+    }
+
+    /// Pins (or unpins) a sent message; shown at once, sent through the outbox.
+    pub fn pin(&self, key: &str, pin: bool) -> Result<RoomView> {
+        let me = self.my_id()?;
+        let room_id = self.inner.store.enqueue_pin(&me, key, pin)?;
+        let room =
+            self.inner.store.room(&room_id, &me)?.ok_or_else(|| {
+                Error::NotFound(format!("no room {room_id:?} in the local store"))
+            })?;
+        self.inner
+            .emit(ClientEvent::RoomUpdated { room: room.clone() });
+        self.inner.outbox_changed.notify_one();
+        Ok(room)
     }
 
     /// Deletes a message (by message id, tempId or local id).

@@ -39,6 +39,7 @@ pub mod views;
 pub use client::{Client, ClientConfig, Me};
 pub use credentials::CredentialStore;
 pub use error::{Error, Result};
+pub use store::outbox::Draft;
 pub use views::{
     ClientEvent, ConnectionState, Delivery, MessageChange, MessageView, Origin, RoomCounts,
     RoomView,

@@ -62,6 +62,14 @@ pub struct MessageView {
     pub attachments: Vec<Attachment>,
     /// Replied-to message.
     pub reply_to: Option<String>,
+    /// What the replied-to message says now (as last read from the server).
+    pub reply_preview: Option<ReplyView>,
+    /// Reactions, in order of first use (the user's own pending ones included).
+    pub reactions: Vec<ReactionView>,
+    /// Members it mentions.
+    pub mentions: Vec<String>,
+    /// Whether it mentions the whole room.
+    pub mentions_room: bool,
     /// RFC 3339.
     pub created_at: String,
     /// Set when edited.
@@ -72,6 +80,50 @@ pub struct MessageView {
     pub delivery: Delivery,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// The replied-to message, as a reply shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyView {
+    /// Its id.
+    pub message_id: String,
+    /// Its sender.
+    pub sender_id: String,
+    /// `text`, `image`, `file`, `system`.
+    #[serde(rename = "type")]
+    pub message_type: String,
+    /// Its first 200 characters; empty once deleted.
+    pub content: String,
+    /// Set once deleted.
+    pub deleted_at: Option<String>,
+}
+
+/// One reaction on a message, as a UI shows it.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionView {
+    /// The emoji.
+    pub emoji: String,
+    /// How many reacted with it.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub count: i64,
+    /// Who (as far as known: the server lists the first 100).
+    pub user_ids: Vec<String>,
+    /// Whether the user is among them.
+    pub mine: bool,
+    /// The user's change to it still waits in the outbox.
+    pub pending: bool,
 }
 
 /// A member as a UI shows it.
@@ -133,6 +185,11 @@ pub struct RoomView {
     pub last_message: Option<MessageView>,
     /// Older history can still be fetched.
     pub has_older: bool,
+    /// Unread messages that mention the user or the room.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub mention_count: i64,
+    /// Pinned messages, newest pin first.
+    pub pinned_message_ids: Vec<String>,
 }
 
 /// A room's preview and numbers after a change, as the store has them.
@@ -155,6 +212,9 @@ pub struct RoomCounts {
     /// Messages from others after the read pointer.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub unread_count: i64,
+    /// Unread messages that mention the user or the room.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub mention_count: i64,
     /// The newest message (the room list's preview).
     pub last_message: Option<Box<MessageView>>,
 }
@@ -197,6 +257,8 @@ pub enum MessageChange {
     Deleted,
     /// Only where it stands changed: sent, failed, a file uploaded.
     Delivery,
+    /// Its reactions changed.
+    Reactions,
 }
 
 /// The connection as a UI banner shows it.

@@ -47,6 +47,14 @@ pub mod names {
     pub const SYNC: &str = "sync";
     /// Extension: application-level ping, answered with an ack.
     pub const PING: &str = "ping";
+    /// v1.1: react to a message.
+    pub const REACTION_ADD: &str = "reaction.add";
+    /// v1.1: take one's reaction back.
+    pub const REACTION_REMOVE: &str = "reaction.remove";
+    /// v1.1: pin a message in its room.
+    pub const MESSAGE_PIN: &str = "message.pin";
+    /// v1.1: unpin a message.
+    pub const MESSAGE_UNPIN: &str = "message.unpin";
 
     /// Server → client: the socket is authenticated.
     pub const CONNECTION_AUTHENTICATED: &str = "connection.authenticated";
@@ -74,6 +82,14 @@ pub mod names {
     pub const ERROR: &str = "error";
     /// Extension: events may have been missed; call `sync` for every room.
     pub const SYNC_NEEDED: &str = "sync.needed";
+    /// v1.1: someone reacted.
+    pub const REACTION_ADDED: &str = "reaction.added";
+    /// v1.1: someone took a reaction back.
+    pub const REACTION_REMOVED: &str = "reaction.removed";
+    /// v1.1: a message was pinned.
+    pub const MESSAGE_PINNED: &str = "message.pinned";
+    /// v1.1: a message was unpinned (also when it was deleted).
+    pub const MESSAGE_UNPINNED: &str = "message.unpinned";
 }
 
 // ---------------------------------------------------------------- requests
@@ -106,6 +122,12 @@ pub struct SendMessage {
     /// Id of a message in the same room.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// v1.1: user ids it mentions (non-members are dropped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// v1.1: whether it mentions the whole room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
 }
 
 fn default_type() -> String {
@@ -120,6 +142,12 @@ pub struct EditMessage {
     pub message_id: String,
     /// Its new text.
     pub content: String,
+    /// v1.1: the user ids it mentions after the edit; absent: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+    /// v1.1: whether it mentions the room after the edit; absent: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions_room: Option<bool>,
 }
 
 /// `message.delete`.
@@ -279,7 +307,101 @@ pub struct SyncRequest {
     pub limit: Option<i64>,
 }
 
+/// `reaction.add` (v1.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddReaction {
+    /// The message.
+    pub message_id: String,
+    /// The emoji ([`crate::text::check_emoji`]).
+    pub emoji: String,
+}
+
+/// `reaction.remove` (v1.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveReaction {
+    /// The message.
+    pub message_id: String,
+    /// The emoji.
+    pub emoji: String,
+}
+
+/// `message.pin` (v1.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinMessage {
+    /// The message.
+    pub message_id: String,
+}
+
+/// `message.unpin` (v1.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnpinMessage {
+    /// The message.
+    pub message_id: String,
+}
+
 // ---------------------------------------------------------------- acks and pushes
+
+/// Ack of `reaction.add` / `reaction.remove`: the message's reactions after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionsAck {
+    /// The message.
+    pub message_id: String,
+    /// Its reactions now, in order of first use.
+    pub reactions: Vec<crate::objects::Reaction>,
+    /// Extension: the seq of the event this request made; absent when it
+    /// changed nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+}
+
+/// Pushes `reaction.added` / `reaction.removed` (v1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionEvent {
+    /// The room.
+    pub room_id: String,
+    /// The message.
+    pub message_id: String,
+    /// Who reacted (or took it back).
+    pub user_id: String,
+    /// The emoji.
+    pub emoji: String,
+    /// The seq of the event.
+    pub seq: i64,
+}
+
+/// Ack of `message.pin` / `message.unpin`: the room's pins after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinsAck {
+    /// The room.
+    pub room_id: String,
+    /// Newest pin first.
+    pub pinned_message_ids: Vec<String>,
+    /// Extension: the seq of the event this request made; absent when it
+    /// changed nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+}
+
+/// Pushes `message.pinned` / `message.unpinned` (v1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PinEvent {
+    /// The room.
+    pub room_id: String,
+    /// The message.
+    pub message_id: String,
+    /// Who pinned or unpinned it (for an unpin by deletion: who deleted it).
+    pub user_id: String,
+    /// The seq of the event.
+    pub seq: i64,
+}
 
 /// `{}`: the ack of requests that answer nothing (`auth`, `typing.*`).
 /// Reads any value, so an ack without `data` is still one.

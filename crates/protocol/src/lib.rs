@@ -31,7 +31,8 @@ pub use envelope::{
     Ack, BadFrame, ClientFrame, ErrorBody, ErrorCode, FrameProblem, Push, RequestId, ServerFrame,
 };
 pub use objects::{
-    Attachment, Member, Message, MessageType, Role, Room, RoomType, User, direct_room_id,
+    Attachment, Member, Message, MessageType, Reaction, ReplyPreview, Role, Room, RoomType, User,
+    direct_room_id,
 };
 pub use push::ServerPush;
 pub use request::Request;
@@ -50,3 +51,16 @@ pub const SYNC_DEFAULT_LIMIT: u32 = 100;
 pub const SYNC_MAX_LIMIT: u32 = 1000;
 /// WebSocket close code for a missing, invalid, expired or revoked token.
 pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+
+/// Characters of the replied message a reply preview shows (v1.1).
+pub const REPLY_PREVIEW_CHARS: usize = 200;
+/// Longest reaction emoji, in bytes of UTF-8 (v1.1).
+pub const MAX_EMOJI_BYTES: usize = 32;
+/// Most different reactions one user may put on one message (v1.1).
+pub const MAX_REACTIONS_PER_USER: usize = 20;
+/// Most user ids a reaction lists (its `count` is exact) (v1.1).
+pub const REACTION_USERS_LISTED: usize = 100;
+/// Most pinned messages in a room (v1.1).
+pub const MAX_PINS: usize = 50;
+/// Most user ids one message may mention (extension).
+pub const MAX_MENTIONS: usize = 100;

@@ -124,6 +124,9 @@ pub struct Room {
     pub last_seq: i64,
     /// Current members.
     pub members: Vec<Member>,
+    /// v1.1: pinned messages, newest pin first (at most [`crate::MAX_PINS`]).
+    #[serde(default)]
+    pub pinned_message_ids: Vec<String>,
 }
 
 /// A room as `room.list` returns it: the room plus the caller's counters.
@@ -140,6 +143,10 @@ pub struct RoomSummary {
     pub last_message: Option<Message>,
     /// The caller's read pointer.
     pub last_read_seq: i64,
+    /// v1.1: the unread messages (as `unreadCount` counts them) that mention
+    /// the caller or the whole room.
+    #[serde(default)]
+    pub mention_count: i64,
 }
 
 /// `text`, `image`, `file` or `system`.
@@ -205,6 +212,19 @@ pub struct Message {
     /// The message this one answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// v1.1: the replied message as it is now (edited, or deleted), with
+    /// `replyTo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_preview: Option<ReplyPreview>,
+    /// v1.1: reactions, in order of first use.
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
+    /// v1.1: the members it mentions.
+    #[serde(default)]
+    pub mentions: Vec<String>,
+    /// v1.1: whether it mentions the whole room.
+    #[serde(default)]
+    pub mentions_room: bool,
     /// RFC 3339.
     pub created_at: String,
     /// Set when edited.
@@ -213,6 +233,38 @@ pub struct Message {
     /// Set when deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+}
+
+/// `{messageId, senderId, type, content, deletedAt?}`: what a reply shows of
+/// the message it answers, as that message is when the reply is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyPreview {
+    /// The replied message.
+    pub message_id: String,
+    /// Its sender.
+    pub sender_id: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub message_type: MessageType,
+    /// The first [`crate::REPLY_PREVIEW_CHARS`] characters of its content;
+    /// empty once it is deleted.
+    pub content: String,
+    /// Set when it was deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+/// `{emoji, count, userIds}`: one reaction on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction {
+    /// The emoji.
+    pub emoji: String,
+    /// How many users reacted with it (exact).
+    pub count: i64,
+    /// Who, first to react first, at most [`crate::REACTION_USERS_LISTED`].
+    pub user_ids: Vec<String>,
 }
 
 /// `{fileId, name, mime, size, width?, height?, url, thumbnailUrl?}`
@@ -276,6 +328,10 @@ mod tests {
             content: String::new(),
             attachments: vec![],
             reply_to: None,
+            reply_preview: None,
+            reactions: vec![],
+            mentions: vec![],
+            mentions_room: false,
             created_at: "2025-01-01T00:00:00.000Z".into(),
             edited_at: None,
             deleted_at: Some("2025-01-01T00:00:01.000Z".into()),

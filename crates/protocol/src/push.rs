@@ -11,8 +11,8 @@ use serde_json::Value;
 use crate::envelope::ErrorBody;
 use crate::events::names;
 use crate::events::{
-    Authenticated, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, Presence,
-    ReceiptUpdated, RoomEnvelope, SyncNeeded, TypingUser,
+    Authenticated, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent, Presence,
+    ReactionEvent, ReceiptUpdated, RoomEnvelope, SyncNeeded, TypingUser,
 };
 
 macro_rules! pushes {
@@ -94,6 +94,14 @@ pushes! {
     Error(ErrorBody) = names::ERROR;
     /// Events may have been missed: sync every room.
     SyncNeeded(SyncNeeded) = names::SYNC_NEEDED;
+    /// Someone reacted (v1.1).
+    ReactionAdded(ReactionEvent) = names::REACTION_ADDED;
+    /// Someone took a reaction back (v1.1).
+    ReactionRemoved(ReactionEvent) = names::REACTION_REMOVED;
+    /// A message was pinned (v1.1).
+    MessagePinned(PinEvent) = names::MESSAGE_PINNED;
+    /// A message was unpinned (v1.1).
+    MessageUnpinned(PinEvent) = names::MESSAGE_UNPINNED;
 }
 
 impl ServerPush {
@@ -106,6 +114,12 @@ impl ServerPush {
             ServerPush::MessageDeleted(d) => Some((&d.room_id, d.seq)),
             ServerPush::RoomMemberJoined(m) | ServerPush::RoomMemberLeft(m) => {
                 Some((&m.room_id, m.seq))
+            }
+            ServerPush::ReactionAdded(r) | ServerPush::ReactionRemoved(r) => {
+                Some((&r.room_id, r.seq))
+            }
+            ServerPush::MessagePinned(p) | ServerPush::MessageUnpinned(p) => {
+                Some((&p.room_id, p.seq))
             }
             _ => None,
         }

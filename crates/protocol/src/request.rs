@@ -10,10 +10,11 @@ use serde::de::DeserializeOwned;
 
 use crate::events::names;
 use crate::events::{
-    AddMembers, AuthRequest, CreateRoom, DeleteMessage, EditMessage, Empty, History, HistoryPage,
-    ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, Ping, Pong, PresenceGet,
-    PresenceList, ReadAck, ReadPointer, RemoveMember, RoomEnvelope, RoomList, SendMessage, SetRole,
-    SyncRequest, SyncResponse, TypingStart, TypingStop, UpdateRoom,
+    AddMembers, AddReaction, AuthRequest, CreateRoom, DeleteMessage, EditMessage, Empty, History,
+    HistoryPage, ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, PinMessage, Ping,
+    PinsAck, Pong, PresenceGet, PresenceList, ReactionsAck, ReadAck, ReadPointer, RemoveMember,
+    RemoveReaction, RoomEnvelope, RoomList, SendMessage, SetRole, SyncRequest, SyncResponse,
+    TypingStart, TypingStop, UnpinMessage, UpdateRoom,
 };
 
 /// A request: its `data`, the event name it is sent under, and its ack's `data`.
@@ -54,6 +55,10 @@ requests! {
     PresenceGet => PresenceList = names::PRESENCE_GET;
     SyncRequest => SyncResponse = names::SYNC;
     Ping => Pong = names::PING;
+    AddReaction => ReactionsAck = names::REACTION_ADD;
+    RemoveReaction => ReactionsAck = names::REACTION_REMOVE;
+    PinMessage => PinsAck = names::MESSAGE_PIN;
+    UnpinMessage => PinsAck = names::MESSAGE_UNPIN;
 }
 
 #[cfg(test)]

@@ -91,6 +91,18 @@ fn shown(path: &str) -> String {
     }
 }
 
+/// Checks a reaction's emoji (v1.1): 1 to [`crate::MAX_EMOJI_BYTES`] bytes,
+/// no whitespace and no control characters. The answer says what is wrong.
+pub fn check_emoji(emoji: &str) -> Result<(), &'static str> {
+    if emoji.is_empty() || emoji.len() > crate::MAX_EMOJI_BYTES {
+        return Err("emoji must be 1 to 32 bytes of UTF-8");
+    }
+    if emoji.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("emoji must not contain whitespace or control characters");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +142,24 @@ mod tests {
             e.to_string(),
             ".name contains a NUL character (U+0000), which no text may hold"
         );
+    }
+
+    #[test]
+    fn emoji_are_short_and_have_no_spaces_or_controls() {
+        for ok in ["👍", "❤️", "👩‍👩‍👧‍👦", "🇫🇷", ":+1:", "a"] {
+            assert_eq!(check_emoji(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "👍 ",
+            "a\tb",
+            "\u{7}",
+            "\0",
+            "\u{85}",
+            &"😀".repeat(9),
+        ] {
+            assert!(check_emoji(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -8,8 +8,9 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 /// The kinds of stream events, named as their pushes.
 pub mod kind {
     pub use leetchat_protocol::events::names::{
-        MESSAGE_DELETED as DELETED, MESSAGE_EDITED as EDITED, MESSAGE_RECEIVED as CREATED,
-        ROOM_MEMBER_JOINED as JOINED, ROOM_MEMBER_LEFT as LEFT,
+        MESSAGE_DELETED as DELETED, MESSAGE_EDITED as EDITED, MESSAGE_PINNED as PINNED,
+        MESSAGE_RECEIVED as CREATED, MESSAGE_UNPINNED as UNPINNED, REACTION_ADDED,
+        REACTION_REMOVED, ROOM_MEMBER_JOINED as JOINED, ROOM_MEMBER_LEFT as LEFT,
     };
 }
 
@@ -24,10 +25,23 @@ pub struct EventRow {
     pub kind: String,
     /// For message events.
     pub message_id: Option<String>,
-    /// For member events.
+    /// For member, reaction and pin events: who.
     pub user_id: Option<String>,
+    /// For reaction events: the emoji.
+    pub detail: Option<String>,
     /// Unix ms.
     pub created_at: i64,
+}
+
+/// What an event row names besides its room and seq.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Names<'a> {
+    /// The message it is about.
+    pub message_id: Option<&'a str>,
+    /// The user it is about (or who did it).
+    pub user_id: Option<&'a str>,
+    /// A reaction's emoji.
+    pub detail: Option<&'a str>,
 }
 
 /// Records the event that took `seq`.
@@ -36,19 +50,19 @@ pub async fn insert(
     room_id: &str,
     seq: i64,
     kind: &str,
-    message_id: Option<&str>,
-    user_id: Option<&str>,
+    names: Names<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO room_events (room_id, seq, kind, message_id, user_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO room_events (room_id, seq, kind, message_id, user_id, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(room_id)
     .bind(seq)
     .bind(kind)
-    .bind(message_id)
-    .bind(user_id)
+    .bind(names.message_id)
+    .bind(names.user_id)
+    .bind(names.detail)
     .bind(now)
     .execute(conn)
     .await?;
@@ -64,7 +78,7 @@ pub async fn range<'e, E: Executor<'e, Database = Any>>(
     limit: i64,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT room_id, seq, kind, message_id, user_id, created_at FROM room_events
+        "SELECT room_id, seq, kind, message_id, user_id, detail, created_at FROM room_events
          WHERE room_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
     )
     .bind(room_id)

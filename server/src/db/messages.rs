@@ -1,6 +1,12 @@
 //! Messages, history pages and unread counts (attachments: [`super::files`]).
+//!
+//! A wire message is its row plus what other tables hold about it
+//! ([`hydrate`]): attachments, reactions, mentions, and the preview of the
+//! message it replies to, all as they are when it is read.
 
-use leetchat_protocol::{Attachment, Message, MessageType};
+use std::collections::HashMap;
+
+use leetchat_protocol::{Attachment, Message, MessageType, REPLY_PREVIEW_CHARS, ReplyPreview};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use leetchat_protocol::time::rfc3339;
@@ -30,6 +36,8 @@ pub struct MessageRow {
     pub edited_at: Option<i64>,
     /// Unix ms.
     pub deleted_at: Option<i64>,
+    /// 1 when it mentions the whole room.
+    pub mentions_room: i64,
 }
 
 impl MessageRow {
@@ -52,6 +60,26 @@ impl MessageRow {
             created_at: rfc3339(self.created_at),
             edited_at: self.edited_at.map(rfc3339),
             deleted_at: self.deleted_at.map(rfc3339),
+            reply_preview: None,
+            reactions: Vec::new(),
+            mentions: Vec::new(),
+            mentions_room: self.mentions_room != 0,
+        }
+    }
+
+    /// What a reply shows of this message: its first
+    /// [`REPLY_PREVIEW_CHARS`] characters, nothing once it is deleted.
+    pub fn preview(&self) -> ReplyPreview {
+        ReplyPreview {
+            message_id: self.message_id.clone(),
+            sender_id: self.sender_id.clone(),
+            message_type: MessageType::parse(&self.message_type).unwrap_or(MessageType::Text),
+            content: if self.deleted_at.is_some() {
+                String::new()
+            } else {
+                self.content.chars().take(REPLY_PREVIEW_CHARS).collect()
+            },
+            deleted_at: self.deleted_at.map(rfc3339),
         }
     }
 
@@ -61,7 +89,7 @@ impl MessageRow {
     }
 }
 
-const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at";
+const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at, mentions_room";
 
 /// A message by id.
 pub async fn row<'e, E: Executor<'e, Database = Any>>(
@@ -94,7 +122,7 @@ pub async fn by_temp_id<'e, E: Executor<'e, Database = Any>>(
 /// Inserts a message row.
 pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     ))
     .bind(&m.message_id)
     .bind(&m.room_id)
@@ -107,6 +135,7 @@ pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx
     .bind(m.created_at)
     .bind(m.edited_at)
     .bind(m.deleted_at)
+    .bind(m.mentions_room)
     .execute(conn)
     .await?;
     Ok(())
@@ -130,14 +159,16 @@ pub async fn set_content(
     Ok(r.rows_affected() == 1)
 }
 
-/// Turns a live message into a tombstone (content and attachments gone).
+/// Turns a live message into a tombstone: content, attachments, mentions and
+/// reactions gone (its pin is the caller's: it is a room event).
 pub async fn tombstone(
     conn: &mut AnyConnection,
     message_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE messages SET content = '', deleted_at = $2 WHERE message_id = $1 AND deleted_at IS NULL",
+        "UPDATE messages SET content = '', mentions_room = 0, deleted_at = $2 \
+         WHERE message_id = $1 AND deleted_at IS NULL",
     )
     .bind(message_id)
     .bind(now)
@@ -146,18 +177,34 @@ pub async fn tombstone(
     if r.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
-        .bind(message_id)
-        .execute(conn)
-        .await?;
+    for sql in [
+        "DELETE FROM message_attachments WHERE message_id = $1",
+        "DELETE FROM message_mentions WHERE message_id = $1",
+        "DELETE FROM reactions WHERE message_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(message_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(true)
 }
 
-/// Rows to wire messages, loading attachments where a message can have them.
+/// Rows to wire messages: attachments where a message can have them, and
+/// (a few queries for the whole batch) reactions, mentions and reply previews.
 pub async fn hydrate(
     conn: &mut AnyConnection,
     rows: Vec<MessageRow>,
 ) -> Result<Vec<Message>, sqlx::Error> {
+    let live: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.deleted_at.is_none())
+        .map(|r| r.message_id.as_str())
+        .collect();
+    let mut reactions = super::reactions::of_messages(&mut *conn, &live).await?;
+    let mut mentions = super::mentions::of_messages(&mut *conn, &live).await?;
+    let replied: Vec<&str> = rows.iter().filter_map(|r| r.reply_to.as_deref()).collect();
+    let previews = previews(&mut *conn, &replied).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let att = if r.may_have_attachments() {
@@ -165,9 +212,58 @@ pub async fn hydrate(
         } else {
             Vec::new()
         };
-        out.push(r.into_message(att));
+        let id = r.message_id.clone();
+        let preview = r.reply_to.as_ref().and_then(|p| previews.get(p)).cloned();
+        let mut m = r.into_message(att);
+        m.reply_preview = preview;
+        if m.deleted_at.is_none() {
+            m.reactions = reactions.remove(&id).unwrap_or_default();
+            m.mentions = mentions.remove(&id).unwrap_or_default();
+        }
+        out.push(m);
     }
     Ok(out)
+}
+
+/// The previews of the messages `ids`, as they are now.
+async fn previews(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, ReplyPreview>, sqlx::Error> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    for chunk in super::chunked(&ids) {
+        let sql = format!(
+            "SELECT {MSG_COLS} FROM messages WHERE message_id IN ({})",
+            super::placeholders(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.insert(row.message_id.clone(), row.preview());
+        }
+    }
+    Ok(out)
+}
+
+/// The newest `limit` replies to a message (their previews show it).
+pub async fn replies_to(
+    conn: &mut AnyConnection,
+    message_id: &str,
+    limit: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE reply_to = $1 ORDER BY seq DESC LIMIT $2"
+    ))
+    .bind(message_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    hydrate(conn, rows).await
 }
 
 /// The message by id, with attachments.

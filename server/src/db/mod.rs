@@ -12,7 +12,10 @@
 
 pub mod events;
 pub mod files;
+pub mod mentions;
 pub mod messages;
+pub mod pins;
+pub mod reactions;
 pub mod rooms;
 pub mod users;
 
@@ -164,4 +167,20 @@ impl Db {
 /// A new time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's bind limits.
+const IN_LIST_MAX: usize = 500;
+
+/// `ids` in slices small enough for one `IN (...)` list each.
+fn chunked<T>(ids: &[T]) -> impl Iterator<Item = &[T]> {
+    ids.chunks(IN_LIST_MAX)
+}
+
+/// `$1, $2, ..., $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -131,11 +131,12 @@ pub async fn load(conn: &mut AnyConnection, room_id: &str) -> Result<Option<Room
         return Ok(None);
     };
     let members = members(&mut *conn, room_id).await?;
-    Ok(Some(to_room(r, &members)))
+    let pins = super::pins::of_room(&mut *conn, room_id).await?;
+    Ok(Some(to_room(r, &members, pins)))
 }
 
 /// Builds the wire room.
-pub fn to_room(r: RoomRow, members: &[MemberRow]) -> Room {
+pub fn to_room(r: RoomRow, members: &[MemberRow], pinned_message_ids: Vec<String>) -> Room {
     Room {
         room_type: r.kind(),
         room_id: r.room_id,
@@ -146,6 +147,7 @@ pub fn to_room(r: RoomRow, members: &[MemberRow]) -> Room {
         created_at: rfc3339(r.created_at),
         last_seq: r.last_seq,
         members: members.iter().map(MemberRow::to_member).collect(),
+        pinned_message_ids,
     }
 }
 

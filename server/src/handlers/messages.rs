@@ -5,7 +5,7 @@ use leetchat_protocol::events::{
     DeleteMessage, EditMessage, MessageDeleted, MessageEdited, MessageEnvelope, SendMessage,
 };
 use leetchat_protocol::time::rfc3339;
-use leetchat_protocol::{MAX_CONTENT_CHARS, Message, MessageType, Role};
+use leetchat_protocol::{MAX_CONTENT_CHARS, MAX_MENTIONS, Message, MessageType, Role};
 
 use super::require_member;
 use crate::db::messages::MessageRow;
@@ -36,8 +36,38 @@ pub fn check_content(content: &str, required: bool) -> AppResult<()> {
     Ok(())
 }
 
+/// Checks the size of a mention list before anything is looked up.
+fn check_mentions(mentions: &[String]) -> AppResult<()> {
+    if mentions.len() > MAX_MENTIONS {
+        return Err(AppError::invalid(format!(
+            "mentions may name at most {MAX_MENTIONS} users"
+        )));
+    }
+    Ok(())
+}
+
+/// The mentioned ids that are members of the room, each once, in the order
+/// given (inside the write, so a member removed meanwhile is dropped).
+async fn members_mentioned(
+    w: &mut StreamWrite<'_>,
+    room_id: &str,
+    mentions: &[String],
+) -> AppResult<Vec<String>> {
+    if mentions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let members = db::rooms::member_ids(w.tx(), room_id).await?;
+    let mut kept: Vec<String> = Vec::with_capacity(mentions.len());
+    for id in mentions {
+        if members.contains(id) && !kept.contains(id) {
+            kept.push(id.clone());
+        }
+    }
+    Ok(kept)
+}
+
 /// Whether the caller is (still) a member, checked inside the write.
-async fn require_member_in(
+pub(super) async fn require_member_in(
     w: &mut StreamWrite<'_>,
     room_id: &str,
     user_id: &str,
@@ -73,6 +103,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
             "tempId must be 1 to {MAX_TEMP_ID} characters"
         )));
     }
+    check_mentions(&req.mentions)?;
 
     // A resend of an acked message: answer with the original, create nothing.
     if let Some(t) = &req.temp_id
@@ -96,14 +127,20 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
             }
         }
     }
-    if let Some(r) = &req.reply_to {
-        let target = db::messages::row(w.tx(), r).await?;
-        if target.is_none_or(|m| m.room_id != req.room_id) {
-            return Err(AppError::invalid(
-                "replyTo must name a message in this room",
-            ));
-        }
-    }
+    // A reply may answer a deleted message: an offline reply must not be
+    // lost because the original went away meanwhile.
+    let reply_preview = match &req.reply_to {
+        Some(r) => match db::messages::row(w.tx(), r).await? {
+            Some(target) if target.room_id == req.room_id => Some(target.preview()),
+            _ => {
+                return Err(AppError::invalid(
+                    "replyTo must name a message in this room",
+                ));
+            }
+        },
+        None => None,
+    };
+    let mentions = members_mentioned(&mut w, &req.room_id, &req.mentions).await?;
     let row = MessageRow {
         message_id: new_id(),
         room_id: req.room_id.clone(),
@@ -116,6 +153,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         created_at: w.now(),
         edited_at: None,
         deleted_at: None,
+        mentions_room: i64::from(req.mentions_room),
     };
     if let Err(e) = db::messages::insert(w.tx(), &row).await {
         drop(w);
@@ -129,7 +167,12 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         return Err(e.into());
     }
     db::files::attach(w.tx(), &row.message_id, &req.attachments).await?;
-    let message = row.into_message(attachments);
+    if !mentions.is_empty() {
+        db::mentions::set(w.tx(), &row.room_id, &row.message_id, row.seq, &mentions).await?;
+    }
+    let mut message = row.into_message(attachments);
+    message.reply_preview = reply_preview;
+    message.mentions = mentions;
     w.record(RoomEvent::MessageCreated(message.clone())).await?;
     let members = w.commit().await?.finish(Some(s.conn_id));
     typists::stopped_by_send(state, &message.room_id, s, members);
@@ -158,7 +201,7 @@ async fn original(
 
 /// Looks a message up and checks the caller belongs to its room (the room is
 /// taken from the message, never from the client).
-async fn message_for_member(
+pub(super) async fn message_for_member(
     state: &AppState,
     s: &Session,
     message_id: &str,
@@ -180,6 +223,9 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
         return Err(AppError::conflict("the message was deleted"));
     }
     check_content(&req.content, m.message_type == "text")?;
+    if let Some(mentions) = &req.mentions {
+        check_mentions(mentions)?;
+    }
 
     let mut w = StreamWrite::begin(state, &m.room_id).await?;
     require_member_in(&mut w, &m.room_id, &s.user_id).await?;
@@ -187,11 +233,20 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     if !db::messages::set_content(w.tx(), &m.message_id, &req.content, now).await? {
         return Err(AppError::conflict("the message was deleted"));
     }
+    // Absent mention fields leave the message's mentions as they were.
+    if let Some(mentions) = &req.mentions {
+        let kept = members_mentioned(&mut w, &m.room_id, mentions).await?;
+        db::mentions::set(w.tx(), &m.room_id, &m.message_id, m.seq, &kept).await?;
+    }
+    if let Some(room) = req.mentions_room {
+        db::mentions::set_room(w.tx(), &m.message_id, room).await?;
+    }
     let message = db::messages::load(w.tx(), &m.message_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such message"))?;
     let seq = w.seq();
     w.record(RoomEvent::MessageEdited(message.clone())).await?;
+    touch_replies(state, &mut w, &m.message_id).await?;
     w.commit().await?.finish(Some(s.conn_id));
     Ok(MessageEdited { message, seq })
 }
@@ -228,15 +283,25 @@ pub async fn delete(
         return earlier_deletion(state, m).await;
     }
     let seq = w.seq();
-    let mut tombstone = m.clone();
-    tombstone.content = String::new();
-    tombstone.deleted_at = Some(now);
+    let tombstone = db::messages::load(w.tx(), &m.message_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("no such message"))?;
     let deleted_at = rfc3339(now);
     w.record(RoomEvent::MessageDeleted {
-        tombstone: tombstone.into_message(Vec::new()),
+        tombstone,
         deleted_at: deleted_at.clone(),
     })
     .await?;
+    touch_replies(state, &mut w, &m.message_id).await?;
+    // A deleted message is unpinned, as its own event right after the delete.
+    if db::pins::remove(w.tx(), &m.room_id, &m.message_id).await? {
+        w.take_next().await?;
+        w.record(RoomEvent::Unpinned {
+            message_id: m.message_id.clone(),
+            user_id: s.user_id.clone(),
+        })
+        .await?;
+    }
     w.commit().await?.finish(Some(s.conn_id));
     Ok(MessageDeleted {
         room_id: m.room_id,
@@ -244,6 +309,23 @@ pub async fn delete(
         seq,
         deleted_at,
     })
+}
+
+/// The replies to a message that just changed show it in their previews:
+/// on a cluster, the recent-history cache must get them again.
+async fn touch_replies(
+    state: &AppState,
+    w: &mut StreamWrite<'_>,
+    message_id: &str,
+) -> AppResult<()> {
+    if !state.bus.caches_history() {
+        return Ok(());
+    }
+    let cap = crate::cluster::history::CACHED_MESSAGES as i64;
+    for reply in db::messages::replies_to(w.tx(), message_id, cap).await? {
+        w.touched(reply);
+    }
+    Ok(())
 }
 
 /// The answer to deleting a message that is already deleted: the deletion

@@ -14,12 +14,16 @@
 //! - [`members`] answers `room.members.add`, `room.members.remove`;
 //! - [`sync`] answers `sync`;
 //! - [`presence`] answers `presence.get`;
-//! - [`typing`] answers `typing.start`, `typing.stop`.
+//! - [`typing`] answers `typing.start`, `typing.stop`;
+//! - [`reactions`] answers `reaction.add`, `reaction.remove`;
+//! - [`pins`] answers `message.pin`, `message.unpin`.
 
 pub mod history;
 pub mod members;
 pub mod messages;
+pub mod pins;
 pub mod presence;
+pub mod reactions;
 pub mod receipts;
 pub mod rooms;
 pub mod sync;
@@ -28,9 +32,9 @@ pub mod typing;
 use leetchat_protocol::Request;
 use leetchat_protocol::Role;
 use leetchat_protocol::events::{
-    AddMembers, CreateRoom, DeleteMessage, EditMessage, History, ListRooms, Ping, Pong,
-    PresenceGet, ReadPointer, RemoveMember, SendMessage, SetRole, SyncRequest, TypingStart,
-    TypingStop, UpdateRoom,
+    AddMembers, AddReaction, CreateRoom, DeleteMessage, EditMessage, History, ListRooms,
+    PinMessage, Ping, Pong, PresenceGet, ReadPointer, RemoveMember, RemoveReaction, SendMessage,
+    SetRole, SyncRequest, TypingStart, TypingStop, UnpinMessage, UpdateRoom,
 };
 use leetchat_protocol::request::REQUEST_EVENTS;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -81,6 +85,8 @@ pub fn limit_of(event: &str) -> Option<Limit> {
             Limit::Each(Action::RoomChange)
         }
         SyncRequest::EVENT => Limit::Each(Action::Sync),
+        AddReaction::EVENT | RemoveReaction::EVENT => Limit::Each(Action::Reaction),
+        PinMessage::EVENT | UnpinMessage::EVENT => Limit::Each(Action::Pin),
         History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
         _ => return None,
     })
@@ -115,6 +121,10 @@ pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -
         PresenceGet::EVENT => handle!(PresenceGet, presence::get, state, s, data),
         SyncRequest::EVENT => handle!(SyncRequest, sync::sync, state, s, data),
         Ping::EVENT => handle!(Ping, ping, state, s, data),
+        AddReaction::EVENT => handle!(AddReaction, reactions::add, state, s, data),
+        RemoveReaction::EVENT => handle!(RemoveReaction, reactions::remove, state, s, data),
+        PinMessage::EVENT => handle!(PinMessage, pins::pin, state, s, data),
+        UnpinMessage::EVENT => handle!(UnpinMessage, pins::unpin, state, s, data),
         other => Err(AppError::invalid(format!(
             "unknown event {:?}",
             truncate(other, 64)

@@ -180,15 +180,19 @@ pub async fn list(state: &AppState, s: &Session, _: ListRooms) -> AppResult<Room
             .map_or(0, |m| m.last_read_seq);
         let unread_count =
             db::messages::unread_count(&mut *conn, &id, &s.user_id, last_read_seq).await?;
+        let mention_count =
+            db::mentions::unread_count(&mut *conn, &id, &s.user_id, last_read_seq).await?;
+        let pins = db::pins::of_room(&mut *conn, &id).await?;
         let last_message = match db::messages::latest(&mut *conn, &id).await? {
             Some(m) => db::messages::hydrate(&mut conn, vec![m]).await?.pop(),
             None => None,
         };
         rooms.push(RoomSummary {
-            room: db::rooms::to_room(row, &members),
+            room: db::rooms::to_room(row, &members, pins),
             unread_count,
             last_message,
             last_read_seq,
+            mention_count,
         });
     }
     Ok(RoomList { rooms })

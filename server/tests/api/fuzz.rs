@@ -113,11 +113,11 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
     let templates: Vec<(&str, Value)> = vec![
         (
             "message.send",
-            json!({"roomId": room, "content": "hi", "type": "text", "tempId": "t", "attachments": [], "replyTo": mid}),
+            json!({"roomId": room, "content": "hi", "type": "text", "tempId": "t", "attachments": [], "replyTo": mid, "mentions": [bob.user_id], "mentionsRoom": false}),
         ),
         (
             "message.edit",
-            json!({"messageId": mid, "content": "edited"}),
+            json!({"messageId": mid, "content": "edited", "mentions": [bob.user_id], "mentionsRoom": true}),
         ),
         ("message.delete", json!({"messageId": "not-this-one"})),
         (
@@ -151,6 +151,10 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
         ("presence.get", json!({"userIds": [bob.user_id]})),
         ("sync", json!({"since": {room.clone(): 0}, "limit": 5})),
         ("ping", json!({})),
+        ("reaction.add", json!({"messageId": mid, "emoji": "👍"})),
+        ("reaction.remove", json!({"messageId": mid, "emoji": "👍"})),
+        ("message.pin", json!({"messageId": mid})),
+        ("message.unpin", json!({"messageId": mid})),
     ];
     // Every request event has a template here (a new event fails this).
     for event in leetchat_protocol::request::REQUEST_EVENTS {

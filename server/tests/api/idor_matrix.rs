@@ -131,6 +131,30 @@ const MATRIX: &[(&str, Role, Expect)] = &[
     ("sync", Member, Allowed),
     ("sync", Former, Blind),
     ("sync", Outsider, Blind),
+    // Reacting to M's message: any member.
+    ("reaction.add", Owner, Allowed),
+    ("reaction.add", Admin, Allowed),
+    ("reaction.add", Member, Allowed),
+    ("reaction.add", Former, FORBIDDEN),
+    ("reaction.add", Outsider, FORBIDDEN),
+    // Taking back a reaction one does not have: acked, changes nothing.
+    ("reaction.remove", Owner, Allowed),
+    ("reaction.remove", Admin, Allowed),
+    ("reaction.remove", Member, Allowed),
+    ("reaction.remove", Former, FORBIDDEN),
+    ("reaction.remove", Outsider, FORBIDDEN),
+    // Pinning in a group: the owner and admins.
+    ("message.pin", Owner, Allowed),
+    ("message.pin", Admin, Allowed),
+    ("message.pin", Member, FORBIDDEN),
+    ("message.pin", Former, FORBIDDEN),
+    ("message.pin", Outsider, FORBIDDEN),
+    // Unpinning what is not pinned: acked by those who may, nothing changes.
+    ("message.unpin", Owner, Allowed),
+    ("message.unpin", Admin, Allowed),
+    ("message.unpin", Member, FORBIDDEN),
+    ("message.unpin", Former, FORBIDDEN),
+    ("message.unpin", Outsider, FORBIDDEN),
     ("ping", Owner, Allowed),
     ("ping", Admin, Allowed),
     ("ping", Member, Allowed),
@@ -245,6 +269,8 @@ fn request(event: &str, p: &People, g: &Group, n: usize) -> Value {
         "presence.get" => json!({"userIds": [p.o.user_id, p.m.user_id, p.m2.user_id]}),
         "sync" => json!({"since": {room.clone(): 0}}),
         "ping" => json!({}),
+        "reaction.add" | "reaction.remove" => json!({"messageId": g.message, "emoji": "👍"}),
+        "message.pin" | "message.unpin" => json!({"messageId": g.message}),
         other => panic!("{other} has no request in idor_matrix::request: add one"),
     }
 }

@@ -113,6 +113,43 @@ async fn room_changes_are_rate_limited(b: Backend) {
     assert!(!members.contains(&carol.user_id.as_str()));
 }
 
+async fn reactions_and_pins_are_rate_limited(b: Backend) {
+    let app = TestApp::spawn_with(b, |c| {
+        c.rate_limits.reaction = RateLimit::new(2, 60);
+        c.rate_limits.pin = RateLimit::new(1, 60);
+    })
+    .await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room = group_id(&mut a, "g", &[&bob]).await;
+    let m = send(&mut a, &room, "hi").await;
+    let id = &m["messageId"];
+    a.ok("reaction.add", json!({"messageId": id, "emoji": "👍"}))
+        .await;
+    a.ok("reaction.remove", json!({"messageId": id, "emoji": "👍"}))
+        .await;
+    let e = a
+        .fails(
+            "reaction.add",
+            json!({"messageId": id, "emoji": "🎉"}),
+            "rate_limited",
+        )
+        .await;
+    assert!(retry_after(&e) > 0, "{e}");
+    a.ok("message.pin", json!({"messageId": id})).await;
+    a.fails("message.unpin", json!({"messageId": id}), "rate_limited")
+        .await;
+    // Nothing refused took effect; bob's budget is his own.
+    let mut bc = app.connect(&bob).await;
+    let page = bc.ok("message.history", json!({"roomId": room})).await;
+    assert_eq!(page["messages"][0]["reactions"], json!([]));
+    bc.ok("reaction.add", json!({"messageId": id, "emoji": "🎉"}))
+        .await;
+    let list = bc.ok("room.list", json!({})).await;
+    assert_eq!(list["rooms"][0]["pinnedMessageIds"], json!([id]));
+}
+
 async fn reads_syncs_and_new_direct_rooms_are_rate_limited(b: Backend) {
     let app = TestApp::spawn_with(b, |c| {
         c.rate_limits.read = RateLimit::new(2, 60);
@@ -288,6 +325,7 @@ async fn one_users_limit_is_not_anothers(b: Backend) {
 crate::on_both_databases!(
     edits_and_deletes_are_rate_limited,
     room_changes_are_rate_limited,
+    reactions_and_pins_are_rate_limited,
     reads_syncs_and_new_direct_rooms_are_rate_limited,
     a_stranger_guessing_from_elsewhere_does_not_lock_the_owner_out,
     registration_is_limited_per_client_address,

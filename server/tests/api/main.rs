@@ -7,6 +7,7 @@ mod harness;
 
 mod auth;
 mod concurrency;
+mod conversations;
 mod faults;
 mod faults_postgres;
 mod files;

@@ -122,6 +122,10 @@ export function mockBackend(): Backend {
     content,
     attachments: [],
     replyTo: null,
+    replyPreview: null,
+    reactions: [],
+    mentions: [],
+    mentionsRoom: false,
     createdAt: at.toISOString(),
     editedAt: null,
     deletedAt: null,
@@ -138,7 +142,7 @@ export function mockBackend(): Backend {
       lastSeq = Math.max(lastSeq, m.seq);
       if (m.seq > r.view.myReadSeq && m.senderId !== ME.userId && m.deletedAt === null) unreadCount++;
     }
-    return { roomId: r.view.roomId, lastSeq, myReadSeq: r.view.myReadSeq, unreadCount, lastMessage: r.all[r.all.length - 1] ?? null };
+    return { roomId: r.view.roomId, lastSeq, myReadSeq: r.view.myReadSeq, unreadCount, mentionCount: 0, lastMessage: r.all[r.all.length - 1] ?? null };
   };
   /** Brings the room's view in line with its messages; returns its counts. */
   const recount = (r: MockRoom): RoomCounts => {
@@ -147,7 +151,7 @@ export function mockBackend(): Backend {
     return c;
   };
 
-  const addRoom = (view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder">, all: MessageView[], unread: number): MockRoom => {
+  const addRoom = (view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder" | "mentionCount" | "pinnedMessageIds">, all: MessageView[], unread: number): MockRoom => {
     const last = all[all.length - 1] ?? null;
     const r: MockRoom = {
       view: {
@@ -157,6 +161,8 @@ export function mockBackend(): Backend {
         unreadCount: unread,
         myReadSeq: (last?.seq ?? 0) - unread,
         hasOlder: all.length > 40,
+        mentionCount: 0,
+        pinnedMessageIds: [],
       },
       all,
       loaded: Math.min(all.length, 40),

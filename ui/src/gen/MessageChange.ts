@@ -3,4 +3,4 @@
 /**
  * What happened to a message.
  */
-export type MessageChange = "new" | "edited" | "deleted" | "delivery";
+export type MessageChange = "new" | "edited" | "deleted" | "delivery" | "reactions";

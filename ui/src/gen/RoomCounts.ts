@@ -22,6 +22,10 @@ myReadSeq: number,
  */
 unreadCount: number, 
 /**
+ * Unread messages that mention the user or the room.
+ */
+mentionCount: number, 
+/**
  * The newest message (the room list's preview).
  */
 lastMessage: MessageView | null, };

@@ -45,4 +45,12 @@ lastMessage: MessageView | null,
 /**
  * Older history can still be fetched.
  */
-hasOlder: boolean, };
+hasOlder: boolean, 
+/**
+ * Unread messages that mention the user or the room.
+ */
+mentionCount: number, 
+/**
+ * Pinned messages, newest pin first.
+ */
+pinnedMessageIds: Array<string>, };

@@ -16,6 +16,10 @@ export function msg(over: Partial<MessageView> = {}): MessageView {
     content: `message ${localId}`,
     attachments: [],
     replyTo: null,
+    replyPreview: null,
+    reactions: [],
+    mentions: [],
+    mentionsRoom: false,
     createdAt: "2024-03-05T10:00:00.000Z",
     editedAt: null,
     deletedAt: null,
@@ -57,6 +61,8 @@ export function room(over: Partial<RoomView> = {}): RoomView {
     myReadSeq: 0,
     lastMessage: null,
     hasOlder: false,
+    mentionCount: 0,
+    pinnedMessageIds: [],
     ...over,
   };
 }

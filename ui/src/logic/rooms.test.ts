@@ -81,7 +81,7 @@ describe("withCounts", () => {
   it("takes the preview and numbers as reported, keeping the rest of the room", () => {
     const r = room({ name: "Team", lastSeq: 10, myReadSeq: 4, unreadCount: 6 });
     const last = msg({ localId: 11, seq: 11 });
-    const next = withCounts(r, { roomId: "r1", lastSeq: 11, myReadSeq: 11, unreadCount: 0, lastMessage: last });
+    const next = withCounts(r, { roomId: "r1", lastSeq: 11, myReadSeq: 11, unreadCount: 0, mentionCount: 0, lastMessage: last });
     expect(next).toMatchObject({ name: "Team", lastSeq: 11, myReadSeq: 11, unreadCount: 0, lastMessage: last });
     expect(next.members).toBe(r.members);
   });

@@ -104,6 +104,7 @@ export function withCounts(room: RoomView, counts: RoomCounts): RoomView {
     lastSeq: counts.lastSeq,
     myReadSeq: counts.myReadSeq,
     unreadCount: counts.unreadCount,
+    mentionCount: counts.mentionCount,
     lastMessage: counts.lastMessage,
   };
 }

@@ -11,6 +11,7 @@ const counts = (over: Partial<RoomCounts> = {}): RoomCounts => ({
   lastSeq: 0,
   myReadSeq: 0,
   unreadCount: 0,
+  mentionCount: 0,
   lastMessage: null,
   ...over,
 });

@@ -49,6 +49,12 @@ pub(crate) fn history_page(
     Ok(events)
 }
 
+/// Which of a pair of pushes (`*.added` / `*.removed`, pinned / unpinned) came.
+enum PushKind {
+    Added,
+    Other,
+}
+
 impl Engine {
     /// Tells UIs a message changed.
     pub(super) fn message_changed(
@@ -76,6 +82,10 @@ impl Engine {
     /// Applies a push (`origin`: live, or replayed by `sync`).
     pub(super) fn apply_push(&mut self, push: ServerPush, origin: Origin) -> Result<()> {
         let store = self.store.clone();
+        let push_kind = match &push {
+            ServerPush::ReactionAdded(_) | ServerPush::MessagePinned(_) => PushKind::Added,
+            _ => PushKind::Other,
+        };
         match push {
             ServerPush::MessageReceived(m) => {
                 let view = store.apply_message(&m.message)?;
@@ -86,6 +96,7 @@ impl Engine {
                 let view = store.apply_message(&m.message)?;
                 self.seq(&m.message.room_id, m.seq)?;
                 self.message_changed(view, MessageChange::Edited, origin)?;
+                self.replies_changed(&m.message.message_id, origin)?;
             }
             ServerPush::MessageDeleted(d) => {
                 let view = store.apply_deleted(&d.message_id, &d.deleted_at)?;
@@ -93,6 +104,7 @@ impl Engine {
                 if let Some(view) = view {
                     self.message_changed(view, MessageChange::Deleted, origin)?;
                 }
+                self.replies_changed(&d.message_id, origin)?;
             }
             ServerPush::RoomMemberJoined(m) => {
                 store.apply_member_joined(&m.room_id, &m.user_id, &rfc3339(now_ms()))?;
@@ -147,12 +159,35 @@ impl Engine {
                 tracing::info!(reason = %n.reason, "server asks for a sync");
                 self.gaps.extend(store.room_ids()?);
             }
+            ServerPush::ReactionAdded(r) | ServerPush::ReactionRemoved(r) => {
+                let added = matches!(push_kind, PushKind::Added);
+                let view =
+                    store.apply_reaction(&r.message_id, &r.user_id, &r.emoji, r.seq, added)?;
+                self.seq(&r.room_id, r.seq)?;
+                if let Some(view) = view {
+                    self.message_changed(view, MessageChange::Reactions, origin)?;
+                }
+            }
+            ServerPush::MessagePinned(p) | ServerPush::MessageUnpinned(p) => {
+                let pinned = matches!(push_kind, PushKind::Added);
+                store.apply_pin(&p.room_id, &p.message_id, p.seq, pinned)?;
+                self.seq(&p.room_id, p.seq)?;
+                self.room_changed(&p.room_id)?;
+            }
             ServerPush::ConnectionAuthenticated(_) => {}
         }
         Ok(())
     }
 
-    fn room_changed(&mut self, room_id: &str) -> Result<()> {
+    /// The replies to a message that changed show it in their previews.
+    pub(super) fn replies_changed(&mut self, message_id: &str, origin: Origin) -> Result<()> {
+        for view in self.store.replies_to(message_id)? {
+            self.message_changed(view, MessageChange::Edited, origin)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn room_changed(&mut self, room_id: &str) -> Result<()> {
         if let Some(room) = self.store.room(room_id, &self.me)? {
             self.events.push(ClientEvent::RoomUpdated { room });
         }

@@ -102,7 +102,7 @@ enum Purpose {
         room_id: String,
     },
     Outbox {
-        item: OutboxItem,
+        item: Box<OutboxItem>,
         earlier_uploads: bool,
     },
     Command {
@@ -312,7 +312,7 @@ impl Engine {
             Purpose::Outbox {
                 item,
                 earlier_uploads,
-            } => self.outbox_answered(item, earlier_uploads, outcome)?,
+            } => self.outbox_answered(*item, earlier_uploads, outcome)?,
             other => {
                 let data = outcome.map_err(Error::Server)?;
                 match other {

@@ -17,7 +17,9 @@
 
 use std::path::PathBuf;
 
-use leetchat_protocol::events::{MessageDeleted, MessageEdited, MessageEnvelope};
+use leetchat_protocol::events::{
+    MessageDeleted, MessageEdited, MessageEnvelope, PinsAck, ReactionsAck,
+};
 use leetchat_protocol::{Attachment, ErrorBody, ErrorCode};
 use serde_json::Value;
 
@@ -69,23 +71,27 @@ impl Engine {
                 Payload::Send(p) => {
                     let req = p.request();
                     let purpose = Purpose::Outbox {
-                        item,
+                        item: Box::new(item),
                         earlier_uploads: false,
                     };
                     return self.request(&req, purpose).map(Some);
                 }
-                Payload::Edit(_) | Payload::Delete(_) => {
+                Payload::Edit(_) | Payload::Delete(_) | Payload::React(_) | Payload::Pin(_) => {
                     let Some(id) = self.store.server_id_of(&item.temp_id)? else {
                         self.fail(&item, "the message was never sent")?;
                         continue;
                     };
                     let purpose = |item| Purpose::Outbox {
-                        item,
+                        item: Box::new(item),
                         earlier_uploads: false,
                     };
                     return match change_request(&item, id) {
                         Some(ChangeRequest::Edit(req)) => self.request(&req, purpose(item)),
                         Some(ChangeRequest::Delete(req)) => self.request(&req, purpose(item)),
+                        Some(ChangeRequest::React(req)) => self.request(&req, purpose(item)),
+                        Some(ChangeRequest::Unreact(req)) => self.request(&req, purpose(item)),
+                        Some(ChangeRequest::Pin(req)) => self.request(&req, purpose(item)),
+                        Some(ChangeRequest::Unpin(req)) => self.request(&req, purpose(item)),
                         None => Err(Error::Protocol("an edit that is not an edit".into())),
                     }
                     .map(Some);
@@ -121,7 +127,7 @@ impl Engine {
         self.request(
             &req,
             Purpose::Outbox {
-                item: fs.item,
+                item: Box::new(fs.item),
                 earlier_uploads: fs.earlier_uploads,
             },
         )
@@ -188,6 +194,7 @@ impl Engine {
                 let view = store.apply_message(&m.message)?;
                 self.seq(&m.message.room_id, m.seq)?;
                 self.message_changed(view, MessageChange::Edited, Origin::Acked)?;
+                self.replies_changed(&m.message.message_id, Origin::Acked)?;
             }
             OutboxKind::Delete => {
                 let d: MessageDeleted = serde_json::from_value(ack)?;
@@ -195,6 +202,25 @@ impl Engine {
                     self.message_changed(view, MessageChange::Deleted, Origin::Acked)?;
                 }
                 self.seq(&item.room_id, d.seq)?;
+                self.replies_changed(&d.message_id, Origin::Acked)?;
+            }
+            OutboxKind::React => {
+                let a: ReactionsAck = serde_json::from_value(ack)?;
+                let me = self.me.clone();
+                if let Some(view) = store.reaction_acked(&me, item, &a)? {
+                    self.message_changed(view, MessageChange::Reactions, Origin::Acked)?;
+                }
+                if let Some(seq) = a.seq {
+                    self.seq(&item.room_id, seq)?;
+                }
+            }
+            OutboxKind::Pin => {
+                let a: PinsAck = serde_json::from_value(ack)?;
+                store.pin_acked(item, &a)?;
+                if let Some(seq) = a.seq {
+                    self.seq(&item.room_id, seq)?;
+                }
+                self.room_changed(&item.room_id)?;
             }
         }
         store.outbox_done(item.id)?;
@@ -248,8 +274,12 @@ impl Engine {
             let change = match item.kind() {
                 OutboxKind::Send => MessageChange::Delivery,
                 OutboxKind::Edit | OutboxKind::Delete => MessageChange::Edited,
+                OutboxKind::React | OutboxKind::Pin => MessageChange::Reactions,
             };
             self.message_changed(view, change, Origin::Acked)?;
+        }
+        if item.kind() == OutboxKind::Pin {
+            self.room_changed(&item.room_id)?;
         }
         self.forget_file_copies(item);
         self.events.push(ClientEvent::OutboxFailed {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::{Engine, Received, Step};
 use crate::error::Error;
 use crate::store::Store;
+use crate::store::outbox::Draft;
 use crate::views::{ClientEvent, Delivery, MessageChange, Origin};
 
 const ME: &str = "u_me";
@@ -152,7 +153,7 @@ impl Harness {
     fn send(&self, room: &str, text: &str) -> String {
         let v = self
             .store
-            .enqueue_send(ME, room, text, MessageType::Text, None)
+            .enqueue_send(ME, room, &Draft::text(text), MessageType::Text)
             .expect("enqueue");
         v.temp_id.expect("temp id")
     }
@@ -341,7 +342,9 @@ fn a_permanent_refusal_fails_the_send_and_drops_the_changes_behind_it() {
     let temp = h.send("r1", "too long");
     let f = h.expect_request("message.send");
     // While the send is in flight, the user queues an edit of it.
-    h.store.enqueue_edit(ME, &temp, "edited").expect("edit");
+    h.store
+        .enqueue_edit(ME, &temp, "edited", None)
+        .expect("edit");
     assert_eq!(h.store.outbox_len().unwrap(), 2);
     h.refuse(
         &f,
@@ -366,7 +369,9 @@ fn an_edit_of_a_sent_message_goes_to_its_server_id_and_a_refusal_undoes_it() {
     sent["tempId"] = json!(temp);
     h.ack(&f, json!({"message": sent.clone()}));
 
-    h.store.enqueue_edit(ME, &temp, "second").expect("edit");
+    h.store
+        .enqueue_edit(ME, &temp, "second", None)
+        .expect("edit");
     let f = h.expect_request("message.edit");
     assert_eq!(f.data["messageId"], json!("m1"));
     assert_eq!(f.data["content"], json!("second"));
@@ -377,7 +382,7 @@ fn an_edit_of_a_sent_message_goes_to_its_server_id_and_a_refusal_undoes_it() {
     assert_eq!(h.store.message_by_key("m1").unwrap().content, "second");
     assert_eq!(h.store.synced_seq("r1").unwrap(), Some(2));
 
-    h.store.enqueue_edit(ME, "m1", "third").expect("edit");
+    h.store.enqueue_edit(ME, "m1", "third", None).expect("edit");
     assert_eq!(h.store.message_by_key("m1").unwrap().content, "third");
     let f = h.expect_request("message.edit");
     h.refuse(
@@ -520,7 +525,7 @@ fn sync_needed_syncs_every_room() {
 fn a_push_of_an_unknown_event_is_ignored_and_an_ack_of_nothing_is_other() {
     let mut h = Harness::new();
     h.connect(vec![]);
-    h.push("reaction.added", json!({"anything": 1}));
+    h.push("future.event", json!({"anything": 1}));
     let text = json!({"ack": 999, "ok": true, "data": {}}).to_string();
     assert!(matches!(h.engine.on_frame(&text).unwrap(), Received::Other));
     assert!(h.engine.on_frame("not json").is_err());

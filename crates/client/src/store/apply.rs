@@ -31,6 +31,7 @@ impl Store {
                 room.last_seq
             ],
         )?;
+        super::conversations::store_pins(&tx, &room.room_id, &room.pinned_message_ids)?;
         tx.execute("DELETE FROM members WHERE room_id = ?1", [&room.room_id])?;
         for m in &room.members {
             tx.execute(
@@ -159,6 +160,19 @@ impl Store {
                 local_id
             }
         };
+        super::conversations::store_snapshot(&tx, local_id, m)?;
+        // Replies stored here show what this message says now.
+        tx.execute(
+            "UPDATE messages SET reply_preview = json_set(reply_preview, '$.content',
+               (SELECT substr(o.content, 1, ?3) FROM messages o WHERE o.local_id = ?2))
+             WHERE reply_to = ?1 AND reply_preview IS NOT NULL
+               AND (SELECT o.deleted_at FROM messages o WHERE o.local_id = ?2) IS NULL",
+            params![
+                m.message_id,
+                local_id,
+                leetchat_protocol::REPLY_PREVIEW_CHARS as i64
+            ],
+        )?;
         tx.execute(
             "UPDATE rooms SET activity_at = MAX(activity_at, ?2) WHERE room_id = ?1",
             params![m.room_id, m.created_at],
@@ -181,11 +195,20 @@ impl Store {
         let Some(local_id) = local else {
             return Ok(None);
         };
-        self.conn().execute(
-            "UPDATE messages SET content = '', attachments = '[]', deleted_at = COALESCE(deleted_at, ?2)
-             WHERE local_id = ?1",
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE messages SET content = '', attachments = '[]', mentions = '[]', mentions_room = 0,
+               deleted_at = COALESCE(deleted_at, ?2) WHERE local_id = ?1",
             params![local_id, deleted_at],
         )?;
+        // A deleted message has no reactions; the replies to it show it deleted.
+        conn.execute("DELETE FROM reactions WHERE local_id = ?1", [local_id])?;
+        conn.execute(
+            "UPDATE messages SET reply_preview = json_set(reply_preview, '$.content', '', '$.deletedAt', ?2)
+             WHERE reply_to = ?1 AND reply_preview IS NOT NULL",
+            params![message_id, deleted_at],
+        )?;
+        drop(conn);
         self.message_by_local_id(local_id).map(Some)
     }
 

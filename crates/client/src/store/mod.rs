@@ -7,10 +7,12 @@
 //! duplicates change nothing. Several processes may share one store (WAL).
 //!
 //! - [`apply`]: server objects and events into the store.
+//! - [`conversations`]: reactions, pins, mentions and reply previews (v1.1).
 //! - [`outbox`]: the durable queue of sends, edits and deletes.
 //! - [`read`]: views for UIs (room list, pages, search).
 
 pub mod apply;
+pub mod conversations;
 pub mod outbox;
 pub mod read;
 
@@ -26,6 +28,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_create_store.sql")),
     (2, include_str!("../../migrations/0002_unread_index.sql")),
+    (3, include_str!("../../migrations/0003_conversations.sql")),
 ];
 
 /// The store. Cheap operations behind one connection; safe to share.

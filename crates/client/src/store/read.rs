@@ -8,11 +8,14 @@ use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView};
 
 const MSG_COLS: &str =
     "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
-    attachments, reply_to, created_at, edited_at, deleted_at, status, error";
+    attachments, reply_to, created_at, edited_at, deleted_at, status, error,
+    reply_preview, mentions, mentions_room";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     let status: String = r.get(13)?;
     let attachments: String = r.get(8)?;
+    let preview: Option<String> = r.get(15)?;
+    let mentions: String = r.get(16)?;
     Ok(MessageView {
         local_id: r.get(0)?,
         message_id: r.get(1)?,
@@ -24,6 +27,10 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
         content: r.get(7)?,
         attachments: serde_json::from_str(&attachments).unwrap_or_default(),
         reply_to: r.get(9)?,
+        reply_preview: preview.and_then(|p| serde_json::from_str(&p).ok()),
+        reactions: Vec::new(),
+        mentions: serde_json::from_str(&mentions).unwrap_or_default(),
+        mentions_room: r.get(17)?,
         created_at: r.get(10)?,
         edited_at: r.get(11)?,
         deleted_at: r.get(12)?,
@@ -37,13 +44,22 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
 }
 
 impl Store {
-    /// Marks sent messages read when another member's pointer has passed them.
+    /// Completes message views: reactions, and sent messages marked read
+    /// when another member's pointer has passed them.
     fn with_read_marks(
         &self,
         room_id: &str,
         mut msgs: Vec<MessageView>,
     ) -> Result<Vec<MessageView>> {
+        let me = self.meta("user_id")?;
         let conn = self.conn();
+        let ids: Vec<i64> = msgs.iter().map(|m| m.local_id).collect();
+        let mut reactions = super::conversations::reactions_of(&conn, &ids, me.as_deref())?;
+        for m in &mut msgs {
+            if let Some(r) = reactions.remove(&m.local_id) {
+                m.reactions = r;
+            }
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT m.user_id, m.last_read_seq FROM members m WHERE m.room_id = ?1",
         )?;
@@ -195,11 +211,15 @@ impl Store {
             )
             .optional()?;
         let (last_seq, my_read_seq) = row.unwrap_or((0, 0));
+        // Its own statement: the connection is locked only while it counts.
+        let mention_count =
+            super::conversations::mention_count(&self.conn(), room_id, my_read_seq, me)?;
         Ok(RoomCounts {
             room_id: room_id.to_owned(),
             last_seq,
             my_read_seq,
             unread_count: self.unread_count(room_id, my_read_seq, me)?,
+            mention_count,
             last_message: self.messages(room_id, None, 1)?.pop().map(Box::new),
         })
     }
@@ -250,6 +270,9 @@ impl Store {
                 rows.collect::<std::result::Result<_, _>>()?
             };
             let unread_count = self.unread_count(&room_id, my_read_seq, me)?;
+            let mention_count =
+                super::conversations::mention_count(&self.conn(), &room_id, my_read_seq, me)?;
+            let pinned_message_ids = super::conversations::pins_of(&self.conn(), &room_id)?;
             let last_message = self.messages(&room_id, None, 1)?.pop();
             let name = if room_type == "direct" {
                 members
@@ -277,6 +300,8 @@ impl Store {
                 my_read_seq,
                 last_message,
                 has_older,
+                mention_count,
+                pinned_message_ids,
             });
         }
         Ok(out)

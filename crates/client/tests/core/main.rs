@@ -2,6 +2,7 @@
 //! whatever the network, the server or the client process does.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod conversations;
 mod files;
 mod harness;
 

@@ -1,4 +1,4 @@
-//! The durable outbox: sends, edits and deletes made by the user, stored
+//! The durable outbox: sends, edits, deletes, reactions and pins made by the user, stored
 //! before anything goes on the wire, sent in order per room, and removed only
 //! when the server has acked them (or refused them for good).
 //!
@@ -86,16 +86,17 @@ impl Store {
         &self,
         me: &str,
         room_id: &str,
-        content: &str,
+        draft: &Draft,
         message_type: MessageType,
-        reply_to: Option<&str>,
     ) -> Result<MessageView> {
         let payload = SendPayload {
             room_id: room_id.to_owned(),
-            content: content.to_owned(),
+            content: draft.content.clone(),
             message_type: message_type.as_str().to_owned(),
             temp_id: new_temp_id(),
-            reply_to: reply_to.map(str::to_owned),
+            reply_to: draft.reply_to.clone(),
+            mentions: draft.mentions.clone(),
+            mentions_room: draft.mentions_room,
             files: None,
             reuploaded: false,
         };
@@ -122,6 +123,8 @@ impl Store {
             message_type: message_type.as_str().to_owned(),
             temp_id: temp_id.to_owned(),
             reply_to: None,
+            mentions: Vec::new(),
+            mentions_room: false,
             files: Some(
                 files
                     .iter()
@@ -175,9 +178,32 @@ impl Store {
                 payload.room_id
             )));
         }
+        // The replied message as stored here, until the server's preview comes.
+        let preview: Option<String> = match &payload.reply_to {
+            Some(r) => tx
+                .query_row(
+                    "SELECT message_id, sender_id, message_type, substr(content, 1, 200), deleted_at
+                     FROM messages WHERE message_id = ?1 AND room_id = ?2",
+                    params![r, payload.room_id],
+                    |row| {
+                        Ok(crate::views::ReplyView {
+                            message_id: row.get(0)?,
+                            sender_id: row.get(1)?,
+                            message_type: row.get(2)?,
+                            content: row.get(3)?,
+                            deleted_at: row.get(4)?,
+                        })
+                    },
+                )
+                .optional()?
+                .map(|p| serde_json::to_string(&p))
+                .transpose()?,
+            None => None,
+        };
         tx.execute(
-            "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, attachments, reply_to, created_at, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending')",
+            "INSERT INTO messages (room_id, sender_id, temp_id, message_type, content, attachments, reply_to,
+               created_at, status, reply_preview, mentions, mentions_room)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11)",
             params![
                 payload.room_id,
                 me,
@@ -186,7 +212,10 @@ impl Store {
                 payload.content,
                 serde_json::to_string(attachments)?,
                 payload.reply_to,
-                rfc3339(now)
+                rfc3339(now),
+                preview,
+                serde_json::to_string(&payload.mentions)?,
+                payload.mentions_room
             ],
         )?;
         let local_id = tx.last_insert_rowid();
@@ -338,7 +367,13 @@ impl Store {
 
     /// Edits one of the user's messages locally and queues the edit. A send
     /// not yet attempted is changed in place instead.
-    pub fn enqueue_edit(&self, me: &str, key: &str, content: &str) -> Result<MessageView> {
+    pub fn enqueue_edit(
+        &self,
+        me: &str,
+        key: &str,
+        content: &str,
+        mentions: Option<&[String]>,
+    ) -> Result<MessageView> {
         let t = self.target(key)?;
         if t.sender_id != me {
             return Err(Error::Invalid(
@@ -362,6 +397,9 @@ impl Store {
         if let Some(id) = unsent {
             Self::update_send(&tx, id, |p| {
                 p.content = content.to_owned();
+                if let Some(m) = mentions {
+                    p.mentions = m.to_vec();
+                }
                 Ok(())
             })?;
             tx.execute(
@@ -373,6 +411,7 @@ impl Store {
             let payload = Payload::Edit(EditPayload {
                 content: content.to_owned(),
                 previous: t.content.clone(),
+                mentions: mentions.map(<[String]>::to_vec),
             });
             tx.execute(
                 "INSERT INTO outbox (room_id, kind, temp_id, payload, created_at) VALUES (?1, 'edit', ?2, ?3, ?4)",
@@ -381,6 +420,12 @@ impl Store {
             tx.execute(
                 "UPDATE messages SET content = ?2, edited_at = ?3 WHERE local_id = ?1",
                 params![t.local_id, content, rfc3339(now)],
+            )?;
+        }
+        if let Some(m) = mentions {
+            tx.execute(
+                "UPDATE messages SET mentions = ?2 WHERE local_id = ?1",
+                params![t.local_id, serde_json::to_string(m)?],
             )?;
         }
         tx.commit()?;
@@ -496,6 +541,9 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
+        if matches!(item.kind(), OutboxKind::React | OutboxKind::Pin) {
+            return self.undo_conversation_change(item, local);
+        }
         let Some(local_id) = local else {
             return Ok(None);
         };
@@ -509,6 +557,7 @@ impl Store {
                 // Changes queued behind a send that will never exist go too.
                 conn.execute("DELETE FROM outbox WHERE temp_id = ?1", [&item.temp_id])?;
             }
+            OutboxKind::React | OutboxKind::Pin => {}
             kind @ (OutboxKind::Edit | OutboxKind::Delete) => {
                 // Undo the optimistic change; a failed edit of a message the
                 // server deleted meanwhile leaves the tombstone alone.

@@ -1,10 +1,12 @@
 //! What an outbox item carries: a send (with its files' upload work), an
-//! edit or a delete, typed; and the requests they become.
+//! edit, a delete, a reaction or a pin, typed; and the requests they become.
 
 use std::path::PathBuf;
 
 use leetchat_protocol::Attachment;
-use leetchat_protocol::events::{DeleteMessage, EditMessage, SendMessage};
+use leetchat_protocol::events::{
+    AddReaction, DeleteMessage, EditMessage, PinMessage, RemoveReaction, SendMessage, UnpinMessage,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -18,6 +20,33 @@ pub enum OutboxKind {
     Edit,
     /// `message.delete`.
     Delete,
+    /// `reaction.add` or `reaction.remove`.
+    React,
+    /// `message.pin` or `message.unpin`.
+    Pin,
+}
+
+/// A message to send, as the user wrote it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Draft {
+    /// The text.
+    pub content: String,
+    /// The message it answers (server id, tempId or local id).
+    pub reply_to: Option<String>,
+    /// User ids of the members it mentions.
+    pub mentions: Vec<String>,
+    /// Whether it mentions the whole room.
+    pub mentions_room: bool,
+}
+
+impl Draft {
+    /// Just text.
+    pub fn text(content: &str) -> Draft {
+        Draft {
+            content: content.to_owned(),
+            ..Draft::default()
+        }
+    }
 }
 
 /// A queued send, as stored (the JSON of the `payload` column).
@@ -37,6 +66,12 @@ pub struct SendPayload {
     /// The message it answers.
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// Members it mentions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    /// Whether it mentions the room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
     /// Files to upload first, when it is a file message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<QueuedUpload>>,
@@ -66,6 +101,8 @@ impl SendPayload {
             temp_id: Some(self.temp_id.clone()),
             attachments: files.iter().filter_map(|f| f.file_id.clone()).collect(),
             reply_to: self.reply_to.clone(),
+            mentions: self.mentions.clone(),
+            mentions_room: self.mentions_room,
         }
     }
 }
@@ -94,6 +131,25 @@ pub struct EditPayload {
     /// The text before (restored when refused).
     #[serde(default)]
     pub previous: String,
+    /// The members it mentions after the edit (absent: unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<String>>,
+}
+
+/// A queued reaction: added or taken back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReactPayload {
+    /// The emoji.
+    pub emoji: String,
+    /// Added (true) or taken back.
+    pub add: bool,
+}
+
+/// A queued pin or unpin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinPayload {
+    /// Pin (true) or unpin.
+    pub pin: bool,
 }
 
 /// A queued delete: the text to restore if it is refused.
@@ -113,6 +169,10 @@ pub enum Payload {
     Edit(EditPayload),
     /// A delete.
     Delete(DeletePayload),
+    /// A reaction.
+    React(ReactPayload),
+    /// A pin.
+    Pin(PinPayload),
 }
 
 impl Payload {
@@ -120,6 +180,8 @@ impl Payload {
         Ok(match kind {
             "edit" => Payload::Edit(serde_json::from_str(json)?),
             "delete" => Payload::Delete(serde_json::from_str(json)?),
+            "react" => Payload::React(serde_json::from_str(json)?),
+            "pin" => Payload::Pin(serde_json::from_str(json)?),
             _ => Payload::Send(serde_json::from_str(json)?),
         })
     }
@@ -129,6 +191,8 @@ impl Payload {
             Payload::Send(p) => serde_json::to_string(p)?,
             Payload::Edit(p) => serde_json::to_string(p)?,
             Payload::Delete(p) => serde_json::to_string(p)?,
+            Payload::React(p) => serde_json::to_string(p)?,
+            Payload::Pin(p) => serde_json::to_string(p)?,
         })
     }
 
@@ -138,13 +202,15 @@ impl Payload {
             Payload::Send(_) => OutboxKind::Send,
             Payload::Edit(_) => OutboxKind::Edit,
             Payload::Delete(_) => OutboxKind::Delete,
+            Payload::React(_) => OutboxKind::React,
+            Payload::Pin(_) => OutboxKind::Pin,
         }
     }
 
     /// The text to restore when an edit or delete is refused.
     pub(crate) fn previous(&self) -> Option<&str> {
         match self {
-            Payload::Send(_) => None,
+            Payload::Send(_) | Payload::React(_) | Payload::Pin(_) => None,
             Payload::Edit(e) => Some(&e.previous),
             Payload::Delete(d) => Some(&d.previous),
         }
@@ -181,15 +247,28 @@ impl OutboxItem {
     }
 }
 
-/// The request an edit or delete becomes once its message has a server id.
+/// The request an edit, delete, reaction or pin becomes once its message
+/// has a server id.
 pub fn change_request(item: &OutboxItem, message_id: String) -> Option<ChangeRequest> {
     match &item.payload {
         Payload::Send(_) => None,
         Payload::Edit(e) => Some(ChangeRequest::Edit(EditMessage {
             message_id,
             content: e.content.clone(),
+            mentions: e.mentions.clone(),
+            mentions_room: None,
         })),
         Payload::Delete(_) => Some(ChangeRequest::Delete(DeleteMessage { message_id })),
+        Payload::React(r) if r.add => Some(ChangeRequest::React(AddReaction {
+            message_id,
+            emoji: r.emoji.clone(),
+        })),
+        Payload::React(r) => Some(ChangeRequest::Unreact(RemoveReaction {
+            message_id,
+            emoji: r.emoji.clone(),
+        })),
+        Payload::Pin(p) if p.pin => Some(ChangeRequest::Pin(PinMessage { message_id })),
+        Payload::Pin(_) => Some(ChangeRequest::Unpin(UnpinMessage { message_id })),
     }
 }
 
@@ -200,6 +279,14 @@ pub enum ChangeRequest {
     Edit(EditMessage),
     /// `message.delete`.
     Delete(DeleteMessage),
+    /// `reaction.add`.
+    React(AddReaction),
+    /// `reaction.remove`.
+    Unreact(RemoveReaction),
+    /// `message.pin`.
+    Pin(PinMessage),
+    /// `message.unpin`.
+    Unpin(UnpinMessage),
 }
 
 /// A file a queued send uploads first.

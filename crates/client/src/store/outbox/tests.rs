@@ -26,6 +26,7 @@ fn store_with_rooms(rooms: &[&str]) -> Store {
             created_at: "2025-01-01T00:00:00.000Z".into(),
             last_seq: 0,
             members: vec![],
+            pinned_message_ids: vec![],
         })
         .expect("room");
     }
@@ -36,11 +37,11 @@ fn store_with_rooms(rooms: &[&str]) -> Store {
 fn items_go_out_in_order_per_room_and_a_deferred_head_holds_only_its_room() {
     let s = store_with_rooms(&["a", "b"]);
     let a1 = s
-        .enqueue_send("me", "a", "a1", MessageType::Text, None)
+        .enqueue_send("me", "a", &Draft::text("a1"), MessageType::Text)
         .expect("send");
-    s.enqueue_send("me", "a", "a2", MessageType::Text, None)
+    s.enqueue_send("me", "a", &Draft::text("a2"), MessageType::Text)
         .expect("send");
-    s.enqueue_send("me", "b", "b1", MessageType::Text, None)
+    s.enqueue_send("me", "b", &Draft::text("b1"), MessageType::Text)
         .expect("send");
     let first = s.outbox_take(0).expect("take").expect("item");
     assert_eq!(send_of(&first).content, "a1");
@@ -66,23 +67,23 @@ fn items_go_out_in_order_per_room_and_a_deferred_head_holds_only_its_room() {
 fn an_unsent_message_is_changed_in_place_and_a_tried_one_queues_the_change() {
     let s = store_with_rooms(&["a"]);
     let m = s
-        .enqueue_send("me", "a", "draft", MessageType::Text, None)
+        .enqueue_send("me", "a", &Draft::text("draft"), MessageType::Text)
         .expect("send");
     let t = m.temp_id.clone().expect("temp");
-    s.enqueue_edit("me", &t, "better").expect("edit");
+    s.enqueue_edit("me", &t, "better", None).expect("edit");
     assert_eq!(s.outbox_len().expect("len"), 1);
     let item = s.outbox_take(0).expect("take").expect("item");
     assert_eq!(send_of(&item).content, "better");
     // Now it may be on the wire: a further edit queues behind it.
-    s.enqueue_edit("me", &t, "best").expect("edit");
+    s.enqueue_edit("me", &t, "best", None).expect("edit");
     assert_eq!(s.outbox_len().expect("len"), 2);
     assert!(
-        s.enqueue_edit("someone else", &t, "x").is_err(),
+        s.enqueue_edit("someone else", &t, "x", None).is_err(),
         "only the sender edits"
     );
     // Deleting an untried send withdraws it entirely.
     let m2 = s
-        .enqueue_send("me", "a", "oops", MessageType::Text, None)
+        .enqueue_send("me", "a", &Draft::text("oops"), MessageType::Text)
         .expect("send");
     assert!(
         s.enqueue_delete(&m2.temp_id.expect("temp"))
@@ -121,6 +122,8 @@ fn a_file_send_takes_its_type_from_what_the_server_sniffed() {
         message_type: "image".into(),
         temp_id: "t".into(),
         reply_to: None,
+        mentions: Vec::new(),
+        mentions_room: false,
         files: Some(vec![QueuedUpload {
             path: "/x".into(),
             name: "a.png".into(),

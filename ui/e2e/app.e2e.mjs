@@ -483,7 +483,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       // The window title (set by the shell, read from X) carries the unread
       // total the room list shows.
       const expected = await eventually("the team room's unread badge", async () => {
-        const badges = await driver.findElements(css("ul[aria-label='Conversations'] .room .badge"));
+        const badges = await driver.findElements(css("ul[aria-label='Conversations'] .room .badge:not(.mention-badge)"));
         let sum = 0;
         for (const b of badges) sum += Number(await b.getText());
         return sum >= 1 ? sum : null;

@@ -12,6 +12,8 @@ export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
 export type { MessageView } from "./gen/MessageView";
 export type { Origin } from "./gen/Origin";
+export type { ReactionView } from "./gen/ReactionView";
+export type { ReplyView } from "./gen/ReplyView";
 export type { RoomCounts } from "./gen/RoomCounts";
 export type { RoomView } from "./gen/RoomView";
 export type { User } from "./gen/User";

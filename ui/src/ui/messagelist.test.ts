@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { msg, pending } from "../logic/fixtures";
 import { upsertMessage } from "../logic/messages";
-import type { Attachment, MessageView } from "../types";
+import type { Attachment, MessageView, RoomView } from "../types";
 import { MessageList, type ListContext } from "./messagelist";
 
 const ctx = (over: Partial<ListContext> = {}): ListContext => ({
@@ -220,5 +220,57 @@ describe("MessageList attachments", () => {
     expect(EagerObserver.observed).toHaveLength(1);
     list.update([], ctx());
     expect(EagerObserver.observed).toHaveLength(0);
+  });
+});
+
+describe("MessageList conversations", () => {
+  const room = (): RoomView => ({
+    roomId: "r1",
+    type: "group",
+    name: "team",
+    description: "",
+    members: [
+      { userId: "me", userName: "me", displayName: "Me", role: "owner", lastReadSeq: 0, status: null, lastSeen: null },
+      { userId: "alice", userName: "alice", displayName: "Alice", role: "member", lastReadSeq: 0, status: null, lastSeen: null },
+    ],
+    lastSeq: 3,
+    unreadCount: 0,
+    myReadSeq: 3,
+    lastMessage: null,
+    hasOlder: false,
+    mentionCount: 0,
+    pinnedMessageIds: ["m1"],
+  });
+
+  it("shows a reply's quote, rich text with mentions, reactions and the pin; clicks go to the handlers", () => {
+    const h = { ...handlers(), onOpenLink: vi.fn(), onJumpTo: vi.fn(), onReact: vi.fn() };
+    const list = new MessageList(h);
+    const reply = msg({
+      localId: 2,
+      seq: 2,
+      content: "**yes** @me see https://example.com",
+      replyTo: "m1",
+      replyPreview: { messageId: "m1", senderId: "alice", type: "text", content: "lunch?", deletedAt: null },
+      mentions: ["me"],
+      reactions: [{ emoji: "👍", count: 2, userIds: ["me", "alice"], mine: true, pending: false }],
+    });
+    list.reset([msg({ localId: 1, seq: 1, content: "lunch?" }), reply], ctx({ room: room() }), false);
+    const rows = list.el.querySelectorAll<HTMLElement>(".row");
+    expect(rows[0]?.querySelector(".pinned")).not.toBeNull();
+    const row = rows[1] as HTMLElement;
+    expect(row.querySelector(".reply-quote")?.textContent).toBe("Alicelunch?");
+    expect(row.querySelector(".text strong")?.textContent).toBe("yes");
+    expect(row.querySelector(".mention.mention-me")?.textContent).toBe("@me");
+    const chip = row.querySelector<HTMLButtonElement>(".reactions .chip.mine");
+    expect(chip?.getAttribute("aria-label")).toBe("👍 2: You, Alice");
+    chip?.click();
+    expect(h.onReact).toHaveBeenCalledWith(reply, "👍", false);
+    row.querySelector<HTMLButtonElement>(".reply-quote")?.click();
+    expect(h.onJumpTo).toHaveBeenCalledWith("m1");
+    const link = row.querySelector<HTMLAnchorElement>("a.link");
+    const click = new MouseEvent("click", { bubbles: true, cancelable: true });
+    link?.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(h.onOpenLink).toHaveBeenCalledWith("https://example.com");
   });
 });

@@ -14,6 +14,7 @@ import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time
 import { describeAttachments, fileChip, fillThumb, showsAsImage, thumbButton, uploadBar, wantsThumbnail, type ImageSource } from "./attachments";
 import { h } from "./dom";
 import { icon } from "./icons";
+import { renderText, safeUrl, type MentionContext } from "./richtext";
 
 /** Rows rendered when a room opens, and kept after a trim. */
 const WINDOW = 120;
@@ -54,6 +55,12 @@ export interface ListHandlers {
   onOpenImage(att: Attachment): void;
   /** Save an attachment to the Downloads folder. */
   onSaveFile(att: Attachment): void;
+  /** Open a link from a message (in the system browser, never this window). */
+  onOpenLink?(url: string): void;
+  /** Show the message a reply answers. */
+  onJumpTo?(messageId: string): void;
+  /** Toggle the user's reaction on a message. */
+  onReact?(msg: MessageView, emoji: string, add: boolean): void;
 }
 
 /** Everything a row shows; a row is refilled only when this changes. */
@@ -67,6 +74,8 @@ interface RowModel {
   progress: number | null;
   time: string;
   menu: boolean;
+  /** Pinned in its room. */
+  pinned: boolean;
 }
 
 interface Row {
@@ -96,7 +105,8 @@ function sameModel(a: RowModel | null, b: RowModel): boolean {
     a.mark?.label === b.mark?.label &&
     a.progress === b.progress &&
     a.time === b.time &&
-    a.menu === b.menu
+    a.menu === b.menu &&
+    a.pinned === b.pinned
   );
 }
 
@@ -134,6 +144,14 @@ export class MessageList {
       this.top,
       this.inner,
     );
+    // Links in messages never navigate this window.
+    this.inner.addEventListener("click", (e) => {
+      const a = (e.target as HTMLElement).closest<HTMLAnchorElement>("a[href]");
+      if (!a) return;
+      e.preventDefault();
+      const url = safeUrl(a.getAttribute("href") ?? "");
+      if (url) this.handlers.onOpenLink?.(url);
+    });
     this.inner.addEventListener("focusin", (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
       if (row?.dataset.id && Number(row.dataset.id) !== this.focusedId) {
@@ -279,6 +297,7 @@ export class MessageList {
       progress: msg.tempId !== null && msg.delivery === "pending" ? progress.get(msg.tempId) ?? null : null,
       time: timeOfDay(at),
       menu: canModify(msg, myUserId),
+      pinned: msg.messageId !== null && (room?.pinnedMessageIds ?? []).includes(msg.messageId),
     };
   }
 
@@ -316,11 +335,13 @@ export class MessageList {
       if (msg.delivery === "pending" && (local || m.progress !== null)) {
         body.push(uploadBar(m.progress, msg.attachments.map((a) => a.name).join(", ") || "file"));
       }
-      if (msg.content) body.push(h("div", { class: "text" }, msg.content));
+      if (msg.replyPreview) body.unshift(this.quote(msg));
+      if (msg.content) body.push(h("div", { class: "text rich" }, renderText(msg.content, this.mentionContext(msg))));
     }
     const meta = h(
       "div",
       { class: "meta" },
+      m.pinned ? h("span", { class: "pinned", title: "Pinned", "aria-label": "Pinned" }, "📌") : null,
       msg.editedAt !== null && !deleted ? h("span", { class: "edited" }, "edited") : null,
       h("time", { datetime: msg.createdAt }, m.time),
       m.mark ? h("span", { class: `mark mark-${m.mark.state}`, "aria-label": m.mark.label, title: m.mark.label }, m.mark.glyph) : null,
@@ -348,12 +369,73 @@ export class MessageList {
       );
     }
     parts.push(line);
+    if (!deleted && msg.reactions.length > 0) parts.push(this.reactions(msg));
     if (m.mark?.state === "failed") parts.push(h("div", { class: "error-line" }, m.mark.label));
     el.replaceChildren(...parts);
     const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
     const files = describeAttachments(msg.attachments);
     const text = deleted ? "This message was deleted" : [msg.content, files].filter(Boolean).join(". ");
     el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${m.mark ? `. ${m.mark.label}` : ""}`);
+  }
+
+  /** The quoted message a reply answers; clicking it shows the original. */
+  private quote(msg: MessageView): HTMLElement {
+    const p = msg.replyPreview as NonNullable<MessageView["replyPreview"]>;
+    const who = p.senderId === this.ctx.myUserId ? "You" : senderName(this.ctx.room, p.senderId);
+    const what = p.deletedAt !== null ? "Deleted message" : p.content || (p.type === "image" ? "Photo" : p.type === "file" ? "File" : "");
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "reply-quote" + (p.deletedAt !== null ? " gone" : ""),
+        "aria-label": `Reply to ${who}: ${what}`,
+        onclick: (e: MouseEvent) => {
+          e.stopPropagation();
+          this.handlers.onJumpTo?.(p.messageId);
+        },
+      },
+      h("span", { class: "reply-sender" }, who),
+      h("span", { class: "reply-text" }, what),
+    );
+  }
+
+  /** Reaction chips: emoji and count; the user's own are marked; a click toggles. */
+  private reactions(msg: MessageView): HTMLElement {
+    return h(
+      "div",
+      { class: "reactions", role: "group", "aria-label": "Reactions" },
+      ...msg.reactions.map((r) => {
+        const who = r.userIds.map((u) => (u === this.ctx.myUserId ? "You" : senderName(this.ctx.room, u)));
+        const more = r.count > who.length ? ` and ${r.count - who.length} more` : "";
+        return h(
+          "button",
+          {
+            type: "button",
+            class: "chip" + (r.mine ? " mine" : "") + (r.pending ? " pending" : ""),
+            "aria-pressed": r.mine ? "true" : "false",
+            "aria-label": `${r.emoji} ${r.count}: ${who.join(", ")}${more}`,
+            title: `${who.join(", ")}${more}`,
+            onclick: (e: MouseEvent) => {
+              e.stopPropagation();
+              this.handlers.onReact?.(msg, r.emoji, !r.mine);
+            },
+          },
+          h("span", { class: "emoji" }, r.emoji),
+          h("span", { class: "count" }, String(r.count)),
+        );
+      }),
+    );
+  }
+
+  /** Who the message mentions, by lower-cased login name. */
+  private mentionContext(msg: MessageView): MentionContext | undefined {
+    if (msg.mentions.length === 0 && !msg.mentionsRoom) return undefined;
+    const names = new Map<string, string>();
+    for (const id of msg.mentions) {
+      const member = this.ctx.room?.members.find((x) => x.userId === id);
+      if (member?.userName) names.set(member.userName.toLowerCase(), id);
+    }
+    return { names, room: msg.mentionsRoom, me: this.ctx.myUserId };
   }
 
   /** One attachment: a thumbnail for an uploaded picture, else a file chip. */

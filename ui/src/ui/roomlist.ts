@@ -107,7 +107,8 @@ export class RoomList {
   private fill(li: HTMLElement, m: RowModel): void {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
-    const label = [m.title, m.presence, m.preview, unreadLabel(room.unreadCount)].filter(Boolean).join(". ");
+    const mentions = room.mentionCount > 0 ? `${room.mentionCount} ${room.mentionCount === 1 ? "mention" : "mentions"}` : "";
+    const label = [m.title, m.presence, m.preview, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
     li.replaceChildren(
       h(
         "button",
@@ -133,6 +134,9 @@ export class RoomList {
             "span",
             { class: "room-bottom" },
             h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
+            room.mentionCount > 0
+              ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
+              : null,
             badge ? h("span", { class: "badge" }, badge) : null,
           ),
           m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,

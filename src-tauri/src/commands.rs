@@ -228,3 +228,55 @@ pub async fn save_file(app: AppHandle, shell: State<'_, Shell>, file_id: String)
 pub async fn pick_files(app: AppHandle) -> Res<Vec<String>> {
     files::pick(&app).await
 }
+
+/// `send_message`: queues a text message with its reply and mentions.
+#[tauri::command]
+pub async fn send_message(
+    shell: State<'_, Shell>,
+    room_id: String,
+    content: String,
+    reply_to: Option<String>,
+    mentions: Vec<String>,
+    mentions_room: bool,
+) -> Res<MessageView> {
+    let draft = leetchat_client::Draft {
+        content,
+        reply_to,
+        mentions,
+        mentions_room,
+    };
+    let client = shell.client().await?;
+    client
+        .send_draft(&room_id, &draft, leetchat_protocol::MessageType::Text)
+        .map_err(err)
+}
+
+/// `react`: adds (or takes back) the user's reaction to a message.
+#[tauri::command]
+pub async fn react(
+    shell: State<'_, Shell>,
+    key: String,
+    emoji: String,
+    add: bool,
+) -> Res<MessageView> {
+    shell.client().await?.react(&key, &emoji, add).map_err(err)
+}
+
+/// `pin_message`: pins or unpins a message; the room as it now stands.
+#[tauri::command]
+pub async fn pin_message(shell: State<'_, Shell>, key: String, pin: bool) -> Res<RoomView> {
+    shell.client().await?.pin(&key, pin).map_err(err)
+}
+
+/// `open_link`: opens an http(s) or mailto link from a message in the
+/// system's browser or mail program, never in the app's window.
+#[tauri::command]
+pub fn open_link(app: AppHandle, url: String) -> Res<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let u = url.trim();
+    let lower = u.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")) {
+        return Err(format!("only http, https and mailto links open: {u:?}"));
+    }
+    app.opener().open_url(u, None::<&str>).map_err(|e| e.to_string())
+}

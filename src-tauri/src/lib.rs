@@ -54,6 +54,10 @@ command_list![
     file_path,
     save_file,
     pick_files,
+    send_message,
+    react,
+    pin_message,
+    open_link,
 ];
 
 /// Starts the app (desktop `main`, or the mobile entry point).
@@ -69,6 +73,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(shell::Shell::default())
         .setup(|app| {
             attention::listen_for_clicks(app.handle());

@@ -502,6 +502,49 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
+    await step("alice replies to bob from the menu with code, a link and a mention, reacts and pins; bob sees it all", async () => {
+      const openMenuOf = async (text) => {
+        const row = await find(rowWith(text));
+        await driver.actions().move({ origin: row }).perform();
+        const menuBtn = await row.findElement(css('button[aria-label="Message actions"]'));
+        await driver.actions().move({ origin: menuBtn }).click().perform();
+      };
+      const item = (label) => find(By.xpath(`//div[@role='menu']//button[@role='menuitem' and normalize-space()=${xpathString(label)}]`));
+      await openMenuOf("hello alice");
+      await (await item("Reply")).click();
+      await find(css(".reply-bar:not([hidden])"));
+      const box = await composer();
+      await box.sendKeys("see `cargo test` and https://example.com/docs @bob", Key.ENTER);
+      const reply = await find(rowWith("see `cargo test`"));
+      assert.equal(await (await reply.findElement(css(".reply-quote .reply-text"))).getText(), "hello alice");
+      assert.equal(await (await reply.findElement(css(".text code"))).getText(), "cargo test");
+      assert.equal(await (await reply.findElement(css(".text a.link"))).getAttribute("href"), "https://example.com/docs");
+      assert.equal(await (await reply.findElement(css(".text .mention"))).getText(), "@bob");
+      await openMenuOf("hello alice");
+      await (await item("👍 React")).click();
+      await eventually("the 👍 chip on bob's message", async () => (await driver.executeScript(
+        `return [...document.querySelectorAll('.messages [role="article"]')].filter((r) => (r.getAttribute("aria-label") || "").includes("hello alice")).map((r) => r.querySelector(".reactions .chip.mine")?.getAttribute("aria-label") ?? "").join("|");`,
+      )).startsWith("👍 1"));
+      await openMenuOf("hello alice");
+      await (await item("Pin")).click();
+      await eventually("the pin mark", async () => (await driver.executeScript(
+        `return [...document.querySelectorAll('.messages [role="article"]')].some((r) => (r.getAttribute("aria-label") || "").includes("hello alice") && r.querySelector(".meta .pinned"));`,
+      )));
+      const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
+      if (shots) writeFileSync(path.join(shots, "conversations.png"), await driver.takeScreenshot(), "base64");
+      // Bob, in the terminal, gets the reply with its quote and mention, the reaction and the pin.
+      const seen = await eventually("bob to see the reply, the reaction and the pin", async () => {
+        const h = await bobHistory();
+        const original = h.find((x) => x.content === "hello alice");
+        const answer = h.find((x) => x.content.startsWith("see `cargo test`"));
+        const rooms = (await bob("--json", "rooms")).split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
+        const pinned = rooms.some((r) => (r.pinnedMessageIds ?? []).includes(original?.messageId));
+        const liked = original?.reactions?.some((r) => r.emoji === "👍" && r.count === 1);
+        return original && answer && answer.replyTo === original.messageId && answer.mentions.length === 1 && liked && pinned ? { original, answer } : null;
+      });
+      assert.equal(seen.answer.replyPreview.content, "hello alice");
+    });
+
     await step("a message sent while the server is down goes out once it is back", async () => {
       await stop(server, "SIGKILL");
       const box = await composer();

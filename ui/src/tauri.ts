@@ -148,6 +148,26 @@ export class Api {
     return this.backend.invoke("send_text", { roomId, content });
   }
 
+  /** Queues a text message that may answer one and mention members (see `sendText`). */
+  sendMessage(roomId: string, content: string, replyTo: string | null, mentions: string[], mentionsRoom: boolean): Promise<MessageView> {
+    return this.backend.invoke("send_message", { roomId, content, replyTo, mentions, mentionsRoom });
+  }
+
+  /** Adds (or takes back) the user's reaction; shown at once, sent through the outbox. */
+  react(key: string, emoji: string, add: boolean): Promise<MessageView> {
+    return this.backend.invoke("react", { key, emoji, add });
+  }
+
+  /** Pins or unpins a message; resolves to its room as it now stands. */
+  pinMessage(key: string, pin: boolean): Promise<RoomView> {
+    return this.backend.invoke("pin_message", { key, pin });
+  }
+
+  /** Opens a link in the system's browser (or mail program). */
+  openLink(url: string): Promise<void> {
+    return this.backend.invoke("open_link", { url });
+  }
+
   /** Edits a message (key: messageId, tempId or String(localId)). */
   editMessage(key: string, content: string): Promise<MessageView> {
     return this.backend.invoke("edit_message", { key, content });

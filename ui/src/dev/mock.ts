@@ -385,6 +385,54 @@ export function mockBackend(): Backend {
       }, 500);
       return pending;
     },
+    send_message: (a) => {
+      const sent = commands.send_text(a) as MessageView;
+      const original = a.replyTo ? find(String(a.replyTo)) : undefined;
+      const next: MessageView = {
+        ...sent,
+        replyTo: original?.messageId ?? null,
+        replyPreview: original?.messageId
+          ? { messageId: original.messageId, senderId: original.senderId, type: original.type, content: original.content.slice(0, 200), deletedAt: original.deletedAt }
+          : null,
+        mentions: (a.mentions as string[] | undefined) ?? [],
+        mentionsRoom: Boolean(a.mentionsRoom),
+      };
+      upsert(next, "new", "local");
+      return next;
+    },
+    react: (a) => {
+      const m = find(String(a.key));
+      if (!m) throw "No such message.";
+      const emoji = String(a.emoji);
+      const add = Boolean(a.add);
+      const list = m.reactions.map((r) => ({ ...r, userIds: [...r.userIds] }));
+      let r = list.find((x) => x.emoji === emoji);
+      if (add && !r) {
+        r = { emoji, count: 0, userIds: [], mine: false, pending: false };
+        list.push(r);
+      }
+      if (r) {
+        r.userIds = r.userIds.filter((u) => u !== ME.userId);
+        if (add) r.userIds.push(ME.userId);
+        r.count = r.userIds.length;
+        r.mine = add;
+      }
+      const next = { ...m, reactions: list.filter((x) => x.count > 0) };
+      upsert(next, "reactions", "local");
+      return next;
+    },
+    pin_message: (a) => {
+      const m = find(String(a.key));
+      if (!m?.messageId) throw "No such message.";
+      const r = room(m.roomId);
+      const rest = r.view.pinnedMessageIds.filter((id) => id !== m.messageId);
+      r.view = { ...r.view, pinnedMessageIds: a.pin ? [m.messageId, ...rest] : rest };
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
+    },
+    open_link: (a) => {
+      window.open(String(a.url), "_blank", "noopener");
+    },
     edit_message: (a) => {
       const m = find(String(a.key));
       if (!m) throw "No such message.";

@@ -25,6 +25,10 @@ export const COMMANDS = [
   "file_path",
   "save_file",
   "pick_files",
+  "send_message",
+  "react",
+  "pin_message",
+  "open_link",
 ] as const;
 
 /** The name of a Tauri command. */

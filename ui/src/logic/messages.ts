@@ -3,7 +3,7 @@
 //! message keyed by its stable `localId` so that a `message_upserted` event
 //! replaces the message in place instead of adding a second copy.
 
-import type { MessageView } from "../types";
+import type { MessageView, RoomView } from "../types";
 
 /**
  * Orders messages for display: by seq; messages without a seq (still in the
@@ -133,4 +133,12 @@ export function oldestSeq(list: readonly MessageView[]): number | null {
 /** Whether the user may edit or delete this message. */
 export function canModify(msg: MessageView, myUserId: string): boolean {
   return msg.senderId === myUserId && msg.deletedAt === null && msg.type !== "system";
+}
+
+/** Whether `me` may pin in `room`: either member of a direct room, a group's owner or admins. */
+export function canPin(room: RoomView | undefined, me: string): boolean {
+  if (!room) return false;
+  if (room.type === "direct") return true;
+  const role = room.members.find((m) => m.userId === me)?.role;
+  return role === "owner" || role === "admin";
 }

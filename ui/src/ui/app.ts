@@ -75,7 +75,10 @@ export class App {
         onNeedOlder: () => void this.loadOlder(),
         onAtBottom: () => this.scheduleMarkRead(),
         onMenu: (msg, anchor) => this.out.menu(msg, anchor),
-        onSend: (text) => void this.out.send(text),
+        onSend: (text, replyTo) => void this.out.send(text, replyTo),
+        onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
+        onOpenLink: (url) => void this.out.openLink(url),
+        onJumpTo: (messageId) => this.view.chat.list.reveal(messageId),
         onSaveEdit: (msg, text) => void this.out.edit(msg, text),
         lastEditable: () => {
           const id = this.view.active;

@@ -88,3 +88,34 @@ describe("Composer files", () => {
     expect(c.text).toBe("look \n");
   });
 });
+
+describe("Composer replies", () => {
+  it("shows whom it answers, sends the reply with the text, and can be cancelled", async () => {
+    const { msg } = await import("../logic/fixtures");
+    const h = {
+      onSend: vi.fn(),
+      onSaveEdit: vi.fn(),
+      lastEditable: vi.fn(() => null),
+      onTyping: vi.fn(),
+      onAttach: vi.fn(),
+      onPasteImages: vi.fn(),
+      onPasteClipboard: vi.fn(),
+    };
+    const c = new Composer(h);
+    const original = msg({ localId: 4, content: "lunch?" });
+    c.startReply(original, "Alice");
+    const bar = c.el.querySelector<HTMLElement>(".reply-bar");
+    expect(bar?.hidden).toBe(false);
+    expect(bar?.textContent).toContain("Replying to Alice: lunch?");
+    const box = c.el.querySelector<HTMLTextAreaElement>("textarea") as HTMLTextAreaElement;
+    box.value = "yes";
+    c.el.querySelector<HTMLButtonElement>('button[aria-label="Send message"]')?.click();
+    expect(h.onSend).toHaveBeenCalledWith("yes", original);
+    expect(bar?.hidden).toBe(true);
+    c.startReply(original, "Alice");
+    c.el.querySelector<HTMLButtonElement>('button[aria-label="Cancel reply"]')?.click();
+    box.value = "plain";
+    c.el.querySelector<HTMLButtonElement>('button[aria-label="Send message"]')?.click();
+    expect(h.onSend).toHaveBeenLastCalledWith("plain", null);
+  });
+});

@@ -19,7 +19,7 @@ const MAX_HEIGHT_PX = 200;
 /** What the composer asks of its owner. */
 export interface ComposerHandlers {
   /** Send new text. */
-  onSend(text: string): void;
+  onSend(text: string, replyTo: MessageView | null): void;
   /** Save an edit of `msg`. */
   onSaveEdit(msg: MessageView, text: string): void;
   /** The message Up should edit, if any. */
@@ -53,6 +53,9 @@ export class Composer {
   readonly el: HTMLElement;
   private readonly textarea: HTMLTextAreaElement;
   private readonly editBar: HTMLElement;
+  private readonly replyBar: HTMLElement;
+  private readonly replyText: HTMLElement;
+  private replying: MessageView | null = null;
   private readonly attach: HTMLButtonElement;
   private editing: MessageView | null = null;
   private draftBeforeEdit = "";
@@ -77,6 +80,13 @@ export class Composer {
       h("span", null, "Editing message"),
       h("button", { type: "button", class: "link", "aria-label": "Cancel editing", onclick: () => this.cancelEdit() }, "Cancel"),
     );
+    this.replyText = h("span", { class: "reply-bar-text" });
+    this.replyBar = h(
+      "div",
+      { class: "reply-bar", hidden: true },
+      this.replyText,
+      h("button", { type: "button", class: "link", "aria-label": "Cancel reply", onclick: () => this.cancelReply() }, "Cancel"),
+    );
     this.attach = h(
       "button",
       { type: "button", class: "icon attach", "aria-label": "Attach files", title: "Attach files", onclick: () => handlers.onAttach() },
@@ -91,6 +101,7 @@ export class Composer {
       "div",
       { class: "composer" },
       this.editBar,
+      this.replyBar,
       h("div", { class: "composer-row" }, this.attach, this.textarea, send),
       h(
         "p",
@@ -154,6 +165,21 @@ export class Composer {
     this.textarea.setSelectionRange(msg.content.length, msg.content.length);
   }
 
+  /** Starts a reply to `msg` (`who` wrote it): the next message sent answers it. */
+  startReply(msg: MessageView, who: string): void {
+    this.replying = msg;
+    const what = msg.content || (msg.type === "image" ? "Photo" : msg.type === "file" ? "File" : "");
+    this.replyText.textContent = `Replying to ${who}: ${what}`;
+    show(this.replyBar, true);
+    this.textarea.focus();
+  }
+
+  /** Drops the reply being written. */
+  cancelReply(): void {
+    this.replying = null;
+    show(this.replyBar, false);
+  }
+
   /** Leaves editing and brings back the draft. */
   cancelEdit(): void {
     if (!this.editing) return;
@@ -185,7 +211,9 @@ export class Composer {
     } else {
       this.textarea.value = "";
       this.stopTyping();
-      this.handlers.onSend(text);
+      const replyTo = this.replying;
+      this.cancelReply();
+      this.handlers.onSend(text, replyTo);
     }
     this.autosize();
     this.textarea.focus();

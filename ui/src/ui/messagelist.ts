@@ -8,7 +8,6 @@
 
 import type { Attachment, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
-import { canModify } from "../logic/messages";
 import { senderName } from "../logic/rooms";
 import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
 import { describeAttachments, fileChip, fillThumb, showsAsImage, thumbButton, uploadBar, wantsThumbnail, type ImageSource } from "./attachments";
@@ -213,6 +212,18 @@ export class MessageList {
   }
 
   /** Scrolls to the newest message. */
+  /** Scrolls to a shown message and marks it a moment; false when it is not shown. */
+  reveal(messageId: string): boolean {
+    const i = this.list.findIndex((m) => m.messageId === messageId);
+    const row = i < 0 ? undefined : this.inner.querySelector<HTMLElement>(`.row[data-id="${this.list[i]?.localId}"]`);
+    if (!row) return false;
+    row.scrollIntoView({ block: "center" });
+    row.classList.add("flash");
+    setTimeout(() => row.classList.remove("flash"), 1500);
+    row.focus();
+    return true;
+  }
+
   scrollToEnd(): void {
     this.el.scrollTop = this.el.scrollHeight;
   }
@@ -296,7 +307,7 @@ export class MessageList {
       mark: deliveryMark(msg, myUserId, readSeq),
       progress: msg.tempId !== null && msg.delivery === "pending" ? progress.get(msg.tempId) ?? null : null,
       time: timeOfDay(at),
-      menu: canModify(msg, myUserId),
+      menu: msg.type !== "system" && msg.deletedAt === null,
       pinned: msg.messageId !== null && (room?.pinnedMessageIds ?? []).includes(msg.messageId),
     };
   }

@@ -10,7 +10,9 @@ import { errorMessage, isNoClipboardImage } from "../tauri";
 import type { Attachment, MessageView } from "../types";
 import { outgoingText } from "../logic/composer";
 import { MAX_PASTE_BYTES, baseName, formatSize, pastedName } from "../logic/files";
-import { messageKey } from "../logic/messages";
+import { mentionsIn } from "../logic/mentions";
+import { canModify, canPin, messageKey } from "../logic/messages";
+import { senderName } from "../logic/rooms";
 import type { ChatStore } from "../state/store";
 import type { AppView } from "./appview";
 import type { Composer } from "./composer";
@@ -25,6 +27,9 @@ interface FileJob {
 }
 
 /** The user's actions on messages. */
+/** The reactions the message menu offers in one click. */
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
 export class Outgoing {
   /** Files are being dragged over the window. */
   private dragging = false;
@@ -37,13 +42,14 @@ export class Outgoing {
     private readonly drafts: Map<string, string>,
   ) {}
 
-  /** Sends the composer's text to the open room. */
-  async send(text: string): Promise<void> {
+  /** Sends the composer's text to the open room, as a reply to `replyTo` if given. */
+  async send(text: string, replyTo: MessageView | null = null): Promise<void> {
     const roomId = this.view.active;
     if (!roomId) return;
     this.drafts.delete(roomId);
+    const { mentions, mentionsRoom } = mentionsIn(text, this.store.room(roomId)?.members ?? []);
     try {
-      await this.api.sendText(roomId, text);
+      await this.api.sendMessage(roomId, text, replyTo ? messageKey(replyTo) : null, mentions, mentionsRoom);
       this.scrollToEnd(roomId);
     } catch (err) {
       toast(errorMessage(err));
@@ -61,16 +67,65 @@ export class Outgoing {
     }
   }
 
-  /** The Edit/Delete menu of one of the user's messages. */
+  /** A message's menu: reply, quick reactions, copy, pin; edit and delete for one's own. */
   menu(msg: MessageView, anchor: HTMLElement): void {
+    const room = this.store.room(msg.roomId);
+    const me = this.store.myUserId;
+    const sent = msg.messageId !== null;
+    const mine = (emoji: string) => msg.reactions.some((r) => r.emoji === emoji && r.mine);
+    const pinned = sent && (room?.pinnedMessageIds ?? []).includes(msg.messageId as string);
+    const who = msg.senderId === me ? "yourself" : senderName(room, msg.senderId);
     openMenu(
       anchor,
       [
-        ...(msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
-        { label: "Delete", danger: true, run: () => void this.remove(msg) },
+        { label: "Reply", run: () => this.composer.startReply(msg, who) },
+        ...QUICK_REACTIONS.map((emoji) => ({
+          label: mine(emoji) ? `${emoji} Remove reaction` : `${emoji} React`,
+          run: () => void this.react(msg, emoji, !mine(emoji)),
+        })),
+        ...(msg.content ? [{ label: "Copy text", run: () => void this.copy(msg.content) }] : []),
+        ...(sent && canPin(room, me) ? [{ label: pinned ? "Unpin" : "Pin", run: () => void this.pin(msg, !pinned) }] : []),
+        ...(canModify(msg, me) && msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
+        ...(canModify(msg, me) ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
       ],
       "Message actions",
     );
+  }
+
+  /** Adds or takes back the user's reaction (a chip's click, or the menu). */
+  async react(msg: MessageView, emoji: string, add: boolean): Promise<void> {
+    try {
+      await this.api.react(messageKey(msg), emoji, add);
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+  }
+
+  /** Pins or unpins a message. */
+  async pin(msg: MessageView, pin: boolean): Promise<void> {
+    try {
+      await this.api.pinMessage(messageKey(msg), pin);
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+  }
+
+  /** Opens a message's link outside the app. */
+  async openLink(url: string): Promise<void> {
+    try {
+      await this.api.openLink(url);
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+  }
+
+  private async copy(text: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+      toast("Copied");
+    } catch (err) {
+      toast(`Could not copy: ${errorMessage(err)}`);
+    }
   }
 
   /** The attach button: pick files, then send them to the room it was pressed in. */

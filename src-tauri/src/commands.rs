@@ -275,8 +275,13 @@ pub fn open_link(app: AppHandle, url: String) -> Res<()> {
     use tauri_plugin_opener::OpenerExt;
     let u = url.trim();
     let lower = u.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:")) {
+    if !(lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || lower.starts_with("mailto:"))
+    {
         return Err(format!("only http, https and mailto links open: {u:?}"));
     }
-    app.opener().open_url(u, None::<&str>).map_err(|e| e.to_string())
+    app.opener()
+        .open_url(u, None::<&str>)
+        .map_err(|e| e.to_string())
 }

@@ -85,7 +85,19 @@ enum Cmd {
 }
 
 #[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    // The reason a run failed is the last thing it prints, on one line with
+    // its causes (not a backtrace), so a CI log's tail says it.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("leetchat-bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     // As in the server (see its main.rs): mimalloc's huge pages put
     // page-zeroing stalls into the latencies. This covers the load
     // generator and the baseline server (this same binary).

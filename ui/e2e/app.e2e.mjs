@@ -515,11 +515,18 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await find(css(".reply-bar:not([hidden])"));
       const box = await composer();
       await box.sendKeys("see `cargo test` and https://example.com/docs @bob", Key.ENTER);
-      const reply = await find(rowWith("see `cargo test`"));
-      assert.equal(await (await reply.findElement(css(".reply-quote .reply-text"))).getText(), "hello alice");
-      assert.equal(await (await reply.findElement(css(".text code"))).getText(), "cargo test");
-      assert.equal(await (await reply.findElement(css(".text a.link"))).getAttribute("href"), "https://example.com/docs");
-      assert.equal(await (await reply.findElement(css(".text .mention"))).getText(), "@bob");
+      // The row is refilled when the server's ack replaces the pending copy:
+      // read it in one go, in the page, once it is sent.
+      const shown = await eventually("the sent reply with its quote, code, link and mention", async () => {
+        const r = await driver.executeScript(
+          `const row = [...document.querySelectorAll('.messages [role="article"]')].find((r) => (r.getAttribute("aria-label") || "").includes("see \`cargo test\`"));
+           if (!row || (row.getAttribute("aria-label") || "").includes("Sending")) return null;
+           const q = (s) => row.querySelector(s);
+           return { quote: q(".reply-quote .reply-text")?.textContent, code: q(".text code")?.textContent, href: q(".text a.link")?.getAttribute("href"), mention: q(".text .mention")?.textContent };`,
+        );
+        return r && r.quote ? r : null;
+      });
+      assert.deepEqual(shown, { quote: "hello alice", code: "cargo test", href: "https://example.com/docs", mention: "@bob" });
       await openMenuOf("hello alice");
       await (await item("👍 React")).click();
       await eventually("the 👍 chip on bob's message", async () => (await driver.executeScript(

@@ -94,7 +94,9 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
     for i in 0..plan.clients {
         let url = cluster.node(i % 2).url();
         clients.push(Arc::new(
-            client(&url, dir.path(), &format!("soak{i}")).await?,
+            client(&url, dir.path(), &format!("soak{i}"))
+                .await
+                .with_context(|| format!("soak: starting client {i} on {url}"))?,
         ));
     }
     let ids: Vec<String> = clients
@@ -105,7 +107,8 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
     for g in 0..plan.groups {
         let r = clients[0]
             .create_group(&format!("soak {g}"), &ids[1..])
-            .await?;
+            .await
+            .context("soak: creating a group")?;
         rooms.push(r.room_id);
     }
     // Everyone has every room before the traffic starts.
@@ -213,7 +216,10 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
         }
         if !node_done && now >= restart_node_at {
             node_done = true;
-            cluster.restart_node(1).await?;
+            cluster
+                .restart_node(1)
+                .await
+                .context("soak: restarting node 2 after kill -9")?;
             events.push(SoakEvent {
                 t_s: now.as_secs(),
                 what: "node 2 killed with SIGKILL and started again".into(),
@@ -221,7 +227,10 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
         }
         if !redis_done && now >= restart_redis_at {
             redis_done = true;
-            cluster.restart_redis().await?;
+            cluster
+                .restart_redis()
+                .await
+                .context("soak: restarting Redis")?;
             events.push(SoakEvent {
                 t_s: now.as_secs(),
                 what: "Redis killed and started again, empty".into(),
@@ -231,7 +240,8 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
             let c = &clients[reconnects % clients.len()];
             c.stop().await;
             tokio::time::sleep(Duration::from_millis(300)).await;
-            c.start()?;
+            c.start()
+                .context("soak: restarting a client's connection")?;
             reconnects += 1;
             next_reconnect += plan.reconnect_every;
         }
@@ -249,7 +259,7 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
     stop.cancel();
     let mut sent = 0u64;
     for s in senders {
-        sent += s.await??;
+        sent += s.await?.context("soak: a sender stopped")?;
     }
 
     // Let every outbox drain and every member catch up, then count.
@@ -257,7 +267,7 @@ pub async fn soak(cluster: &mut impl Cluster, plan: &SoakPlan, quiet: bool) -> R
     loop {
         let mut pending = 0;
         for c in &clients {
-            pending += c.outbox_len()?;
+            pending += c.outbox_len().context("soak: reading an outbox")?;
         }
         if pending == 0 {
             break;

@@ -62,6 +62,7 @@ pub fn run(n: i64) -> Result<ClientStore> {
                 reactions: vec![],
                 mentions: vec![],
                 mentions_room: false,
+                link_preview: None,
                 created_at: format!(
                     "2025-01-01T00:00:{:02}.{:03}Z",
                     (seq / 1000) % 60,

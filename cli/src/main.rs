@@ -15,6 +15,7 @@
 mod args;
 mod commands;
 mod error;
+mod markdown;
 mod output;
 mod room_arg;
 mod safe;

@@ -140,8 +140,12 @@ fn body(m: &MessageView) -> String {
     }
     let mut parts: Vec<String> = Vec::new();
     if !m.content.is_empty() {
-        // Later lines are indented so a message never looks like two.
-        let lines: Vec<String> = m.content.split('\n').map(visible).collect();
+        // Controls are made visible before Markdown reads the text (a lone
+        // carriage return would be a line break to it), and later lines
+        // are indented so a message never looks like two.
+        let safe: Vec<String> = m.content.split('\n').map(visible).collect();
+        let text = crate::markdown::plain(&safe.join("\n"));
+        let lines: Vec<String> = text.split('\n').map(visible).collect();
         parts.push(lines.join("\n    "));
     }
     for a in &m.attachments {
@@ -150,7 +154,25 @@ fn body(m: &MessageView) -> String {
     if m.edited_at.is_some() {
         parts.push("(edited)".into());
     }
-    parts.join(" ")
+    let mut text = parts.join(" ");
+    if let Some(p) = link_preview(m) {
+        text.push_str("\n    ");
+        text.push_str(&p);
+    }
+    text
+}
+
+/// `🔗 Title: description (site)`: the server's preview of the first link.
+fn link_preview(m: &MessageView) -> Option<String> {
+    let p = m.link_preview.as_ref()?;
+    let mut text = format!("🔗 {}", visible(p.title.as_deref().unwrap_or(&p.url)));
+    if let Some(d) = &p.description {
+        text.push_str(&format!(": {}", visible(d)));
+    }
+    if let Some(site) = &p.site_name {
+        text.push_str(&format!(" ({})", visible(site)));
+    }
+    Some(text)
 }
 
 /// `[image photo.png 1200x800 34 KB]` or `[file report.pdf 1.2 MB]`.
@@ -301,6 +323,7 @@ mod tests {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_room: false,
+            link_preview: None,
             created_at: "2024-05-01T13:04:05.000Z".into(),
             edited_at: None,
             deleted_at: None,
@@ -423,6 +446,26 @@ mod tests {
         let mut m = msg();
         m.content = "one\ntwo".into();
         assert!(message_line(&m, &Names::default(), UtcOffset::UTC).ends_with("one\n    two"));
+    }
+
+    #[test]
+    fn markdown_reads_as_text_and_a_link_preview_follows_on_its_own_line() {
+        let mut m = msg();
+        m.content = "**see** [docs](https://e.org/d)\n```\ncode\n```".into();
+        m.link_preview = Some(leetchat_protocol::LinkPreview {
+            url: "https://e.org/d".into(),
+            title: Some("The docs".into()),
+            description: Some("All of it".into()),
+            site_name: Some("E".into()),
+            image: None,
+        });
+        let line = message_line(&m, &Names::default(), UtcOffset::UTC);
+        assert!(
+            line.ends_with(
+                "see docs <https://e.org/d>\n    \n    │ code\n    🔗 The docs: All of it (E)"
+            ),
+            "{line}"
+        );
     }
 
     #[test]

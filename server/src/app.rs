@@ -43,6 +43,9 @@ pub enum StartError {
     /// REDIS_URL is not usable.
     #[error(transparent)]
     Redis(#[from] crate::cluster::BadRedisUrl),
+    /// The HTTP client for link previews could not be set up.
+    #[error("cannot set up link previews: {0}")]
+    Previews(#[source] reqwest::Error),
     /// The port could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -139,7 +142,9 @@ impl Application {
         let node_id = config.node_id.unwrap_or_else(rand::random::<u32>);
         let files = crate::files::storage::FileStorage::from_config(&config, &db)?;
         tracing::info!(storage = files.name(), "file storage");
-        let state = AppState::new(config, db, files, auth, node_id)?;
+        let previews =
+            crate::previews::Previews::new(&config.link_previews).map_err(StartError::Previews)?;
+        let state = AppState::new(config, db, files, auth, previews, node_id)?;
         if state.bus.cluster().is_some() {
             if state.db.kind == DatabaseKind::Sqlite {
                 tracing::warn!(

@@ -340,6 +340,10 @@ pub struct Config {
     #[command(flatten)]
     pub rate_limits: RateLimits,
 
+    /// Link previews: on or off, which private hosts they may fetch, limits.
+    #[command(flatten)]
+    pub link_previews: crate::previews::settings::PreviewSettings,
+
     /// Proxies whose `X-Forwarded-For` names the client (comma-separated
     /// addresses or CIDR blocks, e.g. `127.0.0.1,10.0.0.0/8`). The address
     /// per-address limits use is the nearest one in that header not itself

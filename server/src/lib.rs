@@ -21,6 +21,8 @@
 //!   order per connection.
 //! - [`presence`]: online/offline and last seen ([`last_seen`] stores it in
 //!   batches); [`typists`]: who is typing where.
+//! - [`previews`]: link previews, fetched through [`egress`], the one
+//!   place the server makes requests to URLs users give it.
 //! - [`auth`], [`ratelimit`], [`metrics`], [`error`].
 //!
 //! How a message flows: `message.send` arrives on a socket → the transport
@@ -38,6 +40,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod db;
+pub mod egress;
 pub mod error;
 pub mod fanout;
 pub mod files;
@@ -46,6 +49,7 @@ pub mod http;
 pub mod last_seen;
 pub mod metrics;
 pub mod presence;
+pub mod previews;
 pub mod ratelimit;
 pub mod sequencer;
 pub mod serve;

@@ -21,6 +21,13 @@ pub struct CodeLabel {
     pub code: String,
 }
 
+/// Label naming how a link preview's fetch ended.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `ok`, or why there is no preview (`address`, `timeout`, `not_html`, ...).
+    pub outcome: String,
+}
+
 /// Label naming a rate-limited action.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ActionLabel {
@@ -60,6 +67,9 @@ pub struct Metrics {
     /// Newest-page history reads the cache could not serve (read from the
     /// database, then cached).
     pub history_cache_misses: Counter,
+    /// Link preview fetches, by outcome (refusals included: a link to a
+    /// private address counts here without any connection being made).
+    pub link_previews: Family<OutcomeLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -133,6 +143,12 @@ impl Metrics {
             "Newest history pages read from the database because the cache could not serve them",
             history_cache_misses.clone(),
         );
+        let link_previews = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "link_previews",
+            "Link preview fetches by outcome (ok, or why there is none)",
+            link_previews.clone(),
+        );
         Metrics {
             registry,
             connections,
@@ -145,7 +161,17 @@ impl Metrics {
             slow_consumers,
             history_cache_hits,
             history_cache_misses,
+            link_previews,
         }
+    }
+
+    /// Counts a link preview's fetch.
+    pub fn link_preview(&self, outcome: &str) {
+        self.link_previews
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts an error.

@@ -58,6 +58,8 @@ pub struct Inner {
     read_gate: tokio::sync::Semaphore,
     /// Turns at decoding an image: see [`AppState::image_turn`].
     pub image_gate: Arc<tokio::sync::Semaphore>,
+    /// Link previews: the outbound client and its turns.
+    pub previews: crate::previews::Previews,
 }
 
 /// How long a connecting or syncing client may queue for its turn at the
@@ -118,6 +120,7 @@ impl AppState {
         db: Db,
         files: crate::files::storage::FileStorage,
         auth: Auth,
+        previews: crate::previews::Previews,
         node_id: u32,
     ) -> Result<Self, crate::cluster::BadRedisUrl> {
         let hub = Arc::new(Hub::new(node_id));
@@ -149,6 +152,7 @@ impl AppState {
             image_gate: Arc::new(tokio::sync::Semaphore::new(
                 config.image_decodes.max(1) as usize
             )),
+            previews,
             config,
             db,
             auth,

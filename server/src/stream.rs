@@ -31,7 +31,8 @@ use std::sync::Arc;
 
 use leetchat_protocol::ServerPush;
 use leetchat_protocol::events::{
-    MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent, ReactionEvent,
+    LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent,
+    ReactionEvent,
 };
 use leetchat_protocol::objects::Message;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -94,6 +95,9 @@ pub enum RoomEvent {
         /// Who unpinned it.
         user_id: String,
     },
+    /// `message.link_preview` (extension): the message with the preview of
+    /// its first link, fetched after it was sent.
+    LinkPreview(Message),
 }
 
 impl RoomEvent {
@@ -109,6 +113,7 @@ impl RoomEvent {
             RoomEvent::ReactionRemoved { .. } => kind::REACTION_REMOVED,
             RoomEvent::Pinned { .. } => kind::PINNED,
             RoomEvent::Unpinned { .. } => kind::UNPINNED,
+            RoomEvent::LinkPreview(_) => kind::LINK_PREVIEW,
         }
     }
 
@@ -116,7 +121,9 @@ impl RoomEvent {
     /// recent-history cache keeps).
     fn message(&self) -> Option<&Message> {
         match self {
-            RoomEvent::MessageCreated(m) | RoomEvent::MessageEdited(m) => Some(m),
+            RoomEvent::MessageCreated(m)
+            | RoomEvent::MessageEdited(m)
+            | RoomEvent::LinkPreview(m) => Some(m),
             RoomEvent::MessageDeleted { tombstone, .. } => Some(tombstone),
             RoomEvent::ReactionAdded { message, .. }
             | RoomEvent::ReactionRemoved { message, .. } => Some(message),
@@ -130,7 +137,9 @@ impl RoomEvent {
     /// What the event's row names, so `sync` can rebuild it.
     fn names(&self) -> Names<'_> {
         match self {
-            RoomEvent::MessageCreated(m) | RoomEvent::MessageEdited(m) => Names {
+            RoomEvent::MessageCreated(m)
+            | RoomEvent::MessageEdited(m)
+            | RoomEvent::LinkPreview(m) => Names {
                 message_id: Some(&m.message_id),
                 ..Names::default()
             },
@@ -240,6 +249,12 @@ impl RoomEvent {
                 user_id: user_id.clone(),
                 seq,
             }),
+            RoomEvent::LinkPreview(m) => ServerPush::MessageLinkPreview(LinkPreviewEvent {
+                room_id: room_id.to_owned(),
+                message_id: m.message_id.clone(),
+                seq,
+                link_preview: m.link_preview.clone(),
+            }),
         }
     }
 
@@ -293,6 +308,7 @@ impl RoomEvent {
                 message_id: message_id(),
                 user_id: user(),
             },
+            kind::LINK_PREVIEW => RoomEvent::LinkPreview(message()?),
             other => {
                 return Err(AppError::internal(
                     "sync",

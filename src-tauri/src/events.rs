@@ -146,6 +146,7 @@ mod tests {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_room: false,
+            link_preview: None,
             created_at: created_at.into(),
             edited_at: None,
             deleted_at: None,

@@ -7,7 +7,7 @@
 //! ([`Origin`]), what it was ([`MessageChange`]), and the room's counts after
 //! it ([`RoomCounts`]), so a UI never re-derives previews or unread numbers.
 
-use leetchat_protocol::Attachment;
+use leetchat_protocol::{Attachment, LinkPreview};
 use serde::Serialize;
 
 /// Where one of the user's messages stands.
@@ -70,6 +70,9 @@ pub struct MessageView {
     pub mentions: Vec<String>,
     /// Whether it mentions the whole room.
     pub mentions_room: bool,
+    /// What the server found at its first link (it may come a moment after
+    /// the message).
+    pub link_preview: Option<LinkPreview>,
     /// RFC 3339.
     pub created_at: String,
     /// Set when edited.
@@ -259,6 +262,8 @@ pub enum MessageChange {
     Delivery,
     /// Its reactions changed.
     Reactions,
+    /// Its link preview arrived (or went with an edit).
+    LinkPreview,
 }
 
 /// The connection as a UI banner shows it.

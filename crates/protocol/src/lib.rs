@@ -31,8 +31,8 @@ pub use envelope::{
     Ack, BadFrame, ClientFrame, ErrorBody, ErrorCode, FrameProblem, Push, RequestId, ServerFrame,
 };
 pub use objects::{
-    Attachment, Member, Message, MessageType, Reaction, ReplyPreview, Role, Room, RoomType, User,
-    direct_room_id,
+    Attachment, LinkPreview, Member, Message, MessageType, Reaction, ReplyPreview, Role, Room,
+    RoomType, User, direct_room_id,
 };
 pub use push::ServerPush;
 pub use request::Request;

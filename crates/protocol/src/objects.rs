@@ -225,6 +225,10 @@ pub struct Message {
     /// v1.1: whether it mentions the whole room.
     #[serde(default)]
     pub mentions_room: bool,
+    /// Extension (docs/protocol.md 8.13): what the server found at the
+    /// message's first link; it may come later, as `message.link_preview`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_preview: Option<LinkPreview>,
     /// RFC 3339.
     pub created_at: String,
     /// Set when edited.
@@ -253,6 +257,37 @@ pub struct ReplyPreview {
     /// Set when it was deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
+}
+
+/// `{url, title?, description?, siteName?, image?}`: a link preview
+/// (extension, docs/protocol.md 8.13), as the server read the page.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkPreview {
+    /// The page (the message's first http(s) link, without its fragment).
+    pub url: String,
+    /// Its title (at most 200 characters, one line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub title: Option<String>,
+    /// Its summary (at most 300 characters, one line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub description: Option<String>,
+    /// The site's own name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub site_name: Option<String>,
+    /// Its picture, re-encoded as a small image and served like an upload
+    /// (readable by the members of rooms whose messages show the preview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub image: Option<Attachment>,
 }
 
 /// `{emoji, count, userIds}`: one reaction on a message.
@@ -332,6 +367,7 @@ mod tests {
             reactions: vec![],
             mentions: vec![],
             mentions_room: false,
+            link_preview: None,
             created_at: "2025-01-01T00:00:00.000Z".into(),
             edited_at: None,
             deleted_at: Some("2025-01-01T00:00:01.000Z".into()),

@@ -11,8 +11,8 @@ use serde_json::Value;
 use crate::envelope::ErrorBody;
 use crate::events::names;
 use crate::events::{
-    Authenticated, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent, Presence,
-    ReactionEvent, ReceiptUpdated, RoomEnvelope, SyncNeeded, TypingUser,
+    Authenticated, LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope,
+    PinEvent, Presence, ReactionEvent, ReceiptUpdated, RoomEnvelope, SyncNeeded, TypingUser,
 };
 
 macro_rules! pushes {
@@ -102,6 +102,8 @@ pushes! {
     MessagePinned(PinEvent) = names::MESSAGE_PINNED;
     /// A message was unpinned (v1.1).
     MessageUnpinned(PinEvent) = names::MESSAGE_UNPINNED;
+    /// A message's link preview arrived (extension).
+    MessageLinkPreview(LinkPreviewEvent) = names::MESSAGE_LINK_PREVIEW;
 }
 
 impl ServerPush {
@@ -121,6 +123,7 @@ impl ServerPush {
             ServerPush::MessagePinned(p) | ServerPush::MessageUnpinned(p) => {
                 Some((&p.room_id, p.seq))
             }
+            ServerPush::MessageLinkPreview(p) => Some((&p.room_id, p.seq)),
             _ => None,
         }
     }

@@ -103,7 +103,8 @@ pub async fn stored<'e, E: Executor<'e, Database = Any>>(
         .await
 }
 
-/// Whether a live message in a room `user_id` belongs to carries the file.
+/// Whether a live message in a room `user_id` belongs to carries the file,
+/// as an attachment or as the picture of its link preview.
 pub async fn shared_with<'e, E: Executor<'e, Database = Any>>(
     e: E,
     file_id: &str,
@@ -113,7 +114,13 @@ pub async fn shared_with<'e, E: Executor<'e, Database = Any>>(
         "SELECT 1 FROM message_attachments a
          JOIN messages m ON m.message_id = a.message_id
          JOIN room_members rm ON rm.room_id = m.room_id
-         WHERE a.file_id = $1 AND rm.user_id = $2 AND m.deleted_at IS NULL LIMIT 1",
+         WHERE a.file_id = $1 AND rm.user_id = $2 AND m.deleted_at IS NULL
+         UNION ALL
+         SELECT 1 FROM link_previews p
+         JOIN messages m ON m.preview_url = p.url
+         JOIN room_members rm ON rm.room_id = m.room_id
+         WHERE p.image_file_id = $1 AND rm.user_id = $2 AND m.deleted_at IS NULL
+         LIMIT 1",
     )
     .bind(file_id)
     .bind(user_id)
@@ -122,14 +129,16 @@ pub async fn shared_with<'e, E: Executor<'e, Database = Any>>(
     Ok(r.is_some())
 }
 
-/// Up to 1000 uploads created before `cutoff` that no message carries.
+/// Up to 1000 uploads created before `cutoff` that no message carries and
+/// no link preview shows.
 pub async fn unattached_before<'e, E: Executor<'e, Database = Any>>(
     e: E,
     cutoff: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT f.file_id FROM files f WHERE f.created_at < $1
-         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.file_id) LIMIT 1000",
+         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.file_id)
+         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = f.file_id) LIMIT 1000",
     )
     .bind(cutoff)
     .fetch_all(e)
@@ -137,14 +146,15 @@ pub async fn unattached_before<'e, E: Executor<'e, Database = Any>>(
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
-/// Deletes a file's row unless a message carries it by now.
+/// Deletes a file's row unless a message carries it (or a preview shows it) by now.
 pub async fn delete_if_unattached<'e, E: Executor<'e, Database = Any>>(
     e: E,
     file_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "DELETE FROM files WHERE file_id = $1
-         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = $1)",
+         AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = $1)
+         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = $1)",
     )
     .bind(file_id)
     .execute(e)

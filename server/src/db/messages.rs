@@ -1,8 +1,8 @@
 //! Messages, history pages and unread counts (attachments: [`super::files`]).
 //!
 //! A wire message is its row plus what other tables hold about it
-//! ([`hydrate`]): attachments, reactions, mentions, and the preview of the
-//! message it replies to, all as they are when it is read.
+//! ([`hydrate`]): attachments, reactions, mentions, the preview of the
+//! message it replies to and its link preview, all as they are when it is read.
 
 use std::collections::HashMap;
 
@@ -38,6 +38,8 @@ pub struct MessageRow {
     pub deleted_at: Option<i64>,
     /// 1 when it mentions the whole room.
     pub mentions_room: i64,
+    /// The link whose preview it shows ([`super::previews`]).
+    pub preview_url: Option<String>,
 }
 
 impl MessageRow {
@@ -64,6 +66,7 @@ impl MessageRow {
             reactions: Vec::new(),
             mentions: Vec::new(),
             mentions_room: self.mentions_room != 0,
+            link_preview: None,
         }
     }
 
@@ -89,7 +92,7 @@ impl MessageRow {
     }
 }
 
-const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at, mentions_room";
+const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at, mentions_room, preview_url";
 
 /// A message by id.
 pub async fn row<'e, E: Executor<'e, Database = Any>>(
@@ -122,7 +125,7 @@ pub async fn by_temp_id<'e, E: Executor<'e, Database = Any>>(
 /// Inserts a message row.
 pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&m.message_id)
     .bind(&m.room_id)
@@ -136,6 +139,7 @@ pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx
     .bind(m.edited_at)
     .bind(m.deleted_at)
     .bind(m.mentions_room)
+    .bind(&m.preview_url)
     .execute(conn)
     .await?;
     Ok(())
@@ -167,7 +171,7 @@ pub async fn tombstone(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE messages SET content = '', mentions_room = 0, deleted_at = $2 \
+        "UPDATE messages SET content = '', mentions_room = 0, preview_url = NULL, deleted_at = $2 \
          WHERE message_id = $1 AND deleted_at IS NULL",
     )
     .bind(message_id)
@@ -205,6 +209,16 @@ pub async fn hydrate(
     let mut mentions = super::mentions::of_messages(&mut *conn, &live).await?;
     let replied: Vec<&str> = rows.iter().filter_map(|r| r.reply_to.as_deref()).collect();
     let previews = previews(&mut *conn, &replied).await?;
+    let linked: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.deleted_at.is_none())
+        .filter_map(|r| r.preview_url.as_deref())
+        .collect();
+    let link_previews = if linked.is_empty() {
+        HashMap::new()
+    } else {
+        super::previews::of_urls(&mut *conn, &linked).await?
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let att = if r.may_have_attachments() {
@@ -214,7 +228,12 @@ pub async fn hydrate(
         };
         let id = r.message_id.clone();
         let preview = r.reply_to.as_ref().and_then(|p| previews.get(p)).cloned();
+        let link_preview = match (&r.preview_url, r.deleted_at) {
+            (Some(u), None) => link_previews.get(u).cloned(),
+            _ => None,
+        };
         let mut m = r.into_message(att);
+        m.link_preview = link_preview;
         m.reply_preview = preview;
         if m.deleted_at.is_none() {
             m.reactions = reactions.remove(&id).unwrap_or_default();

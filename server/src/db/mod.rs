@@ -15,6 +15,7 @@ pub mod files;
 pub mod mentions;
 pub mod messages;
 pub mod pins;
+pub mod previews;
 pub mod reactions;
 pub mod rooms;
 pub mod users;

@@ -26,6 +26,10 @@ pub struct Processed {
     pub thumbnail: Vec<u8>,
     /// The thumbnail's MIME type.
     pub thumbnail_mime: &'static str,
+    /// The thumbnail's width, in pixels.
+    pub thumbnail_width: u32,
+    /// The thumbnail's height, in pixels.
+    pub thumbnail_height: u32,
 }
 
 /// Why an image was refused.
@@ -106,6 +110,7 @@ pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Proc
     }
     let img = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
     let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    let (thumbnail_width, thumbnail_height) = (thumb.width(), thumb.height());
     let mut thumbnail = Vec::new();
     let thumbnail_mime = if thumb.color().has_alpha() {
         thumb
@@ -125,6 +130,8 @@ pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Proc
         height,
         thumbnail,
         thumbnail_mime,
+        thumbnail_width,
+        thumbnail_height,
     })
 }
 

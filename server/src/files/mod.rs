@@ -161,6 +161,28 @@ pub async fn upload(
     } else {
         (bytes, None, None)
     };
+    let row = store(&state, &user.user_id, name, mime, bytes, dims, thumb).await?;
+    let file_id = row.file_id.clone();
+    tracing::info!(%file_id, mime, size = row.size, "file uploaded");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Uploaded {
+            attachment: row.to_attachment(),
+        }),
+    ))
+}
+
+/// Stores a new file: its row first (`file_blobs` references it), then its
+/// bytes and thumbnail; undone when the bytes cannot be stored.
+async fn store(
+    state: &AppState,
+    uploader_id: &str,
+    name: String,
+    mime: &str,
+    bytes: Vec<u8>,
+    dims: Option<(i64, i64)>,
+    thumb: Option<Vec<u8>>,
+) -> AppResult<FileRow> {
     let sha256: String = Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -168,14 +190,13 @@ pub async fn upload(
     let file_id = new_id();
     let row = FileRow {
         file_id: file_id.clone(),
-        uploader_id: user.user_id.clone(),
+        uploader_id: uploader_id.to_owned(),
         name,
         mime: mime.to_owned(),
         size: bytes.len() as i64,
         width: dims.map(|d| d.0),
         height: dims.map(|d| d.1),
     };
-    // Metadata row first (file_blobs references it), then the bytes; undo on failure.
     db::files::insert(state.db.writer(), &row, &sha256, now_ms()).await?;
     let stored = async {
         state.files.put(&file_id, Variant::Original, bytes).await?;
@@ -188,15 +209,57 @@ pub async fn upload(
     if let Err(e) = stored {
         let _ = state.files.delete(&file_id).await;
         let _ = db::files::delete(state.db.writer(), &file_id).await;
-        return Err(AppError::internal("storing an upload", e));
+        return Err(AppError::internal("storing a file", e));
     }
-    tracing::info!(%file_id, mime, size = row.size, "file uploaded");
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(Uploaded {
-            attachment: row.to_attachment(),
-        }),
-    ))
+    Ok(row)
+}
+
+/// Stores the picture of a link preview (fetched from the web, never
+/// trusted): sniffed like an upload, decoded within the same limits and
+/// turns, and kept only as a re-encoded thumbnail (as both the file and
+/// its thumbnail), so nothing of the original bytes is ever served.
+/// Returns the new file's id; `uploader_id` is the sender of the message
+/// that linked the page.
+pub async fn store_preview_picture(
+    state: &AppState,
+    uploader_id: &str,
+    bytes: Vec<u8>,
+) -> AppResult<String> {
+    let head = &bytes[..bytes.len().min(HEAD)];
+    let mime = match sniff::sniff(head, false) {
+        Some(m) if sniff::is_image(m) => m,
+        _ => {
+            return Err(AppError::invalid(
+                "a link preview's picture is not an image",
+            ));
+        }
+    };
+    let turn = state.image_turn().await?;
+    let bound = state.config.image_decode_max_bytes;
+    let processed = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        images::process(bytes, mime, bound)
+    })
+    .await
+    .map_err(|e| AppError::internal("image task", e))?
+    .map_err(|e| AppError::invalid(e.to_string()))?;
+    let name = sniff::sanitize_name(Some("preview"), processed.thumbnail_mime);
+    let dims = (
+        i64::from(processed.thumbnail_width),
+        i64::from(processed.thumbnail_height),
+    );
+    let thumb = processed.thumbnail;
+    let row = store(
+        state,
+        uploader_id,
+        name,
+        processed.thumbnail_mime,
+        thumb.clone(),
+        Some(dims),
+        Some(thumb),
+    )
+    .await?;
+    Ok(row.file_id)
 }
 
 /// The caller may read the file: they uploaded it, or a live message in a

@@ -11,6 +11,7 @@ use super::require_member;
 use crate::db::messages::MessageRow;
 use crate::db::{self, events::kind, new_id};
 use crate::error::{AppError, AppResult, is_unique_violation};
+use crate::previews;
 use crate::ratelimit::Action;
 use crate::session::{Session, truncate};
 use crate::state::AppState;
@@ -112,6 +113,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         return Ok(MessageEnvelope { message: existing });
     }
     state.rate_limit(&s.user_id, Action::Message).await?;
+    let preview = previews::plan(state, &req.content).await?;
 
     let mut w = StreamWrite::begin(state, &req.room_id).await?;
     require_member_in(&mut w, &req.room_id, &s.user_id).await?;
@@ -154,6 +156,7 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         edited_at: None,
         deleted_at: None,
         mentions_room: i64::from(req.mentions_room),
+        preview_url: preview.attach_now().map(str::to_owned),
     };
     if let Err(e) = db::messages::insert(w.tx(), &row).await {
         drop(w);
@@ -170,12 +173,28 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     if !mentions.is_empty() {
         db::mentions::set(w.tx(), &row.room_id, &row.message_id, row.seq, &mentions).await?;
     }
+    let link_preview = match preview.attach_now() {
+        Some(url) => db::previews::of_urls(w.tx(), &[url]).await?.remove(url),
+        None => None,
+    };
     let mut message = row.into_message(attachments);
     message.reply_preview = reply_preview;
     message.mentions = mentions;
+    message.link_preview = link_preview;
     w.record(RoomEvent::MessageCreated(message.clone())).await?;
     let members = w.commit().await?.finish(Some(s.conn_id));
     typists::stopped_by_send(state, &message.room_id, s, members);
+    if let previews::Plan::Fetch(url) = preview {
+        previews::spawn(
+            state,
+            previews::Job {
+                room_id: message.room_id.clone(),
+                message_id: message.message_id.clone(),
+                sender_id: s.user_id.clone(),
+                url,
+            },
+        );
+    }
     Ok(MessageEnvelope { message })
 }
 
@@ -226,6 +245,7 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     if let Some(mentions) = &req.mentions {
         check_mentions(mentions)?;
     }
+    let preview = previews::plan(state, &req.content).await?;
 
     let mut w = StreamWrite::begin(state, &m.room_id).await?;
     require_member_in(&mut w, &m.room_id, &s.user_id).await?;
@@ -233,6 +253,20 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     if !db::messages::set_content(w.tx(), &m.message_id, &req.content, now).await? {
         return Err(AppError::conflict("the message was deleted"));
     }
+    // The preview follows the first link: kept while it stays, replaced
+    // (at once from the cache, or fetched after the commit) when it changes.
+    let current = db::messages::row(w.tx(), &m.message_id)
+        .await?
+        .and_then(|r| r.preview_url);
+    let fetch = if preview.url().is_some() && preview.url() == current.as_deref() {
+        None
+    } else {
+        db::previews::set_on_message(w.tx(), &m.message_id, preview.attach_now()).await?;
+        match &preview {
+            previews::Plan::Fetch(url) => Some(url.clone()),
+            _ => None,
+        }
+    };
     // Absent mention fields leave the message's mentions as they were.
     if let Some(mentions) = &req.mentions {
         let kept = members_mentioned(&mut w, &m.room_id, mentions).await?;
@@ -248,6 +282,17 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     w.record(RoomEvent::MessageEdited(message.clone())).await?;
     touch_replies(state, &mut w, &m.message_id).await?;
     w.commit().await?.finish(Some(s.conn_id));
+    if let Some(url) = fetch {
+        previews::spawn(
+            state,
+            previews::Job {
+                room_id: m.room_id,
+                message_id: m.message_id,
+                sender_id: s.user_id.clone(),
+                url,
+            },
+        );
+    }
     Ok(MessageEdited { message, seq })
 }
 

@@ -21,6 +21,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod messages;
+mod previews;
 mod rooms;
 mod slow;
 mod sync;

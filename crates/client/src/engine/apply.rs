@@ -174,6 +174,13 @@ impl Engine {
                 self.seq(&p.room_id, p.seq)?;
                 self.room_changed(&p.room_id)?;
             }
+            ServerPush::MessageLinkPreview(p) => {
+                let view = store.apply_link_preview(&p.message_id, p.link_preview.as_ref())?;
+                self.seq(&p.room_id, p.seq)?;
+                if let Some(view) = view {
+                    self.message_changed(view, MessageChange::LinkPreview, origin)?;
+                }
+            }
             ServerPush::ConnectionAuthenticated(_) => {}
         }
         Ok(())

@@ -274,6 +274,37 @@ fn a_seq_jump_schedules_a_sync_of_that_room_only() {
 }
 
 #[test]
+fn a_link_preview_push_moves_the_seq_and_says_what_changed() {
+    let mut h = Harness::with_rooms(&[("r1", 1)]);
+    h.connect(vec![summary("r1", 1, 1)]);
+    h.push(
+        "message.received",
+        json!({"message": message("r1", 2, "m2", "u_b", "see https://example.com")}),
+    );
+    h.engine.take_events();
+    h.push(
+        "message.link_preview",
+        json!({"roomId": "r1", "messageId": "m2", "seq": 3,
+               "linkPreview": {"url": "https://example.com/", "title": "Example"}}),
+    );
+    assert!(matches!(h.step(), Step::Idle), "seq 3 follows 2: no sync");
+    let events = h.engine.take_events();
+    let changed = events.iter().find_map(|e| match e {
+        ClientEvent::MessageUpserted {
+            message, change, ..
+        } => Some((message.clone(), *change)),
+        _ => None,
+    });
+    let (m, change) = changed.expect("an upsert");
+    assert_eq!(change, MessageChange::LinkPreview);
+    assert_eq!(
+        m.link_preview.and_then(|p| p.title).as_deref(),
+        Some("Example")
+    );
+    assert_eq!(h.store.synced_seq("r1").unwrap(), Some(3));
+}
+
+#[test]
 fn a_sync_with_more_asks_again_from_where_it_stopped() {
     let mut h = Harness::with_rooms(&[("r1", 0)]);
     h.list(vec![summary("r1", 3, 0)]);

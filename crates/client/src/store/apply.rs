@@ -2,7 +2,7 @@
 //! applying the same thing twice leaves the store as applying it once.
 
 use leetchat_protocol::events::{Presence, Status};
-use leetchat_protocol::{Message, Room, User};
+use leetchat_protocol::{LinkPreview, Message, Room, User};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
@@ -127,7 +127,9 @@ impl Store {
                         m.deleted_at
                     ],
                 )?;
-                tx.last_insert_rowid()
+                let local_id = tx.last_insert_rowid();
+                set_link_preview(&tx, local_id, m.link_preview.as_ref())?;
+                local_id
             }
             Some((local_id, edited_at, deleted_at)) => {
                 let local_change_pending = has_pending_change(&tx, m)?;
@@ -156,6 +158,13 @@ impl Store {
                          WHERE local_id = ?1",
                         params![local_id, m.content, attachments, m.edited_at, m.deleted_at],
                     )?;
+                    // A preview fetched after the message was read must not
+                    // be undone by a copy read before it: only a newer edit
+                    // or a delete takes a preview away.
+                    let changed = m.edited_at != edited_at || m.deleted_at.is_some();
+                    if m.link_preview.is_some() || changed {
+                        set_link_preview(&tx, local_id, m.link_preview.as_ref())?;
+                    }
                 }
                 local_id
             }
@@ -182,6 +191,31 @@ impl Store {
         self.message_by_local_id(local_id)
     }
 
+    /// A message's link preview arrived (or, replayed by `sync` after an
+    /// edit took it away, went): stored as the event says, since events
+    /// come in seq order and carry the message's preview as it is now.
+    /// Returns the message's view if it is stored.
+    pub fn apply_link_preview(
+        &self,
+        message_id: &str,
+        preview: Option<&LinkPreview>,
+    ) -> Result<Option<MessageView>> {
+        let local: Option<(i64, Option<String>)> = self
+            .conn()
+            .query_row(
+                "SELECT local_id, deleted_at FROM messages WHERE message_id = ?1",
+                [message_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((local_id, deleted_at)) = local else {
+            return Ok(None);
+        };
+        let preview = if deleted_at.is_some() { None } else { preview };
+        set_link_preview(&self.conn(), local_id, preview)?;
+        self.message_by_local_id(local_id).map(Some)
+    }
+
     /// Turns a message into a tombstone. Returns its view if it is stored.
     pub fn apply_deleted(&self, message_id: &str, deleted_at: &str) -> Result<Option<MessageView>> {
         let local: Option<i64> = self
@@ -198,7 +232,7 @@ impl Store {
         let conn = self.conn();
         conn.execute(
             "UPDATE messages SET content = '', attachments = '[]', mentions = '[]', mentions_room = 0,
-               deleted_at = COALESCE(deleted_at, ?2) WHERE local_id = ?1",
+               link_preview = NULL, deleted_at = COALESCE(deleted_at, ?2) WHERE local_id = ?1",
             params![local_id, deleted_at],
         )?;
         // A deleted message has no reactions; the replies to it show it deleted.
@@ -295,4 +329,14 @@ fn has_pending_change(conn: &Connection, m: &Message) -> Result<bool> {
         |r| r.get(0),
     )?;
     Ok(n > 0)
+}
+
+/// Stores (or clears) a message's link preview.
+fn set_link_preview(conn: &Connection, local_id: i64, preview: Option<&LinkPreview>) -> Result<()> {
+    let json = preview.map(serde_json::to_string).transpose()?;
+    conn.execute(
+        "UPDATE messages SET link_preview = ?2 WHERE local_id = ?1",
+        params![local_id, json],
+    )?;
+    Ok(())
 }

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_create_store.sql")),
     (2, include_str!("../../migrations/0002_unread_index.sql")),
     (3, include_str!("../../migrations/0003_conversations.sql")),
+    (4, include_str!("../../migrations/0004_link_previews.sql")),
 ];
 
 /// The store. Cheap operations behind one connection; safe to share.

@@ -9,13 +9,14 @@ use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView};
 const MSG_COLS: &str =
     "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
     attachments, reply_to, created_at, edited_at, deleted_at, status, error,
-    reply_preview, mentions, mentions_room";
+    reply_preview, mentions, mentions_room, link_preview";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     let status: String = r.get(13)?;
     let attachments: String = r.get(8)?;
     let preview: Option<String> = r.get(15)?;
     let mentions: String = r.get(16)?;
+    let link_preview: Option<String> = r.get(18)?;
     Ok(MessageView {
         local_id: r.get(0)?,
         message_id: r.get(1)?,
@@ -31,6 +32,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
         reactions: Vec::new(),
         mentions: serde_json::from_str(&mentions).unwrap_or_default(),
         mentions_room: r.get(17)?,
+        link_preview: link_preview.and_then(|p| serde_json::from_str(&p).ok()),
         created_at: r.get(10)?,
         edited_at: r.get(11)?,
         deleted_at: r.get(12)?,

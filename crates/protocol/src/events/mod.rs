@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::objects::{Message, Room, RoomSummary, RoomType};
 
+mod conversations;
+pub use conversations::*;
+
 /// Event names, as they appear in frames.
 pub mod names {
     /// Client → server: authenticate a socket opened without a bearer header
@@ -90,6 +93,8 @@ pub mod names {
     pub const MESSAGE_PINNED: &str = "message.pinned";
     /// v1.1: a message was unpinned (also when it was deleted).
     pub const MESSAGE_UNPINNED: &str = "message.unpinned";
+    /// Extension: a message's link preview arrived.
+    pub const MESSAGE_LINK_PREVIEW: &str = "message.link_preview";
 }
 
 // ---------------------------------------------------------------- requests
@@ -307,101 +312,7 @@ pub struct SyncRequest {
     pub limit: Option<i64>,
 }
 
-/// `reaction.add` (v1.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddReaction {
-    /// The message.
-    pub message_id: String,
-    /// The emoji ([`crate::text::check_emoji`]).
-    pub emoji: String,
-}
-
-/// `reaction.remove` (v1.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RemoveReaction {
-    /// The message.
-    pub message_id: String,
-    /// The emoji.
-    pub emoji: String,
-}
-
-/// `message.pin` (v1.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinMessage {
-    /// The message.
-    pub message_id: String,
-}
-
-/// `message.unpin` (v1.1).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UnpinMessage {
-    /// The message.
-    pub message_id: String,
-}
-
 // ---------------------------------------------------------------- acks and pushes
-
-/// Ack of `reaction.add` / `reaction.remove`: the message's reactions after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReactionsAck {
-    /// The message.
-    pub message_id: String,
-    /// Its reactions now, in order of first use.
-    pub reactions: Vec<crate::objects::Reaction>,
-    /// Extension: the seq of the event this request made; absent when it
-    /// changed nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<i64>,
-}
-
-/// Pushes `reaction.added` / `reaction.removed` (v1.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReactionEvent {
-    /// The room.
-    pub room_id: String,
-    /// The message.
-    pub message_id: String,
-    /// Who reacted (or took it back).
-    pub user_id: String,
-    /// The emoji.
-    pub emoji: String,
-    /// The seq of the event.
-    pub seq: i64,
-}
-
-/// Ack of `message.pin` / `message.unpin`: the room's pins after it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinsAck {
-    /// The room.
-    pub room_id: String,
-    /// Newest pin first.
-    pub pinned_message_ids: Vec<String>,
-    /// Extension: the seq of the event this request made; absent when it
-    /// changed nothing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<i64>,
-}
-
-/// Pushes `message.pinned` / `message.unpinned` (v1.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinEvent {
-    /// The room.
-    pub room_id: String,
-    /// The message.
-    pub message_id: String,
-    /// Who pinned or unpinned it (for an unpin by deletion: who deleted it).
-    pub user_id: String,
-    /// The seq of the event.
-    pub seq: i64,
-}
 
 /// `{}`: the ack of requests that answer nothing (`auth`, `typing.*`).
 /// Reads any value, so an ack without `data` is still one.

@@ -47,6 +47,7 @@ fn message(id: &str, seq: i64, reactions: Vec<Reaction>) -> Message {
         reactions,
         mentions: vec![],
         mentions_room: false,
+        link_preview: None,
         created_at: "2025-01-01T00:00:01.000Z".into(),
         edited_at: None,
         deleted_at: None,
@@ -235,4 +236,75 @@ fn pins_from_rooms_events_and_the_outbox_agree() {
         .expect("room");
     assert!(s.enqueue_pin(ME, "m1", true).is_err());
     assert_eq!(s.outbox_len().expect("len"), 0);
+}
+
+fn preview(title: &str) -> leetchat_protocol::LinkPreview {
+    leetchat_protocol::LinkPreview {
+        url: "https://example.com/".into(),
+        title: Some(title.into()),
+        description: None,
+        site_name: None,
+        image: None,
+    }
+}
+
+fn preview_title(s: &Store, id: &str) -> Option<String> {
+    s.message_by_key(id)
+        .expect("message")
+        .link_preview
+        .and_then(|p| p.title)
+}
+
+#[test]
+fn a_link_preview_is_not_undone_by_a_copy_read_before_it() {
+    let s = store();
+    // The message as pushed, then its preview event, then a history page
+    // that was read before the preview existed: the preview stays.
+    let m = message("m1", 2, vec![]);
+    s.apply_message(&m).expect("push");
+    s.apply_link_preview("m1", Some(&preview("Docs")))
+        .expect("event");
+    s.apply_message(&m).expect("stale page");
+    assert_eq!(preview_title(&s, "m1").as_deref(), Some("Docs"));
+    // A copy that carries it (from the cache) sets it too, in any order.
+    let mut with = message("m2", 3, vec![]);
+    with.link_preview = Some(preview("Cached"));
+    s.apply_message(&with).expect("with preview");
+    s.apply_message(&message("m2", 3, vec![]))
+        .expect("older copy");
+    assert_eq!(preview_title(&s, "m2").as_deref(), Some("Cached"));
+}
+
+#[test]
+fn an_edit_or_a_replayed_event_without_preview_takes_it_away_and_a_delete_too() {
+    let s = store();
+    let mut m = message("m1", 2, vec![]);
+    s.apply_message(&m).expect("push");
+    s.apply_link_preview("m1", Some(&preview("Docs")))
+        .expect("event");
+    // The edit changed the link: no preview until the next event.
+    m.content = "edited".into();
+    m.edited_at = Some("2025-01-01T00:00:05.000Z".into());
+    s.apply_message(&m).expect("edit");
+    assert_eq!(preview_title(&s, "m1"), None);
+    s.apply_link_preview("m1", Some(&preview("New")))
+        .expect("event");
+    assert_eq!(preview_title(&s, "m1").as_deref(), Some("New"));
+    // Sync replays an old preview event as the message is now: none.
+    s.apply_link_preview("m1", None).expect("replayed");
+    assert_eq!(preview_title(&s, "m1"), None);
+    s.apply_link_preview("m1", Some(&preview("Again")))
+        .expect("event");
+    s.apply_deleted("m1", "2025-01-01T00:00:09.000Z")
+        .expect("delete");
+    assert_eq!(preview_title(&s, "m1"), None);
+    // An event for a deleted or unknown message changes nothing.
+    s.apply_link_preview("m1", Some(&preview("Late")))
+        .expect("late");
+    assert_eq!(preview_title(&s, "m1"), None);
+    assert!(
+        s.apply_link_preview("nope", Some(&preview("x")))
+            .expect("unknown")
+            .is_none()
+    );
 }

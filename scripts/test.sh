@@ -208,10 +208,12 @@ CI=1 "$CARGO_TARGET_DIR/debug/leetchat-bench" --only soak --soak-minutes 1 --out
 rm -rf "$benchout"
 
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"
+# fonts-noto-color-emoji: reactions and the emoji picker, as a desktop has them.
 if ! command -v WebKitWebDriver >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1 \
   || ! command -v dunst >/dev/null 2>&1 || ! command -v xdotool >/dev/null 2>&1 \
-  || ! command -v dbus-run-session >/dev/null 2>&1 || ! command -v xclip >/dev/null 2>&1; then
-  apt_install webkit2gtk-driver xvfb dunst xdotool dbus-x11 xclip
+  || ! command -v dbus-run-session >/dev/null 2>&1 || ! command -v xclip >/dev/null 2>&1 \
+  || [ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
+  apt_install webkit2gtk-driver xvfb dunst xdotool dbus-x11 xclip fonts-noto-color-emoji
 fi
 cargo build --locked -p leetchat-server -p leetchat-cli -p leetchat-app || status=$?
 ./scripts/e2e.sh 2>&1 | tee -a "$uilog" || status=$?

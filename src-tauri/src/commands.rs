@@ -72,6 +72,17 @@ pub async fn messages(
         .map_err(err)
 }
 
+/// `message`: one stored message (by server id, tempId or local id), or
+/// null when this device does not have it.
+#[tauri::command]
+pub async fn message(shell: State<'_, Shell>, key: String) -> Res<Option<MessageView>> {
+    match shell.client().await?.message(&key) {
+        Ok(m) => Ok(Some(m)),
+        Err(leetchat_client::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(err(e)),
+    }
+}
+
 /// `send_text`: queues a message; it shows at once as pending.
 #[tauri::command]
 pub async fn send_text(

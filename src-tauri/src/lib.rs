@@ -37,6 +37,7 @@ command_list![
     sign_out,
     rooms,
     messages,
+    message,
     send_text,
     edit_message,
     delete_message,

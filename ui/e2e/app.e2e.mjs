@@ -43,6 +43,9 @@ let driver = null;
 let server = null;
 let serverPort = 0;
 let serverUrl = "";
+/** A web page the messages link to (the server may fetch 127.0.0.1 for its preview). */
+let siteUrl = "";
+let site = null;
 let keepTmp = false;
 
 /** Starts a long-running child with its output in logs/<name>.log. */
@@ -79,6 +82,7 @@ async function startServer() {
     SOCKET_PORT: String(serverPort),
     DATA_DIR: serverData,
     BIND_ADDRESS: "127.0.0.1",
+    LINK_PREVIEW_ALLOW_HOSTS: "127.0.0.1",
   });
   const s = server;
   await eventually("the server to listen", async () => {
@@ -198,6 +202,28 @@ before(async () => {
     return out.includes("boolean true");
   });
 
+  // The site a message links to: a page with OpenGraph tags and its picture.
+  const { createServer } = await import("node:http");
+  const cover = makePng(600, 315);
+  site = createServer((req, res) => {
+    if (req.url === "/article") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html><head><title>guide</title>
+        <meta property="og:title" content="The LeetChat guide">
+        <meta property="og:description" content="How to run your own chat server">
+        <meta property="og:site_name" content="LeetChat docs">
+        <meta property="og:image" content="/cover.png"></head><body>guide</body></html>`);
+    } else if (req.url === "/cover.png") {
+      res.writeHead(200, { "content-type": "image/png" });
+      res.end(cover);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+  siteUrl = `http://127.0.0.1:${site.address().port}`;
+
   serverPort = await freePort();
   serverUrl = `http://127.0.0.1:${serverPort}`;
   await startServer();
@@ -232,6 +258,8 @@ after(async () => {
     } catch {}
   }
   for (const child of [...children]) await stop(child);
+  site?.closeAllConnections();
+  site?.close();
   if (keepTmp || process.env.LEETCHAT_E2E_KEEP) console.error(`e2e: logs and data kept in ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 });
@@ -502,54 +530,182 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
-    await step("alice replies to bob from the menu with code, a link and a mention, reacts and pins; bob sees it all", async () => {
-      const openMenuOf = async (text) => {
-        const row = await find(rowWith(text));
-        await driver.actions().move({ origin: row }).perform();
-        const menuBtn = await row.findElement(css('button[aria-label="Message actions"]'));
-        await driver.actions().move({ origin: menuBtn }).click().perform();
-      };
-      const item = (label) => find(By.xpath(`//div[@role='menu']//button[@role='menuitem' and normalize-space()=${xpathString(label)}]`));
+    const openMenuOf = async (text) => {
+      const row = await find(rowWith(text));
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' });", row);
+      await driver.actions().move({ origin: row }).perform();
+      const menuBtn = await row.findElement(css('button[aria-label="Message actions"]'));
+      await driver.actions().move({ origin: menuBtn }).click().perform();
+    };
+    const menuItem = (label) => find(By.xpath(`//div[@role='menu']//button[@role='menuitem' and normalize-space()=${xpathString(label)}]`));
+    const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
+    const shot = async (name) => {
+      if (!shots) return;
+      // Let pictures of rows just redrawn (a receipt, an ack) paint first.
+      await sleep(500);
+      writeFileSync(path.join(shots, name), await driver.takeScreenshot(), "base64");
+    };
+    /** The row whose label has `text`, read in the page: what its parts say. */
+    const rowParts = (text) =>
+      driver.executeScript(
+        `const row = [...document.querySelectorAll('.messages [role="article"]')].find((r) => (r.getAttribute("aria-label") || "").includes(arguments[0]));
+         if (!row) return null;
+         const q = (s) => row.querySelector(s);
+         const img = q(".link-card .lp-thumb img");
+         return {
+           sending: (row.getAttribute("aria-label") || "").includes("Sending"),
+           quote: q(".reply-quote .reply-text")?.textContent ?? null,
+           code: q(".text code")?.textContent ?? null,
+           href: q(".text a.link")?.getAttribute("href") ?? null,
+           mention: q(".text .mention")?.textContent ?? null,
+           mentionMe: q(".text .mention.mention-me")?.textContent ?? null,
+           card: q(".link-card .lp-title")?.textContent ?? null,
+           cardImage: img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : 0,
+           chips: [...row.querySelectorAll(".reactions .chip")].map((c) => c.getAttribute("aria-label")),
+           pinned: q(".meta .pinned") !== null,
+           highlighted: row.querySelectorAll(".text pre code .hljs-keyword").length,
+         };`,
+        text,
+      );
+
+    await step("alice replies to bob with code, an @ mention picked from the list, and a link whose preview card shows", async () => {
       await openMenuOf("hello alice");
-      await (await item("Reply")).click();
+      await (await menuItem("Reply")).click();
       await find(css(".reply-bar:not([hidden])"));
       const box = await composer();
-      await box.sendKeys("see `cargo test` and https://example.com/docs @bob", Key.ENTER);
-      // The row is refilled when the server's ack replaces the pending copy:
-      // read it in one go, in the page, once it is sent.
-      const shown = await eventually("the sent reply with its quote, code, link and mention", async () => {
-        const r = await driver.executeScript(
-          `const row = [...document.querySelectorAll('.messages [role="article"]')].find((r) => (r.getAttribute("aria-label") || "").includes("see \`cargo test\`"));
-           if (!row || (row.getAttribute("aria-label") || "").includes("Sending")) return null;
-           const q = (s) => row.querySelector(s);
-           return { quote: q(".reply-quote .reply-text")?.textContent, code: q(".text code")?.textContent, href: q(".text a.link")?.getAttribute("href"), mention: q(".text .mention")?.textContent };`,
-        );
-        return r && r.quote ? r : null;
+      await box.sendKeys("see `cargo test` and ", "@bo");
+      // The completion list offers bob; Enter takes him (and sends nothing).
+      const option = await find(css("#mention-list:not([hidden]) [role='option']"));
+      assert.match(await option.getText(), /@bob/);
+      await box.sendKeys(Key.ENTER);
+      await eventually("the composer to hold the completed mention", async () => (await box.getAttribute("value")) === "see `cargo test` and @bob ");
+      await box.sendKeys(`${siteUrl}/article`, Key.ENTER);
+      const shown = await eventually("the sent reply with its quote, code, mention, link and preview card", async () => {
+        const r = await rowParts("see `cargo test`");
+        return r && !r.sending && r.quote && r.card && r.cardImage > 0 ? r : null;
       });
-      assert.deepEqual(shown, { quote: "hello alice", code: "cargo test", href: "https://example.com/docs", mention: "@bob" });
-      await openMenuOf("hello alice");
-      await (await item("👍 React")).click();
-      await eventually("the 👍 chip on bob's message", async () => (await driver.executeScript(
-        `return [...document.querySelectorAll('.messages [role="article"]')].filter((r) => (r.getAttribute("aria-label") || "").includes("hello alice")).map((r) => r.querySelector(".reactions .chip.mine")?.getAttribute("aria-label") ?? "").join("|");`,
-      )).startsWith("👍 1"));
-      await openMenuOf("hello alice");
-      await (await item("Pin")).click();
-      await eventually("the pin mark", async () => (await driver.executeScript(
-        `return [...document.querySelectorAll('.messages [role="article"]')].some((r) => (r.getAttribute("aria-label") || "").includes("hello alice") && r.querySelector(".meta .pinned"));`,
-      )));
-      const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
-      if (shots) writeFileSync(path.join(shots, "conversations.png"), await driver.takeScreenshot(), "base64");
-      // Bob, in the terminal, gets the reply with its quote and mention, the reaction and the pin.
-      const seen = await eventually("bob to see the reply, the reaction and the pin", async () => {
+      assert.equal(shown.quote, "hello alice");
+      assert.equal(shown.code, "cargo test");
+      assert.equal(shown.mention, "@bob");
+      assert.equal(shown.href, `${siteUrl}/article`);
+      assert.equal(shown.card, "The LeetChat guide");
+      await shot("reply-mention-link-preview.png");
+      // Bob, in the terminal, gets the reply, its quote and mention, and the preview.
+      const seen = await eventually("bob to see the reply with its preview", async () => {
         const h = await bobHistory();
         const original = h.find((x) => x.content === "hello alice");
         const answer = h.find((x) => x.content.startsWith("see `cargo test`"));
-        const rooms = (await bob("--json", "rooms")).split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
-        const pinned = rooms.some((r) => (r.pinnedMessageIds ?? []).includes(original?.messageId));
-        const liked = original?.reactions?.some((r) => r.emoji === "👍" && r.count === 1);
-        return original && answer && answer.replyTo === original.messageId && answer.mentions.length === 1 && liked && pinned ? { original, answer } : null;
+        return original && answer?.linkPreview && answer.replyTo === original.messageId && answer.mentions.length === 1 ? answer : null;
       });
-      assert.equal(seen.answer.replyPreview.content, "hello alice");
+      assert.equal(seen.replyPreview.content, "hello alice");
+      assert.equal(seen.linkPreview.title, "The LeetChat guide");
+      const human = await bob("history", "alice", "--limit", "3");
+      assert.match(human, /🔗 The LeetChat guide: How to run your own chat server/);
+    });
+
+    await step("alice reacts from the menu and from the emoji picker, takes one back with its chip; bob sees exactly what stays", async () => {
+      await openMenuOf("hello alice");
+      await (await menuItem("👍 React")).click();
+      await eventually("the 👍 chip", async () => (await rowParts("hello alice"))?.chips.some((c) => c.startsWith("👍 1")));
+      await openMenuOf("hello alice");
+      await (await menuItem("React…")).click();
+      await find(css(".emoji-popover emoji-picker"));
+      // The picker's search box is in its shadow DOM.
+      const picked = await eventually("the picker to find 'party popper'", async () =>
+        driver.executeScript(`
+          const root = document.querySelector(".emoji-popover emoji-picker")?.shadowRoot;
+          const input = root?.querySelector("input[type=search]");
+          if (!input) return false;
+          if (input.value !== "party popper") {
+            input.value = "party popper";
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            return false;
+          }
+          const hit = [...root.querySelectorAll("[role=option]")].find((o) => (o.getAttribute("aria-label") || "").includes("🎉") || o.textContent.includes("🎉"));
+          return hit ? true : false;
+        `),
+      );
+      assert.ok(picked);
+      await shot("emoji-picker.png");
+      await driver.executeScript(`
+        const root = document.querySelector(".emoji-popover emoji-picker").shadowRoot;
+        [...root.querySelectorAll("[role=option]")].find((o) => (o.getAttribute("aria-label") || "").includes("🎉") || o.textContent.includes("🎉")).click();`);
+      await eventually("the 🎉 chip", async () => (await rowParts("hello alice"))?.chips.some((c) => c.startsWith("🎉 1")));
+      // Un-react: a click on her own 👍 chip takes it back.
+      await driver.executeScript(`
+        const row = [...document.querySelectorAll('.messages [role="article"]')].find((r) => (r.getAttribute("aria-label") || "").includes("hello alice"));
+        row.querySelector(".reactions .chip.mine[aria-label^='👍']").click();`);
+      await eventually("the 👍 chip to go", async () => {
+        const chips = (await rowParts("hello alice"))?.chips ?? [];
+        return chips.length === 1 && chips[0].startsWith("🎉 1");
+      });
+      await eventually("bob to see only 🎉 on his message", async () => {
+        const original = (await bobHistory()).find((x) => x.content === "hello alice");
+        const r = original?.reactions ?? [];
+        return r.length === 1 && r[0].emoji === "🎉" && r[0].count === 1;
+      });
+      await shot("reactions.png");
+    });
+
+    await step("alice pins bob's message: the pinned bar shows it and jumps to it; bob sees the pin", async () => {
+      await openMenuOf("hello alice");
+      await (await menuItem("Pin")).click();
+      await eventually("the pin mark", async () => (await rowParts("hello alice"))?.pinned);
+      await find(css(".pinned-bar:not([hidden]) .pin-current"));
+      await eventually("the pinned bar to show the message", async () =>
+        driver.executeScript(`return document.querySelector(".pinned-bar .pin-text")?.textContent === "hello alice";`),
+      );
+      await shot("pinned.png");
+      // Scrolled away first, so showing the pin has to bring it back.
+      await driver.executeScript(`document.querySelector(".messages").scrollTop = 1e9;`);
+      await clickFresh(css(".pinned-bar .pin-current"));
+      await eventually("the pinned message to be shown (flashed)", async () =>
+        driver.executeScript(`return [...document.querySelectorAll('.messages [role="article"].flash')].some((r) => (r.getAttribute("aria-label") || "").includes("hello alice"));`),
+      );
+      await eventually("bob to see the pin", async () => {
+        const h = await bobHistory();
+        const original = h.find((x) => x.content === "hello alice");
+        const rooms = (await bob("--json", "rooms")).split("\n").filter((l) => l.trim().startsWith("{")).map((l) => JSON.parse(l));
+        return rooms.some((r) => (r.pinnedMessageIds ?? []).includes(original?.messageId));
+      });
+    });
+
+    await step("alice sends a code block: it is highlighted in the app and readable in the terminal", async () => {
+      const box = await composer();
+      await box.click();
+      // Shift+Enter breaks the line (pressed and released through the actions API).
+      const newline = () => driver.actions().keyDown(Key.SHIFT).sendKeys(Key.ENTER).keyUp(Key.SHIFT).perform();
+      await box.sendKeys("```rust");
+      await newline();
+      await box.sendKeys("fn main() { let answer = 42; }");
+      await newline();
+      await box.sendKeys("```");
+      await eventually("the composer to hold the code block", async () => (await box.getAttribute("value")) === "```rust\nfn main() { let answer = 42; }\n```");
+      await box.sendKeys(Key.ENTER);
+      const parts = await eventually("the highlighted code block", async () => {
+        const r = await rowParts("fn main()");
+        return r && !r.sending && r.highlighted > 0 ? r : null;
+      });
+      assert.ok(parts.highlighted >= 2, "fn and let are keywords");
+      await shot("code-block.png");
+      const human = await eventually("bob to see the code", async () => {
+        const out = await bob("history", "alice", "--limit", "2");
+        return out.includes("│ fn main() { let answer = 42; }") ? out : null;
+      });
+      assert.match(human, /\[rust\]/);
+    });
+
+    await step("bob mentions alice in the team room: a mention badge on the room, the mention highlighted inside", async () => {
+      await bob("send", "team", "@alice can you look at this?");
+      const badge = await find(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]//*[contains(@class,'mention-badge')]"), 30_000);
+      assert.equal(await badge.getText(), "@");
+      await shot("mention-badge.png");
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]"));
+      const parts = await eventually("the highlighted mention", async () => (await rowParts("can you look at this"))?.mentionMe);
+      assert.equal(parts, "@alice");
+      await shot("mentioned.png");
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
     await step("a message sent while the server is down goes out once it is back", async () => {

@@ -139,6 +139,11 @@ export class Api {
     return this.backend.invoke("messages", args);
   }
 
+  /** One stored message (key: messageId, tempId or String(localId)); null when this device does not have it. */
+  message(key: string): Promise<MessageView | null> {
+    return this.backend.invoke("message", { key });
+  }
+
   /**
    * Queues a text message; resolves to it as pending. Its `message_upserted`
    * event (origin "local") comes before the answer: the UI takes the message

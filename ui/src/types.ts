@@ -8,6 +8,7 @@ export type { ClientEvent } from "./gen/ClientEvent";
 export type { Command } from "./gen/commands";
 export type { ConnectionState } from "./gen/ConnectionState";
 export type { Delivery } from "./gen/Delivery";
+export type { LinkPreview } from "./gen/LinkPreview";
 export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
 export type { MessageView } from "./gen/MessageView";

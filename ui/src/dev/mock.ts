@@ -126,6 +126,7 @@ export function mockBackend(): Backend {
     reactions: [],
     mentions: [],
     mentionsRoom: false,
+    linkPreview: null,
     createdAt: at.toISOString(),
     editedAt: null,
     deletedAt: null,
@@ -355,6 +356,13 @@ export function mockBackend(): Backend {
       const acked = list.filter((m) => m.seq !== null && m.seq < before);
       const page = acked.slice(Math.max(0, acked.length - Number(a.limit)));
       return before === Infinity ? [...page, ...list.filter((m) => m.seq === null)] : page;
+    },
+    message: (a) => {
+      for (const r of rooms.values()) {
+        const m = r.all.find((x) => x.messageId === a.key || x.tempId === a.key || String(x.localId) === a.key);
+        if (m) return m;
+      }
+      return null;
     },
     load_older: (a) => {
       const r = room(a.roomId);

@@ -3,4 +3,4 @@
 /**
  * What happened to a message.
  */
-export type MessageChange = "new" | "edited" | "deleted" | "delivery" | "reactions";
+export type MessageChange = "new" | "edited" | "deleted" | "delivery" | "reactions" | "link_preview";

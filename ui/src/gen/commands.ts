@@ -8,6 +8,7 @@ export const COMMANDS = [
   "sign_out",
   "rooms",
   "messages",
+  "message",
   "send_text",
   "edit_message",
   "delete_message",

@@ -20,6 +20,7 @@ export function msg(over: Partial<MessageView> = {}): MessageView {
     reactions: [],
     mentions: [],
     mentionsRoom: false,
+    linkPreview: null,
     createdAt: "2024-03-05T10:00:00.000Z",
     editedAt: null,
     deletedAt: null,

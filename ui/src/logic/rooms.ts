@@ -4,6 +4,7 @@
 // presence, and the counts the client core reports).
 
 import type { MemberView, MessageView, RoomCounts, RoomView } from "../types";
+import { plainText } from "./markdown";
 import { presenceLabel } from "./time";
 
 /** The name to show for a member: display name, else login name, else id. */
@@ -44,7 +45,7 @@ export function typistName(room: RoomView | undefined, userId: string, userName:
 /** One line about a message, as a room list preview or a notification shows it. */
 export function messageSummary(msg: MessageView): string {
   if (msg.deletedAt !== null) return "Message deleted";
-  const text = msg.content.replace(/\s+/g, " ").trim();
+  const text = plainText(msg.content);
   if (text) return text;
   const [first] = msg.attachments;
   if (first) {

@@ -11,7 +11,10 @@ import { errorMessage } from "../tauri";
 import type { ClientEvent, ConnectionState } from "../types";
 import { PendingOpen } from "../logic/attention";
 import { lastEditable } from "../logic/composer";
+import { parseMessageLink } from "../logic/links";
+import { mentionChoices } from "../logic/mentions";
 import { newestSeq, oldestSeq } from "../logic/messages";
+import { messageSummary } from "../logic/rooms";
 import { ChatStore, type Changes } from "../state/store";
 import { FileUrls } from "./attachments";
 import { AppView, type Me } from "./appview";
@@ -44,8 +47,11 @@ export class App {
   private readonly drafts = new Map<string, string>();
   /** The read pointer last sent per room (not sent twice). */
   private readonly markedSeq = new Map<string, number>();
+  /** What pinned messages that are not loaded say, by id (null: not on this device). */
+  private readonly pinTexts = new Map<string, string | null>();
   private readonly olderBlockedUntil = new Map<string, number>();
-  private olderLoading: string | null = null;
+  /** The older page being read, if any (one at a time; a second caller waits for it). */
+  private olderRun: Promise<void> | null = null;
   /** A room a clicked notification asked for before the list knew it. */
   private readonly pendingOpen = new PendingOpen();
   private unlistenDrag: (() => void) | null = null;
@@ -74,11 +80,22 @@ export class App {
         onPasteClipboard: () => void this.out.pasteClipboard(),
         onNeedOlder: () => void this.loadOlder(),
         onAtBottom: () => this.scheduleMarkRead(),
-        onMenu: (msg, anchor) => this.out.menu(msg, anchor),
+        onMenu: (msg, anchor, at) => this.out.menu(msg, anchor, at),
         onSend: (text, replyTo) => void this.out.send(text, replyTo),
         onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
-        onOpenLink: (url) => void this.out.openLink(url),
-        onJumpTo: (messageId) => this.view.chat.list.reveal(messageId),
+        onOpenLink: (url) => {
+          const link = parseMessageLink(url);
+          if (!link) void this.out.openLink(url);
+          else if (this.store.room(link.roomId)) void this.jumpTo(link.messageId, link.roomId);
+          else toast("That message is in a chat you are not in.");
+        },
+        onJumpTo: (messageId) => void this.jumpTo(messageId),
+        onShowPinned: (messageId) => void this.jumpTo(messageId),
+        pinnedText: (roomId, messageId) => this.pinnedText(roomId, messageId),
+        mentionChoices: (prefix) => {
+          const room = this.view.active ? this.store.room(this.view.active) : undefined;
+          return room ? mentionChoices(prefix, room.members, me.userId, room.type === "group") : [];
+        },
         onSaveEdit: (msg, text) => void this.out.edit(msg, text),
         lastEditable: () => {
           const id = this.view.active;
@@ -259,13 +276,20 @@ export class App {
     }
   }
 
-  private async loadOlder(): Promise<void> {
+  /** Reads the open room's next older page (or waits for the one being read). */
+  private loadOlder(): Promise<void> {
+    this.olderRun ??= this.readOlder().finally(() => {
+      this.olderRun = null;
+    });
+    return this.olderRun;
+  }
+
+  private async readOlder(): Promise<void> {
     const roomId = this.view.active;
-    if (!roomId || this.olderLoading || !this.store.hasOlder(roomId)) return;
+    if (!roomId || !this.store.hasOlder(roomId)) return;
     if ((this.olderBlockedUntil.get(roomId) ?? 0) > Date.now()) return;
     const before = oldestSeq(this.store.messages(roomId) ?? []);
     if (before === null) return;
-    this.olderLoading = roomId;
     const list = this.view.chat.list;
     list.setOlderState(true, true);
     const read = this.store.beginRead(roomId);
@@ -284,9 +308,46 @@ export class App {
       this.olderBlockedUntil.set(roomId, Date.now() + OLDER_RETRY_MS);
       toast(`Could not load older messages: ${errorMessage(err)}`);
     } finally {
-      this.olderLoading = null;
       if (this.view.active === roomId) list.setOlderState(this.store.hasOlder(roomId), false);
     }
+  }
+
+  /** A pinned message's summary from the core's store, looked up once. */
+  private pinnedText(roomId: string, messageId: string): string | null | undefined {
+    if (this.pinTexts.has(messageId)) return this.pinTexts.get(messageId);
+    this.pinTexts.set(messageId, null);
+    this.api.message(messageId).then(
+      (m) => {
+        this.pinTexts.set(messageId, m && m.roomId === roomId ? messageSummary(m) : null);
+        this.view.refreshHeader();
+      },
+      () => undefined,
+    );
+    return undefined;
+  }
+
+  /** Most pages of older history read while looking for a message. */
+  private static readonly JUMP_PAGES = 40;
+
+  /**
+   * Shows a message of the open room (a reply's original, a pin, a message
+   * link): at once when it is loaded, else after reading older pages (from
+   * the store, then the server) until it turns up.
+   */
+  async jumpTo(messageId: string, roomId: string | null = this.view.active): Promise<void> {
+    if (!roomId) return;
+    if (roomId !== this.view.active) await this.openRoom(roomId);
+    const list = this.view.chat.list;
+    for (let pages = 0; this.view.active === roomId; pages++) {
+      if (list.reveal(messageId)) return;
+      const known = (this.store.messages(roomId) ?? []).some((m) => m.messageId === messageId);
+      if (known || !this.store.hasOlder(roomId) || pages >= App.JUMP_PAGES) break;
+      if (pages === 0) toast("Looking for the message…");
+      const before = (this.store.messages(roomId) ?? []).length;
+      await this.loadOlder();
+      if ((this.store.messages(roomId) ?? []).length === before && !this.store.hasOlder(roomId)) break;
+    }
+    if (this.view.active === roomId && !list.reveal(messageId)) toast("That message is no longer here (deleted, or from before you joined).");
   }
 
   private scheduleMarkRead(): void {

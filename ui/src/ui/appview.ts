@@ -8,10 +8,10 @@ import type { RoomView } from "../types";
 import { UnreadBadge } from "../logic/attention";
 import { connectionBanner } from "../logic/connection";
 import { othersReadSeq } from "../logic/delivery";
-import { roomHeader, roomTitle, sortRooms } from "../logic/rooms";
+import { messageSummary, roomHeader, roomTitle, sortRooms } from "../logic/rooms";
 import { typingLabel } from "../logic/typing";
 import type { Changes, ChatStore } from "../state/store";
-import { ChatView } from "./chatview";
+import { ChatView, type PinHandlers } from "./chatview";
 import type { ComposerHandlers } from "./composer";
 import { h, setText, show } from "./dom";
 import type { ListContext, ListHandlers } from "./messagelist";
@@ -26,7 +26,9 @@ export interface Me {
 }
 
 /** What the views ask of the app. */
-export interface ViewHandlers extends ListHandlers, ComposerHandlers, Omit<SidebarActions, "onFilter"> {
+export interface ViewHandlers extends ListHandlers, ComposerHandlers, PinHandlers, Omit<SidebarActions, "onFilter"> {
+  /** What a pinned message that is not loaded says (null: not on this device; undefined: being looked up). */
+  pinnedText(roomId: string, messageId: string): string | null | undefined;
   /** A room in the list was picked. */
   onOpenRoom(roomId: string): void;
   /** The back button (narrow screens). */
@@ -53,7 +55,7 @@ export class AppView {
   constructor(
     private readonly store: ChatStore,
     me: Me,
-    handlers: ViewHandlers,
+    private readonly handlers: ViewHandlers,
     setUnread: (count: number) => Promise<void>,
   ) {
     this.roomList = new RoomList((id) => handlers.onOpenRoom(id));
@@ -89,7 +91,11 @@ export class AppView {
       this.scheduleFrame();
     }
     const toEnd = c.lists.get(id);
-    if (toEnd !== undefined) this.scheduleList(toEnd);
+    if (toEnd !== undefined) {
+      this.scheduleList(toEnd);
+      // A pinned message may have changed with them.
+      this.refreshHeader();
+    }
     if (c.typing.has(id)) this.renderTyping();
   }
 
@@ -129,6 +135,12 @@ export class AppView {
   /** Shows the narrow screen's chat pane again (the open room was picked again). */
   showChatPane(): void {
     this.el.dataset.pane = "chat";
+  }
+
+  /** Redraws the open room's header (and pins) with the next frame. */
+  refreshHeader(): void {
+    this.dirtyHeader = true;
+    this.scheduleFrame();
   }
 
   /** Moves focus to the room list. */
@@ -217,6 +229,14 @@ export class AppView {
     if (!room) return;
     const { title, subtitle, avatar, online } = roomHeader(room, this.store.myUserId, new Date());
     this.chat.setHeader(title, subtitle, avatar, online);
+    const loaded = this.store.messages(room.roomId) ?? [];
+    this.chat.setPins(
+      room.pinnedMessageIds.map((id) => {
+        const m = loaded.find((x) => x.messageId === id);
+        const text = m ? messageSummary(m) : this.handlers.pinnedText(room.roomId, id);
+        return { messageId: id, text: text === undefined ? "…" : text };
+      }),
+    );
   }
 
   private renderTyping(): void {

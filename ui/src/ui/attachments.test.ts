@@ -35,6 +35,7 @@ describe("Composer files", () => {
     onAttach: vi.fn(),
     onPasteImages: vi.fn(),
     onPasteClipboard: vi.fn(),
+    mentionChoices: vi.fn(() => []),
   });
 
   it("has a labelled attach button", () => {
@@ -100,6 +101,7 @@ describe("Composer replies", () => {
       onAttach: vi.fn(),
       onPasteImages: vi.fn(),
       onPasteClipboard: vi.fn(),
+      mentionChoices: vi.fn(() => []),
     };
     const c = new Composer(h);
     const original = msg({ localId: 4, content: "lunch?" });
@@ -119,3 +121,63 @@ describe("Composer replies", () => {
     expect(h.onSend).toHaveBeenLastCalledWith("plain", null);
   });
 });
+
+describe("Composer mentions", () => {
+  const choices = [
+    { word: "bob", label: "Bob", userId: "u-bob" },
+    { word: "bella", label: "Bella", userId: "u-bella" },
+  ];
+  const setup = () => {
+    const h = {
+      onSend: vi.fn(),
+      onSaveEdit: vi.fn(),
+      lastEditable: vi.fn(() => null),
+      onTyping: vi.fn(),
+      onAttach: vi.fn(),
+      onPasteImages: vi.fn(),
+      onPasteClipboard: vi.fn(),
+      mentionChoices: vi.fn((prefix: string) => choices.filter((c) => c.word.startsWith(prefix))),
+    };
+    const c = new Composer(h);
+    document.body.appendChild(c.el);
+    const box = c.el.querySelector<HTMLTextAreaElement>("textarea") as HTMLTextAreaElement;
+    const type = (text: string) => {
+      box.value = text;
+      box.setSelectionRange(text.length, text.length);
+      box.dispatchEvent(new Event("input"));
+    };
+    const key = (k: string) => box.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
+    const list = c.el.querySelector<HTMLElement>("#mention-list") as HTMLElement;
+    return { h, c, box, type, key, list };
+  };
+
+  it("offers members after @, moves with the arrows and completes with Enter without sending", () => {
+    const { h, box, type, key, list } = setup();
+    type("hi @b");
+    expect(list.hidden).toBe(false);
+    expect(h.mentionChoices).toHaveBeenLastCalledWith("b");
+    expect([...list.querySelectorAll('[role="option"]')].map((o) => o.textContent)).toEqual(["@bobBob", "@bellaBella"]);
+    expect(box.getAttribute("aria-activedescendant")).toBe("mention-0");
+    key("ArrowDown");
+    expect(box.getAttribute("aria-activedescendant")).toBe("mention-1");
+    key("Enter");
+    expect(box.value).toBe("hi @bella ");
+    expect(list.hidden).toBe(true);
+    expect(h.onSend).not.toHaveBeenCalled();
+    // With the list closed, Enter sends as always.
+    key("Enter");
+    expect(h.onSend).toHaveBeenCalledWith("hi @bella", null);
+  });
+
+  it("closes on Escape and when nothing matches", () => {
+    const { type, key, list, box } = setup();
+    type("@b");
+    expect(list.hidden).toBe(false);
+    key("Escape");
+    expect(list.hidden).toBe(true);
+    type("@zz");
+    expect(list.hidden).toBe(true);
+    expect(box.getAttribute("aria-expanded")).toBe("false");
+  });
+});
+

@@ -1,12 +1,25 @@
 // The chat pane: header (back button on narrow screens, room name, presence
-// or member count), the message list, the typing line and the composer; or a
-// placeholder while no room is open. Files dragged over the open room light it
-// up as a drop zone.
+// or member count), the pinned-messages bar, the message list, the typing
+// line and the composer; or a placeholder while no room is open. Files
+// dragged over the open room light it up as a drop zone.
 
 import { Composer, type ComposerHandlers } from "./composer";
 import { h, setText, show } from "./dom";
 import { icon } from "./icons";
 import { MessageList, type ListHandlers } from "./messagelist";
+import { openMenu } from "./menu";
+
+/** A pinned message as the bar shows it (`text` null: not on this device). */
+export interface PinnedItem {
+  messageId: string;
+  text: string | null;
+}
+
+/** What the pinned bar asks of its owner. */
+export interface PinHandlers {
+  /** Show a pinned message in the list. */
+  onShowPinned(messageId: string): void;
+}
 
 /** The chat pane. */
 export class ChatView {
@@ -23,8 +36,14 @@ export class ChatView {
   private readonly body: HTMLElement;
   private readonly placeholder: HTMLElement;
   private readonly dropHint: HTMLElement;
+  private readonly pinBar: HTMLElement;
+  private readonly pinButton: HTMLButtonElement;
+  private readonly pinAll: HTMLButtonElement;
+  private pins: PinnedItem[] = [];
+  /** The pin the bar shows: a click shows it and moves on to the next older one. */
+  private pinIndex = 0;
 
-  constructor(handlers: ListHandlers & ComposerHandlers & { onBack(): void }) {
+  constructor(private readonly handlers: ListHandlers & ComposerHandlers & PinHandlers & { onBack(): void }) {
     this.list = new MessageList(handlers);
     this.composer = new Composer(handlers);
     this.title = h("h2", { class: "chat-title", id: "chat-title" });
@@ -38,11 +57,20 @@ export class ChatView {
       this.avatar,
       h("div", { class: "chat-heading" }, this.title, this.subtitle),
     );
+    this.pinButton = h("button", { type: "button", class: "pin-current", onclick: () => this.showPin() });
+    this.pinAll = h("button", {
+      type: "button",
+      class: "link pin-all",
+      "aria-haspopup": "menu",
+      onclick: () => this.listPins(),
+    });
+    this.pinBar = h("div", { class: "pinned-bar", role: "region", "aria-label": "Pinned messages", hidden: true }, this.pinButton, this.pinAll);
     this.dropHint = h("div", { class: "drop-hint", "aria-hidden": "true" }, h("div", null, icon("attach", 32), h("p", null, "Drop files to send them")));
     this.body = h(
       "section",
       { class: "chat-body", "aria-labelledby": "chat-title", hidden: true },
       header,
+      this.pinBar,
       this.list.el,
       this.typingLine,
       this.composer.el,
@@ -64,6 +92,54 @@ export class ChatView {
     setText(this.title, title);
     setText(this.subtitle, subtitle);
     this.avatar.replaceChildren(avatar, online === null ? "" : h("span", { class: "dot" + (online ? " online" : "") }));
+  }
+
+  /** The room's pinned messages, newest pin first (an empty list hides the bar). */
+  setPins(pins: PinnedItem[]): void {
+    const same = pins.length === this.pins.length && pins.every((p, i) => p.messageId === this.pins[i]?.messageId && p.text === this.pins[i]?.text);
+    if (same) return;
+    const current = this.pins[this.pinIndex]?.messageId;
+    this.pins = pins;
+    this.pinIndex = Math.max(0, pins.findIndex((p) => p.messageId === current));
+    this.renderPins();
+  }
+
+  private renderPins(): void {
+    show(this.pinBar, this.pins.length > 0);
+    const p = this.pins[this.pinIndex];
+    if (!p) return;
+    const n = this.pins.length;
+    const which = n > 1 ? `Pinned ${this.pinIndex + 1} of ${n}` : "Pinned";
+    const text = p.text ?? "A message from before this device's history";
+    this.pinButton.replaceChildren(h("span", { class: "pin-which" }, `📌 ${which}`), h("span", { class: "pin-text" }, text));
+    this.pinButton.setAttribute("aria-label", `${which}: ${text}. Show it`);
+    setText(this.pinAll, n > 1 ? `All ${n}` : "");
+    show(this.pinAll, n > 1);
+    this.pinAll.setAttribute("aria-label", `All ${n} pinned messages`);
+  }
+
+  /** Shows the bar's pin, and moves the bar on to the next older one. */
+  private showPin(): void {
+    const p = this.pins[this.pinIndex];
+    if (!p) return;
+    this.handlers.onShowPinned(p.messageId);
+    this.pinIndex = (this.pinIndex + 1) % this.pins.length;
+    this.renderPins();
+  }
+
+  /** A menu of every pin. */
+  private listPins(): void {
+    openMenu(
+      this.pinAll,
+      this.pins.map((p, i) => ({
+        label: (p.text ?? "Pinned message").slice(0, 80),
+        run: () => {
+          this.pinIndex = i;
+          this.showPin();
+        },
+      })),
+      "Pinned messages",
+    );
   }
 
   /** Whether a point (CSS px in the page) is over the open room, where files can be dropped. */

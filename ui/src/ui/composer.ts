@@ -3,10 +3,14 @@
 // leaves editing. It also tells the room when the user types (sparingly:
 // "started" at most every few seconds, "stopped" after a pause). The paperclip
 // picks files to send; pasting an image sends it (the text becomes its caption).
+// Typing `@` offers the room's members (a listbox the arrows move through,
+// Enter or Tab picks, Escape closes); the smiley opens the emoji picker.
 
 import type { MessageView } from "../types";
 import { composerAction, outgoingText, pasteAction } from "../logic/composer";
+import { completeMention, mentionQuery, type MentionChoice, type MentionQuery } from "../logic/mentions";
 import { h, show } from "./dom";
+import { openEmojiPicker } from "./emoji";
 import { icon } from "./icons";
 
 /** How often a continuing typist re-announces "typing" (the server forgets after 5 s). */
@@ -32,6 +36,8 @@ export interface ComposerHandlers {
   onPasteImages(images: File[]): void;
   /** A paste carried neither images nor text: send the OS clipboard's image, if any. */
   onPasteClipboard(): void;
+  /** Who `@prefix` may name in the open room. */
+  mentionChoices(prefix: string): MentionChoice[];
 }
 
 /** The images in a paste (clipboard blobs and copied image files). */
@@ -57,11 +63,15 @@ export class Composer {
   private readonly replyText: HTMLElement;
   private replying: MessageView | null = null;
   private readonly attach: HTMLButtonElement;
+  private readonly emojiButton: HTMLButtonElement;
   private editing: MessageView | null = null;
   private draftBeforeEdit = "";
   private typing = false;
   private lastTypingSent = 0;
   private idleTimer = 0;
+  /** The `@` completion list, when open: what it completes and its choices. */
+  private readonly mentionList: HTMLElement;
+  private mention: { query: MentionQuery; choices: MentionChoice[]; active: number } | null = null;
 
   constructor(private readonly handlers: ComposerHandlers) {
     this.textarea = h("textarea", {
@@ -70,10 +80,21 @@ export class Composer {
       placeholder: "Write a message…",
       "aria-label": "Message",
       "aria-describedby": "composer-hint",
+      "aria-autocomplete": "list",
+      "aria-controls": "mention-list",
+      "aria-expanded": "false",
       oninput: () => this.onInput(),
       onkeydown: (e: KeyboardEvent) => this.onKey(e),
       onpaste: (e: ClipboardEvent) => this.onPaste(e),
+      onclick: () => this.updateMention(),
+      // Leaving the box closes the list (a moment later, so a click on a
+      // choice lands first); coming back before then keeps it.
+      onblur: () =>
+        window.setTimeout(() => {
+          if (document.activeElement !== this.textarea) this.closeMention();
+        }, 150),
     });
+    this.mentionList = h("ul", { id: "mention-list", class: "mention-list", role: "listbox", "aria-label": "People to mention", hidden: true });
     this.editBar = h(
       "div",
       { class: "edit-bar", hidden: true },
@@ -97,16 +118,29 @@ export class Composer {
       { type: "button", class: "send", "aria-label": "Send message", onclick: () => this.submit() },
       icon("send", 18),
     );
+    const emoji: HTMLButtonElement = h(
+      "button",
+      {
+        type: "button",
+        class: "icon emoji-btn",
+        "aria-label": "Insert emoji",
+        title: "Insert emoji",
+        onclick: () => void openEmojiPicker(emoji, "Insert emoji", (e) => this.insert(e)),
+      },
+      icon("smile", 20),
+    );
+    this.emojiButton = emoji;
     this.el = h(
       "div",
       { class: "composer" },
       this.editBar,
       this.replyBar,
-      h("div", { class: "composer-row" }, this.attach, this.textarea, send),
+      this.mentionList,
+      h("div", { class: "composer-row" }, this.attach, this.textarea, emoji, send),
       h(
         "p",
         { id: "composer-hint", class: "sr-only" },
-        "Enter sends, Shift+Enter adds a line, Up edits your last message. A pasted image is sent with the text as its caption.",
+        "Enter sends, Shift+Enter adds a line, Up edits your last message, @ mentions someone. A pasted image is sent with the text as its caption.",
       ),
     );
   }
@@ -134,6 +168,16 @@ export class Composer {
   setEnabled(on: boolean): void {
     this.textarea.disabled = !on;
     this.attach.disabled = !on;
+    this.emojiButton.disabled = !on;
+  }
+
+  /** Inserts text at the caret (an emoji from the picker). */
+  insert(text: string): void {
+    const t = this.textarea;
+    t.setRangeText(text, t.selectionStart, t.selectionEnd, "end");
+    this.autosize();
+    t.focus();
+    this.onInput();
   }
 
   /** The text a file sent now would take as its caption (the composer keeps it). */
@@ -220,6 +264,11 @@ export class Composer {
   }
 
   private onKey(e: KeyboardEvent): void {
+    if (this.mention && this.onMentionKey(e)) {
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
     const action = composerAction(e, { text: this.textarea.value, editing: this.editing !== null });
     switch (action) {
       case "send":
@@ -269,6 +318,7 @@ export class Composer {
 
   private onInput(): void {
     this.autosize();
+    this.updateMention();
     if (this.editing) return;
     if (this.textarea.value.trim() === "") {
       this.stopTyping();
@@ -282,6 +332,95 @@ export class Composer {
     }
     clearTimeout(this.idleTimer);
     this.idleTimer = window.setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  /** Opens, refreshes or closes the `@` list for the word at the caret. */
+  private updateMention(): void {
+    const t = this.textarea;
+    const query = t.selectionStart === t.selectionEnd ? mentionQuery(t.value, t.selectionStart) : null;
+    const choices = query ? this.handlers.mentionChoices(query.prefix) : [];
+    if (!query || choices.length === 0) {
+      this.closeMention();
+      return;
+    }
+    const keep = this.mention?.choices[this.mention.active]?.word;
+    const active = Math.max(0, choices.findIndex((c) => c.word === keep));
+    this.mention = { query, choices, active };
+    this.renderMention();
+  }
+
+  private renderMention(): void {
+    const m = this.mention;
+    if (!m) return;
+    this.mentionList.replaceChildren(
+      ...m.choices.map((c, i) =>
+        h(
+          "li",
+          {
+            id: `mention-${i}`,
+            role: "option",
+            class: "mention-choice" + (i === m.active ? " active" : ""),
+            "aria-selected": i === m.active ? "true" : "false",
+            // Keep the textarea's focus while clicking a choice.
+            onmousedown: (e: MouseEvent) => e.preventDefault(),
+            onclick: () => this.pickMention(i),
+          },
+          h("span", { class: "mention-word" }, `@${c.word}`),
+          c.label !== c.word ? h("span", { class: "mention-label" }, c.label) : null,
+        ),
+      ),
+    );
+    show(this.mentionList, true);
+    this.textarea.setAttribute("aria-expanded", "true");
+    this.textarea.setAttribute("aria-activedescendant", `mention-${m.active}`);
+  }
+
+  private closeMention(): void {
+    if (!this.mention) return;
+    this.mention = null;
+    show(this.mentionList, false);
+    this.mentionList.replaceChildren();
+    this.textarea.setAttribute("aria-expanded", "false");
+    this.textarea.removeAttribute("aria-activedescendant");
+  }
+
+  private pickMention(i: number): void {
+    const m = this.mention;
+    const choice = m?.choices[i];
+    if (!m || !choice) return;
+    const done = completeMention(this.textarea.value, m.query, choice);
+    this.textarea.value = done.text;
+    this.textarea.setSelectionRange(done.caret, done.caret);
+    this.closeMention();
+    this.autosize();
+    this.textarea.focus();
+  }
+
+  /** Keys while the `@` list is open; true when the key was the list's. */
+  private onMentionKey(e: KeyboardEvent): boolean {
+    const m = this.mention;
+    if (!m) return false;
+    const n = m.choices.length;
+    switch (e.key) {
+      case "ArrowDown":
+        m.active = (m.active + 1) % n;
+        this.renderMention();
+        return true;
+      case "ArrowUp":
+        m.active = (m.active - 1 + n) % n;
+        this.renderMention();
+        return true;
+      case "Enter":
+      case "Tab":
+        if (e.shiftKey) return false;
+        this.pickMention(m.active);
+        return true;
+      case "Escape":
+        this.closeMention();
+        return true;
+      default:
+        return false;
+    }
   }
 
   private autosize(): void {

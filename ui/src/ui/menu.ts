@@ -1,4 +1,4 @@
-// A small popup menu (the Edit / Delete menu of a message): opened by click
+// A small popup menu (a message's actions): opened by click, right-click
 // or keyboard, moved through with the arrow keys, closed with Escape, a click
 // outside, or a choice, after which focus returns where it came from.
 
@@ -13,8 +13,8 @@ export interface MenuItem {
 
 let closeOpen: (() => void) | null = null;
 
-/** Opens a menu beside `anchor`, closing any other open one. */
-export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string): void {
+/** Opens a menu beside `anchor` (or at `at`, a right-click's point), closing any other open one. */
+export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string, at?: { x: number; y: number }): void {
   closeOpen?.();
   const returnTo = (document.activeElement as HTMLElement | null) ?? anchor;
   const buttons = items.map((item) =>
@@ -63,10 +63,11 @@ export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string):
   }
   closeOpen = close;
   document.body.appendChild(menu);
-  const r = anchor.getBoundingClientRect();
+  const r = at ? new DOMRect(at.x, at.y, 0, 0) : anchor.getBoundingClientRect();
   const w = menu.offsetWidth;
   const hgt = menu.offsetHeight;
-  menu.style.left = `${Math.max(8, Math.min(r.right - w, window.innerWidth - w - 8))}px`;
+  const left = at ? at.x : r.right - w;
+  menu.style.left = `${Math.max(8, Math.min(left, window.innerWidth - w - 8))}px`;
   menu.style.top = `${r.bottom + hgt + 8 > window.innerHeight ? Math.max(8, r.top - hgt - 4) : r.bottom + 4}px`;
   anchor.setAttribute("aria-expanded", "true");
   document.addEventListener("pointerdown", outside, true);

@@ -273,4 +273,46 @@ describe("MessageList conversations", () => {
     expect(click.defaultPrevented).toBe(true);
     expect(h.onOpenLink).toHaveBeenCalledWith("https://example.com");
   });
+
+  it("shows a link preview as a card that opens the link, its picture from the thumbnail", async () => {
+    const imgs = images();
+    const h = { ...handlers(imgs), onOpenLink: vi.fn() };
+    const list = new MessageList(h);
+    const m = msg({
+      localId: 1,
+      seq: 1,
+      content: "look https://example.com/docs",
+      linkPreview: {
+        url: "https://example.com/docs",
+        title: "The docs",
+        description: "Everything about it",
+        image: { fileId: "f9", name: "preview.jpg", mime: "image/jpeg", size: 10, width: 320, height: 200, url: "/api/files/f9", thumbnailUrl: "/api/files/f9/thumbnail" },
+      },
+    });
+    list.reset([m], ctx(), false);
+    const card = list.el.querySelector<HTMLAnchorElement>("a.link-card");
+    expect(card?.querySelector(".lp-site")?.textContent).toBe("example.com");
+    expect(card?.querySelector(".lp-title")?.textContent).toBe("The docs");
+    expect(card?.getAttribute("aria-label")).toBe("Link preview: The docs. Everything about it. example.com");
+    expect(imgs.load).toHaveBeenCalledWith("f9", true);
+    await Promise.resolve();
+    expect(card?.querySelector("img")?.getAttribute("src")).toBe("asset://thumb/f9");
+    const click = new MouseEvent("click", { bubbles: true, cancelable: true });
+    card?.querySelector(".lp-title")?.dispatchEvent(click);
+    expect(click.defaultPrevented).toBe(true);
+    expect(h.onOpenLink).toHaveBeenCalledWith("https://example.com/docs");
+  });
+
+  it("opens a message's menu on right-click where the pointer is", () => {
+    const h = handlers();
+    const list = new MessageList(h);
+    const m = msg({ localId: 1, seq: 1 });
+    list.reset([m], ctx(), false);
+    const row = rowOf(list, 1) as HTMLElement;
+    const ev = new MouseEvent("contextmenu", { bubbles: true, cancelable: true, clientX: 40, clientY: 50 });
+    row.querySelector(".text")?.dispatchEvent(ev);
+    expect(ev.defaultPrevented).toBe(true);
+    expect(h.onMenu).toHaveBeenCalledWith(m, row.querySelector(".msg-menu-btn"), { x: 40, y: 50 });
+  });
 });
+

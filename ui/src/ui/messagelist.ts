@@ -6,7 +6,7 @@
 // returning to the bottom trims the DOM back down. Thumbnails are fetched
 // only when their row scrolls near the view.
 
-import type { Attachment, MessageView, RoomView } from "../types";
+import type { Attachment, LinkPreview, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
 import { senderName } from "../logic/rooms";
 import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
@@ -46,8 +46,8 @@ export interface ListHandlers {
   onNeedOlder(): void;
   /** The user scrolled to the newest message (time to mark read). */
   onAtBottom(): void;
-  /** Open the Edit/Delete menu of one of the user's messages. */
-  onMenu(msg: MessageView, anchor: HTMLElement): void;
+  /** Open a message's menu beside `anchor` (at `at` for a right-click). */
+  onMenu(msg: MessageView, anchor: HTMLElement, at?: { x: number; y: number }): void;
   /** Where thumbnails come from. */
   readonly images: ImageSource;
   /** Show a picture full size. */
@@ -150,6 +150,17 @@ export class MessageList {
       e.preventDefault();
       const url = safeUrl(a.getAttribute("href") ?? "");
       if (url) this.handlers.onOpenLink?.(url);
+    });
+    // Right-click on a message opens its menu where the pointer is.
+    this.inner.addEventListener("contextmenu", (e) => {
+      const rowEl = (e.target as HTMLElement).closest<HTMLElement>(".row");
+      const model = rowEl ? this.rows.get(Number(rowEl.dataset.id))?.model : undefined;
+      const btn = rowEl?.querySelector<HTMLElement>(".msg-menu-btn");
+      if (!rowEl || !model?.menu || !btn) return;
+      // A selection being copied keeps the system's menu.
+      if (String(window.getSelection() ?? "") !== "") return;
+      e.preventDefault();
+      this.handlers.onMenu(model.msg, btn, { x: e.clientX, y: e.clientY });
     });
     this.inner.addEventListener("focusin", (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>(".row");
@@ -348,6 +359,7 @@ export class MessageList {
       }
       if (msg.replyPreview) body.unshift(this.quote(msg));
       if (msg.content) body.push(h("div", { class: "text rich" }, renderText(msg.content, this.mentionContext(msg))));
+      if (msg.linkPreview) body.push(this.linkCard(msg.linkPreview));
     }
     const meta = h(
       "div",
@@ -408,6 +420,50 @@ export class MessageList {
       h("span", { class: "reply-sender" }, who),
       h("span", { class: "reply-text" }, what),
     );
+  }
+
+  /**
+   * What the server found at the message's first link: site, title,
+   * summary and picture; a click opens the link (in the browser).
+   */
+  private linkCard(p: LinkPreview): HTMLElement {
+    let host = p.url;
+    try {
+      host = new URL(p.url).host;
+    } catch {
+      // Shown as it came.
+    }
+    const site = p.siteName ?? host;
+    const label = [p.title, p.description, site].filter(Boolean).join(". ");
+    const card = h(
+      "a",
+      { class: "link-card", href: p.url, rel: "noopener noreferrer", title: p.url, "aria-label": `Link preview: ${label}` },
+      h(
+        "span",
+        { class: "lp-text" },
+        h("span", { class: "lp-site" }, site),
+        p.title ? h("span", { class: "lp-title" }, p.title) : null,
+        p.description ? h("span", { class: "lp-desc" }, p.description) : null,
+      ),
+    );
+    const image = p.image;
+    if (image) {
+      const img = h("img", { alt: "", decoding: "async", draggable: "false" });
+      const thumb = h("span", { class: "lp-thumb" }, img);
+      img.addEventListener("load", () => thumb.classList.add("loaded"));
+      img.addEventListener("error", () => thumb.remove());
+      card.appendChild(thumb);
+      const known = this.handlers.images.peek(image.fileId, true);
+      if (known !== undefined) img.src = known;
+      else
+        this.handlers.images.load(image.fileId, true).then(
+          (url) => {
+            img.src = url;
+          },
+          () => thumb.remove(),
+        );
+    }
+    return card;
   }
 
   /** Reaction chips: emoji and count; the user's own are marked; a click toggles. */

@@ -10,6 +10,7 @@ import { errorMessage, isNoClipboardImage } from "../tauri";
 import type { Attachment, MessageView } from "../types";
 import { outgoingText } from "../logic/composer";
 import { MAX_PASTE_BYTES, baseName, formatSize, pastedName } from "../logic/files";
+import { messageLink } from "../logic/links";
 import { mentionsIn } from "../logic/mentions";
 import { canModify, canPin, messageKey } from "../logic/messages";
 import { senderName } from "../logic/rooms";
@@ -17,6 +18,7 @@ import type { ChatStore } from "../state/store";
 import type { AppView } from "./appview";
 import type { Composer } from "./composer";
 import { confirmDialog } from "./dialogs";
+import { openEmojiPicker } from "./emoji";
 import { openMenu } from "./menu";
 import { toast } from "./toast";
 
@@ -26,10 +28,10 @@ interface FileJob {
   send(caption: string): Promise<unknown>;
 }
 
-/** The user's actions on messages. */
 /** The reactions the message menu offers in one click. */
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
+/** The user's actions on messages. */
 export class Outgoing {
   /** Files are being dragged over the window. */
   private dragging = false;
@@ -68,7 +70,7 @@ export class Outgoing {
   }
 
   /** A message's menu: reply, quick reactions, copy, pin; edit and delete for one's own. */
-  menu(msg: MessageView, anchor: HTMLElement): void {
+  menu(msg: MessageView, anchor: HTMLElement, at?: { x: number; y: number }): void {
     const room = this.store.room(msg.roomId);
     const me = this.store.myUserId;
     const sent = msg.messageId !== null;
@@ -83,12 +85,15 @@ export class Outgoing {
           label: mine(emoji) ? `${emoji} Remove reaction` : `${emoji} React`,
           run: () => void this.react(msg, emoji, !mine(emoji)),
         })),
+        ...(sent ? [{ label: "React…", run: () => void openEmojiPicker(anchor, "Pick a reaction", (emoji) => void this.react(msg, emoji, !mine(emoji))) }] : []),
         ...(msg.content ? [{ label: "Copy text", run: () => void this.copy(msg.content) }] : []),
+        ...(sent ? [{ label: "Copy link", run: () => void this.copy(messageLink(msg.roomId, msg.messageId as string), "Link copied") }] : []),
         ...(sent && canPin(room, me) ? [{ label: pinned ? "Unpin" : "Pin", run: () => void this.pin(msg, !pinned) }] : []),
         ...(canModify(msg, me) && msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
         ...(canModify(msg, me) ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
       ],
       "Message actions",
+      at,
     );
   }
 
@@ -119,10 +124,10 @@ export class Outgoing {
     }
   }
 
-  private async copy(text: string): Promise<void> {
+  private async copy(text: string, done = "Copied"): Promise<void> {
     try {
       await navigator.clipboard.writeText(text);
-      toast("Copied");
+      toast(done);
     } catch (err) {
       toast(`Could not copy: ${errorMessage(err)}`);
     }

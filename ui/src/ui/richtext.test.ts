@@ -36,6 +36,15 @@ describe("rich text", () => {
     expect(safeUrl("JAVASCRIPT:alert(1)")).toBeNull();
   });
 
+  it("makes message links links, and nothing else of the leetchat scheme", () => {
+    expect(html("look leetchat://message/d%3Aa%3Ab/0193-x here")).toBe(
+      '<p>look <a href="leetchat://message/d%3Aa%3Ab/0193-x">leetchat://message/d%3Aa%3Ab/0193-x</a> here</p>',
+    );
+    expect(html("[x](leetchat://settings/delete)")).not.toContain("<a");
+    expect(safeUrl("leetchat://message/r/m")).toBe("leetchat://message/r/m");
+    expect(safeUrl("leetchat://other")).toBeNull();
+  });
+
   it("never lets raw HTML or images through", () => {
     const out = html('<img src=x onerror=alert(1)> <script>alert(1)</script> ![pic](https://e.com/p.png) <a href="https://e.com" onclick="x()">a</a>');
     const div = document.createElement("div");

@@ -33,7 +33,7 @@ import swift from "highlight.js/lib/languages/swift";
 import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import MarkdownIt from "markdown-it";
+import { SAFE_LINK, newMarkdown, safeUrl } from "../logic/markdown";
 
 // The languages people paste most (each with its usual aliases: js, ts,
 // rs, py, sh, yml, html, toml...); registering only these keeps the app small.
@@ -47,29 +47,16 @@ const HIGHLIGHT_MAX_CHARS = 20_000;
 /** Tags the subset renders; anything else is dropped by the sanitiser. */
 const TAGS = ["p", "br", "em", "strong", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span"];
 
-const md = new MarkdownIt("default", {
-  html: false,
-  linkify: true,
-  breaks: true,
-  typographer: false,
-  highlight: (code: string, lang: string): string => {
-    if (!lang || code.length > HIGHLIGHT_MAX_CHARS || !hljs.getLanguage(lang)) return "";
-    try {
-      return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
-    } catch {
-      return "";
-    }
-  },
+const md = newMarkdown((code: string, lang: string): string => {
+  if (!lang || code.length > HIGHLIGHT_MAX_CHARS || !hljs.getLanguage(lang)) return "";
+  try {
+    return hljs.highlight(code, { language: lang, ignoreIllegals: true }).value;
+  } catch {
+    return "";
+  }
 });
-// Chat, not documents: no images by URL, tables, headings or rules.
-md.disable(["image", "table", "heading", "lheading", "hr"]);
-md.validateLink = (url: string): boolean => safeUrl(url) !== null;
 
-/** `url` if it is an http(s) or mailto link, else null. */
-export function safeUrl(url: string): string | null {
-  const u = url.trim();
-  return /^(https?:\/\/|mailto:)/i.test(u) ? u : null;
-}
+export { safeUrl };
 
 /** Who a message can mention, to mark `@name` in its text. */
 export interface MentionContext {
@@ -88,7 +75,7 @@ export function renderHtml(text: string): string {
   return DOMPurify.sanitize(md.render(text), {
     ALLOWED_TAGS: TAGS,
     ALLOWED_ATTR: ["href", "class"],
-    ALLOWED_URI_REGEXP: /^(?:https?:\/\/|mailto:)/i,
+    ALLOWED_URI_REGEXP: SAFE_LINK,
   });
 }
 

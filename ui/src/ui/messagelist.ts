@@ -6,14 +6,15 @@
 // returning to the bottom trims the DOM back down. Thumbnails are fetched
 // only when their row scrolls near the view.
 
-import type { Attachment, LinkPreview, MessageView, RoomView } from "../types";
+import type { Attachment, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
 import { senderName } from "../logic/rooms";
 import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
 import { describeAttachments, fileChip, fillThumb, showsAsImage, thumbButton, uploadBar, wantsThumbnail, type ImageSource } from "./attachments";
 import { h } from "./dom";
 import { icon } from "./icons";
-import { renderText, safeUrl, type MentionContext } from "./richtext";
+import { linkCard, mentionContext, reactionChips, replyQuote } from "./messageparts";
+import { renderText, safeUrl } from "./richtext";
 
 /** Rows rendered when a room opens, and kept after a trim. */
 const WINDOW = 120;
@@ -357,9 +358,9 @@ export class MessageList {
       if (msg.delivery === "pending" && (local || m.progress !== null)) {
         body.push(uploadBar(m.progress, msg.attachments.map((a) => a.name).join(", ") || "file"));
       }
-      if (msg.replyPreview) body.unshift(this.quote(msg));
-      if (msg.content) body.push(h("div", { class: "text rich" }, renderText(msg.content, this.mentionContext(msg))));
-      if (msg.linkPreview) body.push(this.linkCard(msg.linkPreview));
+      if (msg.replyPreview) body.unshift(replyQuote(msg.replyPreview, this.ctx.myUserId, this.ctx.room, (id) => this.handlers.onJumpTo?.(id)));
+      if (msg.content) body.push(h("div", { class: "text rich" }, renderText(msg.content, mentionContext(msg, this.ctx.room, this.ctx.myUserId))));
+      if (msg.linkPreview) body.push(linkCard(msg.linkPreview, this.handlers.images));
     }
     const meta = h(
       "div",
@@ -392,117 +393,15 @@ export class MessageList {
       );
     }
     parts.push(line);
-    if (!deleted && msg.reactions.length > 0) parts.push(this.reactions(msg));
+    if (!deleted && msg.reactions.length > 0) {
+      parts.push(reactionChips(msg, this.ctx.myUserId, this.ctx.room, (emoji, add) => this.handlers.onReact?.(msg, emoji, add)));
+    }
     if (m.mark?.state === "failed") parts.push(h("div", { class: "error-line" }, m.mark.label));
     el.replaceChildren(...parts);
     const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
     const files = describeAttachments(msg.attachments);
     const text = deleted ? "This message was deleted" : [msg.content, files].filter(Boolean).join(". ");
     el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${m.mark ? `. ${m.mark.label}` : ""}`);
-  }
-
-  /** The quoted message a reply answers; clicking it shows the original. */
-  private quote(msg: MessageView): HTMLElement {
-    const p = msg.replyPreview as NonNullable<MessageView["replyPreview"]>;
-    const who = p.senderId === this.ctx.myUserId ? "You" : senderName(this.ctx.room, p.senderId);
-    const what = p.deletedAt !== null ? "Deleted message" : p.content || (p.type === "image" ? "Photo" : p.type === "file" ? "File" : "");
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "reply-quote" + (p.deletedAt !== null ? " gone" : ""),
-        "aria-label": `Reply to ${who}: ${what}`,
-        onclick: (e: MouseEvent) => {
-          e.stopPropagation();
-          this.handlers.onJumpTo?.(p.messageId);
-        },
-      },
-      h("span", { class: "reply-sender" }, who),
-      h("span", { class: "reply-text" }, what),
-    );
-  }
-
-  /**
-   * What the server found at the message's first link: site, title,
-   * summary and picture; a click opens the link (in the browser).
-   */
-  private linkCard(p: LinkPreview): HTMLElement {
-    let host = p.url;
-    try {
-      host = new URL(p.url).host;
-    } catch {
-      // Shown as it came.
-    }
-    const site = p.siteName ?? host;
-    const label = [p.title, p.description, site].filter(Boolean).join(". ");
-    const card = h(
-      "a",
-      { class: "link-card", href: p.url, rel: "noopener noreferrer", title: p.url, "aria-label": `Link preview: ${label}` },
-      h(
-        "span",
-        { class: "lp-text" },
-        h("span", { class: "lp-site" }, site),
-        p.title ? h("span", { class: "lp-title" }, p.title) : null,
-        p.description ? h("span", { class: "lp-desc" }, p.description) : null,
-      ),
-    );
-    const image = p.image;
-    if (image) {
-      const img = h("img", { alt: "", decoding: "async", draggable: "false" });
-      const thumb = h("span", { class: "lp-thumb" }, img);
-      img.addEventListener("load", () => thumb.classList.add("loaded"));
-      img.addEventListener("error", () => thumb.remove());
-      card.appendChild(thumb);
-      const known = this.handlers.images.peek(image.fileId, true);
-      if (known !== undefined) img.src = known;
-      else
-        this.handlers.images.load(image.fileId, true).then(
-          (url) => {
-            img.src = url;
-          },
-          () => thumb.remove(),
-        );
-    }
-    return card;
-  }
-
-  /** Reaction chips: emoji and count; the user's own are marked; a click toggles. */
-  private reactions(msg: MessageView): HTMLElement {
-    return h(
-      "div",
-      { class: "reactions", role: "group", "aria-label": "Reactions" },
-      ...msg.reactions.map((r) => {
-        const who = r.userIds.map((u) => (u === this.ctx.myUserId ? "You" : senderName(this.ctx.room, u)));
-        const more = r.count > who.length ? ` and ${r.count - who.length} more` : "";
-        return h(
-          "button",
-          {
-            type: "button",
-            class: "chip" + (r.mine ? " mine" : "") + (r.pending ? " pending" : ""),
-            "aria-pressed": r.mine ? "true" : "false",
-            "aria-label": `${r.emoji} ${r.count}: ${who.join(", ")}${more}`,
-            title: `${who.join(", ")}${more}`,
-            onclick: (e: MouseEvent) => {
-              e.stopPropagation();
-              this.handlers.onReact?.(msg, r.emoji, !r.mine);
-            },
-          },
-          h("span", { class: "emoji" }, r.emoji),
-          h("span", { class: "count" }, String(r.count)),
-        );
-      }),
-    );
-  }
-
-  /** Who the message mentions, by lower-cased login name. */
-  private mentionContext(msg: MessageView): MentionContext | undefined {
-    if (msg.mentions.length === 0 && !msg.mentionsRoom) return undefined;
-    const names = new Map<string, string>();
-    for (const id of msg.mentions) {
-      const member = this.ctx.room?.members.find((x) => x.userId === id);
-      if (member?.userName) names.set(member.userName.toLowerCase(), id);
-    }
-    return { names, room: msg.mentionsRoom, me: this.ctx.myUserId };
   }
 
   /** One attachment: a thumbnail for an uploaded picture, else a file chip. */

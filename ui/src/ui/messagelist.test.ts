@@ -314,5 +314,15 @@ describe("MessageList conversations", () => {
     expect(ev.defaultPrevented).toBe(true);
     expect(h.onMenu).toHaveBeenCalledWith(m, row.querySelector(".msg-menu-btn"), { x: 40, y: 50 });
   });
+
+  it("reveals a loaded message above the rendered window by rendering down from it", () => {
+    const list = new MessageList(handlers());
+    list.reset(many(300), ctx(), false);
+    expect(rowOf(list, 10)).toBeNull();
+    expect(list.reveal("m10")).toBe(true);
+    expect(rowOf(list, 10)?.classList.contains("flash")).toBe(true);
+    expect(rowOf(list, 300)).not.toBeNull();
+    expect(list.reveal("nope")).toBe(false);
+  });
 });
 

@@ -223,11 +223,16 @@ export class MessageList {
     return el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
   }
 
-  /** Scrolls to the newest message. */
-  /** Scrolls to a shown message and marks it a moment; false when it is not shown. */
+  /** Scrolls to a loaded message and marks it a moment; false when it is not loaded. */
   reveal(messageId: string): boolean {
     const i = this.list.findIndex((m) => m.messageId === messageId);
-    const row = i < 0 ? undefined : this.inner.querySelector<HTMLElement>(`.row[data-id="${this.list[i]?.localId}"]`);
+    if (i < 0) return false;
+    // Loaded but above the rendered window: render down from it first.
+    if (i < this.start) {
+      this.render(Math.max(0, i - 10));
+      this.updateTop();
+    }
+    const row = this.inner.querySelector<HTMLElement>(`.row[data-id="${this.list[i]?.localId}"]`);
     if (!row) return false;
     row.scrollIntoView({ block: "center" });
     row.classList.add("flash");
@@ -236,6 +241,7 @@ export class MessageList {
     return true;
   }
 
+  /** Scrolls to the newest message. */
   scrollToEnd(): void {
     this.el.scrollTop = this.el.scrollHeight;
   }

@@ -187,4 +187,23 @@ pub enum Command {
         #[arg(long = "for", value_name = "SECONDS")]
         seconds: Option<u64>,
     },
+    /// Set when a room notifies you, on every device: `all` messages, only
+    /// `mentions`, `none`, or your `default`; and mute it for a while.
+    /// With `--default`, set the default level of rooms you have set none for.
+    Notify {
+        /// Room id, a user name or a group name (omit with --default).
+        #[arg(required_unless_present = "default")]
+        room: Option<String>,
+        /// all, mentions, none or default (with --default: all, mentions or none).
+        level: Option<String>,
+        /// Mute for a while (`1h`, `8h`, `7d`) or `forever`; no notification until then.
+        #[arg(long, value_name = "DURATION", conflicts_with = "unmute")]
+        mute: Option<String>,
+        /// End a mute.
+        #[arg(long)]
+        unmute: bool,
+        /// Set the default level instead of one room's.
+        #[arg(long, value_name = "LEVEL", conflicts_with_all = ["room", "level", "mute", "unmute"])]
+        default: Option<String>,
+    },
 }

@@ -44,6 +44,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// An argument has a value the command cannot use.
+    #[error("{0}")]
+    Usage(String),
     /// Writing to stdout failed (a closed pipe ends the program quietly).
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),

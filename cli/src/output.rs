@@ -293,13 +293,61 @@ pub fn room_line(r: &RoomView, offset: UtcOffset) -> String {
         1 => "  1 mention".into(),
         n => format!("  {n} mentions"),
     };
+    // Said only when it is not the usual: everything, by default, unmuted.
+    let usual = r.notify_follows_default
+        && r.notify_level == leetchat_protocol::events::NotifyLevel::All
+        && r.mute_until.is_none();
+    let notify = if usual {
+        String::new()
+    } else {
+        format!("  notify: {}", notify_summary(r, offset))
+    };
     format!(
-        "{}  [{}]  {} unread{mentions}  last: {last}  id: {}",
+        "{}  [{}]  {} unread{mentions}{notify}  last: {last}  id: {}",
         visible(&r.name),
         r.room_type,
         r.unread_count,
         visible(&r.room_id)
     )
+}
+
+/// `mentions, muted until 14:00` / `all (default)` / `none, muted`.
+pub fn notify_summary(r: &RoomView, offset: UtcOffset) -> String {
+    let mut s = r.notify_level.as_str().to_owned();
+    if r.notify_follows_default {
+        s.push_str(" (default)");
+    }
+    if let Some(until) = &r.mute_until {
+        if until.as_str() >= "9999" {
+            s.push_str(", muted");
+        } else {
+            s.push_str(&format!(", muted until {}", when(until, offset)));
+        }
+    }
+    s
+}
+
+/// `HH:MM` today, else `YYYY-MM-DD HH:MM`, at `offset`.
+fn when(rfc3339: &str, offset: UtcOffset) -> String {
+    match leetchat_protocol::time::parse_datetime(rfc3339) {
+        Some(t) => {
+            let t = t.to_offset(offset);
+            let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
+            if t.date() == today {
+                format!("{:02}:{:02}", t.hour(), t.minute())
+            } else {
+                format!(
+                    "{:04}-{:02}-{:02} {:02}:{:02}",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute()
+                )
+            }
+        }
+        None => visible(rfc3339),
+    }
 }
 
 #[cfg(test)]
@@ -355,6 +403,9 @@ mod tests {
             has_older: false,
             mention_count: 0,
             pinned_message_ids: Vec::new(),
+            notify_level: Default::default(),
+            mute_until: None,
+            notify_follows_default: true,
         }
     }
 

@@ -74,6 +74,9 @@ mod tests {
             has_older: false,
             mention_count: 0,
             pinned_message_ids: Vec::new(),
+            notify_level: Default::default(),
+            mute_until: None,
+            notify_follows_default: true,
         }
     }
 

@@ -144,6 +144,14 @@ pub struct RateLimits {
     )]
     pub pin: RateLimit,
 
+    /// `room.notify.set` and `notify.default.set` per user.
+    #[arg(
+        long = "rate-limit-settings",
+        env = "RATE_LIMIT_SETTINGS",
+        default_value = "60/60"
+    )]
+    pub settings: RateLimit,
+
     /// Login attempts per account name and client address.
     #[arg(
         long = "rate-limit-auth",
@@ -187,6 +195,7 @@ impl RateLimits {
             sync: limit,
             reaction: limit,
             pin: limit,
+            settings: limit,
             auth: limit,
             auth_account: limit,
             register: limit,

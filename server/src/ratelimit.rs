@@ -38,6 +38,8 @@ pub enum Action {
     Reaction,
     /// `message.pin` and `message.unpin`.
     Pin,
+    /// The user's own settings: `room.notify.set`, `notify.default.set`.
+    Settings,
     /// Sign-in attempts for one account name from one client address.
     Auth,
     /// Sign-in attempts for one account name from anywhere.
@@ -48,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Message,
         Action::Edit,
         Action::Read,
@@ -60,6 +62,7 @@ impl Action {
         Action::Sync,
         Action::Reaction,
         Action::Pin,
+        Action::Settings,
         Action::Auth,
         Action::AuthAccount,
         Action::Register,
@@ -79,6 +82,7 @@ impl Action {
             Action::Sync => "sync",
             Action::Reaction => "reaction",
             Action::Pin => "pin",
+            Action::Settings => "settings",
             Action::Auth => "auth",
             Action::AuthAccount => "auth_account",
             Action::Register => "register",
@@ -99,6 +103,7 @@ impl Action {
             Action::Sync => l.sync,
             Action::Reaction => l.reaction,
             Action::Pin => l.pin,
+            Action::Settings => l.settings,
             Action::Auth => l.auth,
             Action::AuthAccount => l.auth_account,
             Action::Register => l.register,

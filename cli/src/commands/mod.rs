@@ -6,6 +6,7 @@ mod account;
 mod conversations;
 mod files;
 mod messages;
+mod notify;
 mod rooms;
 mod tail;
 mod typing;
@@ -95,6 +96,21 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::Edit { message, text } => messages::edit(&ctx, &message, &text).await,
         Command::Delete { message } => messages::delete(&ctx, &message).await,
         Command::Typing { room, seconds } => typing::run(&ctx, &room, seconds).await,
+        Command::Notify {
+            room,
+            level,
+            mute,
+            unmute,
+            default,
+        } => match (default, room) {
+            (Some(level), _) => notify::set_default(&ctx, &level).await,
+            (None, Some(room)) => {
+                notify::set_room(&ctx, &room, level.as_deref(), mute.as_deref(), unmute).await
+            }
+            (None, None) => Err(crate::error::Error::Usage(
+                "name a room, or give --default LEVEL".into(),
+            )),
+        },
     }
 }
 

@@ -471,3 +471,51 @@ fn replies_reactions_mentions_and_pins_from_the_terminal() {
     assert_eq!(alice.ok(&["unpin", &id]).trim(), "unpinned");
     assert!(!carol.ok(&["history", "team"]).contains("(pinned)"));
 }
+
+#[test]
+fn notification_levels_and_mutes_set_on_one_device_show_on_another() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let _bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["group", "team", "bob"]));
+    // Alice's second device: the same account in another data folder.
+    let phone = User::new(&server, "alice");
+    phone.ok(&["login", "alice"]);
+
+    let out = alice.ok(&["notify", "team", "mentions", "--mute", "1h"]);
+    assert!(out.contains("team: mentions, muted until"), "{out}");
+    let rooms = phone.ok(&["rooms"]);
+    assert!(rooms.contains("notify: mentions, muted until"), "{rooms}");
+    let json = json_lines(&phone.ok(&["--json", "rooms"]));
+    assert_eq!(json[0]["notifyLevel"], "mentions");
+    assert!(json[0]["muteUntil"].is_string());
+
+    // Unmute keeps the level; `forever` is a mute with no end shown.
+    let out = phone.ok(&["notify", &room, "--unmute"]);
+    assert_eq!(out.trim(), "team: mentions");
+    let out = phone.ok(&["notify", &room, "none", "--mute", "forever"]);
+    assert_eq!(out.trim(), "team: none, muted");
+
+    // The default level, for rooms set to follow it.
+    alice.ok(&["notify", "team", "default", "--unmute"]);
+    assert_eq!(
+        alice.ok(&["notify", "--default", "none"]).trim(),
+        "default: none"
+    );
+    let rooms = phone.ok(&["rooms"]);
+    assert!(rooms.contains("notify: none (default)"), "{rooms}");
+
+    // Clear errors for what cannot be done.
+    let err = alice.fails(&["notify", "team", "loud"]);
+    assert!(
+        err.contains("level must be all, mentions, none or default"),
+        "{err}"
+    );
+    let err = alice.fails(&["notify", "team", "all", "--mute", "a while"]);
+    assert!(err.contains("--mute takes a duration"), "{err}");
+    let err = alice.fails(&["notify", "--default", "default"]);
+    assert!(
+        err.contains("the default level must be all, mentions or none"),
+        "{err}"
+    );
+}

@@ -304,7 +304,12 @@ impl Client {
 
     // ------------------------------------------------------------- reads
 
-    /// Every room, most recently active first.
+    /// The user's default notification level, as the server last said.
+    pub fn notify_default(&self) -> Result<leetchat_protocol::events::NotifyLevel> {
+        self.inner.store.notify_default()
+    }
+
+    /// Every stored room, most recently active first.
     pub fn rooms(&self) -> Result<Vec<RoomView>> {
         self.inner.store.rooms(&self.my_id()?)
     }

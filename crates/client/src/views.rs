@@ -7,6 +7,7 @@
 //! ([`Origin`]), what it was ([`MessageChange`]), and the room's counts after
 //! it ([`RoomCounts`]), so a UI never re-derives previews or unread numbers.
 
+use leetchat_protocol::events::NotifyLevel;
 use leetchat_protocol::{Attachment, LinkPreview};
 use serde::Serialize;
 
@@ -193,6 +194,12 @@ pub struct RoomView {
     pub mention_count: i64,
     /// Pinned messages, newest pin first.
     pub pinned_message_ids: Vec<String>,
+    /// The user's notification level for the room.
+    pub notify_level: NotifyLevel,
+    /// Muted until then (RFC 3339); none when not muted.
+    pub mute_until: Option<String>,
+    /// The level is the user's default, not one set for this room.
+    pub notify_follows_default: bool,
 }
 
 /// A room's preview and numbers after a change, as the store has them.
@@ -314,6 +321,12 @@ pub enum ClientEvent {
     RoomRemoved {
         /// The room.
         room_id: String,
+    },
+    /// The user's default notification level changed (on this device or
+    /// another); every room that follows it came as `RoomUpdated` before.
+    NotifyDefault {
+        /// The level now.
+        level: NotifyLevel,
     },
     /// A message was added or changed (sent, edited, deleted, failed...).
     MessageUpserted {

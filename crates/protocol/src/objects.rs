@@ -147,6 +147,16 @@ pub struct RoomSummary {
     /// the caller or the whole room.
     #[serde(default)]
     pub mention_count: i64,
+    /// v1.1: the caller's notification level for the room (its default
+    /// when it has set none).
+    #[serde(default)]
+    pub notify_level: crate::events::NotifyLevel,
+    /// v1.1: muted until then (RFC 3339); `null` when not muted.
+    #[serde(default)]
+    pub mute_until: Option<String>,
+    /// Extension: the level is the caller's default, not one set for the room.
+    #[serde(default)]
+    pub notify_follows_default: bool,
 }
 
 /// `text`, `image`, `file` or `system`.

@@ -12,7 +12,8 @@ use crate::envelope::ErrorBody;
 use crate::events::names;
 use crate::events::{
     Authenticated, LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope,
-    PinEvent, Presence, ReactionEvent, ReceiptUpdated, RoomEnvelope, SyncNeeded, TypingUser,
+    NotifyDefault, PinEvent, Presence, ReactionEvent, ReceiptUpdated, RoomEnvelope, RoomNotify,
+    SyncNeeded, TypingUser,
 };
 
 macro_rules! pushes {
@@ -104,6 +105,10 @@ pushes! {
     MessageUnpinned(PinEvent) = names::MESSAGE_UNPINNED;
     /// A message's link preview arrived (extension).
     MessageLinkPreview(LinkPreviewEvent) = names::MESSAGE_LINK_PREVIEW;
+    /// The user changed a room's notification settings elsewhere (v1.1).
+    RoomNotifyUpdated(RoomNotify) = names::ROOM_NOTIFY_UPDATED;
+    /// The user changed the default level elsewhere (extension).
+    NotifyDefaultUpdated(NotifyDefault) = names::NOTIFY_DEFAULT_UPDATED;
 }
 
 impl ServerPush {

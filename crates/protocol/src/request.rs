@@ -11,10 +11,11 @@ use serde::de::DeserializeOwned;
 use crate::events::names;
 use crate::events::{
     AddMembers, AddReaction, AuthRequest, CreateRoom, DeleteMessage, EditMessage, Empty, History,
-    HistoryPage, ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, PinMessage, Ping,
-    PinsAck, Pong, PresenceGet, PresenceList, ReactionsAck, ReadAck, ReadPointer, RemoveMember,
-    RemoveReaction, RoomEnvelope, RoomList, SendMessage, SetRole, SyncRequest, SyncResponse,
-    TypingStart, TypingStop, UnpinMessage, UpdateRoom,
+    HistoryPage, ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, NotifyDefault,
+    PinMessage, Ping, PinsAck, Pong, PresenceGet, PresenceList, ReactionsAck, ReadAck, ReadPointer,
+    RemoveMember, RemoveReaction, RoomEnvelope, RoomList, RoomNotify, SendMessage,
+    SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, SyncResponse, TypingStart, TypingStop,
+    UnpinMessage, UpdateRoom,
 };
 
 /// A request: its `data`, the event name it is sent under, and its ack's `data`.
@@ -59,6 +60,8 @@ requests! {
     RemoveReaction => ReactionsAck = names::REACTION_REMOVE;
     PinMessage => PinsAck = names::MESSAGE_PIN;
     UnpinMessage => PinsAck = names::MESSAGE_UNPIN;
+    SetRoomNotify => RoomNotify = names::ROOM_NOTIFY_SET;
+    SetNotifyDefault => NotifyDefault = names::NOTIFY_DEFAULT_SET;
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod events;
 pub mod files;
 pub mod mentions;
 pub mod messages;
+pub mod notify;
 pub mod pins;
 pub mod previews;
 pub mod reactions;

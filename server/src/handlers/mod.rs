@@ -16,11 +16,13 @@
 //! - [`presence`] answers `presence.get`;
 //! - [`typing`] answers `typing.start`, `typing.stop`;
 //! - [`reactions`] answers `reaction.add`, `reaction.remove`;
-//! - [`pins`] answers `message.pin`, `message.unpin`.
+//! - [`pins`] answers `message.pin`, `message.unpin`;
+//! - [`notify`] answers `room.notify.set`, `notify.default.set`.
 
 pub mod history;
 pub mod members;
 pub mod messages;
+pub mod notify;
 pub mod pins;
 pub mod presence;
 pub mod reactions;
@@ -34,7 +36,8 @@ use leetchat_protocol::Role;
 use leetchat_protocol::events::{
     AddMembers, AddReaction, CreateRoom, DeleteMessage, EditMessage, History, ListRooms,
     PinMessage, Ping, Pong, PresenceGet, ReadPointer, RemoveMember, RemoveReaction, SendMessage,
-    SetRole, SyncRequest, TypingStart, TypingStop, UnpinMessage, UpdateRoom,
+    SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, TypingStart, TypingStop, UnpinMessage,
+    UpdateRoom,
 };
 use leetchat_protocol::request::REQUEST_EVENTS;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -87,6 +90,7 @@ pub fn limit_of(event: &str) -> Option<Limit> {
         SyncRequest::EVENT => Limit::Each(Action::Sync),
         AddReaction::EVENT | RemoveReaction::EVENT => Limit::Each(Action::Reaction),
         PinMessage::EVENT | UnpinMessage::EVENT => Limit::Each(Action::Pin),
+        SetRoomNotify::EVENT | SetNotifyDefault::EVENT => Limit::Each(Action::Settings),
         History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
         _ => return None,
     })
@@ -125,6 +129,8 @@ pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -
         RemoveReaction::EVENT => handle!(RemoveReaction, reactions::remove, state, s, data),
         PinMessage::EVENT => handle!(PinMessage, pins::pin, state, s, data),
         UnpinMessage::EVENT => handle!(UnpinMessage, pins::unpin, state, s, data),
+        SetRoomNotify::EVENT => handle!(SetRoomNotify, notify::set_room, state, s, data),
+        SetNotifyDefault::EVENT => handle!(SetNotifyDefault, notify::set_default, state, s, data),
         other => Err(AppError::invalid(format!(
             "unknown event {:?}",
             truncate(other, 64)

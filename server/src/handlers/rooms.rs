@@ -168,6 +168,8 @@ pub(super) fn member_ids(room: &Room) -> Vec<String> {
 pub async fn list(state: &AppState, s: &Session, _: ListRooms) -> AppResult<RoomList> {
     let ids = db::rooms::ids_of_user(state.db.reader(), &s.user_id).await?;
     let mut conn = state.db.reader().acquire().await?;
+    let notify_default = db::notify::default_of(&mut *conn, &s.user_id).await?;
+    let now = now_ms();
     let mut rooms = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(row) = db::rooms::row(&mut *conn, &id).await? else {
@@ -187,15 +189,28 @@ pub async fn list(state: &AppState, s: &Session, _: ListRooms) -> AppResult<Room
             Some(m) => db::messages::hydrate(&mut conn, vec![m]).await?.pop(),
             None => None,
         };
+        let setting = db::notify::of_member(&mut *conn, &id, &s.user_id)
+            .await?
+            .unwrap_or(db::notify::RoomSetting {
+                level: None,
+                mute_until: None,
+            });
+        let notify = super::notify::room_notify(&id, setting, notify_default, now);
         rooms.push(RoomSummary {
             room: db::rooms::to_room(row, &members, pins),
             unread_count,
             last_message,
             last_read_seq,
             mention_count,
+            notify_level: notify.level,
+            mute_until: notify.mute_until,
+            notify_follows_default: notify.follows_default,
         });
     }
-    Ok(RoomList { rooms })
+    Ok(RoomList {
+        rooms,
+        notify_default,
+    })
 }
 
 /// A group the caller manages (owner or admin), checked inside the write.

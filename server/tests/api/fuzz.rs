@@ -155,6 +155,11 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
         ("reaction.remove", json!({"messageId": mid, "emoji": "👍"})),
         ("message.pin", json!({"messageId": mid})),
         ("message.unpin", json!({"messageId": mid})),
+        (
+            "room.notify.set",
+            json!({"roomId": room, "level": "mentions", "muteUntil": "2030-01-01T00:00:00.000Z"}),
+        ),
+        ("notify.default.set", json!({"level": "all"})),
     ];
     // Every request event has a template here (a new event fails this).
     for event in leetchat_protocol::request::REQUEST_EVENTS {

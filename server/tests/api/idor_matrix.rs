@@ -155,6 +155,18 @@ const MATRIX: &[(&str, Role, Expect)] = &[
     ("message.unpin", Member, FORBIDDEN),
     ("message.unpin", Former, FORBIDDEN),
     ("message.unpin", Outsider, FORBIDDEN),
+    // One's own notification settings for G: its members.
+    ("room.notify.set", Owner, Allowed),
+    ("room.notify.set", Admin, Allowed),
+    ("room.notify.set", Member, Allowed),
+    ("room.notify.set", Former, FORBIDDEN),
+    ("room.notify.set", Outsider, FORBIDDEN),
+    // One's own default level: anyone, about no room.
+    ("notify.default.set", Owner, Allowed),
+    ("notify.default.set", Admin, Allowed),
+    ("notify.default.set", Member, Allowed),
+    ("notify.default.set", Former, Allowed),
+    ("notify.default.set", Outsider, Allowed),
     ("ping", Owner, Allowed),
     ("ping", Admin, Allowed),
     ("ping", Member, Allowed),
@@ -271,6 +283,10 @@ fn request(event: &str, p: &People, g: &Group, n: usize) -> Value {
         "ping" => json!({}),
         "reaction.add" | "reaction.remove" => json!({"messageId": g.message, "emoji": "👍"}),
         "message.pin" | "message.unpin" => json!({"messageId": g.message}),
+        "room.notify.set" => {
+            json!({"roomId": room, "level": "mentions", "muteUntil": "2099-01-01T00:00:00.000Z"})
+        }
+        "notify.default.set" => json!({"level": "none"}),
         other => panic!("{other} has no request in idor_matrix::request: add one"),
     }
 }

@@ -21,6 +21,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod messages;
+mod notify;
 mod previews;
 mod rooms;
 mod slow;

@@ -152,7 +152,11 @@ export function mockBackend(): Backend {
     return c;
   };
 
-  const addRoom = (view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder" | "mentionCount" | "pinnedMessageIds">, all: MessageView[], unread: number): MockRoom => {
+  const addRoom = (
+    view: Omit<RoomView, "lastSeq" | "lastMessage" | "unreadCount" | "myReadSeq" | "hasOlder" | "mentionCount" | "pinnedMessageIds" | "notifyLevel" | "muteUntil" | "notifyFollowsDefault">,
+    all: MessageView[],
+    unread: number,
+  ): MockRoom => {
     const last = all[all.length - 1] ?? null;
     const r: MockRoom = {
       view: {
@@ -164,6 +168,9 @@ export function mockBackend(): Backend {
         hasOlder: all.length > 40,
         mentionCount: 0,
         pinnedMessageIds: [],
+        notifyLevel: "all",
+        muteUntil: null,
+        notifyFollowsDefault: true,
       },
       all,
       loaded: Math.min(all.length, 40),

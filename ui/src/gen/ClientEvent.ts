@@ -2,6 +2,7 @@
 import type { ConnectionState } from "./ConnectionState";
 import type { MessageChange } from "./MessageChange";
 import type { MessageView } from "./MessageView";
+import type { NotifyLevel } from "./NotifyLevel";
 import type { Origin } from "./Origin";
 import type { RoomCounts } from "./RoomCounts";
 import type { RoomView } from "./RoomView";
@@ -21,7 +22,11 @@ room: RoomView, } | { "kind": "room_removed",
 /**
  * The room.
  */
-roomId: string, } | { "kind": "message_upserted", 
+roomId: string, } | { "kind": "notify_default", 
+/**
+ * The level now.
+ */
+level: NotifyLevel, } | { "kind": "message_upserted", 
 /**
  * The message as it is now.
  */

@@ -64,6 +64,9 @@ export function room(over: Partial<RoomView> = {}): RoomView {
     hasOlder: false,
     mentionCount: 0,
     pinnedMessageIds: [],
+    notifyLevel: "all",
+    muteUntil: null,
+    notifyFollowsDefault: true,
     ...over,
   };
 }

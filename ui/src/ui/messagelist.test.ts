@@ -240,6 +240,9 @@ describe("MessageList conversations", () => {
     hasOlder: false,
     mentionCount: 0,
     pinnedMessageIds: ["m1"],
+    notifyLevel: "all",
+    muteUntil: null,
+    notifyFollowsDefault: true,
   });
 
   it("shows a reply's quote, rich text with mentions, reactions and the pin; clicks go to the handlers", () => {

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use leetchat_protocol::events::{
-    AddMembers, CreateRoom, Direction, History, Presence, PresenceGet, ReadPointer, RemoveMember,
-    TypingStart, TypingStop, UpdateRoom,
+    AddMembers, CreateRoom, Direction, History, NotifyChoice, NotifyLevel, Presence, PresenceGet,
+    ReadPointer, RemoveMember, SetNotifyDefault, SetRoomNotify, TypingStart, TypingStop,
+    UpdateRoom,
 };
 use leetchat_protocol::{RoomType, User};
 
@@ -33,6 +34,42 @@ impl Client {
             })
             .await?;
         self.stored_room(&ack.room.room_id)
+    }
+
+    /// Sets the user's notification level (or `default`) for a room and,
+    /// when `mute_until` is given, its mute (`Some(None)` unmutes). Every
+    /// other device of the user hears of it at once.
+    pub async fn set_room_notify(
+        &self,
+        room_id: &str,
+        level: NotifyChoice,
+        mute_until: Option<Option<String>>,
+    ) -> Result<RoomView> {
+        let ack = self
+            .call(&SetRoomNotify {
+                room_id: room_id.to_owned(),
+                level,
+                mute_until,
+            })
+            .await?;
+        self.inner.store.set_room_notify(&ack)?;
+        let room = self.stored_room(room_id)?;
+        self.inner
+            .emit(ClientEvent::RoomUpdated { room: room.clone() });
+        Ok(room)
+    }
+
+    /// Sets the user's default notification level (the level of every room
+    /// the user has set none for), on every device.
+    pub async fn set_notify_default(&self, level: NotifyLevel) -> Result<NotifyLevel> {
+        let ack = self.call(&SetNotifyDefault { level }).await?;
+        self.inner.store.set_notify_default(ack.level)?;
+        for room in self.rooms()? {
+            self.inner.emit(ClientEvent::RoomUpdated { room });
+        }
+        self.inner
+            .emit(ClientEvent::NotifyDefault { level: ack.level });
+        Ok(ack.level)
     }
 
     /// Creates a group owned by the user.

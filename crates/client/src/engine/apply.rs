@@ -174,6 +174,19 @@ impl Engine {
                 self.seq(&p.room_id, p.seq)?;
                 self.room_changed(&p.room_id)?;
             }
+            ServerPush::RoomNotifyUpdated(n) => {
+                store.set_room_notify(&n)?;
+                self.room_changed(&n.room_id)?;
+            }
+            ServerPush::NotifyDefaultUpdated(d) => {
+                store.set_notify_default(d.level)?;
+                // Every room that follows the default changed with it.
+                for room_id in store.room_ids()? {
+                    self.room_changed(&room_id)?;
+                }
+                self.events
+                    .push(ClientEvent::NotifyDefault { level: d.level });
+            }
             ServerPush::MessageLinkPreview(p) => {
                 let view = store.apply_link_preview(&p.message_id, p.link_preview.as_ref())?;
                 self.seq(&p.room_id, p.seq)?;

@@ -359,10 +359,18 @@ impl Engine {
 
     /// Step 1's answer.
     fn rooms_listed(&mut self, list: RoomList) -> Result<()> {
+        self.store.set_notify_default(list.notify_default)?;
         for summary in &list.rooms {
             self.absorb_room(&summary.room)?;
             self.store
                 .set_my_read(&summary.room.room_id, summary.last_read_seq)?;
+            self.store
+                .set_room_notify(&leetchat_protocol::events::RoomNotify {
+                    room_id: summary.room.room_id.clone(),
+                    level: summary.notify_level,
+                    mute_until: summary.mute_until.clone(),
+                    follows_default: summary.notify_follows_default,
+                })?;
         }
         // Every stored room is synced once: rooms the user lost while away
         // answer with the leave and an error, and are then forgotten.

@@ -305,6 +305,49 @@ fn a_link_preview_push_moves_the_seq_and_says_what_changed() {
 }
 
 #[test]
+fn notification_settings_from_another_device_change_the_rooms_views() {
+    let mut h = Harness::with_rooms(&[("r1", 1), ("r2", 1)]);
+    let mut listed = summary("r1", 1, 1);
+    listed["notifyLevel"] = json!("mentions");
+    listed["notifyFollowsDefault"] = json!(false);
+    let mut follows = summary("r2", 1, 1);
+    follows["notifyFollowsDefault"] = json!(true);
+    h.list(vec![listed, follows]);
+    assert_eq!(
+        h.store.room_settings("r1").unwrap().level,
+        leetchat_protocol::events::NotifyLevel::Mentions
+    );
+    h.sync_nothing();
+    while !matches!(h.step(), Step::CaughtUp) {}
+    h.engine.take_events();
+    h.push(
+        "room.notify.updated",
+        json!({"roomId": "r1", "level": "none", "muteUntil": "2099-01-01T00:00:00.000Z", "followsDefault": false}),
+    );
+    let events = h.engine.take_events();
+    let room = events
+        .iter()
+        .find_map(|e| match e {
+            ClientEvent::RoomUpdated { room } => Some(room.clone()),
+            _ => None,
+        })
+        .expect("the room changed");
+    assert_eq!(room.notify_level.as_str(), "none");
+    assert_eq!(room.mute_until.as_deref(), Some("2099-01-01T00:00:00.000Z"));
+    // The default moves every room that follows it.
+    h.push("notify.default.updated", json!({"level": "mentions"}));
+    let events = h.engine.take_events();
+    let r2 = events.iter().find_map(|e| match e {
+        ClientEvent::RoomUpdated { room } if room.room_id == "r2" => Some(room.clone()),
+        _ => None,
+    });
+    assert_eq!(r2.expect("r2 changed").notify_level.as_str(), "mentions");
+    assert!(events.iter().any(
+        |e| matches!(e, ClientEvent::NotifyDefault { level } if level.as_str() == "mentions")
+    ));
+}
+
+#[test]
 fn a_sync_with_more_asks_again_from_where_it_stopped() {
     let mut h = Harness::with_rooms(&[("r1", 0)]);
     h.list(vec![summary("r1", 3, 0)]);

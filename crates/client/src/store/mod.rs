@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod conversations;
+pub mod notify;
 pub mod outbox;
 pub mod read;
 
@@ -30,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_unread_index.sql")),
     (3, include_str!("../../migrations/0003_conversations.sql")),
     (4, include_str!("../../migrations/0004_link_previews.sql")),
+    (5, include_str!("../../migrations/0005_notifications.sql")),
 ];
 
 /// The store. Cheap operations behind one connection; safe to share.

@@ -276,6 +276,7 @@ impl Store {
                 super::conversations::mention_count(&self.conn(), &room_id, my_read_seq, me)?;
             let pinned_message_ids = super::conversations::pins_of(&self.conn(), &room_id)?;
             let last_message = self.messages(&room_id, None, 1)?.pop();
+            let settings = self.room_settings(&room_id)?;
             let name = if room_type == "direct" {
                 members
                     .iter()
@@ -304,6 +305,9 @@ impl Store {
                 has_older,
                 mention_count,
                 pinned_message_ids,
+                notify_level: settings.level,
+                mute_until: settings.mute_until,
+                notify_follows_default: settings.follows_default,
             });
         }
         Ok(out)

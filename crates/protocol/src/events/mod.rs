@@ -11,7 +11,9 @@ use serde_json::Value;
 use crate::objects::{Message, Room, RoomSummary, RoomType};
 
 mod conversations;
+mod notify;
 pub use conversations::*;
+pub use notify::*;
 
 /// Event names, as they appear in frames.
 pub mod names {
@@ -58,6 +60,10 @@ pub mod names {
     pub const MESSAGE_PIN: &str = "message.pin";
     /// v1.1: unpin a message.
     pub const MESSAGE_UNPIN: &str = "message.unpin";
+    /// v1.1: a room's notification level and mute, for the caller.
+    pub const ROOM_NOTIFY_SET: &str = "room.notify.set";
+    /// Extension: the caller's default notification level.
+    pub const NOTIFY_DEFAULT_SET: &str = "notify.default.set";
 
     /// Server → client: the socket is authenticated.
     pub const CONNECTION_AUTHENTICATED: &str = "connection.authenticated";
@@ -95,6 +101,10 @@ pub mod names {
     pub const MESSAGE_UNPINNED: &str = "message.unpinned";
     /// Extension: a message's link preview arrived.
     pub const MESSAGE_LINK_PREVIEW: &str = "message.link_preview";
+    /// v1.1: the user changed a room's notification settings on another device.
+    pub const ROOM_NOTIFY_UPDATED: &str = "room.notify.updated";
+    /// Extension: the user changed the default level on another device.
+    pub const NOTIFY_DEFAULT_UPDATED: &str = "notify.default.updated";
 }
 
 // ---------------------------------------------------------------- requests
@@ -460,9 +470,14 @@ pub struct RoomEnvelope {
 
 /// Ack of `room.list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RoomList {
     /// The caller's rooms, most recently active first.
     pub rooms: Vec<RoomSummary>,
+    /// Extension: the caller's default notification level (rooms that
+    /// follow it say `notifyFollowsDefault`).
+    #[serde(default)]
+    pub notify_default: NotifyLevel,
 }
 
 /// Pushes `room.member_joined` / `room.member_left`.

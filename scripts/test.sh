@@ -172,6 +172,9 @@ step "cargo test (SQLite and PostgreSQL)"
 # Property tests run with fixed case counts (proptest); the fuzz suite
 # against the real server takes this many random requests per event.
 export LEETCHAT_FUZZ_CASES="${LEETCHAT_FUZZ_CASES:-64}"
+# Random interleavings of reads, sends, edits, deletes, leaves and joins on
+# three devices of one user (crates/client/tests/core/counts.rs).
+export LEETCHAT_COUNTS_CASES="${LEETCHAT_COUNTS_CASES:-24}"
 log="$(mktemp)"
 keyring_home="$(mktemp -d)"
 trap 'rm -rf "$log" "$keyring_home" "$uilog"' EXIT

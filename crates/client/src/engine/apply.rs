@@ -107,12 +107,24 @@ impl Engine {
                 self.replies_changed(&d.message_id, origin)?;
             }
             ServerPush::RoomMemberJoined(m) => {
+                if m.user_id == self.me {
+                    self.membership.joins += 1;
+                }
                 store.apply_member_joined(&m.room_id, &m.user_id, &rfc3339(now_ms()))?;
                 self.seq(&m.room_id, m.seq)?;
                 self.room_changed(&m.room_id)?;
             }
             ServerPush::RoomMemberLeft(m) => {
-                if m.user_id == self.me {
+                // A leave older than what the store knows of the room (a
+                // `room.created` of being added back overtook it) is past.
+                let stale = m.user_id == self.me
+                    && store
+                        .room_last_seq(&m.room_id)?
+                        .is_some_and(|last| last > m.seq);
+                if stale {
+                    tracing::debug!(room = %m.room_id, seq = m.seq, "an older leave after a newer join: ignored");
+                } else if m.user_id == self.me {
+                    self.membership.leaves += 1;
                     store.remove_room(&m.room_id)?;
                     self.gaps.remove(&m.room_id);
                     self.events
@@ -123,7 +135,11 @@ impl Engine {
                     self.room_changed(&m.room_id)?;
                 }
             }
-            ServerPush::RoomCreated(r) | ServerPush::RoomUpdated(r) => self.absorb_room(&r.room)?,
+            ServerPush::RoomCreated(r) => {
+                self.membership.joins += 1;
+                self.absorb_room(&r.room)?;
+            }
+            ServerPush::RoomUpdated(r) => self.absorb_room(&r.room)?,
             ServerPush::ReceiptUpdated(r) => {
                 store.apply_receipt(&r.room_id, &r.user_id, r.seq, &self.me)?;
                 let room = store.room_counts(&r.room_id, &self.me)?;
@@ -220,6 +236,16 @@ impl Engine {
     pub(super) fn absorb_room(&mut self, room: &Room) -> Result<()> {
         let known = self.store.synced_seq(&room.room_id)?.is_some();
         self.store.apply_room(room)?;
+        // The user's own read pointer comes with the room (a room the user
+        // was added back to starts read up to where the server says).
+        if let Some(seq) = room
+            .members
+            .iter()
+            .find(|m| m.user_id == self.me)
+            .and_then(|m| m.last_read_seq)
+        {
+            self.store.set_my_read(&room.room_id, seq)?;
+        }
         if known {
             if self.store.synced_seq(&room.room_id)?.unwrap_or(0) < room.last_seq {
                 self.gaps.insert(room.room_id.clone());

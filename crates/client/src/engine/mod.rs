@@ -96,8 +96,14 @@ enum Phase {
 /// Why a request is in flight.
 #[derive(Debug)]
 enum Purpose {
-    ListRooms,
-    Sync,
+    /// `room.list`, sent when the membership counters were these.
+    ListRooms {
+        seen: Membership,
+    },
+    /// A `sync`, sent when the membership counters were these.
+    Sync {
+        seen: Membership,
+    },
     History {
         room_id: String,
     },
@@ -130,6 +136,22 @@ pub struct Engine {
     file_send: Option<outbox::FileSend>,
     /// Changes for UIs, taken with [`Engine::take_events`].
     events: Vec<ClientEvent>,
+    /// The user's comings and goings heard so far (see [`Membership`]).
+    membership: Membership,
+    /// A room list to ask for again: an answer was older than a leave.
+    relist: bool,
+}
+
+/// How many times, during this connection, the user was pushed into a room
+/// (`room.created`, a join) and out of one (a leave). The server runs a
+/// request while pushes are queued, so an answer may arrive after a push
+/// that happened after the answer was made: one that says "not a member"
+/// after a join, or "a member" after a leave. An answer sent before such a
+/// push is not trusted on that point; the question is asked again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Membership {
+    joins: u64,
+    leaves: u64,
 }
 
 impl Engine {
@@ -146,6 +168,8 @@ impl Engine {
             waiting: None,
             file_send: None,
             events: Vec::new(),
+            membership: Membership::default(),
+            relist: false,
         }
     }
 
@@ -171,7 +195,7 @@ impl Engine {
         }
         loop {
             let step = match self.phase {
-                Phase::ListRooms => Some(self.request(&ListRooms {}, Purpose::ListRooms)?),
+                Phase::ListRooms => Some(self.list_rooms()?),
                 Phase::CatchUp | Phase::Settle => self.catch_up_step()?,
                 Phase::Flush => self.outbox_step(now)?,
                 Phase::Live => match self.outbox_step(now)? {
@@ -194,8 +218,19 @@ impl Engine {
         }
     }
 
-    /// A `sync` of the rooms with holes, else a new room's first page.
+    /// `room.list`.
+    fn list_rooms(&mut self) -> Result<Step> {
+        self.relist = false;
+        let seen = self.membership;
+        self.request(&ListRooms {}, Purpose::ListRooms { seen })
+    }
+
+    /// The room list again (an answer met a leave), else a `sync` of the
+    /// rooms with holes, else a new room's first page.
     fn catch_up_step(&mut self) -> Result<Option<Step>> {
+        if self.relist {
+            return Ok(Some(self.list_rooms()?));
+        }
         if !self.gaps.is_empty() {
             let positions = self.store.sync_positions()?;
             let since = std::mem::take(&mut self.gaps)
@@ -209,7 +244,8 @@ impl Engine {
                 since,
                 limit: Some(SYNC_PAGE),
             };
-            return Ok(Some(self.request(&req, Purpose::Sync)?));
+            let seen = self.membership;
+            return Ok(Some(self.request(&req, Purpose::Sync { seen })?));
         }
         if let Some(room_id) = self.fresh.pop_first() {
             let req = History {
@@ -316,8 +352,12 @@ impl Engine {
             other => {
                 let data = outcome.map_err(Error::Server)?;
                 match other {
-                    Purpose::ListRooms => self.rooms_listed(serde_json::from_value(data)?)?,
-                    Purpose::Sync => self.synced(serde_json::from_value(data)?)?,
+                    Purpose::ListRooms { seen } => {
+                        self.rooms_listed(serde_json::from_value(data)?, seen)?
+                    }
+                    Purpose::Sync { seen } => self.synced(serde_json::from_value(data)?, seen)?,
+                    // A room left since it was asked for keeps nothing of it.
+                    Purpose::History { room_id } if self.store.synced_seq(&room_id)?.is_none() => {}
                     Purpose::History { room_id } => {
                         let page: HistoryPage = serde_json::from_value(data)?;
                         let events = apply::history_page(
@@ -357,16 +397,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Step 1's answer.
-    fn rooms_listed(&mut self, list: RoomList) -> Result<()> {
+    /// Step 1's answer (asked when the membership counters were `seen`).
+    /// A room not stored here is added, unless the user left a room since
+    /// the question: then the list may be older than that leave, and is
+    /// asked for again.
+    fn rooms_listed(&mut self, list: RoomList, seen: Membership) -> Result<()> {
         self.store.set_notify_default(list.notify_default)?;
+        let left_since = self.membership.leaves != seen.leaves;
         for summary in &list.rooms {
+            let room_id = &summary.room.room_id;
+            if left_since && self.store.synced_seq(room_id)?.is_none() {
+                self.relist = true;
+                continue;
+            }
             self.absorb_room(&summary.room)?;
-            self.store
-                .set_my_read(&summary.room.room_id, summary.last_read_seq)?;
+            self.store.set_my_read(room_id, summary.last_read_seq)?;
             self.store
                 .set_room_notify(&leetchat_protocol::events::RoomNotify {
-                    room_id: summary.room.room_id.clone(),
+                    room_id: room_id.clone(),
                     level: summary.notify_level,
                     mute_until: summary.mute_until.clone(),
                     follows_default: summary.notify_follows_default,
@@ -379,9 +427,28 @@ impl Engine {
         Ok(())
     }
 
-    /// A `sync` answer: replays each room's events like pushes.
-    fn synced(&mut self, resp: SyncResponse) -> Result<()> {
+    /// A `sync` answer (asked when the membership counters were `seen`):
+    /// replays each room's events like pushes. A room answered with an
+    /// error is forgotten, unless the user came (back) into a room since the
+    /// question: the answer may be older than that push, so the room is
+    /// asked again. Events of a room no longer stored (left meanwhile) are
+    /// not kept.
+    fn synced(&mut self, resp: SyncResponse, seen: Membership) -> Result<()> {
+        let joined_since = self.membership.joins != seen.joins;
         for (room_id, part) in resp.rooms {
+            let stored = self.store.synced_seq(&room_id)?.is_some();
+            if part.error.is_some() {
+                if joined_since && stored {
+                    self.gaps.insert(room_id);
+                } else if stored {
+                    self.store.remove_room(&room_id)?;
+                    self.events.push(ClientEvent::RoomRemoved { room_id });
+                }
+                continue;
+            }
+            if !stored {
+                continue;
+            }
             for e in part.events {
                 if let Some(push) = ServerPush::parse(&e.event, e.data)? {
                     self.apply_push(push, Origin::Sync)?;
@@ -390,16 +457,18 @@ impl Engine {
                     self.store.set_synced(&room_id, e.seq)?;
                 }
             }
-            if part.error.is_some() {
-                self.store.remove_room(&room_id)?;
-                self.events.push(ClientEvent::RoomRemoved { room_id });
-            } else if part.has_more {
+            if part.has_more {
                 self.gaps.insert(room_id);
             } else {
                 self.gaps.remove(&room_id);
             }
         }
+        let left_since = self.membership.leaves != seen.leaves;
         for room in resp.new_rooms {
+            if left_since && self.store.synced_seq(&room.room_id)?.is_none() {
+                self.relist = true;
+                continue;
+            }
             self.absorb_room(&room)?;
         }
         Ok(())

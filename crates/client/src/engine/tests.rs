@@ -348,6 +348,62 @@ fn notification_settings_from_another_device_change_the_rooms_views() {
 }
 
 #[test]
+fn a_sync_answer_older_than_being_added_back_does_not_forget_the_room() {
+    let mut h = Harness::with_rooms(&[("r1", 3)]);
+    h.connect(vec![summary("r1", 3, 3)]);
+    // A hole: a sync of r1 goes out.
+    h.push(
+        "message.received",
+        json!({"message": message("r1", 5, "m5", "u_b", "after a hole")}),
+    );
+    let f = h.expect_request("sync");
+    // Meanwhile the user left on another device and was added back: the
+    // leave, then the room again, arrive before the answer.
+    h.push(
+        "room.member_left",
+        json!({"roomId": "r1", "userId": ME, "seq": 6}),
+    );
+    assert!(h.store.synced_seq("r1").unwrap().is_none());
+    h.push("room.created", json!({"room": room("r1", 7)}));
+    h.push(
+        "room.member_joined",
+        json!({"roomId": "r1", "userId": ME, "seq": 7}),
+    );
+    // The answer was made while the user was out.
+    h.ack(
+        &f,
+        json!({"rooms": {"r1": {"events": [], "hasMore": false, "error": {"code": "forbidden", "message": "not a member"}}}, "newRooms": []}),
+    );
+    assert!(
+        h.store.synced_seq("r1").unwrap().is_some(),
+        "the room the user is in again stays"
+    );
+    // It is asked about again.
+    let again = h.expect_request("sync");
+    assert!(again.data["since"].get("r1").is_some());
+}
+
+#[test]
+fn a_leave_that_arrives_after_a_newer_add_back_is_past() {
+    let mut h = Harness::with_rooms(&[("r1", 3)]);
+    h.connect(vec![summary("r1", 3, 3)]);
+    // Added back at seq 9 (the room says so), then the old leave of seq 8.
+    h.push("room.created", json!({"room": room("r1", 9)}));
+    h.push(
+        "room.member_left",
+        json!({"roomId": "r1", "userId": ME, "seq": 8}),
+    );
+    assert!(h.store.synced_seq("r1").unwrap().is_some());
+    assert!(h.store.room("r1", ME).unwrap().is_some());
+    // A leave newer than all the store knows is one.
+    h.push(
+        "room.member_left",
+        json!({"roomId": "r1", "userId": ME, "seq": 10}),
+    );
+    assert!(h.store.room("r1", ME).unwrap().is_none());
+}
+
+#[test]
 fn a_sync_with_more_asks_again_from_where_it_stopped() {
     let mut h = Harness::with_rooms(&[("r1", 0)]);
     h.list(vec![summary("r1", 3, 0)]);

@@ -188,7 +188,19 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// The room's synced seq.
+    /// The newest seq the store knows of a room (`None`: not stored).
+    pub fn room_last_seq(&self, room_id: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT last_seq FROM rooms WHERE room_id = ?1",
+                [room_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Up to where a room's stream has been applied here (`None`: not stored).
     pub fn synced_seq(&self, room_id: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()

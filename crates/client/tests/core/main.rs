@@ -3,6 +3,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod conversations;
+mod counts;
 mod files;
 mod harness;
 

@@ -154,6 +154,12 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Mark everything in a room as read, on every device (their unread
+    /// counts and notifications clear).
+    Read {
+        /// Room id, a user name (their direct room) or a group name.
+        room: String,
+    },
     /// Follow a room live until Ctrl-C.
     Tail {
         /// Room id, a user name (their direct room) or a group name.

@@ -15,7 +15,6 @@
 mod args;
 mod commands;
 mod error;
-mod markdown;
 mod output;
 mod room_arg;
 mod safe;

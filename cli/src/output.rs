@@ -144,7 +144,7 @@ fn body(m: &MessageView) -> String {
         // carriage return would be a line break to it), and later lines
         // are indented so a message never looks like two.
         let safe: Vec<String> = m.content.split('\n').map(visible).collect();
-        let text = crate::markdown::plain(&safe.join("\n"));
+        let text = leetchat_client::markdown::plain(&safe.join("\n"));
         let lines: Vec<String> = text.split('\n').map(visible).collect();
         parts.push(lines.join("\n    "));
     }

@@ -7,6 +7,7 @@
 
 use leetchat_client::{MessageView, RoomView};
 use leetchat_protocol::User;
+use leetchat_protocol::events::{NotifyChoice, NotifyLevel};
 use tauri::{AppHandle, State};
 
 use crate::files;
@@ -271,6 +272,45 @@ pub async fn react(
     add: bool,
 ) -> Res<MessageView> {
     shell.client().await?.react(&key, &emoji, add).map_err(err)
+}
+
+/// `set_room_notify`: a room's notification level (`all`, `mentions`,
+/// `none`, `default`) and, when `change_mute`, its mute (`mute_until`: an
+/// RFC 3339 time, or none to unmute); every device of the user follows.
+#[tauri::command]
+pub async fn set_room_notify(
+    shell: State<'_, Shell>,
+    room_id: String,
+    level: String,
+    mute_until: Option<String>,
+    change_mute: bool,
+) -> Res<RoomView> {
+    let level: NotifyChoice = serde_json::from_value(serde_json::Value::String(level))
+        .map_err(|_| "level must be all, mentions, none or default".to_owned())?;
+    let mute = change_mute.then_some(mute_until);
+    shell
+        .client()
+        .await?
+        .set_room_notify(&room_id, level, mute)
+        .await
+        .map_err(err)
+}
+
+/// `notify_default`: the user's default notification level.
+#[tauri::command]
+pub async fn notify_default(shell: State<'_, Shell>) -> Res<NotifyLevel> {
+    shell.client().await?.notify_default().map_err(err)
+}
+
+/// `set_notify_default`: the level of every room the user set none for.
+#[tauri::command]
+pub async fn set_notify_default(shell: State<'_, Shell>, level: NotifyLevel) -> Res<NotifyLevel> {
+    shell
+        .client()
+        .await?
+        .set_notify_default(level)
+        .await
+        .map_err(err)
 }
 
 /// `pin_message`: pins or unpins a message; the room as it now stands.

@@ -59,6 +59,9 @@ command_list![
     react,
     pin_message,
     open_link,
+    set_room_notify,
+    notify_default,
+    set_notify_default,
 ];
 
 /// Starts the app (desktop `main`, or the mobile entry point).

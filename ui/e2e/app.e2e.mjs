@@ -93,10 +93,20 @@ async function startServer() {
 
 /** Runs bob's terminal client; resolves with stdout. */
 function bob(...args) {
+  return cli(bobData, args);
+}
+
+/** Runs alice's terminal client (a second device of hers); resolves with stdout. */
+function aliceCli(...args) {
+  return cli(path.join(tmp, "alice-cli"), args);
+}
+
+/** Runs the terminal client on the data folder `dir`. */
+function cli(dir, args) {
   return new Promise((resolve, reject) => {
     execFile(
       CLI_BIN,
-      ["--server", serverUrl, "--data-dir", bobData, "--credentials", "file", ...args],
+      ["--server", serverUrl, "--data-dir", dir, "--credentials", "file", ...args],
       { env: { ...process.env, LEETCHAT_PASSWORD: PASSWORD }, timeout: 30_000 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`leetchat ${args.join(" ")} failed: ${err.message}\n${stderr}`));
@@ -537,7 +547,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       const menuBtn = await row.findElement(css('button[aria-label="Message actions"]'));
       await driver.actions().move({ origin: menuBtn }).click().perform();
     };
-    const menuItem = (label) => find(By.xpath(`//div[@role='menu']//button[@role='menuitem' and normalize-space()=${xpathString(label)}]`));
+    const menuItem = (label) => find(By.xpath(`//div[@role='menu']//button[(@role='menuitem' or @role='menuitemradio') and normalize-space()=${xpathString(label)}]`));
     const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
     const shot = async (name) => {
       if (!shots) return;
@@ -706,6 +716,59 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await shot("mentioned.png");
       await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
+    });
+
+    await step("notifications: a muted room stays quiet, a 'mentions' room notifies only a mention, reading in the terminal clears the badge and the notification", async () => {
+      const roomButton = (name) => By.xpath(`//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,${xpathString(name)})]`);
+      const openRoom = async (name) => {
+        await clickFresh(roomButton(name));
+        await eventually(`the ${name} room to be open`, async () => (await chatTitle()) === name);
+      };
+      const bell = () => find(css(".chat-header .notify-btn"));
+      const choose = async (label) => {
+        await (await bell()).click();
+        await (await menuItem(label)).click();
+      };
+      const displayed = async () => Number((await run("dunstctl", ["count", "displayed"], true)).trim() || "0");
+      const teamBadge = () =>
+        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => (b.getAttribute("aria-label") || "").startsWith("team"))?.querySelector(".badge:not(.mention-badge)")?.textContent ?? "";`);
+      await run("dunstctl", ["close-all"]);
+      await aliceCli("login", "alice");
+
+      // Muted for an hour, from the room's bell: nothing shows.
+      await openRoom("team");
+      await (await bell()).click();
+      await find(By.xpath("//div[@role='menu']//button[normalize-space()='Mute for 1 hour']"));
+      await shot("notification-settings.png");
+      await (await menuItem("Mute for 1 hour")).click();
+      await eventually("the bell to say muted", async () => ((await (await bell()).getAttribute("aria-label")) ?? "").includes("muted until"));
+      await openRoom("bob");
+      await bob("send", "team", "quiet please");
+      await eventually("the team room's unread badge", async () => (await teamBadge()) !== "");
+      await sleep(1_500);
+      assert.equal(await displayed(), 0, "a muted room notifies nothing");
+      await shot("muted-room.png");
+
+      // Mentions only, unmuted: a plain message is quiet, a mention notifies.
+      await openRoom("team");
+      await choose("Mentions only");
+      await eventually("the level to be mentions", async () => ((await (await bell()).getAttribute("aria-label")) ?? "").includes("Mentions only"));
+      await choose("Unmute");
+      await eventually("the mute to end", async () => !((await (await bell()).getAttribute("aria-label")) ?? "").includes("muted"));
+      // Alice's terminal sees the same settings (one truth, every device).
+      const rooms = await aliceCli("rooms");
+      assert.match(rooms, /team .*notify: mentions/);
+      await openRoom("bob");
+      await bob("send", "team", "plain again");
+      await sleep(1_500);
+      assert.equal(await displayed(), 0, "at 'mentions', a plain message notifies nothing");
+      await bob("send", "team", "@alice we need you");
+      await eventually("the mention's notification", async () => (await displayed()) >= 1);
+
+      // Read in alice's terminal: the app's badge clears and the notification goes.
+      await aliceCli("read", "team");
+      await eventually("the team badge to clear", async () => (await teamBadge()) === "");
+      await eventually("the notification to be withdrawn", async () => (await displayed()) === 0);
     });
 
     await step("a message sent while the server is down goes out once it is back", async () => {

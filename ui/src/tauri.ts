@@ -9,6 +9,7 @@ import type {
   ClientEvent,
   Command,
   MessageView,
+  NotifyLevel,
   RoomView,
   SignedIn,
   StoredSession,
@@ -166,6 +167,24 @@ export class Api {
   /** Pins or unpins a message; resolves to its room as it now stands. */
   pinMessage(key: string, pin: boolean): Promise<RoomView> {
     return this.backend.invoke("pin_message", { key, pin });
+  }
+
+  /**
+   * Sets a room's notification level (`default`: the user's default) and,
+   * when `changeMute`, its mute (`muteUntil`: RFC 3339, or null to unmute).
+   */
+  setRoomNotify(roomId: string, level: NotifyLevel | "default", muteUntil: string | null, changeMute: boolean): Promise<RoomView> {
+    return this.backend.invoke("set_room_notify", { roomId, level, muteUntil, changeMute });
+  }
+
+  /** The user's default notification level. */
+  notifyDefault(): Promise<NotifyLevel> {
+    return this.backend.invoke("notify_default");
+  }
+
+  /** Sets the level of every room the user has set none for. */
+  setNotifyDefault(level: NotifyLevel): Promise<NotifyLevel> {
+    return this.backend.invoke("set_notify_default", { level });
   }
 
   /** Opens a link in the system's browser (or mail program). */

@@ -12,6 +12,7 @@ export type { LinkPreview } from "./gen/LinkPreview";
 export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
 export type { MessageView } from "./gen/MessageView";
+export type { NotifyLevel } from "./gen/NotifyLevel";
 export type { Origin } from "./gen/Origin";
 export type { ReactionView } from "./gen/ReactionView";
 export type { ReplyView } from "./gen/ReplyView";

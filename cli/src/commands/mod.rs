@@ -96,6 +96,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::Edit { message, text } => messages::edit(&ctx, &message, &text).await,
         Command::Delete { message } => messages::delete(&ctx, &message).await,
         Command::Typing { room, seconds } => typing::run(&ctx, &room, seconds).await,
+        Command::Read { room } => notify::read(&ctx, &room).await,
         Command::Notify {
             room,
             level,

@@ -1,7 +1,8 @@
 //! `notify ROOM LEVEL [--mute DURATION | --unmute]` and `notify --default
 //! LEVEL`: when rooms notify the user, set once for every device (protocol
-//! 9.5). Needs the server: settings are the server's, so every device
-//! agrees the moment they change.
+//! 9.5); and `read ROOM`, which clears a room's unread count and
+//! notifications on every device. Both need the server: settings and read
+//! pointers are the server's, so every device agrees the moment they change.
 
 use std::time::Duration;
 
@@ -95,5 +96,27 @@ pub async fn set_default(ctx: &Ctx, level: &str) -> Result<()> {
     ctx.out.result(
         &serde_json::json!({ "notifyDefault": level }),
         &format!("default: {}", level.as_str()),
+    )
+}
+
+/// `read ROOM`: the read pointer to the room's newest message.
+pub async fn read(ctx: &Ctx, room: &str) -> Result<()> {
+    let room_id = ctx.room_id(room, true).await?;
+    // Live means caught up: the newest stored message is the server's.
+    let result = live(ctx, async {
+        let last = ctx.client.room(&room_id)?.map_or(0, |r| r.last_seq);
+        ctx.client.mark_read(&room_id, last).await?;
+        ctx.client.room(&room_id)
+    })
+    .await?;
+    let Some(room) = result else {
+        return Err(Error::Usage(format!("no room {room:?}")));
+    };
+    ctx.out.result(
+        &room,
+        &format!(
+            "{}: read up to {}, {} unread",
+            room.name, room.my_read_seq, room.unread_count
+        ),
     )
 }

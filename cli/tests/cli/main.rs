@@ -519,3 +519,24 @@ fn notification_levels_and_mutes_set_on_one_device_show_on_another() {
         "{err}"
     );
 }
+
+#[test]
+fn reading_a_room_on_one_device_clears_its_unread_count_on_the_others() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    bob.ok(&["dm", "alice"]);
+    bob.ok(&["send", "alice", "one"]);
+    bob.ok(&["send", "alice", "two"]);
+    let phone = User::new(&server, "alice");
+    phone.ok(&["login", "alice"]);
+    assert!(phone.ok(&["rooms"]).contains("2 unread"));
+    let out = alice.ok(&["read", "bob"]);
+    assert!(
+        out.contains("read up to") && out.contains("0 unread"),
+        "{out}"
+    );
+    assert!(phone.ok(&["rooms"]).contains("0 unread"));
+    let err = alice.fails(&["read", "nobody-here"]);
+    assert!(err.contains("nobody-here"), "{err}");
+}

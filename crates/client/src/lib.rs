@@ -16,6 +16,9 @@
 //! - [`files`]: local files: copies of queued uploads, the download cache.
 //! - [`credentials`]: tokens in the OS keyring, or a 0600 file on request.
 //! - [`views`]: what UIs show, and the events that say what changed.
+//! - [`notify`]: which messages make a desktop notification, grouped per
+//!   room and taken back once the room is read on any device.
+//! - [`markdown`]: message text as plain text, where none is rendered.
 //!
 //! The guarantees: a message is in the outbox (on disk) before anything goes
 //! on the wire, leaves it only when the server acked it, and is retried with
@@ -31,6 +34,8 @@ pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod files;
+pub mod markdown;
+pub mod notify;
 mod session;
 mod shared;
 pub mod store;

@@ -12,7 +12,7 @@
 
 import type { Backend, FileDrag } from "../tauri";
 import { NO_KEYRING } from "../tauri";
-import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, Origin, RoomCounts, RoomView, User } from "../types";
+import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, NotifyLevel, Origin, RoomCounts, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
 const PEOPLE: User[] = [
@@ -81,6 +81,7 @@ export function mockBackend(): Backend {
   let signedIn = !new URLSearchParams(location.search).has("fresh");
   let nextLocal = 10_000;
   const rooms = new Map<string, MockRoom>();
+  let notifyDefault: NotifyLevel = "all";
   const files = new Map<string, MockFile>();
   const drawn = new Map<string, string>();
   let nextFile = 1;
@@ -444,6 +445,31 @@ export function mockBackend(): Backend {
       r.view = { ...r.view, pinnedMessageIds: a.pin ? [m.messageId, ...rest] : rest };
       emit({ kind: "room_updated", room: r.view });
       return r.view;
+    },
+    set_room_notify: (a) => {
+      const r = room(String(a.roomId));
+      const level = String(a.level);
+      const follows = level === "default";
+      r.view = {
+        ...r.view,
+        notifyLevel: (follows ? notifyDefault : level) as NotifyLevel,
+        notifyFollowsDefault: follows,
+        muteUntil: a.changeMute ? ((a.muteUntil as string | null) ?? null) : r.view.muteUntil,
+      };
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
+    },
+    notify_default: () => notifyDefault,
+    set_notify_default: (a) => {
+      notifyDefault = a.level as NotifyLevel;
+      for (const r of rooms.values()) {
+        if (r.view.notifyFollowsDefault) {
+          r.view = { ...r.view, notifyLevel: notifyDefault };
+          emit({ kind: "room_updated", room: r.view });
+        }
+      }
+      emit({ kind: "notify_default", level: notifyDefault });
+      return notifyDefault;
     },
     open_link: (a) => {
       window.open(String(a.url), "_blank", "noopener");

@@ -30,6 +30,9 @@ export const COMMANDS = [
   "react",
   "pin_message",
   "open_link",
+  "set_room_notify",
+  "notify_default",
+  "set_notify_default",
 ] as const;
 
 /** The name of a Tauri command. */

@@ -10,7 +10,7 @@
 // No DOM, no I/O, no clock (the time is passed in): each change says what it
 // touched (`Changes`), and the views redraw only that.
 
-import type { ClientEvent, ConnectionState, MessageView, Origin, RoomCounts, RoomView } from "../types";
+import type { ClientEvent, ConnectionState, MessageView, NotifyLevel, Origin, RoomCounts, RoomView } from "../types";
 import { totalUnread } from "../logic/attention";
 import { UploadTracker } from "../logic/files";
 import { mergeMessages, removeMessage, upsertMessage } from "../logic/messages";
@@ -82,6 +82,8 @@ export class ChatStore {
   private readonly typists = new TypingTracker();
   private conn: ConnectionState | null = null;
   private everOnline = false;
+  /** The user's default notification level (rooms that follow it show it). */
+  private defaultLevel: NotifyLevel = "all";
   /** Counts changes that touch rooms (tells a slow `rooms()` read what is newer). */
   private rev = 0;
   /** When each room was last changed by an event (also rooms since removed). */
@@ -131,6 +133,16 @@ export class ChatStore {
   /** Upload progress of pending messages, percent by tempId. */
   get progress(): ReadonlyMap<string, number> {
     return this.uploads.percents;
+  }
+
+  /** The user's default notification level. */
+  get notifyDefault(): NotifyLevel {
+    return this.defaultLevel;
+  }
+
+  /** The default level read at start (events keep it current after). */
+  setNotifyDefault(level: NotifyLevel): void {
+    this.defaultLevel = level;
   }
 
   /** The connection, once heard of. */
@@ -209,6 +221,10 @@ export class ChatStore {
         if (this.uploads.update(ev, expected)) c.list(ev.roomId);
         break;
       }
+      // The rooms that follow it came as `room_updated` before it.
+      case "notify_default":
+        this.defaultLevel = ev.level;
+        break;
       // The message's own change came as `message_upserted` before it.
       case "outbox_failed":
       // The app re-reads (see `loadRooms`, `beginRead`).

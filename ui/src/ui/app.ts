@@ -19,6 +19,7 @@ import { ChatStore, type Changes } from "../state/store";
 import { FileUrls } from "./attachments";
 import { AppView, type Me } from "./appview";
 import { confirmDialog, newChatDialog, newGroupDialog } from "./dialogs";
+import { openDefaultNotifyMenu, openRoomNotifyMenu } from "./notifymenu";
 import { Outgoing } from "./outgoing";
 import { toast } from "./toast";
 import { openImageViewer } from "./viewer";
@@ -91,6 +92,11 @@ export class App {
         },
         onJumpTo: (messageId) => void this.jumpTo(messageId),
         onShowPinned: (messageId) => void this.jumpTo(messageId),
+        onNotifyMenu: (anchor) => {
+          const room = this.view.active ? this.store.room(this.view.active) : undefined;
+          if (room) openRoomNotifyMenu(anchor, room, this.store.notifyDefault, this.api);
+        },
+        onDefaultNotifyMenu: (anchor) => openDefaultNotifyMenu(anchor, this.store.notifyDefault, this.api),
         pinnedText: (roomId, messageId) => this.pinnedText(roomId, messageId),
         mentionChoices: (prefix) => {
           const room = this.view.active ? this.store.room(this.view.active) : undefined;
@@ -132,6 +138,10 @@ export class App {
       () => undefined,
     );
     await this.api.setActiveRoom(null).catch(() => undefined);
+    this.api.notifyDefault().then(
+      (level) => this.store.setNotifyDefault(level),
+      () => undefined,
+    );
     await this.reloadRooms();
     this.view.flush();
     this.view.focusRooms();

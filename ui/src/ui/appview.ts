@@ -8,6 +8,7 @@ import type { RoomView } from "../types";
 import { UnreadBadge } from "../logic/attention";
 import { connectionBanner } from "../logic/connection";
 import { othersReadSeq } from "../logic/delivery";
+import { isQuiet, notifySummary } from "../logic/notify";
 import { messageSummary, roomHeader, roomTitle, sortRooms } from "../logic/rooms";
 import { typingLabel } from "../logic/typing";
 import type { Changes, ChatStore } from "../state/store";
@@ -65,6 +66,7 @@ export class AppView {
     const side = sidebar(me.userName, me.server, this.roomList, {
       onNewChat: () => handlers.onNewChat(),
       onNewGroup: () => handlers.onNewGroup(),
+      onDefaultNotifyMenu: (anchor) => handlers.onDefaultNotifyMenu(anchor),
       onSignOut: () => handlers.onSignOut(),
       onFilter: (text) => {
         this.filter = text;
@@ -229,6 +231,8 @@ export class AppView {
     if (!room) return;
     const { title, subtitle, avatar, online } = roomHeader(room, this.store.myUserId, new Date());
     this.chat.setHeader(title, subtitle, avatar, online);
+    const now = Date.now();
+    this.chat.setNotify(notifySummary(room, now), isQuiet(room, now));
     const loaded = this.store.messages(room.roomId) ?? [];
     this.chat.setPins(
       room.pinnedMessageIds.map((id) => {

@@ -18,6 +18,7 @@ const handlers = () => ({
   onPasteClipboard: vi.fn(),
   mentionChoices: vi.fn(() => []),
   onShowPinned: vi.fn(),
+  onNotifyMenu: vi.fn(),
   onBack: vi.fn(),
 });
 

@@ -15,10 +15,12 @@ export interface PinnedItem {
   text: string | null;
 }
 
-/** What the pinned bar asks of its owner. */
+/** What the pinned bar and the header's buttons ask of their owner. */
 export interface PinHandlers {
   /** Show a pinned message in the list. */
   onShowPinned(messageId: string): void;
+  /** Open the room's notification settings beside `anchor`. */
+  onNotifyMenu(anchor: HTMLElement): void;
 }
 
 /** The chat pane. */
@@ -40,6 +42,7 @@ export class ChatView {
   private readonly pinButton: HTMLButtonElement;
   private readonly pinAll: HTMLButtonElement;
   private pins: PinnedItem[] = [];
+  private readonly notifyBtn: HTMLButtonElement;
   /** The pin the bar shows: a click shows it and moves on to the next older one. */
   private pinIndex = 0;
 
@@ -50,12 +53,25 @@ export class ChatView {
     this.subtitle = h("p", { class: "chat-subtitle", "aria-live": "polite" });
     this.avatar = h("span", { class: "avatar", "aria-hidden": "true" });
     this.typingLine = h("div", { class: "typing-line", "aria-live": "polite" });
+    this.notifyBtn = h(
+      "button",
+      {
+        type: "button",
+        class: "icon notify-btn",
+        "aria-haspopup": "menu",
+        "aria-label": "Notifications",
+        title: "Notifications",
+        onclick: () => handlers.onNotifyMenu(this.notifyBtn),
+      },
+      icon("bell", 20),
+    );
     const header = h(
       "header",
       { class: "chat-header" },
       h("button", { type: "button", class: "icon back", "aria-label": "Back to chats", onclick: () => handlers.onBack() }, icon("back", 24)),
       this.avatar,
       h("div", { class: "chat-heading" }, this.title, this.subtitle),
+      this.notifyBtn,
     );
     this.pinButton = h("button", { type: "button", class: "pin-current", onclick: () => this.showPin() });
     this.pinAll = h("button", {
@@ -92,6 +108,16 @@ export class ChatView {
     setText(this.title, title);
     setText(this.subtitle, subtitle);
     this.avatar.replaceChildren(avatar, online === null ? "" : h("span", { class: "dot" + (online ? " online" : "") }));
+  }
+
+  /** Shows the room's notification settings on the header's bell. */
+  setNotify(summary: string, quiet: boolean): void {
+    const label = `Notifications: ${summary}`;
+    if (this.notifyBtn.getAttribute("aria-label") === label) return;
+    this.notifyBtn.setAttribute("aria-label", label);
+    this.notifyBtn.title = label;
+    this.notifyBtn.classList.toggle("quiet", quiet);
+    this.notifyBtn.replaceChildren(icon(quiet ? "bellOff" : "bell", 20));
   }
 
   /** The room's pinned messages, newest pin first (an empty list hides the bar). */

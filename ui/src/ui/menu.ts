@@ -8,6 +8,10 @@ import { h } from "./dom";
 export interface MenuItem {
   label: string;
   danger?: boolean;
+  /** A choice among several: shown ticked when true (a radio item). */
+  checked?: boolean;
+  /** A line above it, starting a group. */
+  separated?: boolean;
   run(): void;
 }
 
@@ -22,9 +26,10 @@ export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string, 
       "button",
       {
         type: "button",
-        role: "menuitem",
+        role: item.checked === undefined ? "menuitem" : "menuitemradio",
+        "aria-checked": item.checked === undefined ? undefined : String(item.checked),
         tabindex: "-1",
-        class: item.danger ? "danger" : "",
+        class: [item.danger ? "danger" : "", item.checked ? "checked" : "", item.separated ? "separated" : ""].filter(Boolean).join(" "),
         onclick: () => {
           close();
           item.run();

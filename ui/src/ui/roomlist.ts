@@ -7,7 +7,9 @@ import type { RoomView } from "../types";
 import { directPartner, initials, lastActivity, roomPreview, roomTitle } from "../logic/rooms";
 import { presenceLabel, shortWhen } from "../logic/time";
 import { unreadBadge, unreadLabel } from "../logic/unread";
+import { isMuted } from "../logic/notify";
 import { h } from "./dom";
+import { icon } from "./icons";
 
 /** What a row shows; the row is refilled only when this changes. */
 interface RowModel {
@@ -20,6 +22,8 @@ interface RowModel {
   when: string;
   presence: string;
   online: boolean | null;
+  /** Muted, or set to notify of nothing: a crossed bell, a grey badge. */
+  silenced: boolean;
 }
 
 function sameModel(a: RowModel | undefined, b: RowModel): boolean {
@@ -27,6 +31,7 @@ function sameModel(a: RowModel | undefined, b: RowModel): boolean {
     a !== undefined &&
     a.room === b.room &&
     a.active === b.active &&
+    a.silenced === b.silenced &&
     a.typing === b.typing &&
     a.when === b.when &&
     a.presence === b.presence &&
@@ -83,6 +88,7 @@ export class RoomList {
         when: at ? shortWhen(new Date(at), now) : "",
         presence: partner ? presenceLabel(partner.status, partner.lastSeen, now) : "",
         online: partner ? partner.status === "online" : null,
+        silenced: isMuted(room, now.getTime()) || room.notifyLevel === "none",
       };
       let row = this.rows.get(room.roomId);
       if (!row) {
@@ -108,7 +114,7 @@ export class RoomList {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
     const mentions = room.mentionCount > 0 ? `${room.mentionCount} ${room.mentionCount === 1 ? "mention" : "mentions"}` : "";
-    const label = [m.title, m.presence, m.preview, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
+    const label = [m.title, m.silenced ? "muted" : "", m.presence, m.preview, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
     li.replaceChildren(
       h(
         "button",
@@ -129,7 +135,13 @@ export class RoomList {
         h(
           "span",
           { class: "room-text" },
-          h("span", { class: "room-top" }, h("span", { class: "room-title" }, m.title), h("span", { class: "room-when" }, m.when)),
+          h(
+            "span",
+            { class: "room-top" },
+            h("span", { class: "room-title" }, m.title),
+            m.silenced ? h("span", { class: "muted-icon", title: "Muted" }, icon("bellOff", 14)) : null,
+            h("span", { class: "room-when" }, m.when),
+          ),
           h(
             "span",
             { class: "room-bottom" },
@@ -137,7 +149,7 @@ export class RoomList {
             room.mentionCount > 0
               ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
               : null,
-            badge ? h("span", { class: "badge" }, badge) : null,
+            badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : "") }, badge) : null,
           ),
           m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
         ),

@@ -9,6 +9,8 @@ import type { RoomList } from "./roomlist";
 export interface SidebarActions {
   onNewChat(): void;
   onNewGroup(): void;
+  /** The default notification level's menu, beside `anchor`. */
+  onDefaultNotifyMenu(anchor: HTMLElement): void;
   onSignOut(): void;
   /** The filter text changed (already trimmed and lower-cased). */
   onFilter(text: string): void;
@@ -18,6 +20,18 @@ export interface SidebarActions {
 export function sidebar(userName: string, server: string, rooms: RoomList, actions: SidebarActions): HTMLElement {
   const button = (label: string, glyph: SVGSVGElement, run: () => void): HTMLButtonElement =>
     h("button", { type: "button", class: "icon", "aria-label": label, title: label, onclick: run }, glyph);
+  const defaults: HTMLButtonElement = h(
+    "button",
+    {
+      type: "button",
+      class: "icon",
+      "aria-label": "Default notifications",
+      title: "Default notifications",
+      "aria-haspopup": "menu",
+      onclick: () => actions.onDefaultNotifyMenu(defaults),
+    },
+    icon("bell"),
+  );
   const filter = h("input", {
     type: "search",
     class: "input room-filter",
@@ -34,6 +48,7 @@ export function sidebar(userName: string, server: string, rooms: RoomList, actio
       h("div", { class: "me" }, h("strong", null, "LeetChat"), h("span", { class: "muted", title: server }, `@${userName}`)),
       button("New chat", icon("compose"), actions.onNewChat),
       button("New group", icon("group"), actions.onNewGroup),
+      defaults,
       button("Sign out", icon("signOut"), actions.onSignOut),
     ),
     filter,

@@ -1,14 +1,23 @@
-//! Message text as a terminal shows it: the Markdown the app renders (a
-//! CommonMark subset) read with a CommonMark parser (pulldown-cmark) and
-//! written back as plain lines. Emphasis loses its markers, inline code
-//! keeps its backticks, code blocks and quotes get a bar or `>` in front of
-//! each line, list items a bullet or their number, and a link shows its
-//! address after its text. Raw HTML stays text, as in the app.
+//! Message text where no Markdown is rendered (a terminal, a desktop
+//! notification): the CommonMark subset the app renders, read with a
+//! CommonMark parser (pulldown-cmark) and written back as plain lines.
+//! Emphasis loses its markers, inline code keeps its backticks, code blocks
+//! and quotes get a bar or `>` in front of each line, list items a bullet or
+//! their number, and a link shows its address after its text. Raw HTML
+//! stays text, as in the app.
 //!
-//! The result is still untrusted text: [`crate::safe`] escapes it on the
-//! way out like everything else.
+//! The result is still untrusted text: whoever shows it must make control
+//! characters harmless (the terminal client does, in its `safe` module).
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+
+/// `content` (Markdown) on one line: [`plain`] with its line breaks as spaces.
+pub fn one_line(content: &str) -> String {
+    plain(content)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// `content` (Markdown) as plain lines.
 pub fn plain(content: &str) -> String {

@@ -76,6 +76,19 @@ ensure_moto() {
   export PATH="$venv/bin:$PATH"
 }
 
+ensure_http_ece() {
+  # Web Push payloads are checked by a second implementation (Python's
+  # http_ece for RFC 8291, cryptography for the VAPID signature).
+  local venv="${LEETCHAT_TOOLS_VENV:-$HOME/.cache/leetchat/venv}"
+  if ! "$venv/bin/python" -c 'import http_ece, cryptography' 2>/dev/null; then
+    step "installing http_ece (an independent RFC 8291 implementation for the Web Push check) into $venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv" 2>/dev/null \
+      || { apt_install python3-venv python3-pip; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q http_ece || fail "could not install http_ece (pip install http_ece)"
+  fi
+  export LEETCHAT_PYTHON="$venv/bin/python"
+}
+
 step "PostgreSQL for the test suite"
 ensure_postgres
 
@@ -192,6 +205,11 @@ HOME="$keyring_home" dbus-run-session -- bash -c '
   printf leetchat | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
   cargo test -p leetchat-client --test keyring --locked -- --ignored
 ' 2>&1 | grep -v "Failed to set fd limit" | tee -a "$log" || status=$?
+
+step "Web Push checked by an independent implementation (Python http_ece decrypts the payload, cryptography verifies the VAPID signature)"
+ensure_http_ece
+cargo test -p leetchat-server --test api --locked -- --ignored --exact push::pushes_open_with_an_independent_implementation 2>&1 \
+  | tee -a "$log" || status=$?
 
 step "Socket.IO: the original design's socket.io-client examples against the real server (Node)"
 cargo build --locked -p leetchat-server || status=$?

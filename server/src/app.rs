@@ -43,6 +43,9 @@ pub enum StartError {
     /// REDIS_URL is not usable.
     #[error(transparent)]
     Redis(#[from] crate::cluster::BadRedisUrl),
+    /// Web Push could not be set up (the VAPID key, the client).
+    #[error("cannot set up web push: {0}")]
+    Push(#[from] crate::push::PushSetupError),
     /// The HTTP client for link previews could not be set up.
     #[error("cannot set up link previews: {0}")]
     Previews(#[source] reqwest::Error),
@@ -70,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/refresh", post(http::refresh))
         .route("/api/auth/logout", post(http::logout))
         .route("/api/users", get(http::users))
+        .route("/api/push/vapid", get(http::vapid_key))
         .route("/health/chat", get(http::health))
         .route("/metrics", get(http::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY));
@@ -144,7 +148,10 @@ impl Application {
         tracing::info!(storage = files.name(), "file storage");
         let previews =
             crate::previews::Previews::new(&config.link_previews).map_err(StartError::Previews)?;
-        let state = AppState::new(config, db, files, auth, previews, node_id)?;
+        let push_service =
+            crate::push::WebPush::start(&db, &config.web_push, &config.data_dir).await?;
+        let state = AppState::new(config, db, files, auth, previews, push_service, node_id)?;
+        crate::push::spawn_worker(&state);
         if state.bus.cluster().is_some() {
             if state.db.kind == DatabaseKind::Sqlite {
                 tracing::warn!(

@@ -91,6 +91,37 @@ impl Bus {
         }
     }
 
+    /// A device's first connection on this node (the cluster keeps count).
+    pub async fn device_connected(&self, device_id: &str) {
+        if let Bus::Redis(c) = self {
+            c.device_connected(device_id).await;
+        }
+    }
+
+    /// A device's last connection on this node went away.
+    pub async fn device_disconnected(&self, device_id: &str) {
+        if let Bus::Redis(c) = self {
+            c.device_disconnected(device_id).await;
+        }
+    }
+
+    /// Whether a device has a connection on any node (`None`: nobody can
+    /// say; the caller decides what that means).
+    pub async fn device_online(
+        &self,
+        hub: &crate::fanout::Hub,
+        user_id: &str,
+        device_id: &str,
+    ) -> Option<bool> {
+        if hub.device_count(user_id, device_id) > 0 {
+            return Some(true);
+        }
+        match self {
+            Bus::InProcess(_) => Some(false),
+            Bus::Redis(c) => c.device_online(device_id).await,
+        }
+    }
+
     /// Which of `users` are connected to any node, or `None` when only this
     /// node's hub can tell.
     pub async fn online_anywhere(&self, users: &[String]) -> Option<Vec<bool>> {

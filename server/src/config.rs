@@ -353,6 +353,10 @@ pub struct Config {
     #[command(flatten)]
     pub link_previews: crate::previews::settings::PreviewSettings,
 
+    /// Web Push: the VAPID key, the hosts endpoints may use, retries.
+    #[command(flatten)]
+    pub web_push: crate::push::settings::PushSettings,
+
     /// Proxies whose `X-Forwarded-For` names the client (comma-separated
     /// addresses or CIDR blocks, e.g. `127.0.0.1,10.0.0.0/8`). The address
     /// per-address limits use is the nearest one in that header not itself
@@ -580,23 +584,39 @@ impl DatabaseKind {
 /// 64 random bytes the first time.
 pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
     use rand::RngCore;
-    use std::io::Write;
 
     let path = data_dir.join("jwt_secret");
-    match std::fs::read(&path) {
-        Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
-        Ok(_) => {
+    if let Some(bytes) = read_private_file(&path)? {
+        if bytes.len() < 32 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 format!("{} is shorter than 32 bytes", path.display()),
             ));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        return Ok(bytes);
     }
-    std::fs::create_dir_all(data_dir)?;
     let mut secret = vec![0u8; 64];
     rand::rng().fill_bytes(&mut secret);
+    keep_private_file(&path, &secret)
+}
+
+/// A private file's bytes; `None` when it does not exist.
+pub fn read_private_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates `path` (mode 0600, its folder if needed) holding `contents`, and
+/// returns what it holds: `contents`, or what another process wrote first.
+pub fn keep_private_file(path: &Path, contents: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -604,14 +624,14 @@ pub fn load_or_create_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    match opts.open(&path) {
+    match opts.open(path) {
         Ok(mut f) => {
-            f.write_all(&secret)?;
+            f.write_all(contents)?;
             f.sync_all()?;
-            Ok(secret)
+            Ok(contents.to_vec())
         }
         // another process created it first: use theirs
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path),
         Err(e) => Err(e),
     }
 }

@@ -340,6 +340,9 @@ async fn attach(
     );
     state.metrics.connections.inc();
     presence::connected(state, &session.user_id, first).await;
+    // The device counts as connected anywhere (no Web Push for it
+    // meanwhile). Said on every attach: two at once must not both skip it.
+    state.bus.device_connected(&session.device_id).await;
     // Signed out between the token check and now? Logout revokes the device
     // in the database and then closes its connections in the hub; this
     // connection is in the hub and then reads the database, so one of the
@@ -375,6 +378,9 @@ async fn detach(state: &AppState, session: &Session) {
         None
     };
     let last = state.hub.unregister(&session.user_id, session.conn_id);
+    if state.hub.device_count(&session.user_id, &session.device_id) == 0 {
+        state.bus.device_disconnected(&session.device_id).await;
+    }
     presence::disconnected(state, &session.user_id, last, stored).await;
     state.metrics.connections.dec();
     typists::announce_stopped(state, state.typing.clear_conn(session.conn_id)).await;

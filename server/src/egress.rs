@@ -263,6 +263,48 @@ impl Egress {
         &self.policy
     }
 
+    /// Checks a URL users give before keeping it (a Web Push endpoint): the
+    /// policy's scheme and address rules, its host resolved now. (The
+    /// connection, later, is checked again by the resolver.)
+    pub async fn check_endpoint(&self, url: &Url) -> Result<(), Refused> {
+        self.policy.check_url(url)?;
+        let host = url.host_str().ok_or(Refused::Scheme)?;
+        if self.policy.trusts(host) || matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_))) {
+            return Ok(());
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| Refused::Unresolvable)?
+            .collect();
+        if addrs.is_empty() {
+            return Err(Refused::Unresolvable);
+        }
+        match addrs.iter().find(|a| !is_public(a.ip())) {
+            Some(bad) => Err(Refused::Address(bad.ip())),
+            None => Ok(()),
+        }
+    }
+
+    /// POSTs `body` with `headers` to `url` (no redirects followed: a push
+    /// service answers, it does not send elsewhere), within `timeout`.
+    /// Returns the status.
+    pub async fn post(
+        &self,
+        url: Url,
+        headers: reqwest::header::HeaderMap,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<u16, Refused> {
+        self.policy.check_url(&url)?;
+        let send = self.client.post(url).headers(headers).body(body).send();
+        let resp = tokio::time::timeout(timeout, send)
+            .await
+            .map_err(|_| Refused::Timeout)?
+            .map_err(transport)?;
+        Ok(resp.status().as_u16())
+    }
+
     /// GETs `url`, following redirects (each checked), within `timeout` in
     /// all, reading at most `max_bytes` of the body (`truncated` says when
     /// there was more). `accept` is the Accept header.

@@ -198,6 +198,30 @@ impl Hub {
         self.conns.get(user_id).map_or(0, |v| v.len())
     }
 
+    /// How many connections one device of the user has on this node.
+    pub fn device_count(&self, user_id: &str, device_id: &str) -> usize {
+        self.conns
+            .get(user_id)
+            .map_or(0, |v| v.iter().filter(|c| c.device_id == device_id).count())
+    }
+
+    /// Devices with a connection on this node.
+    pub fn devices(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .conns
+            .iter()
+            .flat_map(|e| {
+                e.value()
+                    .iter()
+                    .map(|c| c.device_id.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether the user has a connection on this node.
     pub fn is_connected(&self, user_id: &str) -> bool {
         self.conns.get(user_id).is_some_and(|v| !v.is_empty())

@@ -293,6 +293,16 @@ pub struct UserQuery {
     pub limit: Option<i64>,
 }
 
+/// `GET /api/push/vapid`: the server's VAPID public key (no token needed:
+/// it is public, and a device asks before it subscribes).
+pub async fn vapid_key(
+    State(state): State<AppState>,
+) -> axum::Json<leetchat_protocol::http::VapidKey> {
+    axum::Json(leetchat_protocol::http::VapidKey {
+        public_key: state.push_service.public_key().to_owned(),
+    })
+}
+
 /// `GET /api/users?query=`: users whose name contains the query.
 pub async fn users(
     State(state): State<AppState>,

@@ -23,6 +23,8 @@
 //!   batches); [`typists`]: who is typing where.
 //! - [`previews`]: link previews, fetched through [`egress`], the one
 //!   place the server makes requests to URLs users give it.
+//! - [`push`]: Web Push to devices that are not connected (a durable queue,
+//!   one node sends each).
 //! - [`auth`], [`ratelimit`], [`metrics`], [`error`].
 //!
 //! How a message flows: `message.send` arrives on a socket → the transport
@@ -50,6 +52,7 @@ pub mod last_seen;
 pub mod metrics;
 pub mod presence;
 pub mod previews;
+pub mod push;
 pub mod ratelimit;
 pub mod sequencer;
 pub mod serve;

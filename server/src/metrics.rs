@@ -67,6 +67,9 @@ pub struct Metrics {
     /// Newest-page history reads the cache could not serve (read from the
     /// database, then cached).
     pub history_cache_misses: Counter,
+    /// Web Push deliveries, by outcome (`sent`, `online`: the device was
+    /// connected, `gone`, `retry`, `given_up`).
+    pub web_pushes: Family<OutcomeLabel, Counter>,
     /// Link preview fetches, by outcome (refusals included: a link to a
     /// private address counts here without any connection being made).
     pub link_previews: Family<OutcomeLabel, Counter>,
@@ -143,6 +146,12 @@ impl Metrics {
             "Newest history pages read from the database because the cache could not serve them",
             history_cache_misses.clone(),
         );
+        let web_pushes = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "web_pushes",
+            "Web Push deliveries by outcome",
+            web_pushes.clone(),
+        );
         let link_previews = Family::<OutcomeLabel, Counter>::default();
         registry.register(
             "link_previews",
@@ -162,7 +171,17 @@ impl Metrics {
             history_cache_hits,
             history_cache_misses,
             link_previews,
+            web_pushes,
         }
+    }
+
+    /// Counts a Web Push delivery.
+    pub fn web_push(&self, outcome: &str) {
+        self.web_pushes
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a link preview's fetch.

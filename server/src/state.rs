@@ -60,6 +60,8 @@ pub struct Inner {
     pub image_gate: Arc<tokio::sync::Semaphore>,
     /// Link previews: the outbound client and its turns.
     pub previews: crate::previews::Previews,
+    /// Web Push: the VAPID key, the outbound client, the worker's wake-up.
+    pub push_service: crate::push::WebPush,
 }
 
 /// How long a connecting or syncing client may queue for its turn at the
@@ -121,6 +123,7 @@ impl AppState {
         files: crate::files::storage::FileStorage,
         auth: Auth,
         previews: crate::previews::Previews,
+        push_service: crate::push::WebPush,
         node_id: u32,
     ) -> Result<Self, crate::cluster::BadRedisUrl> {
         let hub = Arc::new(Hub::new(node_id));
@@ -153,6 +156,7 @@ impl AppState {
                 config.image_decodes.max(1) as usize
             )),
             previews,
+            push_service,
             config,
             db,
             auth,

@@ -336,3 +336,40 @@ pub fn open_link(app: AppHandle, url: String) -> Res<()> {
         .open_url(u, None::<&str>)
         .map_err(|e| e.to_string())
 }
+
+/// `push_register`: registers the endpoint the platform's push distributor
+/// gave this device (UnifiedPush on Android; an APNs gateway's on iOS),
+/// so that the server pushes it while the app is not connected. Called by
+/// the native side when the distributor hands out (or changes) an endpoint.
+#[tauri::command]
+pub async fn push_register(shell: State<'_, Shell>, endpoint: String, previews: bool) -> Res<()> {
+    shell
+        .client()
+        .await?
+        .register_push(&endpoint, previews)
+        .await
+        .map_err(err)
+}
+
+/// `push_unregister`: the server pushes this device nothing more.
+#[tauri::command]
+pub async fn push_unregister(shell: State<'_, Shell>) -> Res<()> {
+    shell.client().await?.unregister_push().await.map_err(err)
+}
+
+/// `push_received`: a push the distributor delivered (its body, base64):
+/// opened with this device's keys, then shown, replaced or withdrawn as
+/// the room's notification (the same id the running app uses).
+#[tauri::command]
+pub async fn push_received(app: AppHandle, shell: State<'_, Shell>, body: String) -> Res<()> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let trimmed = body.trim();
+    let bytes = STANDARD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed.trim_end_matches('=')))
+        .map_err(|_| "the push body is not base64".to_owned())?;
+    let notice = shell.client().await?.open_push(&bytes).map_err(err)?;
+    crate::events::show_push(&app, notice);
+    Ok(())
+}

@@ -102,3 +102,26 @@ fn perform(app: &AppHandle, actions: Vec<Action>) {
         }
     }
 }
+
+/// Shows, replaces or withdraws a room's notification for a push (see
+/// `commands::push_received`).
+pub fn show_push(app: &AppHandle, notice: leetchat_client::push::PushNotice) {
+    use leetchat_client::push::PushNotice;
+    let action = match notice {
+        PushNotice::Show {
+            id,
+            room_id,
+            title,
+            body,
+            ..
+        } => Action::Show(leetchat_client::notify::Notice {
+            id,
+            room_id,
+            title,
+            body,
+            count: 1,
+        }),
+        PushNotice::Withdraw { id, room_id, .. } => Action::Withdraw { id, room_id },
+    };
+    perform(app, vec![action]);
+}

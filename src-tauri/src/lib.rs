@@ -62,6 +62,9 @@ command_list![
     set_room_notify,
     notify_default,
     set_notify_default,
+    push_register,
+    push_unregister,
+    push_received,
 ];
 
 /// Starts the app (desktop `main`, or the mobile entry point).

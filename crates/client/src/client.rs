@@ -6,6 +6,7 @@
 //! rooms, history, receipts, typing, presence) needs the live connection.
 
 mod online;
+mod push;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

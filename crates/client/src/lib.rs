@@ -36,6 +36,7 @@ pub mod error;
 pub mod files;
 pub mod markdown;
 pub mod notify;
+pub mod push;
 mod session;
 mod shared;
 pub mod store;

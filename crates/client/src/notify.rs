@@ -30,6 +30,27 @@ pub const CATCH_UP_NEWS_MS: i64 = 60_000;
 /// Characters of the latest message a notification shows.
 pub const BODY_CHARS: usize = 200;
 
+/// A room's notification id: the same in every process, so a notification
+/// shown for a push (the app may have been started for it alone) is the one
+/// the running app replaces or withdraws. Positive, never 0.
+pub fn notification_id(room_id: &str) -> i32 {
+    // FNV-1a, 32 bits.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in room_id.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    i32::try_from(h & 0x7fff_ffff).unwrap_or(1).max(1)
+}
+
+/// A notification's title: `Bob`, or `Bob in team` for a group.
+pub(crate) fn title(sender: &str, room: Option<&RoomView>) -> String {
+    match room {
+        Some(r) if r.room_type == "group" => format!("{sender} in {}", r.name),
+        _ => sender.to_owned(),
+    }
+}
+
 /// A notification to show (or to update: same `id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -76,8 +97,6 @@ struct Shown {
 #[derive(Debug, Default)]
 pub struct Notifier {
     me: String,
-    next_id: i32,
-    ids: HashMap<String, i32>,
     rooms: HashMap<String, Shown>,
 }
 
@@ -95,19 +114,12 @@ impl Notifier {
     pub fn new(me: &str) -> Notifier {
         Notifier {
             me: me.to_owned(),
-            next_id: 1,
             ..Notifier::default()
         }
     }
 
     fn id_of(&mut self, room_id: &str) -> i32 {
-        if let Some(id) = self.ids.get(room_id) {
-            return *id;
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        self.ids.insert(room_id.to_owned(), id);
-        id
+        notification_id(room_id)
     }
 
     /// What `event` changes. `room` is the event's room as the store has it
@@ -227,11 +239,7 @@ impl Notifier {
                 }
             })
             .unwrap_or_else(|| "Someone".to_owned());
-        let title = if room.room_type == "group" {
-            format!("{sender} in {}", room.name)
-        } else {
-            sender
-        };
+        let title = title(&sender, Some(room));
         let latest = {
             let text = markdown::one_line(&m.content);
             if text.is_empty() {

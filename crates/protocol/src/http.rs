@@ -95,3 +95,12 @@ pub struct Health {
     /// RFC 3339.
     pub timestamp: String,
 }
+
+/// `GET /api/push/vapid` (v1.1): the server's VAPID public key (RFC 8292),
+/// base64url of the uncompressed P-256 point, for a device to subscribe with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VapidKey {
+    /// The key.
+    pub public_key: String,
+}

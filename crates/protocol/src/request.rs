@@ -13,9 +13,9 @@ use crate::events::{
     AddMembers, AddReaction, AuthRequest, CreateRoom, DeleteMessage, EditMessage, Empty, History,
     HistoryPage, ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, NotifyDefault,
     PinMessage, Ping, PinsAck, Pong, PresenceGet, PresenceList, ReactionsAck, ReadAck, ReadPointer,
-    RemoveMember, RemoveReaction, RoomEnvelope, RoomList, RoomNotify, SendMessage,
+    RegisterPush, RemoveMember, RemoveReaction, RoomEnvelope, RoomList, RoomNotify, SendMessage,
     SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, SyncResponse, TypingStart, TypingStop,
-    UnpinMessage, UpdateRoom,
+    UnpinMessage, UnregisterPush, UpdateRoom,
 };
 
 /// A request: its `data`, the event name it is sent under, and its ack's `data`.
@@ -62,6 +62,8 @@ requests! {
     UnpinMessage => PinsAck = names::MESSAGE_UNPIN;
     SetRoomNotify => RoomNotify = names::ROOM_NOTIFY_SET;
     SetNotifyDefault => NotifyDefault = names::NOTIFY_DEFAULT_SET;
+    RegisterPush => Empty = names::PUSH_REGISTER;
+    UnregisterPush => Empty = names::PUSH_UNREGISTER;
 }
 
 #[cfg(test)]

@@ -148,6 +148,14 @@ impl Cluster {
         format!("{}:n:{node}:users", self.prefix)
     }
 
+    fn device_key(&self, device_id: &str) -> String {
+        format!("{}:d:{device_id}", self.prefix)
+    }
+
+    pub(crate) fn node_devices_key(&self, node: &str) -> String {
+        format!("{}:n:{node}:devices", self.prefix)
+    }
+
     fn nodes_key(&self) -> String {
         format!("{}:nodes", self.prefix)
     }
@@ -243,6 +251,47 @@ impl Cluster {
             .invoke_async::<i64>(&mut c)
             .await;
         r.map_err(|e| self.failed("presence update", &e)).ok()
+    }
+
+    /// Records a device's first connection on this node (`false`: Redis
+    /// cannot say).
+    pub async fn device_connected(&self, device_id: &str) -> bool {
+        self.device_step(&self.scripts.connect, device_id)
+            .await
+            .is_some()
+    }
+
+    /// Records that a device's last connection on this node went away.
+    pub async fn device_disconnected(&self, device_id: &str) -> bool {
+        self.device_step(&self.scripts.disconnect, device_id)
+            .await
+            .is_some()
+    }
+
+    async fn device_step(&self, script: &redis::Script, device_id: &str) -> Option<i64> {
+        let mut c = self.conn()?;
+        let r = script
+            .key(self.device_key(device_id))
+            .key(self.node_devices_key(&self.node))
+            .arg(&self.node)
+            .arg(device_id)
+            .invoke_async::<i64>(&mut c)
+            .await;
+        r.map_err(|e| self.failed("device presence update", &e))
+            .ok()
+    }
+
+    /// Whether a device has a connection on any node; `None` when Redis
+    /// cannot say.
+    pub async fn device_online(&self, device_id: &str) -> Option<bool> {
+        let mut c = self.conn()?;
+        let n: Result<i64, _> = redis::cmd("SCARD")
+            .arg(self.device_key(device_id))
+            .query_async(&mut c)
+            .await;
+        n.map(|n| n > 0)
+            .map_err(|e| self.failed("device presence read", &e))
+            .ok()
     }
 
     /// Which of `users` are connected to any node; `None` when Redis cannot say.

@@ -59,6 +59,17 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return gone
 ";
 
+/// Removes a dead node's devices from their sets (its users go with
+/// [`REAP`], which also drops the node). KEYS: the dead node's device set.
+/// ARGV: dead node, device-key prefix.
+const REAP_DEVICES: &str = r"
+for _, d in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  redis.call('SREM', ARGV[2] .. d, ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return 0
+";
+
 /// Sliding-log rate limit on Redis's clock. KEYS: the log. ARGV: count,
 /// window in ms, a unique member. Returns 0 when allowed, else the wait in ms.
 const RATE_LIMIT: &str = r"
@@ -86,6 +97,8 @@ pub struct Scripts {
     pub disconnect: Script,
     /// See [`REAP`].
     pub reap: Script,
+    /// See [`REAP_DEVICES`].
+    pub reap_devices: Script,
     /// See [`RATE_LIMIT`].
     pub rate_limit: Script,
 }
@@ -97,6 +110,7 @@ impl Default for Scripts {
             connect: Script::new(CONNECT),
             disconnect: Script::new(DISCONNECT),
             reap: Script::new(REAP),
+            reap_devices: Script::new(REAP_DEVICES),
             rate_limit: Script::new(RATE_LIMIT),
         }
     }

@@ -345,6 +345,24 @@ async fn reregister(state: &AppState, cluster: &Cluster) -> bool {
             return false;
         }
     }
+    // Devices likewise (they decide who gets Web Push).
+    let listed: redis::RedisResult<Vec<String>> = redis::cmd("SMEMBERS")
+        .arg(cluster.node_devices_key(&cluster.node))
+        .query_async(&mut conn)
+        .await;
+    let here: HashSet<String> = state.hub.devices().into_iter().collect();
+    for d in listed
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| !here.contains(*d))
+    {
+        cluster.device_disconnected(d).await;
+    }
+    for d in &here {
+        if !cluster.device_connected(d).await {
+            return false;
+        }
+    }
     true
 }
 
@@ -392,6 +410,17 @@ async fn reap(
             .await;
         let held = held.unwrap_or_default();
         presence::record_last_seen(state, held.iter().map(String::as_str), last_beat).await;
+        let devices: redis::RedisResult<i64> = cluster
+            .scripts
+            .reap_devices
+            .key(cluster.node_devices_key(&node))
+            .arg(&node)
+            .arg(format!("{}:d:", cluster.prefix))
+            .invoke_async(conn)
+            .await;
+        if let Err(e) = devices {
+            tracing::warn!(%node, error = %e, "redis: reaping a node's devices failed");
+        }
         let gone: redis::RedisResult<Vec<String>> = cluster
             .scripts
             .reap
@@ -428,6 +457,14 @@ async fn leave(state: &AppState, cluster: &Cluster) {
     let Some(mut c) = cluster.conn() else {
         return;
     };
+    let _: redis::RedisResult<i64> = cluster
+        .scripts
+        .reap_devices
+        .key(cluster.node_devices_key(&cluster.node))
+        .arg(&cluster.node)
+        .arg(format!("{}:d:", cluster.prefix))
+        .invoke_async(&mut c)
+        .await;
     let gone: redis::RedisResult<Vec<String>> = cluster
         .scripts
         .reap

@@ -17,6 +17,7 @@ pub mod messages;
 pub mod notify;
 pub mod pins;
 pub mod previews;
+pub mod push;
 pub mod reactions;
 pub mod rooms;
 pub mod users;

@@ -213,7 +213,20 @@ pub async fn owner_of_device(db: &Db, device_id: &str) -> Result<Option<String>,
     Ok(r.map(|(u,)| u))
 }
 
-/// Revokes a device and deletes its refresh tokens.
+/// A user's shown name.
+pub async fn display_name_of<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    user_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT display_name FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(e)
+            .await?;
+    Ok(row.map(|(n,)| n))
+}
+
+/// Revokes a device and deletes its refresh tokens and push subscription.
 pub async fn revoke_device(db: &Db, device_id: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE devices SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL")
@@ -225,6 +238,8 @@ pub async fn revoke_device(db: &Db, device_id: &str, now: i64) -> Result<(), sql
         .bind(device_id)
         .execute(&mut *tx)
         .await?;
+    // A signed-out device is pushed nothing more.
+    super::push::unsubscribe(&mut tx, device_id).await?;
     tx.commit().await
 }
 

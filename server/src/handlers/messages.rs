@@ -181,8 +181,15 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     message.reply_preview = reply_preview;
     message.mentions = mentions;
     message.link_preview = link_preview;
+    // Pushes to the members' devices that are away: decided in this write,
+    // so they commit (or roll back) with the message.
+    let now = w.now();
+    let pushes = crate::push::queue_message(w.tx(), &message, &s.user_name, now).await?;
     w.record(RoomEvent::MessageCreated(message.clone())).await?;
     let members = w.commit().await?.finish(Some(s.conn_id));
+    if pushes > 0 {
+        crate::push::queued(state);
+    }
     typists::stopped_by_send(state, &message.room_id, s, members);
     if let previews::Plan::Fetch(url) = preview {
         previews::spawn(

@@ -17,7 +17,8 @@
 //! - [`typing`] answers `typing.start`, `typing.stop`;
 //! - [`reactions`] answers `reaction.add`, `reaction.remove`;
 //! - [`pins`] answers `message.pin`, `message.unpin`;
-//! - [`notify`] answers `room.notify.set`, `notify.default.set`.
+//! - [`notify`] answers `room.notify.set`, `notify.default.set`;
+//! - [`push`] answers `push.register`, `push.unregister`.
 
 pub mod history;
 pub mod members;
@@ -25,6 +26,7 @@ pub mod messages;
 pub mod notify;
 pub mod pins;
 pub mod presence;
+pub mod push;
 pub mod reactions;
 pub mod receipts;
 pub mod rooms;
@@ -35,9 +37,9 @@ use leetchat_protocol::Request;
 use leetchat_protocol::Role;
 use leetchat_protocol::events::{
     AddMembers, AddReaction, CreateRoom, DeleteMessage, EditMessage, History, ListRooms,
-    PinMessage, Ping, Pong, PresenceGet, ReadPointer, RemoveMember, RemoveReaction, SendMessage,
-    SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, TypingStart, TypingStop, UnpinMessage,
-    UpdateRoom,
+    PinMessage, Ping, Pong, PresenceGet, ReadPointer, RegisterPush, RemoveMember, RemoveReaction,
+    SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, TypingStart, TypingStop,
+    UnpinMessage, UnregisterPush, UpdateRoom,
 };
 use leetchat_protocol::request::REQUEST_EVENTS;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -90,7 +92,10 @@ pub fn limit_of(event: &str) -> Option<Limit> {
         SyncRequest::EVENT => Limit::Each(Action::Sync),
         AddReaction::EVENT | RemoveReaction::EVENT => Limit::Each(Action::Reaction),
         PinMessage::EVENT | UnpinMessage::EVENT => Limit::Each(Action::Pin),
-        SetRoomNotify::EVENT | SetNotifyDefault::EVENT => Limit::Each(Action::Settings),
+        SetRoomNotify::EVENT
+        | SetNotifyDefault::EVENT
+        | RegisterPush::EVENT
+        | UnregisterPush::EVENT => Limit::Each(Action::Settings),
         History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
         _ => return None,
     })
@@ -131,6 +136,8 @@ pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -
         UnpinMessage::EVENT => handle!(UnpinMessage, pins::unpin, state, s, data),
         SetRoomNotify::EVENT => handle!(SetRoomNotify, notify::set_room, state, s, data),
         SetNotifyDefault::EVENT => handle!(SetNotifyDefault, notify::set_default, state, s, data),
+        RegisterPush::EVENT => handle!(RegisterPush, push::register, state, s, data),
+        UnregisterPush::EVENT => handle!(UnregisterPush, push::unregister, state, s, data),
         other => Err(AppError::invalid(format!(
             "unknown event {:?}",
             truncate(other, 64)

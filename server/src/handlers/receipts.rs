@@ -40,6 +40,8 @@ pub async fn read(state: &AppState, s: &Session, req: ReadPointer) -> AppResult<
             read_at: rfc3339(now_ms()),
         });
         state.push(recipients, Some(s.conn_id), &push);
+        // Devices pushed about the room hear that it was read.
+        crate::push::queue_read(state, &s.user_id, &req.room_id, seq).await?;
     }
     Ok(ReadAck {
         room_id: req.room_id,

@@ -31,7 +31,7 @@ pub struct PreviewSettings {
     pub allow_hosts: Vec<String>,
 
     /// Longest a preview's fetch may take, page and picture together.
-    #[arg(long = "link-preview-timeout", env = "LINK_PREVIEW_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    #[arg(id = "link_preview_timeout", long = "link-preview-timeout", env = "LINK_PREVIEW_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
 
     /// Most bytes read of a page or its picture (a page is cut off there; a

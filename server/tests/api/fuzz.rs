@@ -160,6 +160,12 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
             json!({"roomId": room, "level": "mentions", "muteUntil": "2030-01-01T00:00:00.000Z"}),
         ),
         ("notify.default.set", json!({"level": "all"})),
+        (
+            "push.register",
+            json!({"endpoint": "http://127.0.0.1:9/push", "previews": true,
+                   "keys": {"p256dh": crate::harness::P256_POINT, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}),
+        ),
+        ("push.unregister", json!({})),
     ];
     // Every request event has a template here (a new event fails this).
     for event in leetchat_protocol::request::REQUEST_EVENTS {

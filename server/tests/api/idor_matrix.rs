@@ -167,6 +167,17 @@ const MATRIX: &[(&str, Role, Expect)] = &[
     ("notify.default.set", Member, Allowed),
     ("notify.default.set", Former, Allowed),
     ("notify.default.set", Outsider, Allowed),
+    // One's own device's push subscription: anyone, about no room.
+    ("push.register", Owner, Allowed),
+    ("push.register", Admin, Allowed),
+    ("push.register", Member, Allowed),
+    ("push.register", Former, Allowed),
+    ("push.register", Outsider, Allowed),
+    ("push.unregister", Owner, Allowed),
+    ("push.unregister", Admin, Allowed),
+    ("push.unregister", Member, Allowed),
+    ("push.unregister", Former, Allowed),
+    ("push.unregister", Outsider, Allowed),
     ("ping", Owner, Allowed),
     ("ping", Admin, Allowed),
     ("ping", Member, Allowed),
@@ -287,6 +298,11 @@ fn request(event: &str, p: &People, g: &Group, n: usize) -> Value {
             json!({"roomId": room, "level": "mentions", "muteUntil": "2099-01-01T00:00:00.000Z"})
         }
         "notify.default.set" => json!({"level": "none"}),
+        "push.register" => json!({
+            "endpoint": "http://127.0.0.1:9/push",
+            "keys": {"p256dh": crate::harness::P256_POINT, "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
+        }),
+        "push.unregister" => json!({}),
         other => panic!("{other} has no request in idor_matrix::request: add one"),
     }
 }

@@ -23,6 +23,7 @@ mod live;
 mod messages;
 mod notify;
 mod previews;
+mod push;
 mod rooms;
 mod slow;
 mod sync;

@@ -474,6 +474,14 @@ export function mockBackend(): Backend {
     open_link: (a) => {
       window.open(String(a.url), "_blank", "noopener");
     },
+    // Web Push is driven by the mobile builds' native side; this mock has none.
+    push_register: () => {
+      throw "Push notifications need the Android or iOS app.";
+    },
+    push_unregister: () => undefined,
+    push_received: () => {
+      throw "Push notifications need the Android or iOS app.";
+    },
     edit_message: (a) => {
       const m = find(String(a.key));
       if (!m) throw "No such message.";

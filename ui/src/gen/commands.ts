@@ -33,6 +33,9 @@ export const COMMANDS = [
   "set_room_notify",
   "notify_default",
   "set_notify_default",
+  "push_register",
+  "push_unregister",
+  "push_received",
 ] as const;
 
 /** The name of a Tauri command. */

@@ -329,7 +329,7 @@ fn reading_on_any_device_withdraws_it_and_only_what_it_covers() {
     assert_eq!(
         a,
         vec![Action::Withdraw {
-            id: 1,
+            id: notification_id("r"),
             room_id: "r".into()
         }]
     );

@@ -6,6 +6,7 @@ mod conversations;
 mod counts;
 mod files;
 mod harness;
+mod push;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

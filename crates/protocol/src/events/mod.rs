@@ -12,8 +12,10 @@ use crate::objects::{Message, Room, RoomSummary, RoomType};
 
 mod conversations;
 mod notify;
+mod push;
 pub use conversations::*;
 pub use notify::*;
+pub use push::*;
 
 /// Event names, as they appear in frames.
 pub mod names {
@@ -64,6 +66,10 @@ pub mod names {
     pub const ROOM_NOTIFY_SET: &str = "room.notify.set";
     /// Extension: the caller's default notification level.
     pub const NOTIFY_DEFAULT_SET: &str = "notify.default.set";
+    /// v1.1: the calling device's Web Push subscription.
+    pub const PUSH_REGISTER: &str = "push.register";
+    /// v1.1: the calling device's subscription goes.
+    pub const PUSH_UNREGISTER: &str = "push.unregister";
 
     /// Server → client: the socket is authenticated.
     pub const CONNECTION_AUTHENTICATED: &str = "connection.authenticated";

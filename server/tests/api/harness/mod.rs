@@ -12,7 +12,13 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 mod clients;
+pub mod push_service;
 pub use clients::*;
+
+/// A valid P-256 point (the curve's generator), base64url: a subscription
+/// key for tests that do not decrypt.
+pub const P256_POINT: &str =
+    "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU";
 
 /// How long a test waits for an expected frame.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -136,6 +142,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
     c.rate_limits = RateLimits::all(RateLimit::new(10_000, 60));
     // Load tests open hundreds of sockets from 127.0.0.1 (slow.rs tests the cap).
     c.max_connections_per_address = 0;
+    // Push endpoints on this machine (the tests' receivers) are allowed.
+    c.web_push.allow_http_hosts = vec!["127.0.0.1".into()];
     c.database_max_connections = 8;
     c
 }

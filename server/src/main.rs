@@ -25,7 +25,7 @@ fn no_transparent_huge_pages() {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     let config = match Config::parse_from_args(std::env::args_os()) {
         Ok(c) => c,
         Err(e) => e.exit(),
@@ -41,9 +41,18 @@ async fn main() -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     no_transparent_huge_pages();
-    let app = Application::build(config).await?;
-    app.run_until_stopped(shutdown_signal()).await?;
-    Ok(())
+    // One line that says what is wrong (each error names its cause).
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("leetchat-server: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = app.run_until_stopped(shutdown_signal()).await {
+        eprintln!("leetchat-server: {e}");
+        std::process::exit(1);
+    }
 }
 
 async fn shutdown_signal() {

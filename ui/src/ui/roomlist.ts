@@ -44,7 +44,9 @@ export class RoomList {
   /** The list element (put it in the page). */
   readonly el: HTMLElement;
   private readonly empty: HTMLElement;
-  private readonly rows = new Map<string, { li: HTMLElement; model?: RowModel }>();
+  /** Each room's row: its item and button stay while the room is listed,
+   * so a click that starts while the row is refilled still lands. */
+  private readonly rows = new Map<string, { li: HTMLElement; button: HTMLButtonElement; model?: RowModel }>();
 
   constructor(private readonly onOpen: (roomId: string) => void) {
     this.empty = h("p", { class: "muted empty-rooms" }, "No chats yet. Start one with “New chat”.");
@@ -92,11 +94,13 @@ export class RoomList {
       };
       let row = this.rows.get(room.roomId);
       if (!row) {
-        row = { li: h("li", { class: "room-item" }) };
+        const roomId = room.roomId;
+        const button = h("button", { type: "button", class: "room", dataset: { roomId }, onclick: () => this.onOpen(roomId) }) as HTMLButtonElement;
+        row = { li: h("li", { class: "room-item" }, button), button };
         this.rows.set(room.roomId, row);
       }
       if (!sameModel(row.model, model)) {
-        this.fill(row.li, model);
+        this.fill(row.button, model);
         row.model = model;
       }
       if (row.li === cursor) cursor = cursor.nextSibling;
@@ -110,49 +114,42 @@ export class RoomList {
     (this.el.querySelector<HTMLElement>('[aria-current="true"]') ?? this.el.querySelector<HTMLElement>("button"))?.focus();
   }
 
-  private fill(li: HTMLElement, m: RowModel): void {
+  private fill(button: HTMLButtonElement, m: RowModel): void {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
     const mentions = room.mentionCount > 0 ? `${room.mentionCount} ${room.mentionCount === 1 ? "mention" : "mentions"}` : "";
     const label = [m.title, m.silenced ? "muted" : "", m.presence, m.preview, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
-    li.replaceChildren(
+    button.className = "room" + (m.active ? " active" : "") + (badge ? " unread" : "");
+    if (m.active) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+    button.setAttribute("aria-label", label);
+    button.replaceChildren(
       h(
-        "button",
-        {
-          type: "button",
-          class: "room" + (m.active ? " active" : "") + (badge ? " unread" : ""),
-          "aria-current": m.active ? "true" : undefined,
-          "aria-label": label,
-          dataset: { roomId: room.roomId },
-          onclick: () => this.onOpen(room.roomId),
-        },
+        "span",
+        { class: "avatar", "aria-hidden": "true" },
+        room.type === "group" ? "#" : initials(m.title),
+        m.online === null ? null : h("span", { class: "dot" + (m.online ? " online" : "") }),
+      ),
+      h(
+        "span",
+        { class: "room-text" },
         h(
           "span",
-          { class: "avatar", "aria-hidden": "true" },
-          room.type === "group" ? "#" : initials(m.title),
-          m.online === null ? null : h("span", { class: "dot" + (m.online ? " online" : "") }),
+          { class: "room-top" },
+          h("span", { class: "room-title" }, m.title),
+          m.silenced ? h("span", { class: "muted-icon", title: "Muted" }, icon("bellOff", 14)) : null,
+          h("span", { class: "room-when" }, m.when),
         ),
         h(
           "span",
-          { class: "room-text" },
-          h(
-            "span",
-            { class: "room-top" },
-            h("span", { class: "room-title" }, m.title),
-            m.silenced ? h("span", { class: "muted-icon", title: "Muted" }, icon("bellOff", 14)) : null,
-            h("span", { class: "room-when" }, m.when),
-          ),
-          h(
-            "span",
-            { class: "room-bottom" },
-            h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
-            room.mentionCount > 0
-              ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
-              : null,
-            badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : "") }, badge) : null,
-          ),
-          m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
+          { class: "room-bottom" },
+          h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
+          room.mentionCount > 0
+            ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
+            : null,
+          badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : "") }, badge) : null,
         ),
+        m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
       ),
     );
   }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use hdrhistogram::Histogram;
 use leetchat_client::store::Store;
+use leetchat_protocol::search::Query;
 use leetchat_protocol::{Message, MessageType, Room, RoomType};
 
 use crate::client::new_histogram;
@@ -93,11 +94,12 @@ pub fn run(n: i64) -> Result<ClientStore> {
     let (mut one, mut two) = (new_histogram(), new_histogram());
     for i in 0..50 {
         let t = Instant::now();
-        let hits = store.search(WORDS[i % WORDS.len()], 50)?;
+        let q = Query::parse(WORDS[i % WORDS.len()])?;
+        let hits = store.search(&q, None, 50)?;
         timed(&mut one, t);
         anyhow::ensure!(hits.len() == 50, "a common word has 50 newest hits");
         let t = Instant::now();
-        store.search("number 123", 50)?;
+        store.search(&Query::parse("number 123")?, None, 50)?;
         timed(&mut two, t);
     }
     Ok(ClientStore {

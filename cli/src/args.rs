@@ -167,10 +167,26 @@ pub enum Command {
     },
     /// Connect once: send what is queued, catch up, and exit.
     Sync,
-    /// Search stored messages.
+    /// Search messages: those stored here, and with --remote every
+    /// message you may see on the server.
     Search {
-        /// Words to find (each matches as a prefix).
+        /// Words to find: every one must occur, the last also as the start
+        /// of a word; case and accents do not matter.
         text: String,
+        /// Only this room (id, a user name for the direct room, or a group name).
+        #[arg(long)]
+        room: Option<String>,
+        /// Ask the server too (results stored here are merged in; the
+        /// stored ones alone when it cannot be reached). Not `--server`:
+        /// that is the server's URL, taken by every command.
+        #[arg(long)]
+        remote: bool,
+        /// How many results (at most 50).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=50))]
+        limit: u32,
+        /// Older results: the cursor a --remote search printed.
+        #[arg(long, requires = "remote")]
+        before: Option<String>,
     },
     /// Edit one of your messages.
     Edit {

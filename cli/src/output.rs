@@ -377,6 +377,7 @@ mod tests {
             deleted_at: None,
             delivery: Delivery::Sent,
             error: None,
+            island: false,
         }
     }
 

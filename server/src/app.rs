@@ -152,6 +152,7 @@ impl Application {
             crate::push::WebPush::start(&db, &config.web_push, &config.data_dir).await?;
         let state = AppState::new(config, db, files, auth, previews, push_service, node_id)?;
         crate::push::spawn_worker(&state);
+        crate::search_index::spawn(&state);
         if state.bus.cluster().is_some() {
             if state.db.kind == DatabaseKind::Sqlite {
                 tracing::warn!(

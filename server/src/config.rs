@@ -152,6 +152,14 @@ pub struct RateLimits {
     )]
     pub settings: RateLimit,
 
+    /// `message.search` per user.
+    #[arg(
+        long = "rate-limit-search",
+        env = "RATE_LIMIT_SEARCH",
+        default_value = "120/60"
+    )]
+    pub search: RateLimit,
+
     /// Login attempts per account name and client address.
     #[arg(
         long = "rate-limit-auth",
@@ -196,6 +204,7 @@ impl RateLimits {
             reaction: limit,
             pin: limit,
             settings: limit,
+            search: limit,
             auth: limit,
             auth_account: limit,
             register: limit,

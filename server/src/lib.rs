@@ -25,6 +25,8 @@
 //!   place the server makes requests to URLs users give it.
 //! - [`push`]: Web Push to devices that are not connected (a durable queue,
 //!   one node sends each).
+//! - [`search_index`]: indexes for search the messages stored before it
+//!   existed (the index itself is [`db::search`]).
 //! - [`auth`], [`ratelimit`], [`metrics`], [`error`].
 //!
 //! How a message flows: `message.send` arrives on a socket → the transport
@@ -54,6 +56,7 @@ pub mod presence;
 pub mod previews;
 pub mod push;
 pub mod ratelimit;
+pub mod search_index;
 pub mod sequencer;
 pub mod serve;
 pub mod session;

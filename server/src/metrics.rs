@@ -73,6 +73,9 @@ pub struct Metrics {
     /// Link preview fetches, by outcome (refusals included: a link to a
     /// private address counts here without any connection being made).
     pub link_previews: Family<OutcomeLabel, Counter>,
+    /// Messages stored before the search index existed and not indexed yet
+    /// (this node's last count; 0 once its background indexer is done).
+    pub search_unindexed: Gauge,
 }
 
 impl Default for Metrics {
@@ -158,6 +161,12 @@ impl Metrics {
             "Link preview fetches by outcome (ok, or why there is none)",
             link_previews.clone(),
         );
+        let search_unindexed = Gauge::default();
+        registry.register(
+            "search_unindexed_messages",
+            "Messages not yet in the search index (older ones, indexed in the background after an upgrade)",
+            search_unindexed.clone(),
+        );
         Metrics {
             registry,
             connections,
@@ -172,6 +181,7 @@ impl Metrics {
             history_cache_misses,
             link_previews,
             web_pushes,
+            search_unindexed,
         }
     }
 

@@ -40,6 +40,8 @@ pub enum Action {
     Pin,
     /// The user's own settings: `room.notify.set`, `notify.default.set`.
     Settings,
+    /// `message.search`: a read, but one that costs the database more than any other.
+    Search,
     /// Sign-in attempts for one account name from one client address.
     Auth,
     /// Sign-in attempts for one account name from anywhere.
@@ -50,7 +52,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Message,
         Action::Edit,
         Action::Read,
@@ -63,6 +65,7 @@ impl Action {
         Action::Reaction,
         Action::Pin,
         Action::Settings,
+        Action::Search,
         Action::Auth,
         Action::AuthAccount,
         Action::Register,
@@ -83,6 +86,7 @@ impl Action {
             Action::Reaction => "reaction",
             Action::Pin => "pin",
             Action::Settings => "settings",
+            Action::Search => "search",
             Action::Auth => "auth",
             Action::AuthAccount => "auth_account",
             Action::Register => "register",
@@ -104,6 +108,7 @@ impl Action {
             Action::Reaction => l.reaction,
             Action::Pin => l.pin,
             Action::Settings => l.settings,
+            Action::Search => l.search,
             Action::Auth => l.auth,
             Action::AuthAccount => l.auth_account,
             Action::Register => l.register,

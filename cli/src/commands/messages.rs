@@ -208,13 +208,62 @@ async fn fill(ctx: &Ctx, room: &str, want: i64) -> leetchat_client::Result<()> {
     }
 }
 
-/// `search TEXT`: the local full-text index, newest first.
-pub fn search(ctx: &Ctx, text: &str) -> Result<()> {
+/// How `search` searches.
+pub struct SearchArgs<'a> {
+    /// Only this room.
+    pub room: Option<&'a str>,
+    /// Ask the server too.
+    pub remote: bool,
+    /// Results per page.
+    pub limit: u32,
+    /// A cursor from an earlier page.
+    pub before: Option<&'a str>,
+}
+
+/// `search TEXT [--room ROOM] [--remote]`: the store's matches, newest
+/// first; with `--remote` the server's merged in.
+pub async fn search(ctx: &Ctx, text: &str, how: SearchArgs<'_>) -> Result<()> {
+    let room = match how.room {
+        Some(r) => Some(ctx.room_id(r, how.remote).await?),
+        None => None,
+    };
+    let (hits, next) = if how.remote {
+        let page = match live(
+            ctx,
+            ctx.client
+                .search_messages(text, room.as_deref(), how.before, how.limit),
+        )
+        .await
+        {
+            Ok(page) => page,
+            Err(Error::Offline { reason, .. }) if how.before.is_none() => {
+                ctx.out
+                    .note(&format!("offline ({reason}): showing stored messages only"));
+                let hits = ctx.client.search(text, room.as_deref(), how.limit)?;
+                leetchat_client::SearchPage {
+                    results: hits,
+                    next_cursor: None,
+                    from_server: false,
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if !page.from_server {
+            ctx.out
+                .note("the server could not be reached: showing stored messages only");
+        }
+        (page.results, page.next_cursor)
+    } else {
+        (ctx.client.search(text, room.as_deref(), how.limit)?, None)
+    };
     let rooms = ctx.client.rooms()?;
     let names = crate::output::Names::of_rooms(&rooms);
-    let hits = ctx.client.search(text, 50)?;
     if hits.is_empty() && !ctx.out.is_json() {
-        ctx.out.note("no stored message matches");
+        ctx.out.note(if how.remote {
+            "no message matches"
+        } else {
+            "no stored message matches (--remote searches everything on the server)"
+        });
     }
     for m in &hits {
         if ctx.out.is_json() {
@@ -229,6 +278,9 @@ pub fn search(ctx: &Ctx, text: &str) -> Result<()> {
                 crate::output::message_line(m, &names, ctx.out.offset())
             ))?;
         }
+    }
+    if let Some(c) = next {
+        ctx.out.note(&format!("more: --remote --before {c}"));
     }
     Ok(())
 }

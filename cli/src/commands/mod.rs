@@ -92,7 +92,21 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::History { room, limit } => messages::history(&ctx, &room, limit).await,
         Command::Tail { room } => tail::run(&ctx, &room).await,
         Command::Sync => messages::sync(&ctx).await,
-        Command::Search { text } => messages::search(&ctx, &text),
+        Command::Search {
+            text,
+            room,
+            remote,
+            limit,
+            before,
+        } => {
+            let how = messages::SearchArgs {
+                room: room.as_deref(),
+                remote,
+                limit,
+                before: before.as_deref(),
+            };
+            messages::search(&ctx, &text, how).await
+        }
         Command::Edit { message, text } => messages::edit(&ctx, &message, &text).await,
         Command::Delete { message } => messages::delete(&ctx, &message).await,
         Command::Typing { room, seconds } => typing::run(&ctx, &room, seconds).await,

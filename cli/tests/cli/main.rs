@@ -103,9 +103,96 @@ fn search_finds_stored_messages_by_word() {
     let found = alice.ok(&["search", "brown"]);
     assert!(found.contains("the quick brown fox"), "{found}");
     assert!(!found.contains("something else"), "{found}");
-    let hits = json_lines(&alice.ok(&["--json", "search", "qui"]));
+    // The last word is a prefix; case and accents do not matter.
+    let hits = json_lines(&alice.ok(&["--json", "search", "QUÏ"]));
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(alice.ok(&["search", "nowhere"]), "");
+    assert_eq!(
+        alice
+            .ok(&["search", "--room", &room, "fox"])
+            .lines()
+            .count(),
+        1
+    );
+    // A query with nothing to search for is refused, with the reason.
+    let out = alice.run(&["search", "?!"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("letters or digits"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn search_remote_finds_what_this_device_never_stored() {
+    let mut server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let _bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    alice.ok(&["send", &room, "Café crème at eight"]);
+    for i in 0..55 {
+        alice.ok(&["send", &room, &format!("filler {i}")]);
+    }
+    // Bob on a new device: it stores the newest page only.
+    let phone = User::new(&server, "bob");
+    phone.ok(&["login", "bob"]);
+    phone.ok(&["sync"]);
+    assert_eq!(phone.ok(&["search", "creme"]), "");
+
+    let found = phone.ok(&["search", "--remote", "CREME"]);
+    assert!(found.contains("Café crème at eight"), "{found}");
+    // Now stored: found offline too.
+    server.stop();
+    assert!(
+        phone
+            .ok(&["search", "cafe"])
+            .contains("Café crème at eight")
+    );
+    let out = phone.run(&["search", "--remote", "filler"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("stored messages only"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn search_remote_pages_with_a_cursor() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let _bob = User::registered(&server, "bob");
+    let room = room_id(&alice.ok(&["dm", "bob"]));
+    for i in 0..7 {
+        alice.ok(&["send", &room, &format!("note {i}")]);
+    }
+    let out = alice.run(&["--json", "search", "--remote", "note", "--limit", "5"]);
+    assert!(out.status.success(), "{out:?}");
+    let first = json_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(first.len(), 5);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let cursor = err
+        .split("--before ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no cursor in {err:?}"))
+        .to_owned();
+    let rest = json_lines(&alice.ok(&[
+        "--json", "search", "--remote", "note", "--limit", "5", "--before", &cursor,
+    ]));
+    let mut all: Vec<String> = first
+        .iter()
+        .chain(&rest)
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(all.len(), 7);
+    all.dedup();
+    assert_eq!(
+        all,
+        (0..7)
+            .rev()
+            .map(|i| format!("note {i}"))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

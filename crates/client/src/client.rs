@@ -7,6 +7,9 @@
 
 mod online;
 mod push;
+mod search;
+
+pub use search::{MessageContext, SearchPage};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -333,11 +336,6 @@ impl Client {
     /// One stored message, by server id, tempId or local id.
     pub fn message(&self, key: &str) -> Result<MessageView> {
         self.inner.store.message_by_key(key)
-    }
-
-    /// Full-text search over stored messages.
-    pub fn search(&self, text: &str, limit: i64) -> Result<Vec<MessageView>> {
-        self.inner.store.search(text, limit)
     }
 
     /// Items waiting in the outbox.

@@ -42,7 +42,7 @@ mod shared;
 pub mod store;
 pub mod views;
 
-pub use client::{Client, ClientConfig, Me};
+pub use client::{Client, ClientConfig, Me, MessageContext, SearchPage};
 pub use credentials::CredentialStore;
 pub use error::{Error, Result};
 pub use store::outbox::Draft;

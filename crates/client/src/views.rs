@@ -84,6 +84,10 @@ pub struct MessageView {
     pub delivery: Delivery,
     /// Why it failed.
     pub error: Option<String>,
+    /// Stored apart from the room's loaded history (a server search result,
+    /// or the history around one): a room's message list shows it only when
+    /// it shows the history around it.
+    pub island: bool,
 }
 
 /// The replied-to message, as a reply shows it.

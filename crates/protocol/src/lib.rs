@@ -11,6 +11,8 @@
 //! - [`request`]: every request tied to its event name and ack ([`Request`]).
 //! - [`push`]: every push as one enum ([`ServerPush`]).
 //! - [`http`]: bodies of the HTTP routes (auth, users, health).
+//! - [`search`]: the words of a text and of a search query (protocol 9.7),
+//!   the same for the server's index and a client's.
 //! - [`text`]: the rule every text on the wire keeps (no U+0000).
 //! - [`time`]: wire times (RFC 3339 with milliseconds) to and from Unix ms.
 //!
@@ -24,6 +26,7 @@ pub mod http;
 pub mod objects;
 pub mod push;
 pub mod request;
+pub mod search;
 pub mod text;
 pub mod time;
 

@@ -13,9 +13,9 @@ use crate::events::{
     AddMembers, AddReaction, AuthRequest, CreateRoom, DeleteMessage, EditMessage, Empty, History,
     HistoryPage, ListRooms, MessageDeleted, MessageEdited, MessageEnvelope, NotifyDefault,
     PinMessage, Ping, PinsAck, Pong, PresenceGet, PresenceList, ReactionsAck, ReadAck, ReadPointer,
-    RegisterPush, RemoveMember, RemoveReaction, RoomEnvelope, RoomList, RoomNotify, SendMessage,
-    SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, SyncResponse, TypingStart, TypingStop,
-    UnpinMessage, UnregisterPush, UpdateRoom,
+    RegisterPush, RemoveMember, RemoveReaction, RoomEnvelope, RoomList, RoomNotify, SearchMessages,
+    SearchResults, SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest,
+    SyncResponse, TypingStart, TypingStop, UnpinMessage, UnregisterPush, UpdateRoom,
 };
 
 /// A request: its `data`, the event name it is sent under, and its ack's `data`.
@@ -64,6 +64,7 @@ requests! {
     SetNotifyDefault => NotifyDefault = names::NOTIFY_DEFAULT_SET;
     RegisterPush => Empty = names::PUSH_REGISTER;
     UnregisterPush => Empty = names::PUSH_UNREGISTER;
+    SearchMessages => SearchResults = names::MESSAGE_SEARCH;
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use leetchat_protocol::time::rfc3339;
 
+use crate::config::DatabaseKind;
+
 /// A message row.
 #[derive(Debug, Clone, FromRow)]
 pub struct MessageRow {
@@ -92,7 +94,7 @@ impl MessageRow {
     }
 }
 
-const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at, mentions_room, preview_url";
+pub(super) const MSG_COLS: &str = "message_id, room_id, seq, sender_id, temp_id, message_type, content, reply_to, created_at, edited_at, deleted_at, mentions_room, preview_url";
 
 /// A message by id.
 pub async fn row<'e, E: Executor<'e, Database = Any>>(
@@ -122,27 +124,38 @@ pub async fn by_temp_id<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// Inserts a message row.
-pub async fn insert(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO messages ({MSG_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&m.message_id)
-    .bind(&m.room_id)
-    .bind(m.seq)
-    .bind(&m.sender_id)
-    .bind(&m.temp_id)
-    .bind(&m.message_type)
-    .bind(&m.content)
-    .bind(&m.reply_to)
-    .bind(m.created_at)
-    .bind(m.edited_at)
-    .bind(m.deleted_at)
-    .bind(m.mentions_room)
-    .bind(&m.preview_url)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// Inserts a message row with its words in the search index
+/// ([`super::search::words_of`]).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    kind: DatabaseKind,
+    m: &MessageRow,
+    words: &str,
+) -> Result<(), sqlx::Error> {
+    let (col, value) = super::search::insert_column(kind);
+    let sql = format!(
+        "INSERT INTO messages ({MSG_COLS}, {col}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {value})"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&m.message_id)
+        .bind(&m.room_id)
+        .bind(m.seq)
+        .bind(&m.sender_id)
+        .bind(&m.temp_id)
+        .bind(&m.message_type)
+        .bind(&m.content)
+        .bind(&m.reply_to)
+        .bind(m.created_at)
+        .bind(m.edited_at)
+        .bind(m.deleted_at)
+        .bind(m.mentions_room)
+        .bind(&m.preview_url);
+    if kind == DatabaseKind::Postgres {
+        q = q.bind(words);
+    }
+    q.execute(&mut *conn).await?;
+    super::search::after_insert(conn, kind, &m.message_id, words).await
 }
 
 /// Sets new content on a live message.

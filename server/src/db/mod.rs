@@ -20,6 +20,7 @@ pub mod previews;
 pub mod push;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod users;
 
 use std::time::Duration;

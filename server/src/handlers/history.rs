@@ -8,24 +8,12 @@ use leetchat_protocol::time::parse_rfc3339;
 use leetchat_protocol::{HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT};
 use serde_json::Value;
 
-use super::require_member;
+use super::{page_limit, require_member};
 use crate::cluster::history::{CACHED_MESSAGES, CachedPage};
 use crate::db::{self, messages::Position};
 use crate::error::{AppError, AppResult};
 use crate::session::Session;
 use crate::state::AppState;
-
-/// Reads `limit`: default 50, capped at 100; zero, negative or non-numeric is `invalid`.
-fn page_limit(v: Option<&Value>) -> AppResult<i64> {
-    match v {
-        None | Some(Value::Null) => Ok(i64::from(HISTORY_DEFAULT_LIMIT)),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(l) if l > 0 => Ok(l.min(i64::from(HISTORY_MAX_LIMIT))),
-            _ => Err(AppError::invalid("limit must be a positive whole number")),
-        },
-        Some(_) => Err(AppError::invalid("limit must be a positive whole number")),
-    }
-}
 
 /// Reads a cursor: a seq (number or digits) or an RFC 3339 timestamp.
 fn cursor_position(v: Option<&Value>) -> AppResult<Position> {
@@ -47,7 +35,7 @@ fn cursor_position(v: Option<&Value>) -> AppResult<Position> {
 
 /// `message.history`: a page of messages, ascending by seq, on one side of the cursor.
 pub async fn history(state: &AppState, s: &Session, req: History) -> AppResult<HistoryPage> {
-    let limit = page_limit(req.limit.as_ref())?;
+    let limit = page_limit(req.limit.as_ref(), HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT)?;
     let pos = cursor_position(req.cursor.as_ref())?;
     require_member(state, &req.room_id, &s.user_id).await?;
     let before = req.direction == Direction::Before;
@@ -120,16 +108,6 @@ async fn newest_page_cached(state: &AppState, room_id: &str, limit: i64) -> AppR
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn limits_default_cap_and_reject_nonsense() {
-        assert_eq!(page_limit(None).ok(), Some(50));
-        assert_eq!(page_limit(Some(&json!(500))).ok(), Some(100));
-        assert_eq!(page_limit(Some(&json!(7))).ok(), Some(7));
-        for bad in [json!(0), json!(-1), json!("ten"), json!(2.5)] {
-            assert!(page_limit(Some(&bad)).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn cursors_are_seqs_or_timestamps() {

@@ -158,7 +158,8 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         mentions_room: i64::from(req.mentions_room),
         preview_url: preview.attach_now().map(str::to_owned),
     };
-    if let Err(e) = db::messages::insert(w.tx(), &row).await {
+    let words = db::search::words_of(&row.content, &attachments);
+    if let Err(e) = db::messages::insert(w.tx(), state.db.kind, &row, &words).await {
         drop(w);
         // Two sends with one tempId raced: the other one won; answer with it.
         if is_unique_violation(&e)
@@ -285,6 +286,8 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     let message = db::messages::load(w.tx(), &m.message_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such message"))?;
+    let words = db::search::words_of(&message.content, &message.attachments);
+    db::search::reindex(w.tx(), state.db.kind, &m.message_id, Some(&words)).await?;
     let seq = w.seq();
     w.record(RoomEvent::MessageEdited(message.clone())).await?;
     touch_replies(state, &mut w, &m.message_id).await?;
@@ -334,6 +337,7 @@ pub async fn delete(
             .ok_or_else(|| AppError::not_found("no such message"))?;
         return earlier_deletion(state, m).await;
     }
+    db::search::reindex(w.tx(), state.db.kind, &m.message_id, None).await?;
     let seq = w.seq();
     let tombstone = db::messages::load(w.tx(), &m.message_id)
         .await?

@@ -18,7 +18,8 @@
 //! - [`reactions`] answers `reaction.add`, `reaction.remove`;
 //! - [`pins`] answers `message.pin`, `message.unpin`;
 //! - [`notify`] answers `room.notify.set`, `notify.default.set`;
-//! - [`push`] answers `push.register`, `push.unregister`.
+//! - [`push`] answers `push.register`, `push.unregister`;
+//! - [`search`] answers `message.search`.
 
 pub mod history;
 pub mod members;
@@ -30,6 +31,7 @@ pub mod push;
 pub mod reactions;
 pub mod receipts;
 pub mod rooms;
+pub mod search;
 pub mod sync;
 pub mod typing;
 
@@ -38,8 +40,8 @@ use leetchat_protocol::Role;
 use leetchat_protocol::events::{
     AddMembers, AddReaction, CreateRoom, DeleteMessage, EditMessage, History, ListRooms,
     PinMessage, Ping, Pong, PresenceGet, ReadPointer, RegisterPush, RemoveMember, RemoveReaction,
-    SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest, TypingStart, TypingStop,
-    UnpinMessage, UnregisterPush, UpdateRoom,
+    SearchMessages, SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest,
+    TypingStart, TypingStop, UnpinMessage, UnregisterPush, UpdateRoom,
 };
 use leetchat_protocol::request::REQUEST_EVENTS;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -96,6 +98,7 @@ pub fn limit_of(event: &str) -> Option<Limit> {
         | SetNotifyDefault::EVENT
         | RegisterPush::EVENT
         | UnregisterPush::EVENT => Limit::Each(Action::Settings),
+        SearchMessages::EVENT => Limit::Each(Action::Search),
         History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
         _ => return None,
     })
@@ -138,6 +141,7 @@ pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -
         SetNotifyDefault::EVENT => handle!(SetNotifyDefault, notify::set_default, state, s, data),
         RegisterPush::EVENT => handle!(RegisterPush, push::register, state, s, data),
         UnregisterPush::EVENT => handle!(UnregisterPush, push::unregister, state, s, data),
+        SearchMessages::EVENT => handle!(SearchMessages, search::search, state, s, data),
         other => Err(AppError::invalid(format!(
             "unknown event {:?}",
             truncate(other, 64)
@@ -165,6 +169,20 @@ pub fn metric_name(event: &str) -> &'static str {
         .unwrap_or("unknown")
 }
 
+/// Reads a page size: `default` when absent, capped at `max`; zero,
+/// negative or non-numeric is `invalid`.
+pub(crate) fn page_limit(v: Option<&Value>, default: u32, max: u32) -> AppResult<i64> {
+    let bad = || AppError::invalid("limit must be a positive whole number");
+    match v {
+        None | Some(Value::Null) => Ok(i64::from(default)),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(l) if l > 0 => Ok(l.min(i64::from(max))),
+            _ => Err(bad()),
+        },
+        Some(_) => Err(bad()),
+    }
+}
+
 /// The caller's role in a room; [`AppError::not_member`] when they are not a
 /// member, whether or not the room exists.
 pub async fn require_member(state: &AppState, room_id: &str, user_id: &str) -> AppResult<Role> {
@@ -176,6 +194,18 @@ pub async fn require_member(state: &AppState, room_id: &str, user_id: &str) -> A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_default_cap_and_reject_nonsense() {
+        use serde_json::json;
+        assert_eq!(page_limit(None, 50, 100).ok(), Some(50));
+        assert_eq!(page_limit(Some(&json!(500)), 50, 100).ok(), Some(100));
+        assert_eq!(page_limit(Some(&json!(7)), 20, 50).ok(), Some(7));
+        assert_eq!(page_limit(Some(&Value::Null), 20, 50).ok(), Some(20));
+        for bad in [json!(0), json!(-1), json!("ten"), json!(2.5)] {
+            assert!(page_limit(Some(&bad), 50, 100).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn every_request_event_has_a_rate_limit_row() {

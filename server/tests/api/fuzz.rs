@@ -166,6 +166,10 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
                    "keys": {"p256dh": crate::harness::P256_POINT, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}),
         ),
         ("push.unregister", json!({})),
+        (
+            "message.search",
+            json!({"query": "hello wor", "roomId": room, "limit": 5}),
+        ),
     ];
     // Every request event has a template here (a new event fails this).
     for event in leetchat_protocol::request::REQUEST_EVENTS {

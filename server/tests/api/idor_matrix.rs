@@ -178,6 +178,13 @@ const MATRIX: &[(&str, Role, Expect)] = &[
     ("push.unregister", Member, Allowed),
     ("push.unregister", Former, Allowed),
     ("push.unregister", Outsider, Allowed),
+    // Searching every room one is in: a former member or an outsider finds
+    // nothing of G (naming G as roomId is forbidden: tests in search.rs).
+    ("message.search", Owner, Allowed),
+    ("message.search", Admin, Allowed),
+    ("message.search", Member, Allowed),
+    ("message.search", Former, Blind),
+    ("message.search", Outsider, Blind),
     ("ping", Owner, Allowed),
     ("ping", Admin, Allowed),
     ("ping", Member, Allowed),
@@ -303,6 +310,7 @@ fn request(event: &str, p: &People, g: &Group, n: usize) -> Value {
             "keys": {"p256dh": crate::harness::P256_POINT, "auth": "AAAAAAAAAAAAAAAAAAAAAA"},
         }),
         "push.unregister" => json!({}),
+        "message.search" => json!({"query": "secret"}),
         other => panic!("{other} has no request in idor_matrix::request: add one"),
     }
 }

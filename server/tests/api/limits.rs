@@ -155,6 +155,7 @@ async fn reads_syncs_and_new_direct_rooms_are_rate_limited(b: Backend) {
         c.rate_limits.read = RateLimit::new(2, 60);
         c.rate_limits.sync = RateLimit::new(2, 60);
         c.rate_limits.direct = RateLimit::new(1, 3600);
+        c.rate_limits.search = RateLimit::new(3, 60);
     })
     .await;
     let alice = app.register("alice").await;
@@ -187,6 +188,14 @@ async fn reads_syncs_and_new_direct_rooms_are_rate_limited(b: Backend) {
     }
     a.fails("sync", json!({"since": {room.clone(): 0}}), "rate_limited")
         .await;
+    // Search is a read, but the costliest one: it has a limit of its own.
+    for _ in 0..3 {
+        a.ok("message.search", json!({"query": "hi"})).await;
+    }
+    let e = a
+        .fails("message.search", json!({"query": "hi"}), "rate_limited")
+        .await;
+    assert!(e["retryAfterMs"].as_u64().is_some(), "{e}");
     // Reads that neither write nor push stay free.
     for _ in 0..4 {
         a.ok("message.history", json!({"roomId": room})).await;

@@ -25,6 +25,7 @@ mod notify;
 mod previews;
 mod push;
 mod rooms;
+mod search;
 mod slow;
 mod sync;
 mod text;

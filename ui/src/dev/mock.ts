@@ -133,6 +133,7 @@ export function mockBackend(): Backend {
     deletedAt: null,
     delivery: sender === ME.userId ? "read" : "sent",
     error: null,
+    island: false,
   });
 
   /** A room's preview and numbers, counted from its messages as the core's store would. */

@@ -90,4 +90,10 @@ delivery: Delivery,
 /**
  * Why it failed.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * Stored apart from the room's loaded history (a server search result,
+ * or the history around one): a room's message list shows it only when
+ * it shows the history around it.
+ */
+island: boolean, };

@@ -26,6 +26,7 @@ export function msg(over: Partial<MessageView> = {}): MessageView {
     deletedAt: null,
     delivery: "sent",
     error: null,
+    island: false,
     ...over,
   };
 }

@@ -40,9 +40,19 @@ pub(crate) fn history_page(
     page: &HistoryPage,
     origin: Origin,
 ) -> Result<Vec<ClientEvent>> {
-    let mut events = Vec::with_capacity(page.messages.len());
+    let mut views = Vec::with_capacity(page.messages.len());
     for m in &page.messages {
-        let view = store.apply_message(m)?;
+        views.push(store.apply_message(m)?);
+    }
+    // The page is every message between its ends: islands there (search
+    // results met on the way back) are loaded history now.
+    let seqs = page.messages.iter().map(|m| m.seq);
+    if let (Some(lo), Some(hi)) = (seqs.clone().min(), seqs.max()) {
+        store.join_islands(room_id, lo, hi)?;
+    }
+    let mut events = Vec::with_capacity(views.len());
+    for mut view in views {
+        view.island = false;
         events.push(message_event(store, me, view, MessageChange::New, origin)?);
     }
     store.set_has_older(room_id, page.has_more)?;
@@ -93,7 +103,9 @@ impl Engine {
                 self.message_changed(view, MessageChange::New, origin)?;
             }
             ServerPush::MessageEdited(m) => {
-                let view = store.apply_message(&m.message)?;
+                // An edit of a message never loaded here is stored as an
+                // island: it must not pass for the end of the loaded history.
+                let view = store.apply_island(&m.message)?;
                 self.seq(&m.message.room_id, m.seq)?;
                 self.message_changed(view, MessageChange::Edited, origin)?;
                 self.replies_changed(&m.message.message_id, origin)?;

@@ -32,6 +32,7 @@ fn message(sender: &str, seq: i64, created_at: &str) -> MessageView {
         deleted_at: None,
         delivery: Delivery::Sent,
         error: None,
+        island: false,
     }
 }
 

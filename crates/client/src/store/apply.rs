@@ -92,8 +92,33 @@ impl Store {
     /// Upserts a server message (from an ack, a push, sync or history). A
     /// pending local copy with the same tempId becomes the sent message. A
     /// tombstone never comes back to life, an older edit never replaces a
-    /// newer one, and local edits still in the outbox are kept.
+    /// newer one, and local edits still in the outbox are kept. A message
+    /// not stored yet joins the room's loaded history: use this for new
+    /// messages (pushes, acks, sync) and history pages read from the loaded
+    /// end.
     pub fn apply_message(&self, m: &Message) -> Result<MessageView> {
+        self.upsert_message(m, false)
+    }
+
+    /// [`Self::apply_message`] for a message that may lie anywhere in its
+    /// room's history (a server search result, the history around one, an
+    /// edit of a message never loaded): one not stored yet is stored as an
+    /// island, apart from the loaded history, so it never hides a gap.
+    pub fn apply_island(&self, m: &Message) -> Result<MessageView> {
+        self.upsert_message(m, true)
+    }
+
+    /// Islands of a room with seqs in `from..=to` join its loaded history
+    /// (a history page just covered them).
+    pub fn join_islands(&self, room_id: &str, from: i64, to: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE messages SET island = 0 WHERE room_id = ?1 AND seq BETWEEN ?2 AND ?3 AND island = 1",
+            params![room_id, from, to],
+        )?;
+        Ok(())
+    }
+
+    fn upsert_message(&self, m: &Message, island: bool) -> Result<MessageView> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let existing: Option<(i64, Option<String>, Option<String>)> = tx
@@ -110,8 +135,8 @@ impl Store {
             None => {
                 tx.execute(
                     "INSERT INTO messages (message_id, room_id, seq, sender_id, temp_id, message_type, content,
-                       attachments, reply_to, created_at, edited_at, deleted_at, status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'sent')",
+                       attachments, reply_to, created_at, edited_at, deleted_at, status, island)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'sent', ?13)",
                     params![
                         m.message_id,
                         m.room_id,
@@ -124,7 +149,8 @@ impl Store {
                         m.reply_to,
                         m.created_at,
                         m.edited_at,
-                        m.deleted_at
+                        m.deleted_at,
+                        island
                     ],
                 )?;
                 let local_id = tx.last_insert_rowid();

@@ -32,7 +32,36 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_conversations.sql")),
     (4, include_str!("../../migrations/0004_link_previews.sql")),
     (5, include_str!("../../migrations/0005_notifications.sql")),
+    (6, include_str!("../../migrations/0006_search.sql")),
 ];
+
+/// The SQL functions the schema uses (its search triggers): registered on
+/// every connection before anything else runs on it.
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "leetchat_words",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let content: String = ctx.get::<Option<String>>(0)?.unwrap_or_default();
+            let attachments: String = ctx.get::<Option<String>>(1)?.unwrap_or_default();
+            Ok(search_words(&content, &attachments))
+        },
+    )
+}
+
+/// The words a stored message is found by: its text and its attachments'
+/// names (the JSON the store keeps), folded as the server folds them.
+pub(crate) fn search_words(content: &str, attachments_json: &str) -> String {
+    let names: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(attachments_json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| a.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .collect();
+    let texts = std::iter::once(content).chain(names.iter().map(String::as_str));
+    leetchat_protocol::search::index_words(texts).join(" ")
+}
 
 /// The store. Cheap operations behind one connection; safe to share.
 #[derive(Debug)]
@@ -64,6 +93,7 @@ impl Store {
                 .map_err(|e| Error::Store(format!("{}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
+        register_functions(&conn)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -78,6 +108,7 @@ impl Store {
     /// An in-memory store (tests).
     pub fn in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
+        register_functions(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let store = Store {
             conn: Mutex::new(conn),
@@ -226,6 +257,50 @@ mod tests {
         drop(s);
         let s = Store::open(&path).expect("reopen");
         assert_eq!(s.meta("k").expect("get").as_deref(), Some("v"));
+    }
+
+    /// A store from before search had the server's word rules is indexed
+    /// anew when it is opened (deleted messages left out).
+    #[test]
+    fn an_older_store_is_searchable_after_the_upgrade() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.db");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .expect("table");
+            for (version, sql) in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).expect("migration");
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, 'then')",
+                    [version],
+                )
+                .expect("record");
+            }
+            for (i, (content, deleted)) in [
+                ("Rendez-vous au Café", None),
+                ("cafe gone", Some("2024-01-01T00:00:00.000Z")),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                conn.execute(
+                    "INSERT INTO messages (message_id, room_id, seq, sender_id, message_type, content,
+                       created_at, deleted_at, status)
+                     VALUES (?1, 'r', ?2, 'u', 'text', ?3, '2024-01-01T00:00:00.000Z', ?4, 'sent')",
+                    params![format!("m{i}"), i as i64 + 1, content, deleted],
+                )
+                .expect("message");
+            }
+        }
+        let s = Store::open(&path).expect("upgrade");
+        let q = leetchat_protocol::search::Query::parse("CAFE").expect("query");
+        let hits = s.search(&q, None, 10).expect("search");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].content, "Rendez-vous au Café");
+        assert!(!hits[0].island);
     }
 
     /// The unread count, taken after every applied event, reads the index

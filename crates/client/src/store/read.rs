@@ -9,7 +9,7 @@ use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView};
 const MSG_COLS: &str =
     "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
     attachments, reply_to, created_at, edited_at, deleted_at, status, error,
-    reply_preview, mentions, mentions_room, link_preview";
+    reply_preview, mentions, mentions_room, link_preview, island";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     let status: String = r.get(13)?;
@@ -42,6 +42,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
             _ => Delivery::Sent,
         },
         error: r.get(14)?,
+        island: r.get::<_, i64>(19)? != 0,
     })
 }
 
@@ -116,6 +117,7 @@ impl Store {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND seq IS NOT NULL AND seq < ?2
+                   AND island = 0
                  ORDER BY seq DESC LIMIT ?3"
             ))?;
             let rows = stmt.query_map(
@@ -154,32 +156,79 @@ impl Store {
     /// The oldest stored seq of a room.
     pub fn oldest_seq(&self, room_id: &str) -> Result<Option<i64>> {
         Ok(self.conn().query_row(
-            "SELECT MIN(seq) FROM messages WHERE room_id = ?1",
+            "SELECT MIN(seq) FROM messages WHERE room_id = ?1 AND island = 0",
             [room_id],
             |r| r.get(0),
         )?)
     }
 
-    /// Full-text search over local messages, newest first.
-    pub fn search(&self, text: &str, limit: i64) -> Result<Vec<MessageView>> {
-        // Each word as a quoted prefix term: user input is never FTS syntax.
-        let query: Vec<String> = text
-            .split_whitespace()
-            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
-            .collect();
-        if query.is_empty() {
-            return Ok(Vec::new());
-        }
+    /// Stored messages matching `query` (the server's word rules), newest
+    /// first; in one room when `room_id` is given. Islands (server search
+    /// results, history around them) are searched too; deleted messages
+    /// never match.
+    pub fn search(
+        &self,
+        query: &leetchat_protocol::search::Query,
+        room_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<MessageView>> {
         let conn = self.conn();
-        // Newest first by rowid, which FTS5 walks in order without sorting
-        // every match (local ids grow with arrival).
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {MSG_COLS} FROM messages WHERE local_id IN
-               (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2 * 4)
-             AND deleted_at IS NULL ORDER BY local_id DESC LIMIT ?2"
+               (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1)
+             AND deleted_at IS NULL AND (?2 IS NULL OR room_id = ?2)
+             ORDER BY created_at DESC, local_id DESC LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![query.join(" "), limit], message_row)?;
+        let rows = stmt.query_map(params![query.fts5(), room_id, limit], message_row)?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The stored messages of a room with seqs in `from..=to`, islands
+    /// included, ascending: the history around a search result.
+    pub fn messages_between(&self, room_id: &str, from: i64, to: i64) -> Result<Vec<MessageView>> {
+        let out: Vec<MessageView> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map(params![room_id, from, to], message_row)?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        self.with_read_marks(room_id, out)
+    }
+
+    /// Up to `limit` messages of a room's loaded history newer than
+    /// `after_seq`, ascending.
+    pub fn messages_after(
+        &self,
+        room_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageView>> {
+        let out: Vec<MessageView> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND seq > ?2 AND island = 0
+                 ORDER BY seq LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![room_id, after_seq, limit], message_row)?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        self.with_read_marks(room_id, out)
+    }
+
+    /// Whether a stored message is an island (stored apart from the room's
+    /// loaded history).
+    pub fn is_island(&self, message_id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT island FROM messages WHERE message_id = ?1",
+                [message_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .is_some_and(|i| i != 0))
     }
 
     /// One room's view.

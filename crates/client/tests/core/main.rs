@@ -7,6 +7,7 @@ mod counts;
 mod files;
 mod harness;
 mod push;
+mod search;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -346,7 +347,11 @@ async fn a_cold_start_without_network_shows_rooms_and_history() {
         a.messages(&room, None, 50).unwrap()[0].content,
         "remember me"
     );
-    assert_eq!(a.search("remem", 10).unwrap().len(), 1, "prefix search");
+    assert_eq!(
+        a.search("remem", None, 10).unwrap().len(),
+        1,
+        "prefix search"
+    );
     assert!(a.sync_once().await.is_err(), "and it knows it is offline");
 }
 

@@ -13,9 +13,11 @@ use crate::objects::{Message, Room, RoomSummary, RoomType};
 mod conversations;
 mod notify;
 mod push;
+mod search;
 pub use conversations::*;
 pub use notify::*;
 pub use push::*;
+pub use search::*;
 
 /// Event names, as they appear in frames.
 pub mod names {
@@ -70,6 +72,8 @@ pub mod names {
     pub const PUSH_REGISTER: &str = "push.register";
     /// v1.1: the calling device's subscription goes.
     pub const PUSH_UNREGISTER: &str = "push.unregister";
+    /// v1.1: search the messages one may see.
+    pub const MESSAGE_SEARCH: &str = "message.search";
 
     /// Server → client: the socket is authenticated.
     pub const CONNECTION_AUTHENTICATED: &str = "connection.authenticated";

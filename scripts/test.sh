@@ -226,6 +226,9 @@ benchout="$(mktemp -d)"
 step "benchmark harness: a one-minute soak (two nodes, client-core clients, a node killed, Redis restarted; fails on lost or duplicated messages)"
 CI=1 "$CARGO_TARGET_DIR/debug/leetchat-bench" --only soak --soak-minutes 1 --out "$benchout" \
   || { status=1; echo "FAILED: leetchat-bench --only soak (lost or duplicated messages, or a fault it could not survive; see above)" >&2; }
+step "benchmark harness: search on SQLite and PostgreSQL, small (--only search --quick: older messages indexed in the background, every match found once)"
+CI=1 "$CARGO_TARGET_DIR/debug/leetchat-bench" --only search --quick --out "$benchout" \
+  || { status=1; echo "FAILED: leetchat-bench --only search --quick (see above)" >&2; }
 rm -rf "$benchout"
 
 step "end-to-end: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver"

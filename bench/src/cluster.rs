@@ -18,10 +18,15 @@ pub struct Database {
 impl Database {
     /// Creates `leetchat_bench_<pid>` on `admin`.
     pub fn create(admin: &str) -> Result<Database> {
+        Self::create_named(admin, "")
+    }
+
+    /// Creates `leetchat_bench_<pid><suffix>` on `admin`.
+    pub fn create_named(admin: &str, suffix: &str) -> Result<Database> {
         if admin.is_empty() {
             bail!("no --pg given");
         }
-        let name = format!("leetchat_bench_{}", std::process::id());
+        let name = format!("leetchat_bench_{}{suffix}", std::process::id());
         psql(admin, &format!("CREATE DATABASE {name}"))?;
         let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
         Ok(Database {

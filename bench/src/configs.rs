@@ -16,7 +16,7 @@ use crate::results::Soak;
 use crate::results::{
     BASELINE, Configuration, EMBEDDED, Fanout, PG_ONE_NODE, PG_TWO_NODES, Reconnect, Throughput,
 };
-use crate::scenarios::{self, SoakPlan, Target};
+use crate::scenarios::{self, Servers as _, SoakPlan, Target};
 
 /// The servers' JWT secret (any 32+ bytes).
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -40,6 +40,7 @@ fn server_env(dir: &Path, port: u16) -> Vec<(String, String)> {
         ("RATE_LIMIT_SYNC", "100000000/1".into()),
         ("RATE_LIMIT_AUTH_ACCOUNT", "100000000/1".into()),
         ("RATE_LIMIT_REGISTER", "100000000/1".into()),
+        ("RATE_LIMIT_SEARCH", "100000000/1".into()),
         // Every simulated client connects from 127.0.0.1.
         ("MAX_CONNECTIONS_PER_ADDRESS", "0".into()),
         ("RUST_LOG", "warn".into()),
@@ -355,6 +356,120 @@ impl Harness {
                 self.failures.push(format!("{target}: {run} {k} = {n}"));
             }
         }
+    }
+}
+
+/// A server for scenario 11, started again on the same data and port.
+struct SearchServer<'h> {
+    h: &'h Harness,
+    bin: PathBuf,
+    name: &'static str,
+    env: Vec<(String, String)>,
+    port: u16,
+    node: Option<Proc>,
+}
+
+impl scenarios::Servers for SearchServer<'_> {
+    async fn start(&mut self) -> Result<()> {
+        self.kill();
+        let p = Proc::start(
+            self.name,
+            &self.bin,
+            &[],
+            &self.env,
+            self.h.server_core,
+            self.port,
+            None,
+        )
+        .await?;
+        self.node = Some(p);
+        Ok(())
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut p) = self.node.take() {
+            p.kill9();
+        }
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target {
+            name: self.name.into(),
+            nodes: self.node.iter().collect(),
+        }
+    }
+}
+
+impl Harness {
+    /// Scenario 11 on the embedded server and, when PostgreSQL is at `pg`,
+    /// on PostgreSQL; the send path also on `before` (a server from before
+    /// search) when given.
+    pub async fn search(
+        &self,
+        pg: &str,
+        before: Option<&Path>,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<crate::results::SearchEngine>> {
+        let plan = self.plan.search;
+        let mut out = Vec::new();
+        for engine in ["SQLite (embedded)", "PostgreSQL"] {
+            let db = if engine == "PostgreSQL" {
+                match Database::create(pg) {
+                    Ok(db) => Some(db),
+                    Err(e) => {
+                        notes.push(format!("PostgreSQL skipped: {e}"));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            let mut runs = vec![(self.bin.clone(), false)];
+            if let Some(b) = before {
+                runs.push((b.to_path_buf(), true));
+            }
+            let mut result = None;
+            for (bin, is_before) in runs {
+                let dir = tempfile::tempdir()?;
+                let port = proc::free_port()?;
+                let mut env = server_env(dir.path(), port);
+                // A database of its own for each server.
+                let scratch = match (&db, is_before) {
+                    (Some(_), true) => Some(Database::create_named(pg, "before")?),
+                    _ => None,
+                };
+                let url = scratch.as_ref().or(db.as_ref()).map(|d| d.url.clone());
+                if let Some(u) = &url {
+                    env.push(("DATABASE_URL".into(), u.clone()));
+                }
+                let mut server = SearchServer {
+                    h: self,
+                    bin,
+                    name: if is_before { "before-search" } else { "search" },
+                    env,
+                    port,
+                    node: None,
+                };
+                if is_before {
+                    let cost = scenarios::send_cost_alone(&mut server, &plan, self.quiet).await?;
+                    server.kill();
+                    if let Some(r) = result.as_mut() {
+                        let r: &mut crate::results::SearchEngine = r;
+                        r.send_before_search = Some(cost);
+                    }
+                    continue;
+                }
+                let store = match &url {
+                    Some(u) => scenarios::SearchStore::Postgres(u),
+                    None => scenarios::SearchStore::Sqlite(dir.path().join("leetchat.db")),
+                };
+                let r = scenarios::search(engine, &mut server, store, &plan, self.quiet).await?;
+                server.kill();
+                result = Some(r);
+            }
+            out.extend(result);
+        }
+        Ok(out)
     }
 }
 

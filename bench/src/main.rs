@@ -70,6 +70,10 @@ struct Args {
     /// How long `--only soak` runs, in minutes.
     #[arg(long, default_value_t = 10.0)]
     soak_minutes: f64,
+    /// `--only search`: also time the send path of this server binary, from
+    /// before search existed, for the cost of the index on a send.
+    #[arg(long)]
+    before_server_bin: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -125,6 +129,9 @@ async fn run() -> Result<()> {
     };
     if args.only.contains(&Only::Soak) {
         return soak(&args, &mut h, machine, pin).await;
+    }
+    if args.only.contains(&Only::Search) {
+        return search(&args, &h, machine, pin).await;
     }
     if !args.only.is_empty() {
         return only(&mut h, &args.only).await;
@@ -184,6 +191,24 @@ async fn soak(args: &Args, h: &mut Harness, machine: Machine, pin: bool) -> Resu
     if !h.failures.is_empty() {
         bail!("soak failed:\n  {}", h.failures.join("\n  "));
     }
+    Ok(())
+}
+
+/// `--only search`: scenario 11, its report into `--out` (`search.md`,
+/// `search.json`; `search-quick.*` with `--quick`).
+async fn search(args: &Args, h: &Harness, machine: Machine, pin: bool) -> Result<()> {
+    let mut notes = Vec::new();
+    let engines = h
+        .search(&args.pg, args.before_server_bin.as_deref(), &mut notes)
+        .await?;
+    let info = run_info(args.quick, &h.plan, machine, pin);
+    let stem = if args.quick { "search-quick" } else { "search" };
+    report::write_search(&args.out, &info, &engines, &notes, stem)?;
+    println!(
+        "leetchat-bench: search report in {}/{stem}.md ({} engines)",
+        args.out.display(),
+        engines.len()
+    );
     Ok(())
 }
 

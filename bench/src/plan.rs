@@ -17,6 +17,9 @@ pub enum Only {
     /// Scenario 10 (`--only soak`): minutes on a two-node cluster with
     /// faults; never part of the full run.
     Soak,
+    /// Scenario 11 (`--only search`): search over a big room set, on
+    /// SQLite and PostgreSQL; never part of the full run.
+    Search,
 }
 
 impl Only {
@@ -46,6 +49,7 @@ pub struct Plan {
     pub storm_clients: usize,
     pub durable_senders: usize,
     pub durable_for: Duration,
+    pub search: crate::scenarios::SearchPlan,
 }
 
 impl Plan {
@@ -66,6 +70,12 @@ impl Plan {
                 storm_clients: 120,
                 durable_senders: 4,
                 durable_for: Duration::from_millis(1500),
+                search: crate::scenarios::SearchPlan {
+                    messages: 20_000,
+                    rooms: 10,
+                    requests: 20,
+                    sends: 50,
+                },
             }
         } else {
             Plan {
@@ -83,6 +93,12 @@ impl Plan {
                 storm_clients: 15_000,
                 durable_senders: 32,
                 durable_for: Duration::from_secs(5),
+                search: crate::scenarios::SearchPlan {
+                    messages: 1_000_000,
+                    rooms: 50,
+                    requests: 300,
+                    sends: 1000,
+                },
             }
         }
     }

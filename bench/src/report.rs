@@ -609,3 +609,130 @@ pub fn write_soak(out: &Path, info: &Results, soak: &crate::results::Soak) -> Re
     std::fs::write(out.join("soak.md"), s)?;
     Ok(())
 }
+
+/// Scenario 11's report: `<stem>.md` and `<stem>.json`.
+pub fn write_search(
+    out: &Path,
+    info: &Results,
+    engines: &[crate::results::SearchEngine],
+    notes: &[String],
+    stem: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    let json = serde_json::json!({
+        "date": info.date,
+        "commit": info.commit,
+        "build": info.build,
+        "machine": info.machine,
+        "quick": info.quick,
+        "notes": notes,
+        "search": engines,
+    });
+    std::fs::write(
+        out.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(&json)?,
+    )?;
+    let mib =
+        |b: Option<u64>| b.map_or("n/a".to_owned(), |b| format!("{:.0}", b as f64 / 1048576.0));
+    let mut s = String::new();
+    let m = &info.machine;
+    let _ = writeln!(s, "# LeetChat search\n");
+    let _ = writeln!(
+        s,
+        "Measured by `leetchat-bench --only search` (scenario 11){}, commit `{}`, on {} ({} cores, {}), {}. Build: {}.\n",
+        if info.quick {
+            " --quick (small: the timings mean little)"
+        } else {
+            ""
+        },
+        info.commit,
+        m.cpu,
+        m.cores,
+        m.memory,
+        info.date,
+        info.build
+    );
+    let _ = writeln!(
+        s,
+        "Each engine gets a room set written straight into its database (pseudo-words of two or \
+         three syllables, 6 to 14 per message, some far more common than others, plus marker \
+         words at known frequencies), without their words, like a database from before search. \
+         The server is started on it and indexes it in the background (timed); every match of the \
+         rarest marker is then paged through and counted (none missing, none twice). Each query \
+         is asked one request at a time over one WebSocket, first page of 20, by a user in every \
+         room: the time is from sending the request to its ack, so it includes the socket, the \
+         membership check and loading the 20 messages. The machine is shared and noisy: read the \
+         figures as ranges.\n"
+    );
+    for note in notes {
+        let _ = writeln!(s, "- {note}");
+    }
+    for e in engines {
+        let _ = writeln!(s, "## {}\n", e.name);
+        let counts: Vec<String> = e
+            .marker_counts
+            .iter()
+            .map(|(w, n)| format!("`{w}` {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} messages over {} groups (markers: {}). Written in {:.0} s; indexed by the server in \
+             the background in {:.0} s. Index: {} MiB (the messages table without it: {} MiB).\n",
+            e.messages,
+            e.rooms,
+            counts.join(", "),
+            e.seed_s,
+            e.index_s,
+            mib(e.index_bytes),
+            mib(e.table_bytes)
+        );
+        let _ = writeln!(s, "| query | results | p50 ms | p90 ms | p99 ms | max ms |");
+        let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: |");
+        for q in &e.queries {
+            let _ = writeln!(
+                s,
+                "| {} (`{}`) | {} | {} | {} | {} | {} |",
+                q.label,
+                q.query,
+                q.first_page,
+                ms(q.latency.p50_ms),
+                ms(q.latency.p90_ms),
+                ms(q.latency.p99_ms),
+                ms(q.latency.max_ms)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nThe send path (one sender, each send waiting for its ack, fsync on commit):\n"
+        );
+        let _ = writeln!(s, "| database | sends/s | p50 ms | p99 ms |");
+        let _ = writeln!(s, "| --- | ---: | ---: | ---: |");
+        let mut rows = vec![
+            ("empty, with search", &e.send_empty),
+            ("whole room set indexed", &e.send_indexed),
+        ];
+        if let Some(b) = &e.send_before_search {
+            rows.insert(0, ("empty, server from before search", b));
+        }
+        for (what, c) in rows {
+            let _ = writeln!(
+                s,
+                "| {what} | {:.0} | {} | {} |",
+                c.per_s,
+                ms(c.ack.p50_ms),
+                ms(c.ack.p99_ms)
+            );
+        }
+        if let Some(b) = &e.send_before_search {
+            let _ = writeln!(
+                s,
+                "\nSend p50 with search over before it: {:.2}x; sends/s: {:.2}x.",
+                e.send_empty.ack.p50_ms / b.ack.p50_ms.max(f64::MIN_POSITIVE),
+                e.send_empty.per_s / b.per_s.max(f64::MIN_POSITIVE)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    std::fs::write(out.join(format!("{stem}.md")), s)?;
+    Ok(())
+}

@@ -121,6 +121,62 @@ pub struct Configuration {
     pub history: Option<History>,
 }
 
+/// Scenario 11 (`--only search`) on one engine.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SearchEngine {
+    /// `SQLite (embedded)` or `PostgreSQL`.
+    pub name: String,
+    /// Messages in the room set.
+    pub messages: i64,
+    /// Groups they are spread over (the searcher is in all).
+    pub rooms: usize,
+    /// Writing them into the database.
+    pub seed_s: f64,
+    /// From starting the server on them to every one indexed.
+    pub index_s: f64,
+    /// The index: FTS5 tables and their rowid indexes, or the tsvector
+    /// column, its GIN index and the time index.
+    pub index_bytes: Option<u64>,
+    /// The messages table without the index, for scale.
+    pub table_bytes: Option<u64>,
+    /// How many messages have each marker word.
+    pub marker_counts: Vec<(String, usize)>,
+    /// Each query's latency (first page of 20, one socket, one at a time).
+    pub queries: Vec<SearchQuery>,
+    /// Sends on the empty database.
+    pub send_empty: SendCost,
+    /// Sends with the whole room set indexed.
+    pub send_indexed: SendCost,
+    /// Sends on the empty database of a server from before search
+    /// (`--before-server-bin`), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_before_search: Option<SendCost>,
+}
+
+/// One query of scenario 11.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SearchQuery {
+    /// What it asks.
+    pub label: String,
+    /// The query text.
+    pub query: String,
+    /// Results on the first page (at most 20).
+    pub first_page: usize,
+    /// Request to ack.
+    pub latency: Latency,
+}
+
+/// Sends one after another, each waiting for its ack.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct SendCost {
+    /// How many.
+    pub sends: usize,
+    /// Acked per second.
+    pub per_s: f64,
+    /// Send to ack.
+    pub ack: Latency,
+}
+
 /// Scenario 10, the soak (`--only soak`).
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct Soak {

@@ -14,9 +14,11 @@ use serde_json::json;
 use crate::client::{Conn, Totals, User, new_histogram, register};
 use crate::results::{Durable, Fanout, History, Idle, IdlePoint, Latency, Phase, Throughput};
 
+mod search;
 mod soak;
 mod storm;
 use crate::proc::{Proc, self_cpu_seconds};
+pub use search::{SearchPlan, Servers, Store as SearchStore, run as search, send_cost_alone};
 pub use soak::{Cluster, SoakPlan, soak};
 pub use storm::reconnect_storm;
 

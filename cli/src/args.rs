@@ -98,6 +98,14 @@ pub enum Command {
         #[arg(required = true)]
         users: Vec<String>,
     },
+    /// Add users to a group (its owner or admins); they see its history.
+    Add {
+        /// The group: its id or its name.
+        room: String,
+        /// Login names of the users to add.
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
     /// Send a text message, or a file with an optional caption (queued when
     /// offline). `@name` mentions that member, `@room` everyone in the room.
     Send {

@@ -9,4 +9,4 @@ ALTER TABLE messages ADD COLUMN search TSVECTOR;
 CREATE INDEX messages_search ON messages USING GIN (search);
 -- Newest first across rooms, for search's keyset paging.
 CREATE INDEX messages_by_time ON messages (created_at, message_id);
-CREATE INDEX messages_not_indexed ON messages (created_at) WHERE search IS NULL;
+CREATE INDEX messages_not_indexed ON messages (created_at, message_id) WHERE search IS NULL;

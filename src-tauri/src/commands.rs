@@ -5,7 +5,7 @@
 //! Errors reach the UI as their message. Tokens never leave Rust: the UI
 //! only ever sees users, rooms and messages.
 
-use leetchat_client::{MessageView, RoomView};
+use leetchat_client::{MessageContext, MessageView, RoomView, SearchPage};
 use leetchat_protocol::User;
 use leetchat_protocol::events::{NotifyChoice, NotifyLevel};
 use tauri::{AppHandle, State};
@@ -137,6 +137,38 @@ pub async fn set_typing(shell: State<'_, Shell>, room_id: String, typing: bool) 
 pub async fn search_users(shell: State<'_, Shell>, query: String) -> Res<Vec<User>> {
     let client = shell.client().await?;
     client.search_users(&query).await.map_err(err)
+}
+
+/// `search_messages`: a page of message search, the store's and the
+/// server's results merged (the store's alone when offline).
+#[tauri::command]
+pub async fn search_messages(
+    shell: State<'_, Shell>,
+    query: String,
+    room_id: Option<String>,
+    before: Option<String>,
+    limit: u32,
+) -> Res<SearchPage> {
+    let client = shell.client().await?;
+    client
+        .search_messages(&query, room_id.as_deref(), before.as_deref(), limit)
+        .await
+        .map_err(err)
+}
+
+/// `message_context`: a stored message (a search result) with up to
+/// `around` messages on each side, fetched when not stored.
+#[tauri::command]
+pub async fn message_context(
+    shell: State<'_, Shell>,
+    message_id: String,
+    around: u32,
+) -> Res<MessageContext> {
+    let client = shell.client().await?;
+    client
+        .message_context(&message_id, around)
+        .await
+        .map_err(err)
 }
 
 /// `create_direct`: opens (or finds) the direct room with a user.

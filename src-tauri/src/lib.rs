@@ -45,6 +45,8 @@ command_list![
     mark_read,
     set_typing,
     search_users,
+    search_messages,
+    message_context,
     create_direct,
     create_group,
     set_active_room,

@@ -771,6 +771,46 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("the notification to be withdrawn", async () => (await displayed()) === 0);
     });
 
+    await step("alice searches messages: one only the server has is found, its words marked, and opens in its chat with the history around it", async () => {
+      await cli(path.join(tmp, "carol"), ["register", "carol"]);
+      const archive = (await bob("group", "archive", "carol")).split("\t")[0].trim();
+      await bob("send", archive, "the blue whale migrates in spring");
+      for (let i = 1; i <= 90; i++) await bob("send", archive, `filler ${i}`);
+      // Alice joins after: her device gets the newest page, not the whale.
+      await bob("add", archive, "alice");
+      await eventually("the archive room in alice's list", async () =>
+        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].some((b) => (b.getAttribute("aria-label") || "").startsWith("archive"));`),
+      );
+      const filter = await find(css("input.room-filter"));
+      await filter.click();
+      await filter.sendKeys("WHALE migr");
+      await eventually("the found message, its words marked", async () =>
+        driver.executeScript(
+          `return [...document.querySelectorAll(".search-result")].some((b) => b.textContent.includes("the blue whale migrates in spring") && [...b.querySelectorAll("mark")].map((m) => m.textContent).join(",") === "whale,migrates");`,
+        ),
+      );
+      await shot("search-results.png");
+      await clickFresh(By.xpath(`//button[contains(@class,'search-result') and contains(., 'blue whale')]`));
+      await eventually("archive to open on the found message (flashed)", async () =>
+        (await chatTitle()) === "archive" &&
+        driver.executeScript(`return [...document.querySelectorAll('.messages [role="article"].flash')].some((r) => (r.getAttribute("aria-label") || "").includes("blue whale"));`),
+      );
+      await find(css(".context-bar:not([hidden])"));
+      const around = await rowLabels();
+      assert.ok(around.some((l) => l.includes("filler 1")), `the history after it: ${around}`);
+      assert.ok(!around.some((l) => l.includes("filler 90")), "the newest messages are not part of it");
+      await shot("search-context.png");
+      await clickFresh(css(".context-bar .jump-latest"));
+      await eventually("the newest messages again", async () => (await rowLabels()).some((l) => l.includes("filler 90")));
+      assert.equal(await driver.executeScript(`return document.querySelector(".context-bar").hidden;`), true);
+      await filter.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE);
+      await eventually("the results to go with the query", async () =>
+        driver.executeScript(`return document.querySelector(".search-pane").hidden;`),
+      );
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
+    });
+
     await step("a message sent while the server is down goes out once it is back", async () => {
       await stop(server, "SIGKILL");
       const box = await composer();

@@ -8,9 +8,11 @@ import { listen } from "@tauri-apps/api/event";
 import type {
   ClientEvent,
   Command,
+  MessageContext,
   MessageView,
   NotifyLevel,
   RoomView,
+  SearchPage,
   SignedIn,
   StoredSession,
   User,
@@ -220,6 +222,20 @@ export class Api {
   /** Users whose name matches. */
   searchUsers(query: string): Promise<User[]> {
     return this.backend.invoke("search_users", { query });
+  }
+
+  /**
+   * Messages matching `query` (every word, the last also as a prefix), newest
+   * first: the server's and this device's merged, this device's alone
+   * (`fromServer` false) when offline. `before`: a `nextCursor`.
+   */
+  searchMessages(query: string, roomId: string | null, before: string | null, limit: number): Promise<SearchPage> {
+    return this.backend.invoke("search_messages", { query, roomId, before, limit });
+  }
+
+  /** A message with up to `around` messages on each side (fetched from the server when not stored). */
+  messageContext(messageId: string, around: number): Promise<MessageContext> {
+    return this.backend.invoke("message_context", { messageId, around });
   }
 
   /** The direct room with a user (created if new). */

@@ -11,6 +11,7 @@ export type { Delivery } from "./gen/Delivery";
 export type { LinkPreview } from "./gen/LinkPreview";
 export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
+export type { MessageContext } from "./gen/MessageContext";
 export type { MessageView } from "./gen/MessageView";
 export type { NotifyLevel } from "./gen/NotifyLevel";
 export type { Origin } from "./gen/Origin";
@@ -18,6 +19,7 @@ export type { ReactionView } from "./gen/ReactionView";
 export type { ReplyView } from "./gen/ReplyView";
 export type { RoomCounts } from "./gen/RoomCounts";
 export type { RoomView } from "./gen/RoomView";
+export type { SearchPage } from "./gen/SearchPage";
 export type { User } from "./gen/User";
 
 /** What `sign_in` returns. */

@@ -61,6 +61,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
         Command::Rooms => rooms::list(&ctx).await,
         Command::Dm { user } => rooms::direct(&ctx, &user).await,
         Command::Group { name, users } => rooms::group(&ctx, &name, &users).await,
+        Command::Add { room, users } => rooms::add(&ctx, &room, &users).await,
         Command::Send {
             room,
             text,

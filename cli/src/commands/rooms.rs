@@ -36,6 +36,17 @@ pub async fn group(ctx: &Ctx, name: &str, users: &[String]) -> Result<()> {
     print_room(ctx, &room)
 }
 
+/// `add ROOM USER...`: adds users to a group; prints the group.
+pub async fn add(ctx: &Ctx, room: &str, users: &[String]) -> Result<()> {
+    let room = ctx.room_id(room, true).await?;
+    let mut ids = Vec::with_capacity(users.len());
+    for u in users {
+        ids.push(ctx.client.find_user(u).await?.user_id);
+    }
+    let view = live(ctx, ctx.client.add_members(&room, &ids)).await?;
+    print_room(ctx, &view)
+}
+
 /// The room id first, so `$(leetchat dm bob | cut -f1)` is the id.
 fn print_room(ctx: &Ctx, room: &RoomView) -> Result<()> {
     ctx.out

@@ -320,6 +320,28 @@ fn a_group_is_named_by_its_name_and_shared_with_its_members() {
 }
 
 #[test]
+fn the_owner_adds_members_who_then_see_the_history_and_others_may_not() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    let carol = User::registered(&server, "carol");
+    let room = room_id(&alice.ok(&["group", "den", "bob"]));
+    alice.ok(&["send", &room, "before carol came"]);
+
+    // A member who is not the owner or an admin may not add anyone.
+    let err = bob.fails(&["add", &room, "carol"]);
+    assert!(
+        err.contains("forbidden") || err.contains("may not"),
+        "{err}"
+    );
+    let out = alice.ok(&["add", "den", "carol"]);
+    assert!(out.contains(&room), "{out}");
+    assert!(carol.ok(&["history", &room]).contains("before carol came"));
+    let err = alice.fails(&["add", "den", "nobody-here"]);
+    assert!(err.contains("nobody-here"), "{err}");
+}
+
+#[test]
 fn a_password_can_come_from_stdin_and_mistakes_exit_with_an_error() {
     let server = Server::start();
     let dave = User::new(&server, "dave");

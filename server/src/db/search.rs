@@ -37,7 +37,7 @@ pub(super) fn insert_column(kind: DatabaseKind) -> (&'static str, &'static str) 
     match kind {
         DatabaseKind::Sqlite => (
             "search_rowid",
-            "(SELECT COALESCE(MAX(search_rowid), 0) + 1 FROM messages)",
+            "(SELECT COALESCE(MAX(search_rowid), 0) + 1 FROM messages WHERE search_rowid IS NOT NULL)",
         ),
         DatabaseKind::Postgres => ("search", "array_to_tsvector(string_to_array($14, ' '))"),
     }
@@ -167,12 +167,19 @@ pub async fn search(
     before: &Before,
     limit: i64,
 ) -> Result<Vec<(MessageRow, String)>, sqlx::Error> {
-    let (scope_sql, scope_bind) = match scope {
-        Scope::MemberOf(user) => (
+    let (scope_sql, scope_bind) = match (scope, kind) {
+        (Scope::Room(room), _) => ("m.room_id = $2", room),
+        (Scope::MemberOf(user), DatabaseKind::Sqlite) => (
             "m.room_id IN (SELECT room_id FROM room_members WHERE user_id = $2)",
             user,
         ),
-        Scope::Room(room) => ("m.room_id = $2", room),
+        // The rooms as a list computed once: as a join, PostgreSQL ran the
+        // word lookup once per room (0.5-0.7 s at 1M messages in 50 rooms,
+        // instead of 3-14 ms).
+        (Scope::MemberOf(user), DatabaseKind::Postgres) => (
+            "m.room_id = ANY(ARRAY(SELECT room_id FROM room_members WHERE user_id = $2))",
+            user,
+        ),
     };
     let cols = MSG_COLS
         .split(", ")
@@ -209,7 +216,12 @@ pub async fn search(
                  WHERE m.search @@ $1::tsquery AND (m.created_at, m.message_id) < ($3, $4) AND m.deleted_at IS NULL AND {scope_sql} \
                  ORDER BY m.created_at DESC, m.message_id DESC LIMIT $5"
             );
+            // Planned for each query, with its words: a common word is best
+            // found by walking the time index newest first, a rare one through
+            // the GIN index, and a prepared statement's generic plan (used
+            // after a few runs) cannot know which one it has.
             sqlx::query_as(&sql)
+                .persistent(false)
                 .bind(tsquery(query))
                 .bind(scope_bind)
                 .bind(t)
@@ -285,7 +297,7 @@ pub async fn index_older(db: &super::Db, batch: i64) -> Result<u64, sqlx::Error>
             DatabaseKind::Sqlite => {
                 sqlx::query(
                     "UPDATE messages SET search_rowid = \
-                       (SELECT COALESCE(MIN(search_rowid), 0) - 1 FROM messages) \
+                       (SELECT COALESCE(MIN(search_rowid), 0) - 1 FROM messages WHERE search_rowid IS NOT NULL) \
                      WHERE message_id = $1 AND search_rowid IS NULL",
                 )
                 .bind(&r.message_id)

@@ -12,6 +12,7 @@
 
 import type { Backend, FileDrag } from "../tauri";
 import { NO_KEYRING } from "../tauri";
+import { parseQuery, wordSpans } from "../logic/search";
 import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, NotifyLevel, Origin, RoomCounts, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
@@ -561,6 +562,38 @@ export function mockBackend(): Backend {
     set_unread: (a) => {
       const n = Number(a.count);
       document.title = n > 0 ? `(${n}) LeetChat` : "LeetChat";
+    },
+    search_messages: (a) => {
+      const query = parseQuery(String(a.query));
+      if (!query) throw "query has no letters or digits to search for";
+      const hits: MessageView[] = [];
+      for (const r of rooms.values()) {
+        for (const m of r.all) {
+          if (m.deletedAt !== null) continue;
+          const words = wordSpans(m.content).map((w) => w.word);
+          const ok = query.whole.every((w) => words.includes(w)) && words.some((w) => w.startsWith(query.prefix));
+          if (ok) hits.push({ ...m, island: r.all.indexOf(m) < r.all.length - r.loaded });
+        }
+      }
+      hits.sort((x, y) => y.createdAt.localeCompare(x.createdAt));
+      return { results: hits.slice(0, Number(a.limit)), nextCursor: null, fromServer: true };
+    },
+    message_context: (a) => {
+      for (const r of rooms.values()) {
+        const at = r.all.findIndex((m) => m.messageId === a.messageId);
+        if (at < 0) continue;
+        const n = Number(a.around);
+        const from = Math.max(0, at - n);
+        const to = Math.min(r.all.length, at + n + 1);
+        return {
+          roomId: r.view.roomId,
+          messageId: String(a.messageId),
+          messages: r.all.slice(from, to).map((m) => ({ ...m, island: true })),
+          hasOlder: from > 0,
+          hasNewer: to < r.all.length - r.loaded,
+        };
+      }
+      throw "No such message.";
     },
     search_users: (a) => {
       const q = String(a.query).toLowerCase();

@@ -16,6 +16,8 @@ export const COMMANDS = [
   "mark_read",
   "set_typing",
   "search_users",
+  "search_messages",
+  "message_context",
   "create_direct",
   "create_group",
   "set_active_room",

@@ -264,3 +264,30 @@ describe("pages", () => {
     expect(store.messages("r2")).toHaveLength(1);
   });
 });
+
+describe("the history around a found message", () => {
+  it("shows only what was fetched around it: new messages stay out, changes to it come in, and leaving goes back", () => {
+    const store = withRoom([msg({ localId: 100, seq: 100, senderId: "bob" })]);
+    const around = [msg({ localId: 1, seq: 10, island: true }), msg({ localId: 2, seq: 11, island: true })];
+    const c = store.showContext("r1", around, true);
+    expect(c.lists.has("r1")).toBe(true);
+    expect(store.inContext("r1")).toBe(true);
+    expect(order(store.messages("r1") ?? [])).toEqual(["10", "11"]);
+    expect(store.hasOlder("r1")).toBe(true);
+
+    // A new message would sit after a gap: not added. An edit of a shown one is.
+    store.apply(upserted(msg({ localId: 101, seq: 101, senderId: "bob" }), "new", "live"), T);
+    expect(order(store.messages("r1") ?? [])).toEqual(["10", "11"]);
+    store.apply(upserted(msg({ localId: 2, seq: 11, content: "edited", island: true }), "edited", "live"), T);
+    expect(store.messages("r1")?.[1]?.content).toBe("edited");
+
+    // More of it (older) merges; the oldest known ends "has older".
+    store.showContext("r1", [msg({ localId: 3, seq: 9, island: true })], false);
+    expect(order(store.messages("r1") ?? [])).toEqual(["9", "10", "11"]);
+    expect(store.hasOlder("r1")).toBe(false);
+
+    store.leaveContext("r1");
+    expect(store.inContext("r1")).toBe(false);
+    expect(store.messages("r1")).toBeUndefined(); // read again from the newest
+  });
+});

@@ -13,7 +13,7 @@
 import type { ClientEvent, ConnectionState, MessageView, NotifyLevel, Origin, RoomCounts, RoomView } from "../types";
 import { totalUnread } from "../logic/attention";
 import { UploadTracker } from "../logic/files";
-import { mergeMessages, removeMessage, upsertMessage } from "../logic/messages";
+import { findMessage, mergeMessages, removeMessage, upsertMessage } from "../logic/messages";
 import { applyPresence, moveReadPointer, typistName, withCounts } from "../logic/rooms";
 import { TypingTracker } from "../logic/typing";
 
@@ -77,6 +77,12 @@ export class ChatStore {
   private readonly reads = new Map<string, PageRead[]>();
   /** Rooms whose history is known to be complete. */
   private readonly complete = new Set<string>();
+  /**
+   * Rooms whose list shows the history around a message found by search,
+   * apart from their newest messages: new messages are not added to it (they
+   * would sit after a gap), changes to the messages it shows are.
+   */
+  private readonly contexts = new Set<string>();
   private readonly presenceMap = new Map<string, Presence>();
   private readonly uploads = new UploadTracker();
   private readonly typists = new TypingTracker();
@@ -113,6 +119,11 @@ export class ChatStore {
   /** Whether older history of a room may still exist. */
   hasOlder(roomId: string): boolean {
     return !this.complete.has(roomId);
+  }
+
+  /** Whether the room's list shows the history around a found message (see `showContext`). */
+  inContext(roomId: string): boolean {
+    return this.contexts.has(roomId);
   }
 
   /** Whether a page of this room is being read. */
@@ -287,6 +298,30 @@ export class ChatStore {
     return c;
   }
 
+  /**
+   * The room's list becomes the history around a found message (`messages`,
+   * from the core's `message_context`), or grows by more of it: merged with
+   * what it shows. `hasOlder`: older history exists.
+   */
+  showContext(roomId: string, messages: readonly MessageView[], hasOlder: boolean): Changes {
+    const c = new Changes();
+    if (!this.roomMap.has(roomId)) return c;
+    const base = this.contexts.has(roomId) ? (this.lists.get(roomId) ?? []) : [];
+    this.contexts.add(roomId);
+    this.lists.set(roomId, mergeMessages(base, messages));
+    if (hasOlder) this.complete.delete(roomId);
+    else this.complete.add(roomId);
+    c.list(roomId);
+    return c;
+  }
+
+  /** The room's list goes back to its newest messages (read them again). */
+  leaveContext(roomId: string): void {
+    if (!this.contexts.delete(roomId)) return;
+    this.lists.delete(roomId);
+    this.complete.delete(roomId);
+  }
+
   /** A read that failed: nothing changes. */
   abortRead(read: PageRead): void {
     this.forgetRead(read);
@@ -295,6 +330,7 @@ export class ChatStore {
   /** Forgets the messages of every room but `keepId` (re-read when opened). */
   dropMessagesExcept(keepId: string | null): void {
     for (const id of [...this.lists.keys()]) if (id !== keepId) this.lists.delete(id);
+    for (const id of [...this.contexts]) if (id !== keepId) this.contexts.delete(id);
   }
 
   /**
@@ -353,6 +389,7 @@ export class ChatStore {
   private dropRoom(c: Changes, roomId: string): void {
     this.roomMap.delete(roomId);
     this.lists.delete(roomId);
+    this.contexts.delete(roomId);
     this.typists.clear(roomId);
     c.removed.push(roomId);
     c.roomList = true;
@@ -378,7 +415,8 @@ export class ChatStore {
     if (msg.tempId !== null && msg.delivery !== "pending") this.uploads.delete(msg.tempId);
     this.log(roomId, { msg });
     const list = this.lists.get(roomId);
-    if (list) {
+    // Around a found message, only what is shown changes (see `contexts`).
+    if (list && !(this.contexts.has(roomId) && findMessage(list, msg) < 0)) {
       const { list: next, from } = upsertMessage(list, msg);
       this.lists.set(roomId, next);
       c.list(roomId, from < 0 && msg.senderId === this.myUserId && !isHistory(origin));

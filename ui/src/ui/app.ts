@@ -8,19 +8,21 @@
 
 import type { Api } from "../tauri";
 import { errorMessage } from "../tauri";
-import type { ClientEvent, ConnectionState } from "../types";
+import type { ClientEvent, ConnectionState, MessageView } from "../types";
 import { PendingOpen } from "../logic/attention";
 import { lastEditable } from "../logic/composer";
 import { parseMessageLink } from "../logic/links";
 import { mentionChoices } from "../logic/mentions";
 import { newestSeq, oldestSeq } from "../logic/messages";
 import { messageSummary } from "../logic/rooms";
+import { parseQuery, type SearchQuery } from "../logic/search";
 import { ChatStore, type Changes } from "../state/store";
 import { FileUrls } from "./attachments";
 import { AppView, type Me } from "./appview";
 import { confirmDialog, newChatDialog, newGroupDialog } from "./dialogs";
 import { openDefaultNotifyMenu, openRoomNotifyMenu } from "./notifymenu";
 import { Outgoing } from "./outgoing";
+import type { ResultsModel } from "./searchresults";
 import { toast } from "./toast";
 import { openImageViewer } from "./viewer";
 
@@ -34,6 +36,12 @@ const OLDER_RETRY_MS = 5_000;
 const CLOCK_MS = 30_000;
 /** How often the room list is read at most while events keep outrunning the read. */
 const ROOM_READS = 5;
+/** Search once typing pauses this long (the server limits searches per minute). */
+const SEARCH_PAUSE_MS = 300;
+/** Message results per page. */
+const SEARCH_PAGE = 20;
+/** Messages shown on each side of a found message opened in its chat. */
+const CONTEXT_AROUND = 25;
 
 /** The signed-in app. */
 export class App {
@@ -60,6 +68,11 @@ export class App {
   private readonly timers: number[] = [];
   private typingTimer = 0;
   private markTimer = 0;
+  private searchTimer = 0;
+  /** Counts searches, so an answer to an older one is dropped. */
+  private searchRun = 0;
+  /** The message search on screen. */
+  private results: { text: string; query: SearchQuery; page: ResultsModel; cursor: string | null } | null = null;
   private readonly onFocus = (): void => this.scheduleMarkRead();
 
   constructor(
@@ -82,7 +95,11 @@ export class App {
         onNeedOlder: () => void this.loadOlder(),
         onAtBottom: () => this.scheduleMarkRead(),
         onMenu: (msg, anchor, at) => this.out.menu(msg, anchor, at),
-        onSend: (text, replyTo) => void this.out.send(text, replyTo),
+        onSend: (text, replyTo) => {
+          // What is sent shows at the end of the chat: go there.
+          if (this.view.active && this.store.inContext(this.view.active)) this.leaveContext();
+          void this.out.send(text, replyTo);
+        },
         onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
         onOpenLink: (url) => {
           const link = parseMessageLink(url);
@@ -113,6 +130,10 @@ export class App {
         },
         onBack: () => this.closeRoom(),
         onOpenRoom: (id) => void this.openRoom(id),
+        onSearch: (text) => this.search(text),
+        onMoreResults: () => void this.moreResults(),
+        onOpenResult: (msg) => void this.openResult(msg),
+        onLeaveContext: () => this.leaveContext(),
         onNewChat: () => void this.newRoom(newChatDialog),
         onNewGroup: () => void this.newRoom(newGroupDialog),
         onSignOut: () => void this.signOut(),
@@ -155,6 +176,7 @@ export class App {
     for (const t of this.timers) clearInterval(t);
     clearInterval(this.typingTimer);
     clearTimeout(this.markTimer);
+    clearTimeout(this.searchTimer);
     this.view.destroy();
     this.view.chat.composer.stopTyping();
     window.removeEventListener("focus", this.onFocus);
@@ -259,6 +281,9 @@ export class App {
   private leaveActive(): void {
     const id = this.view.active;
     if (!id) return;
+    // Opened again, a chat shows its newest messages.
+    this.store.leaveContext(id);
+    this.view.chat.setContextBar(false);
     this.view.chat.composer.stopTyping();
     this.drafts.set(id, this.view.chat.composer.text);
   }
@@ -274,6 +299,8 @@ export class App {
     // room's newest page; other rooms' messages are dropped and re-read on open.
     await this.reloadRooms();
     const id = this.view.active;
+    // Around a found message the list is not the newest page: back to it.
+    if (id && this.store.inContext(id)) this.leaveContext();
     this.store.dropMessagesExcept(id);
     // Its first page is being read: that read brings the newest.
     if (!id || (!this.store.messages(id) && this.store.reading(id))) return;
@@ -297,6 +324,7 @@ export class App {
   private async readOlder(): Promise<void> {
     const roomId = this.view.active;
     if (!roomId || !this.store.hasOlder(roomId)) return;
+    if (this.store.inContext(roomId)) return this.readOlderContext(roomId);
     if ((this.olderBlockedUntil.get(roomId) ?? 0) > Date.now()) return;
     const before = oldestSeq(this.store.messages(roomId) ?? []);
     if (before === null) return;
@@ -320,6 +348,99 @@ export class App {
     } finally {
       if (this.view.active === roomId) list.setOlderState(this.store.hasOlder(roomId), false);
     }
+  }
+
+  // ---- message search ----------------------------------------------------
+
+  /** Waits for a pause in typing, then searches (the server limits how often). */
+  private search(text: string): void {
+    window.clearTimeout(this.searchTimer);
+    const query = parseQuery(text);
+    this.searchRun++;
+    if (!query) {
+      this.results = null;
+      this.view.showResults(null);
+      return;
+    }
+    this.results = { text, query, page: { query, results: [], fromServer: true, loading: true, more: false, error: null }, cursor: null };
+    this.searchTimer = window.setTimeout(() => void this.readResults(false), SEARCH_PAUSE_MS);
+  }
+
+  private async moreResults(): Promise<void> {
+    if (this.results?.cursor) await this.readResults(true);
+  }
+
+  /** Reads a page of results (`more`: the next one) and shows them. */
+  private async readResults(more: boolean): Promise<void> {
+    const r = this.results;
+    if (!r) return;
+    const run = this.searchRun;
+    r.page = { ...r.page, loading: true, error: null };
+    this.view.showResults(r.page);
+    try {
+      const page = await this.api.searchMessages(r.text, null, more ? r.cursor : null, SEARCH_PAGE);
+      if (run !== this.searchRun) return;
+      const results = more ? [...r.page.results, ...page.results] : page.results;
+      r.cursor = page.nextCursor;
+      r.page = { query: r.query, results, fromServer: page.fromServer, loading: false, more: page.nextCursor !== null, error: null };
+    } catch (err) {
+      if (run !== this.searchRun) return;
+      r.page = { ...r.page, loading: false, error: errorMessage(err) };
+    }
+    this.view.showResults(r.page);
+  }
+
+  /**
+   * Opens a found message in its chat: within the history loaded here it is
+   * scrolled to; otherwise the history around it is fetched and shown, with
+   * a way back to the newest messages.
+   */
+  private async openResult(msg: MessageView): Promise<void> {
+    const id = msg.messageId;
+    if (!id) return this.openRoom(msg.roomId);
+    if (!msg.island) return this.jumpTo(id, msg.roomId);
+    await this.openRoom(msg.roomId);
+    if (this.view.active !== msg.roomId) return;
+    try {
+      const ctx = await this.api.messageContext(id, CONTEXT_AROUND);
+      if (this.view.active !== msg.roomId) return;
+      // It reaches the newest messages: the chat's own list gets there.
+      if (!ctx.hasNewer) return this.jumpTo(id, msg.roomId);
+      this.absorb(this.store.showContext(msg.roomId, ctx.messages, ctx.hasOlder));
+      this.view.chat.setContextBar(true);
+      this.view.resetList();
+      this.view.chat.list.reveal(id);
+    } catch (err) {
+      toast(`Could not open the message: ${errorMessage(err)}`);
+    }
+  }
+
+  /** More of the history around a found message, older than what it shows. */
+  private async readOlderContext(roomId: string): Promise<void> {
+    const oldest = (this.store.messages(roomId) ?? []).find((m) => m.messageId !== null);
+    if (!oldest?.messageId) return;
+    const list = this.view.chat.list;
+    list.setOlderState(true, true);
+    try {
+      const ctx = await this.api.messageContext(oldest.messageId, CONTEXT_AROUND);
+      if (this.view.active !== roomId || !this.store.inContext(roomId)) return;
+      this.absorb(this.store.showContext(roomId, ctx.messages, ctx.hasOlder));
+    } catch (err) {
+      this.olderBlockedUntil.set(roomId, Date.now() + OLDER_RETRY_MS);
+      toast(`Could not load older messages: ${errorMessage(err)}`);
+    } finally {
+      if (this.view.active === roomId) list.setOlderState(this.store.hasOlder(roomId), false);
+    }
+  }
+
+  /** Back from the history around a found message to the chat's newest messages. */
+  private leaveContext(): void {
+    const id = this.view.active;
+    this.view.chat.setContextBar(false);
+    if (!id || !this.store.inContext(id)) return;
+    this.store.leaveContext(id);
+    this.view.resetList();
+    void this.readFirstPage(id);
   }
 
   /** A pinned message's summary from the core's store, looked up once. */

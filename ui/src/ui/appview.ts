@@ -4,7 +4,7 @@
 // animation frame, so a burst of events (a catch-up after reconnecting)
 // costs one render.
 
-import type { RoomView } from "../types";
+import type { MessageView, RoomView } from "../types";
 import { UnreadBadge } from "../logic/attention";
 import { connectionBanner } from "../logic/connection";
 import { othersReadSeq } from "../logic/delivery";
@@ -17,6 +17,7 @@ import type { ComposerHandlers } from "./composer";
 import { h, setText, show } from "./dom";
 import type { ListContext, ListHandlers } from "./messagelist";
 import { RoomList } from "./roomlist";
+import { SearchResults, type ResultsModel } from "./searchresults";
 import { sidebar, type SidebarActions } from "./sidebar";
 
 /** Who is signed in. */
@@ -28,6 +29,12 @@ export interface Me {
 
 /** What the views ask of the app. */
 export interface ViewHandlers extends ListHandlers, ComposerHandlers, PinHandlers, Omit<SidebarActions, "onFilter"> {
+  /** A message search result was picked. */
+  onOpenResult(msg: MessageView): void;
+  /** The next page of message results. */
+  onMoreResults(): void;
+  /** "Jump to latest" from the history around a found message. */
+  onLeaveContext(): void;
   /** What a pinned message that is not loaded says (null: not on this device; undefined: being looked up). */
   pinnedText(roomId: string, messageId: string): string | null | undefined;
   /** A room in the list was picked. */
@@ -43,6 +50,8 @@ export class AppView {
   /** The chat pane (header, messages, typing line, composer). */
   readonly chat: ChatView;
   private readonly roomList: RoomList;
+  private readonly results: SearchResults;
+  private resultsModel: ResultsModel | null = null;
   private readonly banner: HTMLElement;
   /** The unread total on the window's title and badge. */
   private readonly badge: UnreadBadge;
@@ -62,8 +71,12 @@ export class AppView {
     this.roomList = new RoomList((id) => handlers.onOpenRoom(id));
     this.badge = new UnreadBadge(setUnread);
     this.chat = new ChatView(handlers);
+    this.results = new SearchResults(
+      (msg) => handlers.onOpenResult(msg),
+      () => handlers.onMoreResults(),
+    );
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
-    const side = sidebar(me.userName, me.server, this.roomList, {
+    const side = sidebar(me.userName, me.server, this.roomList, this.results, {
       onNewChat: () => handlers.onNewChat(),
       onNewGroup: () => handlers.onNewGroup(),
       onDefaultNotifyMenu: (anchor) => handlers.onDefaultNotifyMenu(anchor),
@@ -72,6 +85,7 @@ export class AppView {
         this.filter = text;
         this.scheduleRooms();
       },
+      onSearch: (text) => handlers.onSearch(text),
     });
     this.el = h("div", { class: "app", dataset: { pane: "list" } }, this.banner, h("div", { class: "panes" }, side, this.chat.el));
     this.chat.setOpen(false);
@@ -99,6 +113,20 @@ export class AppView {
       this.refreshHeader();
     }
     if (c.typing.has(id)) this.renderTyping();
+  }
+
+  /** Shows message search results (null: hides them). */
+  showResults(m: ResultsModel | null): void {
+    this.resultsModel = m;
+    if (!m) this.results.hide();
+    else this.renderResults();
+  }
+
+  private renderResults(): void {
+    const m = this.resultsModel;
+    if (!m) return;
+    const rooms = new Map(this.store.rooms().map((r) => [r.roomId, r]));
+    this.results.render(m, rooms, this.store.myUserId, new Date());
   }
 
   /** Shows a room in the chat pane, with its draft in the composer. */
@@ -178,6 +206,7 @@ export class AppView {
   /** Relative times ("5 min ago", "Today") move on with the clock. */
   tick(): void {
     this.renderRooms();
+    this.renderResults();
     this.renderHeader();
     if (this.activeId) this.scheduleList(false);
   }

@@ -20,6 +20,7 @@ const handlers = () => ({
   onShowPinned: vi.fn(),
   onNotifyMenu: vi.fn(),
   onBack: vi.fn(),
+  onLeaveContext: vi.fn(),
 });
 
 describe("ChatView pinned bar", () => {

@@ -46,7 +46,11 @@ export class ChatView {
   /** The pin the bar shows: a click shows it and moves on to the next older one. */
   private pinIndex = 0;
 
-  constructor(private readonly handlers: ListHandlers & ComposerHandlers & PinHandlers & { onBack(): void }) {
+  private readonly contextBar: HTMLElement;
+
+  constructor(
+    private readonly handlers: ListHandlers & ComposerHandlers & PinHandlers & { onBack(): void; onLeaveContext(): void },
+  ) {
     this.list = new MessageList(handlers);
     this.composer = new Composer(handlers);
     this.title = h("h2", { class: "chat-title", id: "chat-title" });
@@ -82,12 +86,19 @@ export class ChatView {
     });
     this.pinBar = h("div", { class: "pinned-bar", role: "region", "aria-label": "Pinned messages", hidden: true }, this.pinButton, this.pinAll);
     this.dropHint = h("div", { class: "drop-hint", "aria-hidden": "true" }, h("div", null, icon("attach", 32), h("p", null, "Drop files to send them")));
+    this.contextBar = h(
+      "div",
+      { class: "context-bar", role: "status", hidden: true },
+      h("span", null, "You are looking at earlier messages."),
+      h("button", { type: "button", class: "link jump-latest", onclick: () => handlers.onLeaveContext() }, "Jump to latest"),
+    );
     this.body = h(
       "section",
       { class: "chat-body", "aria-labelledby": "chat-title", hidden: true },
       header,
       this.pinBar,
       this.list.el,
+      this.contextBar,
       this.typingLine,
       this.composer.el,
       this.dropHint,
@@ -179,6 +190,11 @@ export class ChatView {
   /** Highlights the room as a drop zone while files are dragged over it. */
   setDropTarget(on: boolean): void {
     this.body.classList.toggle("dropping", on);
+  }
+
+  /** Shows the bar that leads back from the history around a found message. */
+  setContextBar(on: boolean): void {
+    show(this.contextBar, on);
   }
 
   /** Sets the "… is typing" line ("" hides it). */

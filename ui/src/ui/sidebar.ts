@@ -1,9 +1,10 @@
 // The side pane: who is signed in, the New chat / New group / Sign out
-// buttons, the chat filter, and the room list.
+// buttons, the chat filter, the room list, and messages found by the filter.
 
 import { h } from "./dom";
 import { icon } from "./icons";
 import type { RoomList } from "./roomlist";
+import type { SearchResults } from "./searchresults";
 
 /** What the side pane's controls do. */
 export interface SidebarActions {
@@ -14,10 +15,18 @@ export interface SidebarActions {
   onSignOut(): void;
   /** The filter text changed (already trimmed and lower-cased). */
   onFilter(text: string): void;
+  /** The search text changed (trimmed, as typed): search messages too. */
+  onSearch(text: string): void;
 }
 
 /** Builds the side pane around a room list. */
-export function sidebar(userName: string, server: string, rooms: RoomList, actions: SidebarActions): HTMLElement {
+export function sidebar(
+  userName: string,
+  server: string,
+  rooms: RoomList,
+  results: SearchResults,
+  actions: SidebarActions,
+): HTMLElement {
   const button = (label: string, glyph: SVGSVGElement, run: () => void): HTMLButtonElement =>
     h("button", { type: "button", class: "icon", "aria-label": label, title: label, onclick: run }, glyph);
   const defaults: HTMLButtonElement = h(
@@ -35,9 +44,12 @@ export function sidebar(userName: string, server: string, rooms: RoomList, actio
   const filter = h("input", {
     type: "search",
     class: "input room-filter",
-    placeholder: "Search chats",
-    "aria-label": "Search chats",
-    oninput: () => actions.onFilter(filter.value.trim().toLowerCase()),
+    placeholder: "Search chats and messages",
+    "aria-label": "Search chats and messages",
+    oninput: () => {
+      actions.onFilter(filter.value.trim().toLowerCase());
+      actions.onSearch(filter.value.trim());
+    },
   });
   return h(
     "nav",
@@ -52,7 +64,6 @@ export function sidebar(userName: string, server: string, rooms: RoomList, actio
       button("Sign out", icon("signOut"), actions.onSignOut),
     ),
     filter,
-    rooms.el,
-    rooms.emptyNotice,
+    h("div", { class: "side-scroll" }, rooms.el, rooms.emptyNotice, results.el),
   );
 }

@@ -83,6 +83,10 @@ async function startServer() {
     DATA_DIR: serverData,
     BIND_ADDRESS: "127.0.0.1",
     LINK_PREVIEW_ALLOW_HOSTS: "127.0.0.1",
+    // Bob's terminal client connects (and syncs) once per command, and the
+    // search step has him send 90 messages in a row.
+    RATE_LIMIT_SYNC: "1000/60",
+    RATE_LIMIT_MESSAGE: "1000/60",
   });
   const s = server;
   await eventually("the server to listen", async () => {

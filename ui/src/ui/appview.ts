@@ -251,7 +251,7 @@ export class AppView {
       const label = typingLabel(this.store.typingNames(r.roomId));
       if (label) typing.set(r.roomId, label);
     }
-    this.roomList.render(rooms, me, this.activeId, new Date(), typing);
+    this.roomList.render(rooms, me, this.activeId, new Date(), typing, this.filter !== "");
     void this.badge.set(this.store.unreadTotal());
   }
 

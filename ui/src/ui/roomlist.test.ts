@@ -6,6 +6,17 @@ import { RoomList } from "./roomlist";
 const now = new Date("2026-12-07T12:00:00Z");
 
 describe("the room list", () => {
+  it("says there are no chats, or that none matched a search", () => {
+    const list = new RoomList(vi.fn());
+    list.render([], "alice", null, now, new Map());
+    expect(list.emptyNotice.hidden).toBe(false);
+    expect(list.emptyNotice.textContent).toContain("No chats yet");
+    list.render([], "alice", null, now, new Map(), true);
+    expect(list.emptyNotice.textContent).toBe("No chat has that name.");
+    list.render([room({ roomId: "r1" })], "alice", null, now, new Map(), true);
+    expect(list.emptyNotice.hidden).toBe(true);
+  });
+
   it("keeps a row's button when the row is refilled, so a click that starts before a new message lands", () => {
     const open = vi.fn();
     const list = new RoomList(open);

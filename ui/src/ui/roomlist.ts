@@ -61,7 +61,8 @@ export class RoomList {
   /**
    * Shows `rooms` (already sorted and filtered), marking the open one; a
    * room where someone types shows that instead of its preview. Rows that
-   * did not change are left alone.
+   * did not change are left alone. `filtered`: the rooms were filtered by a
+   * search (an empty list then says no chat matched).
    */
   render(
     rooms: readonly RoomView[],
@@ -69,6 +70,7 @@ export class RoomList {
     activeId: string | null,
     now: Date,
     typing: ReadonlyMap<string, string>,
+    filtered = false,
   ): void {
     const keep = new Set(rooms.map((r) => r.roomId));
     for (const [id, row] of this.rows) {
@@ -107,6 +109,7 @@ export class RoomList {
       else this.el.insertBefore(row.li, cursor);
     }
     this.empty.hidden = rooms.length > 0;
+    this.empty.textContent = filtered ? "No chat has that name." : "No chats yet. Start one with “New chat”.";
   }
 
   /** Moves focus to the open room's row, else the first. */

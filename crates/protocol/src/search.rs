@@ -3,7 +3,8 @@
 //! Search is language-neutral: a text's words are its runs of letters and
 //! digits, folded so that case and accents do not matter (`Café` and `CAFE`
 //! are both `cafe`, `ﬁ` is `fi`: Unicode compatibility decomposition with the
-//! combining marks dropped, composed again, then lower case). Scripts written without spaces
+//! combining marks dropped, composed again, then lower case, with final sigma
+//! and sharp s folded as full case folding does). Scripts written without spaces
 //! (Chinese, Japanese kana) have no word boundaries to find, so each of their
 //! characters is a word of its own and a query for `東京` finds texts with both
 //! characters. The server's index (SQLite FTS5 or a PostgreSQL `tsvector`)
@@ -24,7 +25,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 /// Characters of scripts written without spaces between words: each is a word.
 fn stands_alone(c: char) -> bool {
     matches!(u32::from(c),
-        0x3040..=0x30FF      // Hiragana, Katakana
+        0x3041..=0x309F      // Hiragana
+        | 0x30A1..=0x30FA    // Katakana (not the double hyphen U+30A0)
+        | 0x30FC..=0x30FF    // the prolonged sound mark, iteration marks (not the middle dot U+30FB)
         | 0x3400..=0x4DBF    // CJK Extension A
         | 0x4E00..=0x9FFF    // CJK Unified Ideographs
         | 0xF900..=0xFAFF    // CJK Compatibility Ideographs
@@ -50,9 +53,23 @@ pub fn words(text: &str) -> Vec<String> {
             out.push(c.to_string());
         } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
-                if chars < MAX_WORD_CHARS {
-                    word.push(l);
-                    chars += 1;
+                // What lower case leaves apart but case folding joins:
+                // final sigma, and sharp s (STRASSE is straße).
+                let folded = match l {
+                    'ς' => "σ",
+                    'ß' => "ss",
+                    _ => "",
+                };
+                let mut push = |ch: char| {
+                    if chars < MAX_WORD_CHARS {
+                        word.push(ch);
+                        chars += 1;
+                    }
+                };
+                if folded.is_empty() {
+                    push(l);
+                } else {
+                    folded.chars().for_each(push);
                 }
             }
         } else {
@@ -156,7 +173,8 @@ mod tests {
         assert_eq!(w("Café CAFE café"), ["cafe", "cafe", "cafe"]);
         assert_eq!(w("Ångström naïve résumé"), ["angstrom", "naive", "resume"]);
         assert_eq!(w("ﬁnal Ⅻ"), ["final", "xii"]);
-        assert_eq!(w("Straße"), ["straße"]);
+        assert_eq!(w("Straße STRASSE"), ["strasse", "strasse"]);
+        assert_eq!(w("ΟΔΟΣ οδός"), ["οδοσ", "οδοσ"]);
         assert_eq!(w("ПРИВЕТ мир"), ["привет", "мир"]);
     }
 
@@ -175,6 +193,8 @@ mod tests {
         assert_eq!(w("東京タワー"), ["東", "京", "タ", "ワ", "ー"]);
         assert_eq!(w("abc東def"), ["abc", "東", "def"]);
         assert_eq!(w("안녕하세요 세계"), ["안녕하세요", "세계"]);
+        // Punctuation of those scripts is no word.
+        assert!(w("・゠").is_empty());
     }
 
     #[test]

@@ -13,6 +13,8 @@ describe("search words", () => {
     expect(fold("ÅNGSTRÖM")).toBe("angstrom");
     expect(fold("ﬁnal")).toBe("final");
     expect(fold("안녕")).toBe("안녕");
+    expect(fold("Straße")).toBe(fold("STRASSE"));
+    expect(fold("ΟΔΟΣ")).toBe(fold("οδός"));
   });
 
   it("parse like the core: the last word is the prefix, nothing to search is null", () => {

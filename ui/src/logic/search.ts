@@ -4,12 +4,18 @@
 //! result was found by can be marked in its text.
 
 /** Characters of scripts written without spaces: each is a word (as the server has it). */
-const STANDS_ALONE = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u{20000}-\u{3ffff}]/u;
+const STANDS_ALONE = /[\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\u{20000}-\u{3ffff}]/u;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
-/** A word folded for comparison: NFKD, accents dropped, recomposed, lower case. */
+/** A word folded for comparison: NFKD, accents dropped, recomposed, lower case, final sigma and sharp s folded. */
 export function fold(word: string): string {
-  return word.normalize("NFKD").replace(/\p{M}/gu, "").normalize("NFC").toLowerCase();
+  return word
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .normalize("NFC")
+    .toLowerCase()
+    .replace(/ς/g, "σ")
+    .replace(/ß/g, "ss");
 }
 
 /** A parsed query: words that must occur whole, and the last, which may start a word. */

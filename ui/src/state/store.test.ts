@@ -282,12 +282,31 @@ describe("the history around a found message", () => {
     expect(store.messages("r1")?.[1]?.content).toBe("edited");
 
     // More of it (older) merges; the oldest known ends "has older".
-    store.showContext("r1", [msg({ localId: 3, seq: 9, island: true })], false);
+    store.showContext("r1", [msg({ localId: 3, seq: 9, island: true })], false, false);
     expect(order(store.messages("r1") ?? [])).toEqual(["9", "10", "11"]);
     expect(store.hasOlder("r1")).toBe(false);
 
     store.leaveContext("r1");
     expect(store.inContext("r1")).toBe(false);
     expect(store.messages("r1")).toBeUndefined(); // read again from the newest
+  });
+});
+
+describe("messages stored apart from the loaded history", () => {
+  it("are not added to a room's list by their events (an edit of one never loaded)", () => {
+    const store = withRoom([msg({ localId: 100, seq: 100, senderId: "bob" })]);
+    store.apply(upserted(msg({ localId: 7, seq: 7, senderId: "bob", content: "old, edited", island: true }), "edited", "live"), T);
+    expect(order(store.messages("r1") ?? [])).toEqual(["100"]);
+  });
+
+  it("a page read before the list became a found message's history does not land in it", () => {
+    const store = withRoom([msg({ localId: 100, seq: 100, senderId: "bob" })]);
+    const read = store.beginRead("r1");
+    store.showContext("r1", [msg({ localId: 1, seq: 10, island: true })], true);
+    store.endRead(read, [msg({ localId: 100, seq: 100, senderId: "bob" }), msg({ localId: 101, seq: 101, senderId: "bob" })]);
+    expect(order(store.messages("r1") ?? [])).toEqual(["10"]);
+    // Another result replaces it, not adds to it.
+    store.showContext("r1", [msg({ localId: 2, seq: 50, island: true })], true);
+    expect(order(store.messages("r1") ?? [])).toEqual(["50"]);
   });
 });

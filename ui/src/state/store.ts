@@ -287,6 +287,8 @@ export class ChatStore {
    */
   endRead(read: PageRead, page: readonly MessageView[], noOlder = false): Changes {
     const c = new Changes();
+    // Cancelled (the list was replaced meanwhile, see `showContext`): stale.
+    if (!this.reads.get(read.roomId)?.includes(read)) return c;
     this.forgetRead(read);
     // The room went while it was read.
     if (!this.roomMap.has(read.roomId)) return c;
@@ -300,13 +302,15 @@ export class ChatStore {
 
   /**
    * The room's list becomes the history around a found message (`messages`,
-   * from the core's `message_context`), or grows by more of it: merged with
-   * what it shows. `hasOlder`: older history exists.
+   * from the core's `message_context`), or (`replace` false) grows by more
+   * of it. `hasOlder`: older history exists.
    */
-  showContext(roomId: string, messages: readonly MessageView[], hasOlder: boolean): Changes {
+  showContext(roomId: string, messages: readonly MessageView[], hasOlder: boolean, replace = true): Changes {
     const c = new Changes();
     if (!this.roomMap.has(roomId)) return c;
-    const base = this.contexts.has(roomId) ? (this.lists.get(roomId) ?? []) : [];
+    const base = !replace && this.contexts.has(roomId) ? (this.lists.get(roomId) ?? []) : [];
+    // Pages being read belong to the list this one replaces.
+    this.reads.delete(roomId);
     this.contexts.add(roomId);
     this.lists.set(roomId, mergeMessages(base, messages));
     if (hasOlder) this.complete.delete(roomId);
@@ -320,6 +324,7 @@ export class ChatStore {
     if (!this.contexts.delete(roomId)) return;
     this.lists.delete(roomId);
     this.complete.delete(roomId);
+    this.reads.delete(roomId);
   }
 
   /** A read that failed: nothing changes. */
@@ -415,8 +420,11 @@ export class ChatStore {
     if (msg.tempId !== null && msg.delivery !== "pending") this.uploads.delete(msg.tempId);
     this.log(roomId, { msg });
     const list = this.lists.get(roomId);
-    // Around a found message, only what is shown changes (see `contexts`).
-    if (list && !(this.contexts.has(roomId) && findMessage(list, msg) < 0)) {
+    // Around a found message, only what is shown changes (see `contexts`);
+    // a message stored apart from the loaded history (an edit of one never
+    // loaded, say) is not part of the list unless it shows already.
+    const apart = this.contexts.has(roomId) || msg.island;
+    if (list && !(apart && findMessage(list, msg) < 0)) {
       const { list: next, from } = upsertMessage(list, msg);
       this.lists.set(roomId, next);
       c.list(roomId, from < 0 && msg.senderId === this.myUserId && !isHistory(origin));

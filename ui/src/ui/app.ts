@@ -71,6 +71,8 @@ export class App {
   private searchTimer = 0;
   /** Counts searches, so an answer to an older one is dropped. */
   private searchRun = 0;
+  /** Counts openings of (and returns from) found messages' history, likewise. */
+  private contextRun = 0;
   /** The message search on screen. */
   private results: { text: string; query: SearchQuery; page: ResultsModel; cursor: string | null } | null = null;
   private readonly onFocus = (): void => this.scheduleMarkRead();
@@ -97,7 +99,7 @@ export class App {
         onMenu: (msg, anchor, at) => this.out.menu(msg, anchor, at),
         onSend: (text, replyTo) => {
           // What is sent shows at the end of the chat: go there.
-          if (this.view.active && this.store.inContext(this.view.active)) this.leaveContext();
+          if (this.view.active && this.store.inContext(this.view.active)) void this.leaveContext();
           void this.out.send(text, replyTo);
         },
         onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
@@ -133,7 +135,7 @@ export class App {
         onSearch: (text) => this.search(text),
         onMoreResults: () => void this.moreResults(),
         onOpenResult: (msg) => void this.openResult(msg),
-        onLeaveContext: () => this.leaveContext(),
+        onLeaveContext: () => void this.leaveContext(),
         onNewChat: () => void this.newRoom(newChatDialog),
         onNewGroup: () => void this.newRoom(newGroupDialog),
         onSignOut: () => void this.signOut(),
@@ -300,7 +302,10 @@ export class App {
     await this.reloadRooms();
     const id = this.view.active;
     // Around a found message the list is not the newest page: back to it.
-    if (id && this.store.inContext(id)) this.leaveContext();
+    if (id && this.store.inContext(id)) {
+      await this.leaveContext();
+      return;
+    }
     this.store.dropMessagesExcept(id);
     // Its first page is being read: that read brings the newest.
     if (!id || (!this.store.messages(id) && this.store.reading(id))) return;
@@ -398,14 +403,16 @@ export class App {
   private async openResult(msg: MessageView): Promise<void> {
     const id = msg.messageId;
     if (!id) return this.openRoom(msg.roomId);
-    if (!msg.island) return this.jumpTo(id, msg.roomId);
+    // Another result of the chat on screen: from its newest messages again.
+    if (this.view.active === msg.roomId && this.store.inContext(msg.roomId)) await this.leaveContext();
     await this.openRoom(msg.roomId);
     if (this.view.active !== msg.roomId) return;
+    const run = ++this.contextRun;
     try {
       const ctx = await this.api.messageContext(id, CONTEXT_AROUND);
-      if (this.view.active !== msg.roomId) return;
-      // It reaches the newest messages: the chat's own list gets there.
-      if (!ctx.hasNewer) return this.jumpTo(id, msg.roomId);
+      if (this.view.active !== msg.roomId || run !== this.contextRun) return;
+      // In the loaded history, or reaching it: the chat's own list gets there.
+      if (!ctx.hasNewer || !ctx.messages.some((m) => m.island)) return this.jumpTo(id, msg.roomId);
       this.absorb(this.store.showContext(msg.roomId, ctx.messages, ctx.hasOlder));
       this.view.chat.setContextBar(true);
       this.view.resetList();
@@ -417,14 +424,17 @@ export class App {
 
   /** More of the history around a found message, older than what it shows. */
   private async readOlderContext(roomId: string): Promise<void> {
+    if ((this.olderBlockedUntil.get(roomId) ?? 0) > Date.now()) return;
     const oldest = (this.store.messages(roomId) ?? []).find((m) => m.messageId !== null);
     if (!oldest?.messageId) return;
     const list = this.view.chat.list;
+    const run = this.contextRun;
     list.setOlderState(true, true);
     try {
       const ctx = await this.api.messageContext(oldest.messageId, CONTEXT_AROUND);
-      if (this.view.active !== roomId || !this.store.inContext(roomId)) return;
-      this.absorb(this.store.showContext(roomId, ctx.messages, ctx.hasOlder));
+      // Another result opened meanwhile, or back to the newest.
+      if (this.view.active !== roomId || !this.store.inContext(roomId) || run !== this.contextRun) return;
+      this.absorb(this.store.showContext(roomId, ctx.messages, ctx.hasOlder, false));
     } catch (err) {
       this.olderBlockedUntil.set(roomId, Date.now() + OLDER_RETRY_MS);
       toast(`Could not load older messages: ${errorMessage(err)}`);
@@ -434,13 +444,14 @@ export class App {
   }
 
   /** Back from the history around a found message to the chat's newest messages. */
-  private leaveContext(): void {
+  private leaveContext(): Promise<void> {
     const id = this.view.active;
     this.view.chat.setContextBar(false);
-    if (!id || !this.store.inContext(id)) return;
+    if (!id || !this.store.inContext(id)) return Promise.resolve();
+    this.contextRun++;
     this.store.leaveContext(id);
     this.view.resetList();
-    void this.readFirstPage(id);
+    return this.readFirstPage(id);
   }
 
   /** A pinned message's summary from the core's store, looked up once. */

@@ -7,8 +7,6 @@
 //! [`crate::store::apply`]), so a result found on a fresh device can be
 //! opened, offline too, with the history around it.
 
-use std::collections::HashSet;
-
 use leetchat_protocol::events::{Direction, History, SEARCH_MAX_LIMIT, SearchMessages};
 use leetchat_protocol::search::Query;
 use serde::Serialize;
@@ -108,11 +106,14 @@ impl Client {
             }
             Err(e) => return Err(e),
         };
-        let mut seen = HashSet::new();
         let mut results = Vec::with_capacity(ack.results.len() + 1);
         for hit in &ack.results {
-            seen.insert(hit.message.message_id.clone());
-            results.push(self.inner.store.apply_island(&hit.message)?);
+            match self.inner.store.apply_island(&hit.message) {
+                Ok(view) => results.push(view),
+                // The user left (or has not heard of) its room meanwhile.
+                Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         // Sends still in the outbox match here and not yet there.
         results.extend(local.into_iter().filter(|m| m.message_id.is_none()));

@@ -191,7 +191,8 @@ impl Engine {
             }
             OutboxKind::Edit => {
                 let m: MessageEdited = serde_json::from_value(ack)?;
-                let view = store.apply_message(&m.message)?;
+                // The edited message keeps its place (it may be an island).
+                let view = store.apply_island(&m.message)?;
                 self.seq(&m.message.room_id, m.seq)?;
                 self.message_changed(view, MessageChange::Edited, Origin::Acked)?;
                 self.replies_changed(&m.message.message_id, Origin::Acked)?;

@@ -92,10 +92,10 @@ impl Store {
     /// Upserts a server message (from an ack, a push, sync or history). A
     /// pending local copy with the same tempId becomes the sent message. A
     /// tombstone never comes back to life, an older edit never replaces a
-    /// newer one, and local edits still in the outbox are kept. A message
-    /// not stored yet joins the room's loaded history: use this for new
-    /// messages (pushes, acks, sync) and history pages read from the loaded
-    /// end.
+    /// newer one, and local edits still in the outbox are kept. The message
+    /// is part of the room's loaded history (stored before as an island, it
+    /// joins it): use this for new messages (pushes, acks of sends, sync's
+    /// `message.received`) and history pages read from the loaded end.
     pub fn apply_message(&self, m: &Message) -> Result<MessageView> {
         self.upsert_message(m, false)
     }
@@ -103,7 +103,9 @@ impl Store {
     /// [`Self::apply_message`] for a message that may lie anywhere in its
     /// room's history (a server search result, the history around one, an
     /// edit of a message never loaded): one not stored yet is stored as an
-    /// island, apart from the loaded history, so it never hides a gap.
+    /// island, apart from the loaded history, so it never hides a gap (a
+    /// stored one keeps its place). [`crate::Error::NotFound`] when the room
+    /// is not stored (the user left it).
     pub fn apply_island(&self, m: &Message) -> Result<MessageView> {
         self.upsert_message(m, true)
     }
@@ -121,6 +123,22 @@ impl Store {
     fn upsert_message(&self, m: &Message, island: bool) -> Result<MessageView> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // A search result or history fetched around one may come back after
+        // the user left the room (its messages went with it): not kept.
+        if island {
+            let stored: Option<i64> = tx
+                .query_row(
+                    "SELECT 1 FROM rooms WHERE room_id = ?1",
+                    [&m.room_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if stored.is_none() {
+                return Err(crate::error::Error::NotFound(
+                    "that message is in a chat you are not in".into(),
+                ));
+            }
+        }
         let existing: Option<(i64, Option<String>, Option<String>)> = tx
             .query_row(
                 "SELECT local_id, edited_at, deleted_at FROM messages
@@ -166,16 +184,20 @@ impl Store {
                     || older_edit;
                 // The type too: a file guessed to be an image by its name
                 // may turn out not to be one when the server sniffs it.
+                // Met again as part of the loaded history (a push, an ack,
+                // sync, a history page), an island joins it.
                 tx.execute(
                     "UPDATE messages SET message_id = ?2, seq = ?3, status = 'sent', error = NULL,
-                       created_at = ?4, reply_to = ?5, message_type = ?6 WHERE local_id = ?1",
+                       created_at = ?4, reply_to = ?5, message_type = ?6, island = MIN(island, ?7)
+                     WHERE local_id = ?1",
                     params![
                         local_id,
                         m.message_id,
                         m.seq,
                         m.created_at,
                         m.reply_to,
-                        m.message_type.as_str()
+                        m.message_type.as_str(),
+                        island
                     ],
                 )?;
                 if !keep_content {

@@ -376,6 +376,40 @@ mod properties {
         t
     }
 
+    /// Islands: apart from the loaded history until met as part of it, and
+    /// never kept for a room that is not stored.
+    #[test]
+    fn an_island_joins_the_loaded_history_when_a_push_or_page_brings_it() {
+        let store = Store::in_memory().expect("store");
+        store.apply_room(&room()).expect("room");
+        store.apply_message(&version(9, 0)).expect("newest");
+        // The device is behind (the server is at 12); a search finds 12.
+        let found = store.apply_island(&version(11, 0)).expect("found");
+        assert!(found.island);
+        let loaded = |s: &Store| -> Vec<Option<i64>> {
+            s.messages("r", None, 50)
+                .expect("page")
+                .iter()
+                .map(|m| m.seq)
+                .collect()
+        };
+        assert_eq!(loaded(&store), vec![Some(10)]);
+        assert_eq!(store.oldest_seq("r").expect("oldest"), Some(10));
+        // An edit of it keeps it apart; catching up (sync: 11, then 12) joins it.
+        assert!(store.apply_island(&version(11, 1)).expect("edit").island);
+        store.apply_message(&version(10, 0)).expect("11");
+        let caught_up = store.apply_message(&version(11, 1)).expect("12");
+        assert!(!caught_up.island);
+        assert_eq!(loaded(&store), vec![Some(10), Some(11), Some(12)]);
+        // A room the user left keeps nothing.
+        let mut elsewhere = version(5, 0);
+        elsewhere.room_id = "gone".into();
+        assert!(matches!(
+            store.apply_island(&elsewhere),
+            Err(crate::error::Error::NotFound(_))
+        ));
+    }
+
     /// Up to 4 messages, each edited up to 4 times and maybe deleted; all
     /// of what the server could say about them, shuffled, some twice.
     fn histories() -> impl Strategy<Value = (Vec<(usize, bool)>, Vec<Told>)> {

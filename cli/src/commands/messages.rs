@@ -235,7 +235,13 @@ pub async fn search(ctx: &Ctx, text: &str, how: SearchArgs<'_>) -> Result<()> {
         )
         .await
         {
-            Ok(page) => page,
+            Ok(page) => {
+                if !page.from_server {
+                    ctx.out
+                        .note("the server could not be reached: showing stored messages only");
+                }
+                page
+            }
             Err(Error::Offline { reason, .. }) if how.before.is_none() => {
                 ctx.out
                     .note(&format!("offline ({reason}): showing stored messages only"));
@@ -248,10 +254,6 @@ pub async fn search(ctx: &Ctx, text: &str, how: SearchArgs<'_>) -> Result<()> {
             }
             Err(e) => return Err(e),
         };
-        if !page.from_server {
-            ctx.out
-                .note("the server could not be reached: showing stored messages only");
-        }
         (page.results, page.next_cursor)
     } else {
         (ctx.client.search(text, room.as_deref(), how.limit)?, None)

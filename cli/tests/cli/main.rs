@@ -150,9 +150,11 @@ fn search_remote_finds_what_this_device_never_stored() {
     );
     let out = phone.run(&["search", "--remote", "filler"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("stored messages only"),
-        "{out:?}"
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("stored messages only").count(),
+        1,
+        "said once: {out:?}"
     );
 }
 

@@ -30,8 +30,13 @@ pub async fn search(
     };
     let scope = match &req.room_id {
         Some(room) => {
+            // A clear `forbidden` for a room one is not in; the query checks
+            // again as it runs.
             require_member(state, room, &s.user_id).await?;
-            Scope::Room(room)
+            Scope::Room {
+                room,
+                user: &s.user_id,
+            }
         }
         None => Scope::MemberOf(&s.user_id),
     };

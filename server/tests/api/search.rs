@@ -399,4 +399,34 @@ crate::on_both_databases!(
     pages_run_newest_first_without_gaps_or_repeats,
     bad_queries_cursors_and_limits_are_invalid,
     messages_stored_before_the_index_are_indexed_at_start,
+    a_named_room_is_searched_only_for_its_members,
 );
+
+/// The query itself checks membership of a named room, so a removal between
+/// the handler's check and the search cannot let a page through.
+async fn a_named_room_is_searched_only_for_its_members(b: Backend) {
+    use leetchat_protocol::search::Query;
+    use leetchat_server::db::search::{Before, Scope, search};
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room = group_id(&mut a, "g", &[]).await;
+    send(&mut a, &room, "private plans").await;
+    let db = app.state.db.clone();
+    let mut conn = db.reader().acquire().await.unwrap();
+    let q = Query::parse("plans").unwrap();
+    for (user, want) in [(&alice.user_id, 1), (&bob.user_id, 0)] {
+        let hits = search(
+            &mut conn,
+            db.kind,
+            &q,
+            Scope::Room { room: &room, user },
+            &Before::Newest,
+            20,
+        )
+        .await
+        .unwrap();
+        assert_eq!(hits.len(), want, "{user}");
+    }
+}

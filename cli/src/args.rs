@@ -75,6 +75,9 @@ pub enum Command {
         /// Name shown to others (default: the login name).
         #[arg(long)]
         display_name: Option<String>,
+        /// A server invite (servers that register by invite only ask for one).
+        #[arg(long)]
+        invite: Option<String>,
     },
     /// Sign in (password from LEETCHAT_PASSWORD or stdin).
     Login {
@@ -105,6 +108,74 @@ pub enum Command {
         /// Login names of the users to add.
         #[arg(required = true)]
         users: Vec<String>,
+    },
+    /// Make an invite link to a group (its owner or admins) and print its
+    /// code; with --list, the group's usable links; with --revoke, end one.
+    Invite {
+        /// The group: its id or its name (omit with --revoke).
+        #[arg(required_unless_present = "revoke")]
+        room: Option<String>,
+        /// How many people may join with it (default: no limit).
+        #[arg(long, conflicts_with_all = ["list", "revoke"])]
+        uses: Option<u32>,
+        /// How long it lasts: 30m, 12h, 7d (default: until revoked).
+        #[arg(long, value_parser = parse_duration, conflicts_with_all = ["list", "revoke"])]
+        expires: Option<std::time::Duration>,
+        /// List the group's usable links instead.
+        #[arg(long, conflicts_with = "revoke")]
+        list: bool,
+        /// Revoke this code (or link) instead.
+        #[arg(long, value_name = "CODE", conflicts_with = "room")]
+        revoke: Option<String>,
+    },
+    /// Join a group with an invite code or link; prints its room id.
+    Join {
+        /// The code, or a link that holds it.
+        code: String,
+    },
+    /// Ban a user from a group (its owner or admins): a member is removed,
+    /// and nobody banned can be added or join again. With --list, the bans.
+    Ban {
+        /// The group: its id or its name.
+        room: String,
+        /// Login name.
+        #[arg(required_unless_present = "list")]
+        user: Option<String>,
+        /// Why (the group's owner and admins see it).
+        #[arg(long, conflicts_with = "list")]
+        reason: Option<String>,
+        /// List the group's bans instead.
+        #[arg(long, conflicts_with = "user")]
+        list: bool,
+    },
+    /// Lift a ban.
+    Unban {
+        /// The group: its id or its name.
+        room: String,
+        /// Login name.
+        user: String,
+    },
+    /// Block a user: they cannot message you directly, and you see no
+    /// typing or presence of theirs. With --list, whom you block.
+    Block {
+        /// Login name.
+        #[arg(required_unless_present = "list")]
+        user: Option<String>,
+        /// List whom you block instead.
+        #[arg(long, conflicts_with = "user")]
+        list: bool,
+    },
+    /// Unblock a user.
+    Unblock {
+        /// Login name.
+        user: String,
+    },
+    /// Report a message to the server's administrators.
+    Report {
+        /// Message id, tempId or local id.
+        message: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// Send a text message, or a file with an optional caption (queued when
     /// offline). `@name` mentions that member, `@room` everyone in the room.
@@ -236,4 +307,14 @@ pub enum Command {
         #[arg(long, value_name = "LEVEL", conflicts_with_all = ["room", "level", "mute", "unmute"])]
         default: Option<String>,
     },
+}
+
+/// A duration such as `30m`, `12h`, `7d` (at least a second).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("expected a duration such as 30m, 12h or 7d, got {s:?}: {e}"))?;
+    if d.as_secs() == 0 {
+        return Err("the duration must be at least a second".into());
+    }
+    Ok(d)
 }

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(http::logout))
         .route("/api/users", get(http::users))
         .route("/api/push/vapid", get(http::vapid_key))
+        .route("/api/server", get(http::server_info))
         .route("/health/chat", get(http::health))
         .route("/metrics", get(http::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY));
@@ -185,6 +186,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let background = spawn_background(state.clone());
+        let revocations = crate::revocations::spawn(&state);
         let cluster_tasks = match state.bus.cluster() {
             Some(c) => crate::cluster::tasks::spawn(state.clone(), c.clone()),
             None => Vec::new(),
@@ -213,6 +215,7 @@ impl Application {
             tracing::warn!("some connections did not finish within 10 s");
         }
         background.abort();
+        revocations.abort();
         for t in cluster_tasks {
             t.abort();
         }

@@ -59,6 +59,21 @@ impl std::fmt::Debug for Auth {
     }
 }
 
+/// argon2id with OWASP's parameters (19 MiB, t=2, p=1).
+fn argon() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password on this thread (the admin command; the server uses
+/// [`Auth::hash_password`]).
+pub fn hash_password_here(password: &str) -> Result<String, String> {
+    argon()
+        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
 impl Auth {
     /// Keys from `secret`; argon2id with OWASP's parameters (19 MiB, t=2, p=1).
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Self {
@@ -68,8 +83,7 @@ impl Auth {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         // We issue and check our own tokens with one clock.
         validation.leeway = 0;
-        let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let argon = argon();
         let dummy_hash = argon
             .hash_password(
                 b"leetchat-dummy-password",

@@ -185,6 +185,14 @@ pub struct RateLimits {
         default_value = "20/3600"
     )]
     pub register: RateLimit,
+
+    /// `message.report` per user.
+    #[arg(
+        long = "rate-limit-report",
+        env = "RATE_LIMIT_REPORT",
+        default_value = "10/60"
+    )]
+    pub report: RateLimit,
 }
 
 impl RateLimits {
@@ -208,6 +216,7 @@ impl RateLimits {
             auth: limit,
             auth_account: limit,
             register: limit,
+            report: limit,
         }
     }
 }
@@ -258,6 +267,17 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         return Err("the size must be at least 1 byte".into());
     }
     Ok(v)
+}
+
+/// Who may make an account (`REGISTRATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Registration {
+    /// Anyone who reaches the server.
+    Open,
+    /// Only with a server invite.
+    Invite,
+    /// Nobody: accounts are made by `leetchat-server admin create-user`.
+    Closed,
 }
 
 /// Everything `leetchat-server` can be told. Every flag also reads the
@@ -349,6 +369,13 @@ pub struct Config {
     /// Secret key for the bucket.
     #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub upload_secret_access_key: Option<String>,
+
+    /// Who may make an account: `open` (anyone who reaches the server),
+    /// `invite` (with a server invite from `leetchat-server admin invite
+    /// create`), `closed` (nobody; admins make accounts with
+    /// `leetchat-server admin create-user`).
+    #[arg(long, env = "REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
 
     /// Uploads no message carries are removed after this long.
     #[arg(long, env = "UPLOAD_TTL", default_value = "24h", value_parser = parse_duration)]
@@ -453,6 +480,10 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// A command instead of serving (`leetchat-server admin --help`).
+    #[command(subcommand)]
+    pub command: Option<crate::admin::Command>,
 }
 
 impl Config {
@@ -688,6 +719,7 @@ mod tests {
         assert_eq!(l.auth, RateLimit::new(20, 60));
         assert_eq!(l.auth_account, RateLimit::new(100, 60));
         assert_eq!(l.register, RateLimit::new(20, 3600));
+        assert_eq!(l.report, RateLimit::new(10, 60));
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.max_file_size, 10 << 20);
         assert_eq!(c.image_decode_max_bytes, 160 << 20);
@@ -696,6 +728,17 @@ mod tests {
         assert_eq!(c.http_body_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections_per_address, 256);
         assert_eq!(c.max_sockets_per_device, 16);
+        assert_eq!(c.registration, Registration::Open);
+    }
+
+    #[test]
+    fn registration_takes_its_three_modes() {
+        let c = Config::parse_from_args(["x", "--registration", "invite"]).expect("parses");
+        assert_eq!(c.registration, Registration::Invite);
+        let e = Config::parse_from_args(["x", "--registration", "friends"])
+            .expect_err("not a mode")
+            .to_string();
+        assert!(e.contains("open") && e.contains("closed"), "{e}");
     }
 
     #[test]

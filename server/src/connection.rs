@@ -350,10 +350,24 @@ async fn attach(
     if let Ok(false) =
         db::users::device_active(&state.db, &session.user_id, &session.device_id).await
     {
-        let _ = tx.try_send(Outbound::Close(
-            leetchat_protocol::CLOSE_UNAUTHENTICATED,
-            "this device was signed out".to_owned(),
-        ));
+        // Signed out because the account was deactivated: say so (4403).
+        let deactivated = db::users::by_id(state.db.reader(), &session.user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|u| u.is_deactivated());
+        let close = if deactivated {
+            Outbound::Close(
+                leetchat_protocol::CLOSE_DEACTIVATED,
+                "this account has been deactivated".to_owned(),
+            )
+        } else {
+            Outbound::Close(
+                leetchat_protocol::CLOSE_UNAUTHENTICATED,
+                "this device was signed out".to_owned(),
+            )
+        };
+        let _ = tx.try_send(close);
     }
     let max = state.config.max_sockets_per_device.max(1) as usize;
     let trimmed = state

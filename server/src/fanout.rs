@@ -222,6 +222,18 @@ impl Hub {
         out
     }
 
+    /// The devices of the user with a connection on this node.
+    pub fn devices_of(&self, user_id: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .conns
+            .get(user_id)
+            .map(|v| v.iter().map(|c| c.device_id.clone()).collect())
+            .unwrap_or_default();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Whether the user has a connection on this node.
     pub fn is_connected(&self, user_id: &str) -> bool {
         self.conns.get(user_id).is_some_and(|v| !v.is_empty())

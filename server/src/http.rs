@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use leetchat_protocol::ErrorCode;
 use leetchat_protocol::http::{
     AuthResponse, Health, LoginRequest, RefreshRequest, RefreshResponse, RegisterRequest,
-    UsersResponse,
+    ServerInfo, UsersResponse,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{hash_refresh_token, new_refresh_token};
 use crate::client_addr::ClientAddr;
-use crate::db::{self, users::Rotation};
+use crate::config::Registration;
+use crate::db::{self, users::NotCreated, users::Rotation};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::Action;
 use crate::state::AppState;
@@ -92,7 +93,7 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// 3–32 characters: ASCII letters, digits, `_`, `.`, `-`.
-fn check_user_name(name: &str) -> AppResult<()> {
+pub(crate) fn check_user_name(name: &str) -> AppResult<()> {
     let ok_len = (3..=32).contains(&name.len());
     let ok_chars = name
         .chars()
@@ -106,7 +107,7 @@ fn check_user_name(name: &str) -> AppResult<()> {
     }
 }
 
-fn check_password(p: &str) -> AppResult<()> {
+pub(crate) fn check_password(p: &str) -> AppResult<()> {
     let n = p.chars().count();
     if n < 8 {
         return Err(AppError::invalid("password must be at least 8 characters"));
@@ -177,6 +178,29 @@ pub async fn register(
             "displayName must be at most 64 characters",
         ));
     }
+    // Who may register is settled before anything about names is told.
+    let invite = match state.config.registration {
+        Registration::Open => None,
+        Registration::Closed => {
+            return Err(AppError::forbidden(
+                "this server is not taking new accounts; ask its administrator",
+            ));
+        }
+        Registration::Invite => {
+            let code = req
+                .invite_token
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    AppError::forbidden("this server takes new accounts by invite only")
+                })?;
+            if !db::invites::server_invite_usable(&state.db, code, now_ms()).await? {
+                return Err(bad_invite());
+            }
+            Some(code.to_owned())
+        }
+    };
     if db::users::by_name(&state.db, &req.user_name)
         .await?
         .is_some()
@@ -184,14 +208,30 @@ pub async fn register(
         return Err(AppError::conflict("that userName is taken"));
     }
     let hash = state.auth.hash_password(req.password).await?;
-    let Some(user) =
-        db::users::create(&state.db, &req.user_name, &display, &hash, now_ms()).await?
-    else {
-        return Err(AppError::conflict("that userName is taken"));
+    let user = match db::users::create_account(
+        &state.db,
+        &req.user_name,
+        &display,
+        &hash,
+        invite.as_deref(),
+        false,
+        now_ms(),
+    )
+    .await?
+    {
+        Ok(user) => user,
+        Err(NotCreated::NameTaken) => return Err(AppError::conflict("that userName is taken")),
+        Err(NotCreated::BadInvite) => return Err(bad_invite()),
     };
     tracing::info!(user_id = %user.user_id, "registered");
     let resp = sign_in(&state, &user, req.device_name.as_deref()).await?;
     Ok((StatusCode::CREATED, axum::Json(resp)))
+}
+
+/// The one answer for an invite that is unknown, revoked, expired or used
+/// up: which of these it is would tell a guesser that a code once existed.
+fn bad_invite() -> AppError {
+    AppError::forbidden("that invite cannot be used (it may have expired or been used up)")
 }
 
 /// `POST /api/auth/login`: a wrong name or password is `unauthenticated`
@@ -217,6 +257,12 @@ pub async fn login(
         return Err(AppError::unauthenticated("wrong userName or password"));
     }
     let user = user.ok_or_else(|| AppError::unauthenticated("wrong userName or password"))?;
+    // Only after the password: a deactivated account is not told to strangers.
+    if user.is_deactivated() {
+        return Err(AppError::forbidden(
+            "this account has been deactivated by the server's administrator",
+        ));
+    }
     Ok(axum::Json(
         sign_in(&state, &user, req.device_name.as_deref()).await?,
     ))
@@ -291,6 +337,20 @@ pub struct UserQuery {
     pub query: String,
     /// At most this many (default 20, max 50).
     pub limit: Option<i64>,
+}
+
+/// `GET /api/server`: how registration works here, and the version (no
+/// token needed: a sign-up form asks before there is an account).
+pub async fn server_info(State(state): State<AppState>) -> axum::Json<ServerInfo> {
+    let registration = match state.config.registration {
+        Registration::Open => "open",
+        Registration::Invite => "invite",
+        Registration::Closed => "closed",
+    };
+    axum::Json(ServerInfo {
+        registration: registration.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 /// `GET /api/push/vapid`: the server's VAPID public key (no token needed:

@@ -3,6 +3,7 @@
 //!
 //! Map of the crate:
 //! - [`config`]: settings from the environment (`--help` lists them).
+//! - [`admin`]: `leetchat-server admin`, the operator's commands.
 //! - [`app`]: `Application::build` / `run_until_stopped`, and `router(state)`.
 //! - [`state`]: `AppState`, everything handlers share.
 //! - Transports, framing only: [`ws`] (the native WebSocket), [`sio`]
@@ -27,6 +28,8 @@
 //!   one node sends each).
 //! - [`search_index`]: indexes for search the messages stored before it
 //!   existed (the index itself is [`db::search`]).
+//! - [`revocations`]: closes sockets of accounts signed out from elsewhere
+//!   (deactivated by the admin command, say).
 //! - [`auth`], [`ratelimit`], [`metrics`], [`error`].
 //!
 //! How a message flows: `message.send` arrives on a socket → the transport
@@ -36,6 +39,7 @@
 //! event row; the write then publishes `message.received` on the bus (each
 //! member's other connections) and only then does the ack go back.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod bus;
@@ -56,6 +60,7 @@ pub mod presence;
 pub mod previews;
 pub mod push;
 pub mod ratelimit;
+pub mod revocations;
 pub mod search_index;
 pub mod sequencer;
 pub mod serve;

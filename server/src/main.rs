@@ -1,6 +1,7 @@
 //! `leetchat-server`: parse the configuration, set up logging, run until
 //! SIGTERM or Ctrl-C.
 
+use leetchat_server::admin::{self, Command};
 use leetchat_server::{Application, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -26,10 +27,25 @@ fn no_transparent_huge_pages() {
 
 #[tokio::main]
 async fn main() {
-    let config = match Config::parse_from_args(std::env::args_os()) {
+    let mut config = match Config::parse_from_args(std::env::args_os()) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    if let Some(Command::Admin(args)) = config.command.take() {
+        // Quiet: the command's own output is what the operator reads.
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error")),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+        let mut out = std::io::stdout();
+        if let Err(e) = admin::run(&config, &args, &mut out).await {
+            eprintln!("leetchat-server admin: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     if config.log_json {

@@ -76,7 +76,17 @@ pub async fn record_last_seen<'a>(
 async fn announce(state: &AppState, user_id: &str, status: Status, last_seen: Option<String>) {
     let limit = state.config.presence_group_limit;
     let contacts = match db::rooms::contacts_of(state.db.reader(), user_id, limit).await {
-        Ok(c) => c,
+        Ok(mut c) => {
+            // Whoever blocked the user does not see it come and go.
+            match db::moderation::blockers_of(state.db.reader(), user_id).await {
+                Ok(blockers) => c.retain(|u| !blockers.contains(u)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot look up blocks for presence");
+                    return;
+                }
+            }
+            c
+        }
         Err(e) => {
             tracing::warn!(error = %e, "cannot look up contacts for presence");
             return;

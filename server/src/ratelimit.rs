@@ -48,11 +48,13 @@ pub enum Action {
     AuthAccount,
     /// Registrations from one client address.
     Register,
+    /// `message.report`.
+    Report,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Message,
         Action::Edit,
         Action::Read,
@@ -69,6 +71,7 @@ impl Action {
         Action::Auth,
         Action::AuthAccount,
         Action::Register,
+        Action::Report,
     ];
 
     /// The name used in errors and metrics.
@@ -90,6 +93,7 @@ impl Action {
             Action::Auth => "auth",
             Action::AuthAccount => "auth_account",
             Action::Register => "register",
+            Action::Report => "report",
         }
     }
 
@@ -112,6 +116,7 @@ impl Action {
             Action::Auth => l.auth,
             Action::AuthAccount => l.auth_account,
             Action::Register => l.register,
+            Action::Report => l.report,
         }
     }
 }

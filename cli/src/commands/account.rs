@@ -11,10 +11,19 @@ use crate::error::{Error, Result};
 /// The variable a script sets instead of piping the password in.
 const PASSWORD_VAR: &str = "LEETCHAT_PASSWORD";
 
-/// `register USER`: creates the account and signs this data folder in.
-pub async fn register(ctx: &Ctx, user: &str, display_name: Option<&str>) -> Result<()> {
+/// `register USER [--invite CODE]`: creates the account and signs this data folder in.
+pub async fn register(
+    ctx: &Ctx,
+    user: &str,
+    display_name: Option<&str>,
+    invite: Option<&str>,
+) -> Result<()> {
     let password = password()?;
-    let me = match ctx.client.register(user, &password, display_name).await {
+    let me = match ctx
+        .client
+        .register_with_invite(user, &password, display_name, invite)
+        .await
+    {
         Ok(me) => me,
         // The server created the account before the tokens could be kept:
         // registering again would fail with "taken".

@@ -3,6 +3,7 @@
 //! finding the room a ROOM argument names.
 
 mod account;
+mod community;
 mod conversations;
 mod files;
 mod messages;
@@ -53,15 +54,48 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
     let client = open(&cli.global).await?;
     let ctx = Ctx { client, out };
     match cli.command {
-        Command::Register { user, display_name } => {
-            account::register(&ctx, &user, display_name.as_deref()).await
-        }
+        Command::Register {
+            user,
+            display_name,
+            invite,
+        } => account::register(&ctx, &user, display_name.as_deref(), invite.as_deref()).await,
         Command::Login { user } => account::login(&ctx, &user).await,
         Command::Logout => account::logout(&ctx).await,
         Command::Rooms => rooms::list(&ctx).await,
         Command::Dm { user } => rooms::direct(&ctx, &user).await,
         Command::Group { name, users } => rooms::group(&ctx, &name, &users).await,
         Command::Add { room, users } => rooms::add(&ctx, &room, &users).await,
+        Command::Invite {
+            room,
+            uses,
+            expires,
+            list,
+            revoke,
+        } => {
+            let action = match (revoke.as_deref(), room.as_deref()) {
+                (Some(code), _) => community::InviteAction::Revoke(code),
+                (None, Some(room)) if list => community::InviteAction::List(room),
+                (None, Some(room)) => community::InviteAction::Create {
+                    room,
+                    uses,
+                    expires,
+                },
+                // clap asks for ROOM unless --revoke is given.
+                (None, None) => return Err(Error::Usage("name the group".into())),
+            };
+            community::invite(&ctx, action).await
+        }
+        Command::Join { code } => community::join(&ctx, &code).await,
+        Command::Ban {
+            room,
+            user,
+            reason,
+            list: _,
+        } => community::ban(&ctx, &room, user.as_deref(), reason.as_deref()).await,
+        Command::Unban { room, user } => community::unban(&ctx, &room, &user).await,
+        Command::Block { user, list: _ } => community::block(&ctx, user.as_deref(), true).await,
+        Command::Unblock { user } => community::block(&ctx, Some(&user), false).await,
+        Command::Report { message, reason } => community::report(&ctx, &message, &reason).await,
         Command::Send {
             room,
             text,

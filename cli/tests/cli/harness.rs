@@ -26,6 +26,11 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start() -> Server {
+        Server::start_with(|_| {})
+    }
+
+    /// A server with the test configuration changed by `tweak`.
+    pub(crate) fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut c = Config::defaults();
         c.socket_port = 0;
@@ -34,6 +39,7 @@ impl Server {
         c.database_url = None;
         c.jwt_secret = Some("cli-tests-secret-cli-tests-secret-0123456789".into());
         c.rate_limits = RateLimits::all(RateLimit::new(10_000, 60));
+        tweak(&mut c);
         let (rt, port) = boot(c.clone()).expect("server starts");
         // Restarts come back on the same port, so clients keep one URL.
         c.socket_port = port;
@@ -43,6 +49,37 @@ impl Server {
             rt: Some(rt),
             _dir: dir,
         }
+    }
+
+    /// A server invite with no limit, as `leetchat-server admin invite
+    /// create` makes one.
+    pub(crate) fn server_invite(&self) -> String {
+        use leetchat_server::db::{Db, invites};
+        let code = invites::new_code();
+        let invite = invites::ServerInvite {
+            code: code.clone(),
+            created_by: None,
+            created_at: leetchat_protocol::time::now_ms(),
+            expires_at: None,
+            max_uses: None,
+            uses: 0,
+            revoked_at: None,
+            note: String::new(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            let db = Db::open(&self.config.database_url(), 1)
+                .await
+                .expect("the database");
+            invites::create_server_invite(&db, &invite)
+                .await
+                .expect("an invite");
+            db.close().await;
+        });
+        code
     }
 
     pub(crate) fn url(&self) -> String {

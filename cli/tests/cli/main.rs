@@ -651,3 +651,93 @@ fn reading_a_room_on_one_device_clears_its_unread_count_on_the_others() {
     let err = alice.fails(&["read", "nobody-here"]);
     assert!(err.contains("nobody-here"), "{err}");
 }
+
+#[test]
+fn a_community_is_run_from_the_terminal_invites_bans_blocks_and_reports() {
+    let server = Server::start_with(|c| {
+        c.registration = leetchat_server::config::Registration::Invite;
+    });
+    // An invite-only server: no invite, no account.
+    let alice = User::new(&server, "alice");
+    let err = alice.fails(&["register", "alice"]);
+    assert!(err.contains("invite"), "{err}");
+    let code = server.server_invite();
+    alice.ok(&["register", "alice", "--invite", &code]);
+    let [bob, carol] = ["bob", "carol"].map(|n| {
+        let u = User::new(&server, n);
+        u.ok(&["register", n, "--invite", &code]);
+        u
+    });
+    let room = room_id(&alice.ok(&["group", "den", "carol"]));
+
+    // Invite links: the owner makes them; a member may not.
+    let err = carol.fails(&["invite", "den"]);
+    assert!(err.contains("owner or an admin"), "{err}");
+    let link = alice
+        .ok(&["invite", "den", "--uses", "1"])
+        .trim()
+        .to_owned();
+    let joined = bob.ok(&["join", &format!("https://chat.example.com/join/{link}")]);
+    assert_eq!(room_id(&joined), room);
+    bob.ok(&["send", "den", "hello den"]);
+    let err = User::new(&server, "dave").fails(&["join", &link]);
+    assert!(err.contains("not signed in"), "{err}");
+    let listed = alice.run(&["invite", "den", "--list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stderr).contains("no usable invite links"),
+        "a used-up link is not listed"
+    );
+    let second = alice
+        .ok(&["invite", "den", "--expires", "1h"])
+        .trim()
+        .to_owned();
+    assert!(alice.ok(&["invite", "den", "--list"]).contains(&second));
+    assert_eq!(
+        alice.ok(&["invite", "--revoke", &second]).trim(),
+        format!("revoked {second}")
+    );
+    let bad = alice.run(&["invite", "den", "--expires", "soon"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a bad duration is a usage error"
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("soon"));
+
+    // Bans: bob is removed and cannot come back until unbanned.
+    let err = carol.fails(&["ban", "den", "bob"]);
+    assert!(err.contains("owner or an admin"), "{err}");
+    assert_eq!(
+        alice.ok(&["ban", "den", "bob", "--reason", "spam"]).trim(),
+        "banned bob from the group"
+    );
+    let third = alice.ok(&["invite", "den"]).trim().to_owned();
+    let err = bob.fails(&["join", &third]);
+    assert!(err.contains("banned"), "{err}");
+    let bans = alice.ok(&["ban", "den", "--list"]);
+    assert!(bans.contains("bob") && bans.contains("spam"), "{bans}");
+    assert_eq!(
+        alice.ok(&["unban", "den", "bob"]).trim(),
+        "bob may join again"
+    );
+    bob.ok(&["join", &third]);
+
+    // Blocks: bob cannot write to alice directly while she blocks him.
+    alice.ok(&["dm", "bob"]);
+    let out = alice.ok(&["block", "bob"]);
+    assert!(out.starts_with("blocked bob"), "{out}");
+    assert!(alice.ok(&["block", "--list"]).contains("bob"));
+    let err = bob.fails(&["send", "alice", "hey there"]);
+    assert!(err.contains("does not take messages from you"), "{err}");
+    assert_eq!(alice.ok(&["unblock", "bob"]).trim(), "unblocked bob");
+
+    // Reports go to the server's administrators.
+    let sent = json_lines(&bob.ok(&["--json", "send", "den", "buy cheap pills"]));
+    let id = sent[0]["messageId"].as_str().expect("id").to_owned();
+    assert_eq!(
+        carol.ok(&["report", &id, "spam"]).trim(),
+        "reported to the server's administrators"
+    );
+    let err = bob.fails(&["report", &id, "mine"]);
+    assert!(err.contains("your own message"), "{err}");
+}

@@ -5,6 +5,7 @@
 //! (optimistic); the connection delivers them. Everything else (creating
 //! rooms, history, receipts, typing, presence) needs the live connection.
 
+pub mod community;
 mod online;
 mod push;
 mod search;
@@ -171,6 +172,19 @@ impl Client {
         password: &str,
         display_name: Option<&str>,
     ) -> Result<User> {
+        self.register_with_invite(user_name, password, display_name, None)
+            .await
+    }
+
+    /// Creates an account with a server invite (what a server with
+    /// `REGISTRATION=invite` asks for) and signs this device in.
+    pub async fn register_with_invite(
+        &self,
+        user_name: &str,
+        password: &str,
+        display_name: Option<&str>,
+        invite: Option<&str>,
+    ) -> Result<User> {
         // Before the account exists: tokens that cannot be kept would leave
         // an account nobody can sign in to from here without a password.
         self.check_can_sign_in(user_name).await?;
@@ -182,6 +196,7 @@ impl Client {
                 password: password.to_owned(),
                 display_name: display_name.map(str::to_owned),
                 device_name: Some(self.inner.config.device_name.clone()),
+                invite_token: invite.map(str::to_owned),
             })
             .await?;
         self.signed_in(auth).await

@@ -42,6 +42,7 @@ mod shared;
 pub mod store;
 pub mod views;
 
+pub use client::community::invite_code;
 pub use client::{Client, ClientConfig, Me, MessageContext, SearchPage};
 pub use credentials::CredentialStore;
 pub use error::{Error, Result};

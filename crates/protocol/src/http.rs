@@ -18,6 +18,10 @@ pub struct RegisterRequest {
     /// Extension: a name for the device being signed in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
+    /// v1.1: a server invite, needed when the server's registration is
+    /// `invite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_token: Option<String>,
 }
 
 /// `POST /api/auth/login`.
@@ -103,4 +107,16 @@ pub struct Health {
 pub struct VapidKey {
     /// The key.
     pub public_key: String,
+}
+
+/// `GET /api/server` (extension): what a sign-up form needs to know before
+/// it asks anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    /// Who may make an account: `open`, `invite` (with `inviteToken`) or
+    /// `closed`.
+    pub registration: String,
+    /// The server's version.
+    pub version: String,
 }

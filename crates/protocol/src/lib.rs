@@ -54,6 +54,8 @@ pub const SYNC_DEFAULT_LIMIT: u32 = 100;
 pub const SYNC_MAX_LIMIT: u32 = 1000;
 /// WebSocket close code for a missing, invalid, expired or revoked token.
 pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+/// WebSocket close code for an account that was deactivated or deleted (v1.1).
+pub const CLOSE_DEACTIVATED: u16 = 4403;
 
 /// Characters of the replied message a reply preview shows (v1.1).
 pub const REPLY_PREVIEW_CHARS: usize = 200;

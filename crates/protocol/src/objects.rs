@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `{userId, userName, displayName, avatarUrl?}`
+/// `{userId, userName, displayName, avatarUrl?, deactivated?}`
 #[cfg_attr(
     feature = "ts",
     derive(ts_rs::TS),
@@ -20,6 +20,11 @@ pub struct User {
     /// Optional picture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
+    /// v1.1: `true` when a server admin deactivated the account (omitted
+    /// while it is active).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
+    pub deactivated: bool,
 }
 
 /// `direct` (exactly two members, fixed) or `group`.

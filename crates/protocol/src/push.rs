@@ -11,9 +11,9 @@ use serde_json::Value;
 use crate::envelope::ErrorBody;
 use crate::events::names;
 use crate::events::{
-    Authenticated, LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope,
-    NotifyDefault, PinEvent, Presence, ReactionEvent, ReceiptUpdated, RoomEnvelope, RoomNotify,
-    SyncNeeded, TypingUser,
+    Authenticated, BlockList, LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited,
+    MessageEnvelope, NotifyDefault, PinEvent, Presence, ReactionEvent, ReceiptUpdated,
+    RoomEnvelope, RoomNotify, SyncNeeded, TypingUser,
 };
 
 macro_rules! pushes {
@@ -109,6 +109,8 @@ pushes! {
     RoomNotifyUpdated(RoomNotify) = names::ROOM_NOTIFY_UPDATED;
     /// The user changed the default level elsewhere (extension).
     NotifyDefaultUpdated(NotifyDefault) = names::NOTIFY_DEFAULT_UPDATED;
+    /// The user's blocked list changed elsewhere (extension).
+    UserBlocksUpdated(BlockList) = names::USER_BLOCKS_UPDATED;
 }
 
 impl ServerPush {

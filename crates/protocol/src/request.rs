@@ -17,6 +17,10 @@ use crate::events::{
     SearchResults, SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest,
     SyncResponse, TypingStart, TypingStop, UnpinMessage, UnregisterPush, UpdateRoom,
 };
+use crate::events::{
+    BanList, BanUser, BlockList, BlockUser, CreateInvite, InviteEnvelope, InviteList, JoinRoom,
+    ListBans, ListBlocks, ListInvites, ReportMessage, RevokeInvite, UnbanUser, UnblockUser,
+};
 
 /// A request: its `data`, the event name it is sent under, and its ack's `data`.
 pub trait Request: Serialize + DeserializeOwned + Send + 'static {
@@ -65,6 +69,17 @@ requests! {
     RegisterPush => Empty = names::PUSH_REGISTER;
     UnregisterPush => Empty = names::PUSH_UNREGISTER;
     SearchMessages => SearchResults = names::MESSAGE_SEARCH;
+    CreateInvite => InviteEnvelope = names::ROOM_INVITE_CREATE;
+    ListInvites => InviteList = names::ROOM_INVITE_LIST;
+    RevokeInvite => Empty = names::ROOM_INVITE_REVOKE;
+    JoinRoom => RoomEnvelope = names::ROOM_JOIN;
+    BanUser => RoomEnvelope = names::ROOM_BAN;
+    UnbanUser => Empty = names::ROOM_UNBAN;
+    ListBans => BanList = names::ROOM_BANS;
+    BlockUser => BlockList = names::USER_BLOCK;
+    UnblockUser => BlockList = names::USER_UNBLOCK;
+    ListBlocks => BlockList = names::USER_BLOCKS;
+    ReportMessage => Empty = names::MESSAGE_REPORT;
 }
 
 #[cfg(test)]

@@ -12,8 +12,10 @@
 
 pub mod events;
 pub mod files;
+pub mod invites;
 pub mod mentions;
 pub mod messages;
+pub mod moderation;
 pub mod notify;
 pub mod pins;
 pub mod previews;
@@ -183,8 +185,24 @@ fn chunked<T>(ids: &[T]) -> impl Iterator<Item = &[T]> {
 
 /// `$1, $2, ..., $n`.
 fn placeholders(n: usize) -> String {
-    (1..=n)
+    placeholders_from(1, n)
+}
+
+/// `$first, ..., $(first + n - 1)`: an `IN` list after `first - 1` other binds.
+fn placeholders_from(first: usize, n: usize) -> String {
+    (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether an invite (a server's or a room's) still lets someone in at `now`.
+pub fn invite_usable(
+    revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    max_uses: Option<i64>,
+    uses: i64,
+    now: i64,
+) -> bool {
+    revoked_at.is_none() && expires_at.is_none_or(|e| e > now) && max_uses.is_none_or(|m| uses < m)
 }

@@ -20,6 +20,12 @@ pub struct UserRow {
     pub password_hash: String,
     /// When the user's last device went away.
     pub last_seen: Option<i64>,
+    /// 1: a server admin.
+    pub is_admin: i64,
+    /// When a server admin deactivated the account.
+    pub deactivated_at: Option<i64>,
+    /// When the account was made.
+    pub created_at: i64,
 }
 
 impl UserRow {
@@ -30,24 +36,50 @@ impl UserRow {
             user_name: self.user_name.clone(),
             display_name: self.display_name.clone(),
             avatar_url: self.avatar_url.clone(),
+            deactivated: self.deactivated_at.is_some(),
         }
+    }
+
+    /// Whether a server admin deactivated the account.
+    pub fn is_deactivated(&self) -> bool {
+        self.deactivated_at.is_some()
     }
 }
 
-const USER_COLS: &str = "user_id, user_name, display_name, avatar_url, password_hash, last_seen";
+const USER_COLS: &str = "user_id, user_name, display_name, avatar_url, password_hash, last_seen, \
+                         is_admin, deactivated_at, created_at";
 
-/// Inserts a user; `Ok(None)` when the name is taken.
-pub async fn create(
+/// Why an account could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotCreated {
+    /// The userName is taken (in any case).
+    NameTaken,
+    /// The server invite is unknown, revoked, expired or used up.
+    BadInvite,
+}
+
+/// Makes an account. With `invite`, spends one use of that server invite
+/// in the same transaction: a taken name gives the use back.
+pub async fn create_account(
     db: &Db,
     user_name: &str,
     display_name: &str,
     password_hash: &str,
+    invite: Option<&str>,
+    is_admin: bool,
     now: i64,
-) -> Result<Option<UserRow>, sqlx::Error> {
+) -> Result<Result<UserRow, NotCreated>, sqlx::Error> {
     let id = new_id();
+    let mut tx = db.begin().await?;
+    if let Some(code) = invite
+        && !super::invites::spend_server_invite(&mut tx, code, now).await?
+    {
+        tx.rollback().await?;
+        return Ok(Err(NotCreated::BadInvite));
+    }
     let r = sqlx::query(
-        "INSERT INTO users (user_id, user_name, user_name_key, display_name, password_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO users (user_id, user_name, user_name_key, display_name, password_hash, \
+         created_at, is_admin, invite_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(user_name)
@@ -55,20 +87,172 @@ pub async fn create(
     .bind(display_name)
     .bind(password_hash)
     .bind(now)
-    .execute(db.writer())
+    .bind(i64::from(is_admin))
+    .bind(invite)
+    .execute(&mut *tx)
     .await;
     match r {
-        Ok(_) => Ok(Some(UserRow {
-            user_id: id,
-            user_name: user_name.to_owned(),
-            display_name: display_name.to_owned(),
-            avatar_url: None,
-            password_hash: password_hash.to_owned(),
-            last_seen: None,
-        })),
-        Err(e) if crate::error::is_unique_violation(&e) => Ok(None),
-        Err(e) => Err(e),
+        Ok(_) => {}
+        Err(e) if crate::error::is_unique_violation(&e) => {
+            tx.rollback().await?;
+            return Ok(Err(NotCreated::NameTaken));
+        }
+        Err(e) => return Err(e),
     }
+    tx.commit().await?;
+    Ok(Ok(UserRow {
+        user_id: id,
+        user_name: user_name.to_owned(),
+        display_name: display_name.to_owned(),
+        avatar_url: None,
+        password_hash: password_hash.to_owned(),
+        last_seen: None,
+        is_admin: i64::from(is_admin),
+        deactivated_at: None,
+        created_at: now,
+    }))
+}
+
+/// Every account, by name (for `leetchat-server admin list-users`).
+pub async fn all(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLS} FROM users ORDER BY user_name_key"
+    ))
+    .fetch_all(db.reader())
+    .await
+}
+
+/// Makes the account a server admin, or not. Whether it changed.
+pub async fn set_admin(db: &Db, user_id: &str, admin: bool) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE users SET is_admin = $2 WHERE user_id = $1 AND is_admin <> $2")
+        .bind(user_id)
+        .bind(i64::from(admin))
+        .execute(db.writer())
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Server admins that are not deactivated.
+pub async fn active_admin_count(db: &Db) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND deactivated_at IS NULL")
+            .fetch_one(db.reader())
+            .await?;
+    Ok(n)
+}
+
+/// Signs every device of the account out, in `tx`: devices revoked,
+/// refresh tokens and push subscriptions gone, and the time noted so every
+/// node closes those devices' sockets (see [`recently_revoked`]).
+pub async fn revoke_all_devices(
+    tx: &mut super::Tx,
+    user_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let devices: Vec<(String,)> =
+        sqlx::query_as("SELECT device_id FROM devices WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query("UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    for (device_id,) in &devices {
+        sqlx::query("DELETE FROM refresh_tokens WHERE device_id = $1")
+            .bind(device_id)
+            .execute(&mut **tx)
+            .await?;
+        super::push::unsubscribe(tx, device_id).await?;
+    }
+    sqlx::query("UPDATE users SET sessions_revoked_at = $2 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Deactivates the account and signs all its devices out. `false` when it
+/// was deactivated already.
+pub async fn deactivate(db: &Db, user_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let r = sqlx::query(
+        "UPDATE users SET deactivated_at = $2 WHERE user_id = $1 AND deactivated_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    revoke_all_devices(&mut tx, user_id, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Lets a deactivated account sign in again. `false` when it was active.
+pub async fn reactivate(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE users SET deactivated_at = NULL WHERE user_id = $1 AND deactivated_at IS NOT NULL",
+    )
+    .bind(user_id)
+    .execute(db.writer())
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Sets a new password and signs every device out.
+pub async fn reset_password(
+    db: &Db,
+    user_id: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await?;
+    revoke_all_devices(&mut tx, user_id, now).await?;
+    tx.commit().await
+}
+
+/// Accounts whose devices were all signed out at once since `since` (Unix
+/// ms), with whether each is deactivated.
+pub async fn recently_revoked(db: &Db, since: i64) -> Result<Vec<(String, bool)>, sqlx::Error> {
+    let rows: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT user_id, deactivated_at FROM users WHERE sessions_revoked_at >= $1")
+            .bind(since)
+            .fetch_all(db.reader())
+            .await?;
+    Ok(rows.into_iter().map(|(u, d)| (u, d.is_some())).collect())
+}
+
+/// Which of `device_ids` of the user are signed out.
+pub async fn revoked_among(
+    db: &Db,
+    user_id: &str,
+    device_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in super::chunked(device_ids) {
+        let sql = format!(
+            "SELECT device_id FROM devices WHERE user_id = $1 AND revoked_at IS NOT NULL \
+             AND device_id IN ({})",
+            super::placeholders_from(2, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(user_id);
+        for d in chunk {
+            q = q.bind(d);
+        }
+        out.extend(q.fetch_all(db.reader()).await?.into_iter().map(|(d,)| d));
+    }
+    Ok(out)
 }
 
 /// The user with this login name (any case).

@@ -10,7 +10,7 @@ use super::rooms::{
 };
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::session::Session;
+use crate::session::{Session, truncate};
 use crate::state::AppState;
 use crate::stream::{RoomEvent, StreamWrite};
 use crate::typists;
@@ -39,6 +39,17 @@ pub async fn add(state: &AppState, s: &Session, req: AddMembers) -> AppResult<Ro
         )));
     }
     let newcomers: Vec<String> = ids.into_iter().filter(|u| !current.contains(u)).collect();
+    if let Some(banned) = db::moderation::banned_among(w.tx(), &req.room_id, &newcomers)
+        .await?
+        .first()
+    {
+        let name = db::users::by_id(state.db.reader(), banned)
+            .await?
+            .map_or_else(|| truncate(banned, 64), |u| u.user_name);
+        return Err(AppError::forbidden(format!(
+            "{name} is banned from this group; unban them first"
+        )));
+    }
     if newcomers.is_empty() {
         // Everyone is in already: nothing happens, the seq goes back.
         drop(w);

@@ -117,6 +117,13 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
 
     let mut w = StreamWrite::begin(state, &req.room_id).await?;
     require_member_in(&mut w, &req.room_id, &s.user_id).await?;
+    if let Some(peer) = super::safety::direct_peer(&req.room_id, &s.user_id)
+        && db::moderation::is_blocked(w.tx(), peer, &s.user_id).await?
+    {
+        return Err(AppError::forbidden(
+            "this person does not take messages from you",
+        ));
+    }
     let mut attachments = Vec::with_capacity(req.attachments.len());
     for f in &req.attachments {
         match db::files::of_uploader(w.tx(), f, &s.user_id).await? {

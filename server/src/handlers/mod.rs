@@ -19,8 +19,13 @@
 //! - [`pins`] answers `message.pin`, `message.unpin`;
 //! - [`notify`] answers `room.notify.set`, `notify.default.set`;
 //! - [`push`] answers `push.register`, `push.unregister`;
-//! - [`search`] answers `message.search`.
+//! - [`search`] answers `message.search`;
+//! - [`community`] answers `room.invite.create`, `room.invite.list`,
+//!   `room.invite.revoke`, `room.join`, `room.ban`, `room.unban`, `room.bans`;
+//! - [`safety`] answers `user.block`, `user.unblock`, `user.blocks`,
+//!   `message.report`.
 
+pub mod community;
 pub mod history;
 pub mod members;
 pub mod messages;
@@ -31,6 +36,7 @@ pub mod push;
 pub mod reactions;
 pub mod receipts;
 pub mod rooms;
+pub mod safety;
 pub mod search;
 pub mod sync;
 pub mod typing;
@@ -42,6 +48,10 @@ use leetchat_protocol::events::{
     PinMessage, Ping, Pong, PresenceGet, ReadPointer, RegisterPush, RemoveMember, RemoveReaction,
     SearchMessages, SendMessage, SetNotifyDefault, SetRole, SetRoomNotify, SyncRequest,
     TypingStart, TypingStop, UnpinMessage, UnregisterPush, UpdateRoom,
+};
+use leetchat_protocol::events::{
+    BanUser, BlockUser, CreateInvite, JoinRoom, ListBans, ListBlocks, ListInvites, ReportMessage,
+    RevokeInvite, UnbanUser, UnblockUser,
 };
 use leetchat_protocol::request::REQUEST_EVENTS;
 use leetchat_protocol::time::{now_ms, rfc3339};
@@ -99,6 +109,14 @@ pub fn limit_of(event: &str) -> Option<Limit> {
         | RegisterPush::EVENT
         | UnregisterPush::EVENT => Limit::Each(Action::Settings),
         SearchMessages::EVENT => Limit::Each(Action::Search),
+        CreateInvite::EVENT
+        | RevokeInvite::EVENT
+        | JoinRoom::EVENT
+        | BanUser::EVENT
+        | UnbanUser::EVENT => Limit::Each(Action::RoomChange),
+        BlockUser::EVENT | UnblockUser::EVENT => Limit::Each(Action::Settings),
+        ReportMessage::EVENT => Limit::Each(Action::Report),
+        ListInvites::EVENT | ListBans::EVENT | ListBlocks::EVENT => Limit::Free,
         History::EVENT | ListRooms::EVENT | PresenceGet::EVENT | Ping::EVENT => Limit::Free,
         _ => return None,
     })
@@ -142,6 +160,17 @@ pub async fn dispatch(state: &AppState, s: &Session, event: &str, data: Value) -
         RegisterPush::EVENT => handle!(RegisterPush, push::register, state, s, data),
         UnregisterPush::EVENT => handle!(UnregisterPush, push::unregister, state, s, data),
         SearchMessages::EVENT => handle!(SearchMessages, search::search, state, s, data),
+        CreateInvite::EVENT => handle!(CreateInvite, community::create_invite, state, s, data),
+        ListInvites::EVENT => handle!(ListInvites, community::list_invites, state, s, data),
+        RevokeInvite::EVENT => handle!(RevokeInvite, community::revoke_invite, state, s, data),
+        JoinRoom::EVENT => handle!(JoinRoom, community::join, state, s, data),
+        BanUser::EVENT => handle!(BanUser, community::ban, state, s, data),
+        UnbanUser::EVENT => handle!(UnbanUser, community::unban, state, s, data),
+        ListBans::EVENT => handle!(ListBans, community::bans, state, s, data),
+        BlockUser::EVENT => handle!(BlockUser, safety::block, state, s, data),
+        UnblockUser::EVENT => handle!(UnblockUser, safety::unblock, state, s, data),
+        ListBlocks::EVENT => handle!(ListBlocks, safety::blocks, state, s, data),
+        ReportMessage::EVENT => handle!(ReportMessage, safety::report, state, s, data),
         other => Err(AppError::invalid(format!(
             "unknown event {:?}",
             truncate(other, 64)
@@ -181,6 +210,16 @@ pub(crate) fn page_limit(v: Option<&Value>, default: u32, max: u32) -> AppResult
         },
         Some(_) => Err(bad()),
     }
+}
+
+/// The user with this id; `not_found` naming the id when there is none.
+pub(crate) async fn user_or_not_found(
+    state: &AppState,
+    user_id: &str,
+) -> AppResult<db::users::UserRow> {
+    db::users::by_id(state.db.reader(), user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no user {:?}", truncate(user_id, 64))))
 }
 
 /// The caller's role in a room; [`AppError::not_member`] when they are not a

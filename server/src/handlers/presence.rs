@@ -13,7 +13,8 @@ use crate::state::AppState;
 pub const MAX_PRESENCE_QUERY: usize = 1000;
 
 /// `presence.get`: status and last seen of the asked users who share a room
-/// with the caller (or are the caller); others are left out.
+/// with the caller (or are the caller); others, and users the caller
+/// blocked, are left out.
 pub async fn get(state: &AppState, s: &Session, req: PresenceGet) -> AppResult<PresenceList> {
     if req.user_ids.len() > MAX_PRESENCE_QUERY {
         return Err(AppError::invalid(format!(
@@ -21,7 +22,15 @@ pub async fn get(state: &AppState, s: &Session, req: PresenceGet) -> AppResult<P
         )));
     }
     let mut visible = Vec::new();
+    let blocked: Vec<String> = db::moderation::blocks_of(&state.db, &s.user_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
     for id in &req.user_ids {
+        if blocked.contains(id) {
+            continue;
+        }
         if *id == s.user_id || db::rooms::share_a_room(state.db.reader(), &s.user_id, id).await? {
             visible.push(id.clone());
         }

@@ -17,7 +17,7 @@ use sqlx::AnyConnection;
 use crate::db::{self, new_id};
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::Action;
-use crate::session::{Session, truncate};
+use crate::session::Session;
 use crate::state::AppState;
 
 /// Longest group name.
@@ -52,10 +52,11 @@ fn check_description(d: &str) -> AppResult<String> {
 /// Every id must name an existing user.
 pub(super) async fn require_users(state: &AppState, ids: &[String]) -> AppResult<()> {
     for id in ids {
-        if db::users::by_id(state.db.reader(), id).await?.is_none() {
-            return Err(AppError::not_found(format!(
-                "no user {:?}",
-                truncate(id, 64)
+        let u = super::user_or_not_found(state, id).await?;
+        if u.is_deactivated() {
+            return Err(AppError::forbidden(format!(
+                "{}'s account is deactivated",
+                u.user_name
             )));
         }
     }
@@ -86,6 +87,11 @@ pub async fn create(state: &AppState, s: &Session, req: CreateRoom) -> AppResult
                 ));
             };
             require_users(state, std::slice::from_ref(other)).await?;
+            if db::moderation::is_blocked(state.db.reader(), other, &s.user_id).await? {
+                return Err(AppError::forbidden(
+                    "this person does not take messages from you",
+                ));
+            }
             create_direct(state, s, other).await
         }
         RoomType::Group => {

@@ -17,7 +17,10 @@ pub async fn start(state: &AppState, s: &Session, req: TypingStart) -> AppResult
         .typing
         .start(&req.room_id, &s.user_id, &s.user_name, s.conn_id)
     {
-        let members = db::rooms::member_ids(state.db.reader(), &req.room_id).await?;
+        let mut members = db::rooms::member_ids(state.db.reader(), &req.room_id).await?;
+        // Whoever blocked the typist does not see it type.
+        let blockers = db::moderation::blockers_of(state.db.reader(), &s.user_id).await?;
+        members.retain(|m| !blockers.contains(m));
         let push = typing_push(&req.room_id, &s.user_id, &s.user_name, true);
         state.push(members, Some(s.conn_id), &push);
     }

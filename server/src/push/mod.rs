@@ -157,10 +157,13 @@ pub async fn queue_message(
     sender_user_name: &str,
     now: i64,
 ) -> AppResult<usize> {
-    let recipients = db::push::recipients(&mut *conn, &m.room_id, &m.sender_id).await?;
+    let mut recipients = db::push::recipients(&mut *conn, &m.room_id, &m.sender_id).await?;
     if recipients.is_empty() {
         return Ok(0);
     }
+    // Whoever blocked the sender is pushed nothing from it.
+    let blockers = db::moderation::blockers_of(&mut *conn, &m.sender_id).await?;
+    recipients.retain(|r| !blockers.contains(&r.user_id));
     let room_type = db::rooms::row(&mut *conn, &m.room_id)
         .await?
         .map_or(RoomType::Group, |r| r.kind());

@@ -110,6 +110,10 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
     let room = group_id(&mut a, "fuzzed", &[&bob]).await;
     let m = send(&mut a, &room, "a message to edit").await;
     let mid = m["messageId"].as_str().unwrap().to_owned();
+    let code = a.ok("room.invite.create", json!({"roomId": room})).await["invite"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let templates: Vec<(&str, Value)> = vec![
         (
             "message.send",
@@ -169,6 +173,29 @@ async fn random_requests_get_an_ack_or_a_clear_error_and_the_socket_lives(b: Bac
         (
             "message.search",
             json!({"query": "hello wor", "roomId": room, "limit": 5}),
+        ),
+        (
+            "room.invite.create",
+            json!({"roomId": room, "maxUses": 3, "expiresInS": 600}),
+        ),
+        ("room.invite.list", json!({"roomId": room})),
+        ("room.invite.revoke", json!({"code": "not-this-one"})),
+        ("room.join", json!({"code": code})),
+        (
+            "room.ban",
+            json!({"roomId": room, "userId": "someone-else", "reason": "r"}),
+        ),
+        (
+            "room.unban",
+            json!({"roomId": room, "userId": "someone-else"}),
+        ),
+        ("room.bans", json!({"roomId": room})),
+        ("user.block", json!({"userId": bob.user_id})),
+        ("user.unblock", json!({"userId": bob.user_id})),
+        ("user.blocks", json!({})),
+        (
+            "message.report",
+            json!({"messageId": mid, "reason": "spam"}),
         ),
     ];
     // Every request event has a template here (a new event fails this).

@@ -185,6 +185,68 @@ const MATRIX: &[(&str, Role, Expect)] = &[
     ("message.search", Member, Allowed),
     ("message.search", Former, Blind),
     ("message.search", Outsider, Blind),
+    // Invite links to G: its owner and admins make, list and revoke them;
+    // a code of G is no business of those outside (not_found, as for a
+    // code that does not exist).
+    ("room.invite.create", Owner, Allowed),
+    ("room.invite.create", Admin, Allowed),
+    ("room.invite.create", Member, FORBIDDEN),
+    ("room.invite.create", Former, FORBIDDEN),
+    ("room.invite.create", Outsider, FORBIDDEN),
+    ("room.invite.list", Owner, Allowed),
+    ("room.invite.list", Admin, Allowed),
+    ("room.invite.list", Member, FORBIDDEN),
+    ("room.invite.list", Former, FORBIDDEN),
+    ("room.invite.list", Outsider, FORBIDDEN),
+    ("room.invite.revoke", Owner, Allowed),
+    ("room.invite.revoke", Admin, Allowed),
+    ("room.invite.revoke", Member, FORBIDDEN),
+    ("room.invite.revoke", Former, Refused("not_found")),
+    ("room.invite.revoke", Outsider, Refused("not_found")),
+    // A code is the key: whoever holds it joins (members get the room back).
+    ("room.join", Owner, Allowed),
+    ("room.join", Admin, Allowed),
+    ("room.join", Member, Allowed),
+    ("room.join", Former, Allowed),
+    ("room.join", Outsider, Allowed),
+    // Banning M2, lifting the ban on B, the list of bans: owner and admins.
+    ("room.ban", Owner, Allowed),
+    ("room.ban", Admin, Allowed),
+    ("room.ban", Member, FORBIDDEN),
+    ("room.ban", Former, FORBIDDEN),
+    ("room.ban", Outsider, FORBIDDEN),
+    ("room.unban", Owner, Allowed),
+    ("room.unban", Admin, Allowed),
+    ("room.unban", Member, FORBIDDEN),
+    ("room.unban", Former, FORBIDDEN),
+    ("room.unban", Outsider, FORBIDDEN),
+    ("room.bans", Owner, Allowed),
+    ("room.bans", Admin, Allowed),
+    ("room.bans", Member, FORBIDDEN),
+    ("room.bans", Former, FORBIDDEN),
+    ("room.bans", Outsider, FORBIDDEN),
+    // One's own blocks: anyone, about no room.
+    ("user.block", Owner, Allowed),
+    ("user.block", Admin, Allowed),
+    ("user.block", Member, Allowed),
+    ("user.block", Former, Allowed),
+    ("user.block", Outsider, Allowed),
+    ("user.unblock", Owner, Allowed),
+    ("user.unblock", Admin, Allowed),
+    ("user.unblock", Member, Allowed),
+    ("user.unblock", Former, Allowed),
+    ("user.unblock", Outsider, Allowed),
+    ("user.blocks", Owner, Allowed),
+    ("user.blocks", Admin, Allowed),
+    ("user.blocks", Member, Allowed),
+    ("user.blocks", Former, Allowed),
+    ("user.blocks", Outsider, Allowed),
+    // Reporting M's message: the members of G but M (one's own is invalid).
+    ("message.report", Owner, Allowed),
+    ("message.report", Admin, Allowed),
+    ("message.report", Member, Refused("invalid")),
+    ("message.report", Former, FORBIDDEN),
+    ("message.report", Outsider, FORBIDDEN),
     ("ping", Owner, Allowed),
     ("ping", Admin, Allowed),
     ("ping", Member, Allowed),
@@ -202,6 +264,8 @@ struct People {
     x: TestUser,
     /// Whom `room.members.add` adds (not X: she must stay an outsider).
     newcomer: TestUser,
+    /// Banned from every group (B), and whom `user.block` blocks.
+    banned: TestUser,
 }
 
 /// One fresh group and everyone's sockets.
@@ -209,6 +273,8 @@ struct Group {
     id: String,
     /// M's message in it.
     message: String,
+    /// An invite link to it, made by the owner.
+    invite: String,
     socks: Vec<(Role, WsClient)>,
     /// M2, who only watches (every push to the group reaches her).
     watcher: WsClient,
@@ -253,6 +319,16 @@ async fn fresh_group(app: &TestApp, p: &People, n: usize) -> Group {
             json!({"roomId": id, "userId": p.f.user_id}),
         )
         .await;
+    owner
+        .ok(
+            "room.ban",
+            json!({"roomId": id, "userId": p.banned.user_id}),
+        )
+        .await;
+    let invite = owner.ok("room.invite.create", json!({"roomId": id})).await["invite"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut m = app.connect(&p.m).await;
     let message = m
         .ok(
@@ -271,6 +347,7 @@ async fn fresh_group(app: &TestApp, p: &People, n: usize) -> Group {
     Group {
         id,
         message,
+        invite,
         socks,
         watcher,
     }
@@ -311,6 +388,13 @@ fn request(event: &str, p: &People, g: &Group, n: usize) -> Value {
         }),
         "push.unregister" => json!({}),
         "message.search" => json!({"query": "secret"}),
+        "room.invite.create" | "room.invite.list" | "room.bans" => json!({"roomId": room}),
+        "room.invite.revoke" | "room.join" => json!({"code": g.invite}),
+        "room.ban" => json!({"roomId": room, "userId": p.m2.user_id, "reason": "test"}),
+        "room.unban" => json!({"roomId": room, "userId": p.banned.user_id}),
+        "user.block" | "user.unblock" => json!({"userId": p.banned.user_id}),
+        "user.blocks" => json!({}),
+        "message.report" => json!({"messageId": g.message, "reason": "spam"}),
         other => panic!("{other} has no request in idor_matrix::request: add one"),
     }
 }
@@ -386,6 +470,7 @@ async fn every_event_answers_every_role_as_the_matrix_says(b: Backend) {
         f: app.register("former").await,
         x: app.register("outsider").await,
         newcomer: app.register("newcomer").await,
+        banned: app.register("banned").await,
     };
     for (n, (event, role, expect)) in MATRIX.iter().enumerate() {
         let mut g = fresh_group(&app, &p, n).await;

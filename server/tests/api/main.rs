@@ -5,6 +5,7 @@
 mod cluster_env;
 mod harness;
 
+mod accounts;
 mod auth;
 mod concurrency;
 mod conversations;
@@ -21,6 +22,7 @@ mod lifecycle;
 mod limits;
 mod live;
 mod messages;
+mod moderation;
 mod notify;
 mod previews;
 mod push;

@@ -182,6 +182,9 @@ impl Engine {
             ServerPush::Error(body) => {
                 tracing::warn!(code = %body.code, message = %body.message, "server reported an error");
             }
+            // Not kept on the device yet: the blocked list is asked for
+            // (`user.blocks`) where it is shown.
+            ServerPush::UserBlocksUpdated(_) => {}
             ServerPush::SyncNeeded(n) => {
                 // The server may have missed events for us: sync every room.
                 tracing::info!(reason = %n.reason, "server asks for a sync");

@@ -380,10 +380,12 @@ impl Engine {
     /// members, ...) are stored like pushed ones.
     fn absorb_command_ack(&mut self, event: &str, ack: &Value) -> Result<()> {
         use leetchat_protocol::events::{
-            AddMembers, CreateRoom, RemoveMember, SetRole, UpdateRoom,
+            AddMembers, BanUser, CreateRoom, JoinRoom, RemoveMember, SetRole, UpdateRoom,
         };
         let carries_room = [
             CreateRoom::EVENT,
+            JoinRoom::EVENT,
+            BanUser::EVENT,
             UpdateRoom::EVENT,
             AddMembers::EVENT,
             RemoveMember::EVENT,

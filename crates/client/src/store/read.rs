@@ -80,6 +80,20 @@ impl Store {
         Ok(msgs)
     }
 
+    /// A user's login name, when the store knows the user.
+    pub fn user_name_of(&self, user_id: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        let name: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT user_name FROM users WHERE user_id = ?1 AND user_name <> ''",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(name)
+    }
+
     /// A message by local id.
     pub fn message_by_local_id(&self, local_id: i64) -> Result<MessageView> {
         let m = self.conn().query_row(

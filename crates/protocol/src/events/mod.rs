@@ -10,10 +10,12 @@ use serde_json::Value;
 
 use crate::objects::{Message, Room, RoomSummary, RoomType};
 
+mod community;
 mod conversations;
 mod notify;
 mod push;
 mod search;
+pub use community::*;
 pub use conversations::*;
 pub use notify::*;
 pub use push::*;
@@ -74,6 +76,28 @@ pub mod names {
     pub const PUSH_UNREGISTER: &str = "push.unregister";
     /// v1.1: search the messages one may see.
     pub const MESSAGE_SEARCH: &str = "message.search";
+    /// v1.1: make an invite link to a group.
+    pub const ROOM_INVITE_CREATE: &str = "room.invite.create";
+    /// v1.1: a group's invite links.
+    pub const ROOM_INVITE_LIST: &str = "room.invite.list";
+    /// v1.1: revoke an invite link.
+    pub const ROOM_INVITE_REVOKE: &str = "room.invite.revoke";
+    /// v1.1: join a group with an invite's code.
+    pub const ROOM_JOIN: &str = "room.join";
+    /// v1.1: ban someone from a group.
+    pub const ROOM_BAN: &str = "room.ban";
+    /// v1.1: lift a ban.
+    pub const ROOM_UNBAN: &str = "room.unban";
+    /// v1.1: a group's bans.
+    pub const ROOM_BANS: &str = "room.bans";
+    /// v1.1: block a user.
+    pub const USER_BLOCK: &str = "user.block";
+    /// v1.1: unblock a user.
+    pub const USER_UNBLOCK: &str = "user.unblock";
+    /// v1.1: the users one blocked.
+    pub const USER_BLOCKS: &str = "user.blocks";
+    /// v1.1: report a message to the server's admins.
+    pub const MESSAGE_REPORT: &str = "message.report";
 
     /// Server → client: the socket is authenticated.
     pub const CONNECTION_AUTHENTICATED: &str = "connection.authenticated";
@@ -115,6 +139,8 @@ pub mod names {
     pub const ROOM_NOTIFY_UPDATED: &str = "room.notify.updated";
     /// Extension: the user changed the default level on another device.
     pub const NOTIFY_DEFAULT_UPDATED: &str = "notify.default.updated";
+    /// Extension: the user's blocked list changed on another device.
+    pub const USER_BLOCKS_UPDATED: &str = "user.blocks.updated";
 }
 
 // ---------------------------------------------------------------- requests

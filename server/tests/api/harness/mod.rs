@@ -420,6 +420,45 @@ impl TestApp {
         TestUser::from_auth(name, &body)
     }
 
+    /// The database URL the nodes use (what `leetchat-server admin` is given).
+    pub fn database_url(&self) -> String {
+        self.config.database_url()
+    }
+
+    /// Runs `leetchat-server admin ARGS` (the built binary) on this
+    /// server's database, `stdin` as its standard input: (exit code,
+    /// standard output, standard error).
+    pub async fn admin(&self, args: &[&str], stdin: &str) -> (i32, String, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_leetchat-server"))
+            .arg("admin")
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", self.database_url())
+            .env("DATA_DIR", &self.config.data_dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("leetchat-server runs");
+        let mut input = child.stdin.take().expect("stdin");
+        input
+            .write_all(stdin.as_bytes())
+            .await
+            .expect("stdin written");
+        drop(input);
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("the admin command ends within 60 s")
+            .expect("the admin command's output");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Signs `user` in again: a new device with its own tokens.
     pub async fn login(&self, name: &str) -> TestUser {
         let (status, body) = self

@@ -1,0 +1,181 @@
+//! Running a community (protocol 9.8) from a client: invite links, joining
+//! by one, bans, blocks and reports. Each needs the live connection.
+
+use leetchat_protocol::events::{
+    Ban, BanUser, Block, BlockUser, CreateInvite, JoinRoom, ListBans, ListBlocks, ListInvites,
+    ReportMessage, RevokeInvite, RoomInvite, UnbanUser, UnblockUser,
+};
+
+use super::Client;
+use crate::error::{Error, Result};
+use crate::views::RoomView;
+
+/// The code in what someone pasted: the code itself, or a link whose last
+/// path segment (or `code=` parameter) is the code.
+pub fn invite_code(pasted: &str) -> Option<String> {
+    let t = pasted.trim();
+    let from_query = t
+        .split_once('?')
+        .and_then(|(_, q)| q.split('&').find_map(|kv| kv.strip_prefix("code=")));
+    let code = match from_query {
+        Some(c) => c,
+        None => t
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(t)
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(t),
+    };
+    let ok = !code.is_empty()
+        && code.len() <= 128
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    ok.then(|| code.to_owned())
+}
+
+impl Client {
+    /// Makes an invite link to a group (owner/admin).
+    pub async fn create_invite(
+        &self,
+        room_id: &str,
+        max_uses: Option<u32>,
+        expires_in_s: Option<u64>,
+    ) -> Result<RoomInvite> {
+        let ack = self
+            .call(&CreateInvite {
+                room_id: room_id.to_owned(),
+                max_uses,
+                expires_in_s,
+            })
+            .await?;
+        Ok(ack.invite)
+    }
+
+    /// A group's usable invite links (owner/admin).
+    pub async fn invites(&self, room_id: &str) -> Result<Vec<RoomInvite>> {
+        let ack = self
+            .call(&ListInvites {
+                room_id: room_id.to_owned(),
+            })
+            .await?;
+        Ok(ack.invites)
+    }
+
+    /// Revokes an invite link (owner/admin of its group).
+    pub async fn revoke_invite(&self, code: &str) -> Result<()> {
+        self.call(&RevokeInvite {
+            code: code.to_owned(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Joins a group with an invite's code, or a link holding one.
+    pub async fn join_room(&self, code_or_link: &str) -> Result<RoomView> {
+        let code = invite_code(code_or_link)
+            .ok_or_else(|| Error::Invalid("that is not an invite code or link".to_owned()))?;
+        let ack = self.call(&JoinRoom { code }).await?;
+        self.room(&ack.room.room_id)?
+            .ok_or_else(|| Error::Protocol("room not stored".into()))
+    }
+
+    /// Bans someone from a group (owner/admin); a member is removed.
+    pub async fn ban(&self, room_id: &str, user_id: &str, reason: Option<&str>) -> Result<()> {
+        self.call(&BanUser {
+            room_id: room_id.to_owned(),
+            user_id: user_id.to_owned(),
+            reason: reason.map(str::to_owned),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Lifts a ban (owner/admin).
+    pub async fn unban(&self, room_id: &str, user_id: &str) -> Result<()> {
+        self.call(&UnbanUser {
+            room_id: room_id.to_owned(),
+            user_id: user_id.to_owned(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// A group's bans (owner/admin).
+    pub async fn bans(&self, room_id: &str) -> Result<Vec<Ban>> {
+        let ack = self
+            .call(&ListBans {
+                room_id: room_id.to_owned(),
+            })
+            .await?;
+        Ok(ack.bans)
+    }
+
+    /// Blocks a user; returns everyone the user blocked.
+    pub async fn block(&self, user_id: &str) -> Result<Vec<Block>> {
+        let ack = self
+            .call(&BlockUser {
+                user_id: user_id.to_owned(),
+            })
+            .await?;
+        Ok(ack.blocks)
+    }
+
+    /// Unblocks a user; returns everyone the user still blocks.
+    pub async fn unblock(&self, user_id: &str) -> Result<Vec<Block>> {
+        let ack = self
+            .call(&UnblockUser {
+                user_id: user_id.to_owned(),
+            })
+            .await?;
+        Ok(ack.blocks)
+    }
+
+    /// Everyone the user blocked.
+    pub async fn blocks(&self) -> Result<Vec<Block>> {
+        Ok(self.call(&ListBlocks {}).await?.blocks)
+    }
+
+    /// A user's login name as the store knows it, else the id.
+    pub fn user_name_of(&self, user_id: &str) -> String {
+        self.inner
+            .store
+            .user_name_of(user_id)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| user_id.to_owned())
+    }
+
+    /// Reports a message to the server's admins.
+    pub async fn report(&self, message_id: &str, reason: &str) -> Result<()> {
+        self.call(&ReportMessage {
+            message_id: message_id.to_owned(),
+            reason: reason.to_owned(),
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_is_found_in_what_was_pasted() {
+        let code = "3q2-7wZ0yV1mXkQ8c0fJ2u9hTgAaBbCc";
+        for pasted in [
+            code.to_owned(),
+            format!("  {code}\n"),
+            format!("https://chat.example.com/join/{code}"),
+            format!("https://chat.example.com/join/{code}/"),
+            format!("leetchat://join?server=https%3A%2F%2Fchat.example.com&code={code}"),
+        ] {
+            assert_eq!(invite_code(&pasted).as_deref(), Some(code), "{pasted}");
+        }
+        assert_eq!(invite_code(""), None);
+        assert_eq!(invite_code("not a code!"), None);
+    }
+}

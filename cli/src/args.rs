@@ -177,6 +177,29 @@ pub enum Command {
         /// What is wrong with it.
         reason: String,
     },
+    /// Show your profile, or change your display name and picture.
+    Profile {
+        /// The name others see.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// A picture (png, jpeg, gif, webp); the server crops it square.
+        #[arg(long, value_name = "PATH", conflicts_with = "no_avatar")]
+        avatar: Option<PathBuf>,
+        /// Remove your picture.
+        #[arg(long)]
+        no_avatar: bool,
+    },
+    /// Download everything the server keeps about you (profile, devices,
+    /// rooms, blocks, your messages) as one JSON file.
+    Export {
+        /// Where to write it [default: leetchat-export-USER.json here].
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Delete your account for good: your messages become "deleted" for
+    /// everyone, every device is signed out, and the name stays taken.
+    /// Asks for your password (or LEETCHAT_PASSWORD, or stdin).
+    DeleteAccount,
     /// Send a text message, or a file with an optional caption (queued when
     /// offline). `@name` mentions that member, `@room` everyone in the room.
     Send {

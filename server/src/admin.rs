@@ -328,11 +328,21 @@ async fn run_on(db: &Db, args: &AdminArgs, out: &mut dyn Write) -> Result<(), Ad
                 return Err(AdminError::Invalid("--uses must be at least 1".into()));
             }
             let now = now_ms();
+            let expires_at = match expires {
+                Some(d) => Some(
+                    i64::try_from(d.as_millis())
+                        .ok()
+                        .and_then(|ms| now.checked_add(ms))
+                        .filter(|at| *at < 253_402_300_800_000) // the year 9999
+                        .ok_or_else(|| AdminError::Invalid("--expires is too far away".into()))?,
+                ),
+                None => None,
+            };
             let invite = ServerInvite {
                 code: db::invites::new_code(),
                 created_by: None,
                 created_at: now,
-                expires_at: expires.map(|d| now.saturating_add(d.as_millis() as i64)),
+                expires_at,
                 max_uses: uses.map(i64::from),
                 uses: 0,
                 revoked_at: None,

@@ -75,6 +75,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users", get(http::users))
         .route("/api/push/vapid", get(http::vapid_key))
         .route("/api/server", get(http::server_info))
+        .route(
+            "/api/me",
+            axum::routing::patch(crate::account::update).delete(crate::account::delete),
+        )
+        .route("/api/me/export", get(crate::account::export))
         .route("/health/chat", get(http::health))
         .route("/metrics", get(http::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY));
@@ -110,7 +115,7 @@ fn cors(config: &Config) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(3600))
 }
@@ -154,6 +159,7 @@ impl Application {
         let state = AppState::new(config, db, files, auth, previews, push_service, node_id)?;
         crate::push::spawn_worker(&state);
         crate::search_index::spawn(&state);
+        crate::account::spawn_unfinished_deletions(&state);
         if state.bus.cluster().is_some() {
             if state.db.kind == DatabaseKind::Sqlite {
                 tracing::warn!(

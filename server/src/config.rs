@@ -193,6 +193,14 @@ pub struct RateLimits {
         default_value = "10/60"
     )]
     pub report: RateLimit,
+
+    /// `GET /api/me/export` per user (an export reads all of one's messages).
+    #[arg(
+        long = "rate-limit-export",
+        env = "RATE_LIMIT_EXPORT",
+        default_value = "5/3600"
+    )]
+    pub export: RateLimit,
 }
 
 impl RateLimits {
@@ -217,6 +225,7 @@ impl RateLimits {
             auth_account: limit,
             register: limit,
             report: limit,
+            export: limit,
         }
     }
 }

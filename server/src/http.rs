@@ -136,15 +136,25 @@ async fn sign_in(
 ) -> AppResult<AuthResponse> {
     let (refresh, refresh_hash) = new_refresh_token();
     let now = now_ms();
-    let device_id = db::users::create_device(
+    let Some(device_id) = db::users::create_device(
         &state.db,
         &user.user_id,
+        &user.password_hash,
         &device_name(device),
         &refresh_hash,
         now,
         now + state.auth.refresh_ttl.as_millis() as i64,
     )
-    .await?;
+    .await?
+    else {
+        // Deactivated, or the password changed, while this sign-in ran.
+        return Err(
+            match db::users::by_id(state.db.reader(), &user.user_id).await? {
+                Some(u) if u.is_deactivated() => AppError::forbidden(DEACTIVATED),
+                _ => AppError::unauthenticated("wrong userName or password"),
+            },
+        );
+    };
     let (access, ttl) = state.auth.issue_access(&user.user_id, &device_id)?;
     Ok(AuthResponse {
         user: user.to_user(),
@@ -228,6 +238,9 @@ pub async fn register(
     Ok((StatusCode::CREATED, axum::Json(resp)))
 }
 
+/// What signing in to a deactivated account answers (after the password).
+const DEACTIVATED: &str = "this account has been deactivated by the server's administrator";
+
 /// The one answer for an invite that is unknown, revoked, expired or used
 /// up: which of these it is would tell a guesser that a code once existed.
 fn bad_invite() -> AppError {
@@ -259,9 +272,7 @@ pub async fn login(
     let user = user.ok_or_else(|| AppError::unauthenticated("wrong userName or password"))?;
     // Only after the password: a deactivated account is not told to strangers.
     if user.is_deactivated() {
-        return Err(AppError::forbidden(
-            "this account has been deactivated by the server's administrator",
-        ));
+        return Err(AppError::forbidden(DEACTIVATED));
     }
     Ok(axum::Json(
         sign_in(&state, &user, req.device_name.as_deref()).await?,

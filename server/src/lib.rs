@@ -3,7 +3,8 @@
 //!
 //! Map of the crate:
 //! - [`config`]: settings from the environment (`--help` lists them).
-//! - [`admin`]: `leetchat-server admin`, the operator's commands.
+//! - [`admin`]: `leetchat-server admin`, the operator's commands;
+//!   [`account`]: one's own profile, export and account deletion.
 //! - [`app`]: `Application::build` / `run_until_stopped`, and `router(state)`.
 //! - [`state`]: `AppState`, everything handlers share.
 //! - Transports, framing only: [`ws`] (the native WebSocket), [`sio`]
@@ -39,6 +40,7 @@
 //! event row; the write then publishes `message.received` on the bus (each
 //! member's other connections) and only then does the ack go back.
 
+pub mod account;
 pub mod admin;
 pub mod app;
 pub mod auth;

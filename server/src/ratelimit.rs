@@ -50,11 +50,13 @@ pub enum Action {
     Register,
     /// `message.report`.
     Report,
+    /// `GET /api/me/export`.
+    Export,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Message,
         Action::Edit,
         Action::Read,
@@ -72,6 +74,7 @@ impl Action {
         Action::AuthAccount,
         Action::Register,
         Action::Report,
+        Action::Export,
     ];
 
     /// The name used in errors and metrics.
@@ -94,6 +97,7 @@ impl Action {
             Action::AuthAccount => "auth_account",
             Action::Register => "register",
             Action::Report => "report",
+            Action::Export => "export",
         }
     }
 
@@ -117,6 +121,7 @@ impl Action {
             Action::AuthAccount => l.auth_account,
             Action::Register => l.register,
             Action::Report => l.report,
+            Action::Export => l.export,
         }
     }
 }

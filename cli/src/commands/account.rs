@@ -65,6 +65,57 @@ pub async fn logout(ctx: &Ctx) -> Result<()> {
     ctx.out.result(&json!({ "signedOut": who }), &human)
 }
 
+/// `profile [--display-name NAME] [--avatar PATH | --no-avatar]`: changes
+/// the profile, or shows it when nothing is asked.
+pub async fn profile(
+    ctx: &Ctx,
+    display_name: Option<&str>,
+    avatar: Option<Option<&std::path::Path>>,
+) -> Result<()> {
+    let me = ctx.me()?;
+    let user = if display_name.is_none() && avatar.is_none() {
+        ctx.client.find_user(&me.user_name).await?
+    } else {
+        ctx.client.update_profile(display_name, avatar).await?
+    };
+    let picture = user
+        .avatar_url
+        .as_deref()
+        .map_or_else(|| "no picture".to_owned(), |u| format!("picture {u}"));
+    ctx.out.result(
+        &user,
+        &format!("{} ({}), {picture}", user.display_name, user.user_name),
+    )
+}
+
+/// `export [--out PATH]`: writes the JSON archive of one's data.
+pub async fn export(ctx: &Ctx, out: Option<&std::path::Path>) -> Result<()> {
+    let me = ctx.me()?;
+    let dest = out.map_or_else(
+        || std::path::PathBuf::from(format!("leetchat-export-{}.json", me.user_name)),
+        std::path::Path::to_path_buf,
+    );
+    let size = ctx.client.export_data(&dest).await?;
+    ctx.out.result(
+        &json!({"path": dest.display().to_string(), "bytes": size}),
+        &format!("wrote {} ({size} bytes)", dest.display()),
+    )
+}
+
+/// `delete-account`: deletes the account for good (the password confirms).
+pub async fn delete_account(ctx: &Ctx) -> Result<()> {
+    let me = ctx.me()?;
+    let password = password()?;
+    ctx.client.delete_account(&password).await?;
+    ctx.out.result(
+        &json!({"deleted": me.user_name}),
+        &format!(
+            "deleted the account {}: its messages are gone for everyone, and this device is signed out",
+            me.user_name
+        ),
+    )
+}
+
 /// The password: `LEETCHAT_PASSWORD`, else a hidden prompt on a terminal,
 /// else one line of standard input (without its line ending).
 fn password() -> Result<String> {

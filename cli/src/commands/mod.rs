@@ -86,6 +86,20 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
             community::invite(&ctx, action).await
         }
         Command::Join { code } => community::join(&ctx, &code).await,
+        Command::Profile {
+            display_name,
+            avatar,
+            no_avatar,
+        } => {
+            let avatar = match (avatar.as_deref(), no_avatar) {
+                (Some(p), _) => Some(Some(p)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            account::profile(&ctx, display_name.as_deref(), avatar).await
+        }
+        Command::Export { out } => account::export(&ctx, out.as_deref()).await,
+        Command::DeleteAccount => account::delete_account(&ctx).await,
         Command::Ban {
             room,
             user,

@@ -741,3 +741,61 @@ fn a_community_is_run_from_the_terminal_invites_bans_blocks_and_reports() {
     let err = bob.fails(&["report", &id, "mine"]);
     assert!(err.contains("your own message"), "{err}");
 }
+
+#[test]
+fn a_profile_an_export_and_deleting_the_account_from_the_terminal() {
+    let server = Server::start();
+    let alice = User::registered(&server, "alice");
+    let bob = User::registered(&server, "bob");
+    alice.ok(&["group", "den", "bob"]);
+    alice.ok(&["send", "den", "hello from alice"]);
+    bob.ok(&["send", "den", "hello from bob"]);
+
+    // The profile: a name and a picture, seen by bob.
+    assert_eq!(
+        alice.ok(&["profile", "--display-name", "Alice A"]).trim(),
+        "Alice A (alice), no picture"
+    );
+    let pic = alice.data_dir().join("me.png");
+    image::RgbImage::from_pixel(90, 40, image::Rgb([200, 30, 30]))
+        .save(&pic)
+        .expect("a picture");
+    let out = alice.ok(&["profile", "--avatar", pic.to_str().expect("UTF-8")]);
+    assert!(
+        out.starts_with("Alice A (alice), picture /api/files/"),
+        "{out}"
+    );
+    let shown = json_lines(&bob.ok(&["--json", "profile"]));
+    assert_eq!(shown[0]["userName"], "bob");
+    let err = alice.fails(&["profile", "--avatar", "/no/such/picture.png"]);
+    assert!(err.contains("picture.png"), "{err}");
+    assert_eq!(
+        alice.ok(&["profile", "--no-avatar"]).trim(),
+        "Alice A (alice), no picture"
+    );
+
+    // The export: her own words, not bob's.
+    let dest = alice.data_dir().join("mine.json");
+    let out = alice.ok(&["export", "--out", dest.to_str().expect("UTF-8")]);
+    assert!(out.starts_with("wrote "), "{out}");
+    let archive: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&dest).expect("the archive")).expect("JSON");
+    assert_eq!(archive["user"]["displayName"], "Alice A");
+    let text = archive["messages"].to_string();
+    assert!(text.contains("hello from alice") && !text.contains("hello from bob"));
+
+    // Deleting the account: a wrong password changes nothing; the right one
+    // turns her messages into tombstones and signs the folder out.
+    let mut wrong = alice.command(&["delete-account"]);
+    wrong.env("LEETCHAT_PASSWORD", "not-her-password");
+    let out = wrong.output().expect("leetchat runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password is wrong"));
+    let out = alice.ok(&["delete-account"]);
+    assert!(out.starts_with("deleted the account alice"), "{out}");
+    let err = alice.fails(&["rooms"]);
+    assert!(err.contains("not signed in"), "{err}");
+    let history = bob.ok(&["history", "den"]);
+    assert!(!history.contains("hello from alice"), "{history}");
+    assert!(history.contains("hello from bob"), "{history}");
+}

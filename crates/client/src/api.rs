@@ -143,6 +143,56 @@ impl Api {
         }
     }
 
+    /// `PATCH /api/me`: the caller's profile as it is after the change.
+    pub async fn update_profile(
+        &self,
+        access_token: &str,
+        req: &leetchat_protocol::http::UpdateProfile,
+    ) -> Result<User> {
+        let resp = self
+            .http
+            .patch(self.url("/api/me"))
+            .bearer_auth(access_token)
+            .json(req)
+            .send()
+            .await?;
+        Ok(Self::read::<leetchat_protocol::events::UserEnvelope>(resp)
+            .await?
+            .user)
+    }
+
+    /// `GET /api/me/export`: the archive's bytes (JSON).
+    pub async fn export(&self, access_token: &str) -> Result<Vec<u8>> {
+        let resp = self
+            .http
+            .get(self.url("/api/me/export"))
+            .bearer_auth(access_token)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(Error::Server(Self::error_body(resp).await));
+        }
+        Ok(resp.bytes().await?.to_vec())
+    }
+
+    /// `DELETE /api/me`.
+    pub async fn delete_account(&self, access_token: &str, password: &str) -> Result<()> {
+        let resp = self
+            .http
+            .delete(self.url("/api/me"))
+            .bearer_auth(access_token)
+            .json(&leetchat_protocol::http::DeleteAccount {
+                password: password.to_owned(),
+            })
+            .send()
+            .await?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::Server(Self::error_body(resp).await))
+        }
+    }
+
     /// `GET /api/users?query=`.
     pub async fn users(&self, access_token: &str, query: &str) -> Result<Vec<User>> {
         let resp = self

@@ -120,3 +120,29 @@ pub struct ServerInfo {
     /// The server's version.
     pub version: String,
 }
+
+/// `PATCH /api/me` (v1.1): what to change of one's profile; absent fields
+/// stay as they are. Answered with `{user}` ([`crate::events::UserEnvelope`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProfile {
+    /// The name others see (1 to 64 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// An image the caller uploaded (`POST /api/files`), made the avatar;
+    /// `null` removes the avatar.
+    #[serde(
+        default,
+        deserialize_with = "crate::events::notify::absent_null_or",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub avatar_file_id: Option<Option<String>>,
+}
+
+/// `DELETE /api/me` (v1.1): the password confirms it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteAccount {
+    /// The account's password.
+    pub password: String,
+}

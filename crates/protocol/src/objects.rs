@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `{userId, userName, displayName, avatarUrl?, deactivated?}`
+/// `{userId, userName, displayName, avatarUrl?, deactivated?, deleted?}`
 #[cfg_attr(
     feature = "ts",
     derive(ts_rs::TS),
@@ -25,6 +25,11 @@ pub struct User {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
     pub deactivated: bool,
+    /// Extension: `true` when the account was deleted by its owner (its
+    /// name stays taken; it is also `deactivated`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
+    pub deleted: bool,
 }
 
 /// `direct` (exactly two members, fixed) or `group`.

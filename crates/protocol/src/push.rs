@@ -13,7 +13,7 @@ use crate::events::names;
 use crate::events::{
     Authenticated, BlockList, LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited,
     MessageEnvelope, NotifyDefault, PinEvent, Presence, ReactionEvent, ReceiptUpdated,
-    RoomEnvelope, RoomNotify, SyncNeeded, TypingUser,
+    RoomEnvelope, RoomNotify, SyncNeeded, TypingUser, UserEnvelope,
 };
 
 macro_rules! pushes {
@@ -111,6 +111,8 @@ pushes! {
     NotifyDefaultUpdated(NotifyDefault) = names::NOTIFY_DEFAULT_UPDATED;
     /// The user's blocked list changed elsewhere (extension).
     UserBlocksUpdated(BlockList) = names::USER_BLOCKS_UPDATED;
+    /// Someone who shares a room changed their profile (v1.1).
+    UserUpdated(UserEnvelope) = names::USER_UPDATED;
 }
 
 impl ServerPush {

@@ -129,8 +129,8 @@ pub async fn shared_with<'e, E: Executor<'e, Database = Any>>(
     Ok(r.is_some())
 }
 
-/// Up to 1000 uploads created before `cutoff` that no message carries and
-/// no link preview shows.
+/// Up to 1000 uploads created before `cutoff` that no message carries, no
+/// link preview shows and nobody has as an avatar.
 pub async fn unattached_before<'e, E: Executor<'e, Database = Any>>(
     e: E,
     cutoff: i64,
@@ -138,7 +138,8 @@ pub async fn unattached_before<'e, E: Executor<'e, Database = Any>>(
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT f.file_id FROM files f WHERE f.created_at < $1
          AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = f.file_id)
-         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = f.file_id) LIMIT 1000",
+         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = f.file_id)
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar_file_id = f.file_id) LIMIT 1000",
     )
     .bind(cutoff)
     .fetch_all(e)
@@ -146,7 +147,8 @@ pub async fn unattached_before<'e, E: Executor<'e, Database = Any>>(
     Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
-/// Deletes a file's row unless a message carries it (or a preview shows it) by now.
+/// Deletes a file's row unless a message carries it (or a preview shows it,
+/// or it is someone's avatar) by now.
 pub async fn delete_if_unattached<'e, E: Executor<'e, Database = Any>>(
     e: E,
     file_id: &str,
@@ -154,7 +156,8 @@ pub async fn delete_if_unattached<'e, E: Executor<'e, Database = Any>>(
     sqlx::query(
         "DELETE FROM files WHERE file_id = $1
          AND NOT EXISTS (SELECT 1 FROM message_attachments a WHERE a.file_id = $1)
-         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = $1)",
+         AND NOT EXISTS (SELECT 1 FROM link_previews p WHERE p.image_file_id = $1)
+         AND NOT EXISTS (SELECT 1 FROM users u WHERE u.avatar_file_id = $1)",
     )
     .bind(file_id)
     .execute(e)

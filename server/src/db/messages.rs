@@ -406,3 +406,52 @@ pub async fn unread_count<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(n)
 }
+
+/// A sender's messages after `after` (`(created_at, message_id)`), oldest
+/// first, at most `limit`; with `live_only`, those not deleted.
+async fn by_sender<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    sender_id: &str,
+    after: Option<&(i64, String)>,
+    limit: i64,
+    live_only: bool,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let (at, id) = after.map_or((i64::MIN, ""), |(t, m)| (*t, m.as_str()));
+    let live = if live_only {
+        " AND deleted_at IS NULL"
+    } else {
+        ""
+    };
+    sqlx::query_as(&format!(
+        "SELECT {MSG_COLS} FROM messages WHERE sender_id = $1{live} \
+         AND (created_at > $2 OR (created_at = $2 AND message_id > $3)) \
+         ORDER BY created_at, message_id LIMIT $4"
+    ))
+    .bind(sender_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(e)
+    .await
+}
+
+/// Every message of a sender, page by page (an export).
+pub async fn of_sender<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    sender_id: &str,
+    after: Option<&(i64, String)>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    by_sender(e, sender_id, after, limit, false).await
+}
+
+/// A sender's messages that are not deleted, page by page (deleting an
+/// account).
+pub async fn live_of_sender<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    sender_id: &str,
+    after: Option<&(i64, String)>,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    by_sender(e, sender_id, after, limit, true).await
+}

@@ -71,20 +71,39 @@ pub async fn invite<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// What makes an invite (the row of table or alias `t`) let people in at
+/// `now` (a placeholder such as `$2`): not revoked, expired or used up, and
+/// its maker still the group's owner or an admin (a link of someone
+/// banned, demoted or gone stops working).
+fn usable(t: &str, now: &str) -> String {
+    format!(
+        "{t}.revoked_at IS NULL AND ({t}.expires_at IS NULL OR {t}.expires_at > {now}) \
+         AND ({t}.max_uses IS NULL OR {t}.uses < {t}.max_uses) \
+         AND EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = {t}.room_id \
+                     AND m.user_id = {t}.created_by AND m.role IN ('owner', 'admin'))"
+    )
+}
+
 /// A group's invites that still let people join, newest first.
-pub async fn usable_invites(
-    db: &Db,
+pub async fn usable_invites<'e, E: Executor<'e, Database = Any>>(
+    e: E,
     room_id: &str,
     now: i64,
 ) -> Result<Vec<RoomInviteRow>, sqlx::Error> {
-    let all: Vec<RoomInviteRow> = sqlx::query_as(&format!(
-        "SELECT {INVITE_COLS} FROM room_invites WHERE room_id = $1 AND revoked_at IS NULL \
-         ORDER BY created_at DESC, code"
+    let cols = INVITE_COLS
+        .split(", ")
+        .map(|c| format!("i.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query_as(&format!(
+        "SELECT {cols} FROM room_invites i WHERE i.room_id = $1 AND {} \
+         ORDER BY i.created_at DESC, i.code",
+        usable("i", "$2")
     ))
     .bind(room_id)
-    .fetch_all(db.reader())
-    .await?;
-    Ok(all.into_iter().filter(|i| i.usable(now)).collect())
+    .bind(now)
+    .fetch_all(e)
+    .await
 }
 
 /// Revokes an invite; `false` when it was revoked already.
@@ -100,21 +119,19 @@ pub async fn revoke_invite(db: &Db, code: &str, now: i64) -> Result<bool, sqlx::
 }
 
 /// Spends one use of an invite to `room_id`, in the join's transaction;
-/// `false` when it is unknown, for another room, revoked, expired or used
-/// up. Check and count are one statement: two joins cannot both take the
-/// last use.
+/// `false` when it is unknown, for another room, or no longer usable
+/// ([`usable`]). Check and count are one statement on the invite's own
+/// row: two joins cannot both take the last use.
 pub async fn spend_invite(
     conn: &mut AnyConnection,
     code: &str,
     room_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE room_invites SET uses = uses + 1 \
-         WHERE code = $1 AND room_id = $2 AND revoked_at IS NULL \
-           AND (expires_at IS NULL OR expires_at > $3) \
-           AND (max_uses IS NULL OR uses < max_uses)",
-    )
+    let r = sqlx::query(&format!(
+        "UPDATE room_invites SET uses = uses + 1 WHERE code = $1 AND room_id = $2 AND {}",
+        usable("room_invites", "$3")
+    ))
     .bind(code)
     .bind(room_id)
     .bind(now)

@@ -26,6 +26,8 @@ pub struct UserRow {
     pub deactivated_at: Option<i64>,
     /// When the account was made.
     pub created_at: i64,
+    /// When its owner deleted it.
+    pub deleted_at: Option<i64>,
 }
 
 impl UserRow {
@@ -37,6 +39,7 @@ impl UserRow {
             display_name: self.display_name.clone(),
             avatar_url: self.avatar_url.clone(),
             deactivated: self.deactivated_at.is_some(),
+            deleted: self.deleted_at.is_some(),
         }
     }
 
@@ -47,7 +50,7 @@ impl UserRow {
 }
 
 const USER_COLS: &str = "user_id, user_name, display_name, avatar_url, password_hash, last_seen, \
-                         is_admin, deactivated_at, created_at";
+                         is_admin, deactivated_at, created_at, deleted_at";
 
 /// Why an account could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +113,7 @@ pub async fn create_account(
         is_admin: i64::from(is_admin),
         deactivated_at: None,
         created_at: now,
+        deleted_at: None,
     }))
 }
 
@@ -194,10 +198,12 @@ pub async fn deactivate(db: &Db, user_id: &str, now: i64) -> Result<bool, sqlx::
     Ok(true)
 }
 
-/// Lets a deactivated account sign in again. `false` when it was active.
+/// Lets a deactivated account sign in again. `false` when it was active
+/// (or deleted: a deleted account stays away).
 pub async fn reactivate(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE users SET deactivated_at = NULL WHERE user_id = $1 AND deactivated_at IS NOT NULL",
+        "UPDATE users SET deactivated_at = NULL \
+         WHERE user_id = $1 AND deactivated_at IS NOT NULL AND deleted_at IS NULL",
     )
     .bind(user_id)
     .execute(db.writer())
@@ -325,17 +331,35 @@ pub async fn last_seen_of(
     Ok(out)
 }
 
-/// Creates a device for a sign-in, with its first refresh token (stored hashed).
+/// Creates a device for a sign-in, with its first refresh token (stored
+/// hashed); `None` when the account was deactivated, or its password
+/// changed from `password_hash`, since the caller read it. The check takes
+/// the user's row lock first, so a deactivation or a password reset is
+/// either seen here or signs this device out after it.
 pub async fn create_device(
     db: &Db,
     user_id: &str,
+    password_hash: &str,
     name: &str,
     refresh_hash: &str,
     now: i64,
     refresh_expires_at: i64,
-) -> Result<String, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let device_id = new_id();
     let mut tx = db.begin().await?;
+    let still = sqlx::query(
+        "UPDATE users SET user_id = user_id \
+         WHERE user_id = $1 AND deactivated_at IS NULL AND password_hash = $2",
+    )
+    .bind(user_id)
+    .bind(password_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if still == 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
     sqlx::query(
         "INSERT INTO devices (device_id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
     )
@@ -355,13 +379,15 @@ pub async fn create_device(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(device_id)
+    Ok(Some(device_id))
 }
 
 /// Whether the device exists, belongs to the user and is not revoked.
 pub async fn device_active(db: &Db, user_id: &str, device_id: &str) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM devices WHERE device_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        "SELECT 1 FROM devices d JOIN users u ON u.user_id = d.user_id \
+         WHERE d.device_id = $1 AND d.user_id = $2 AND d.revoked_at IS NULL \
+         AND u.deactivated_at IS NULL",
     )
     .bind(device_id)
     .bind(user_id)
@@ -379,7 +405,8 @@ pub async fn active_device_user(
 ) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT u.user_name FROM devices d JOIN users u ON u.user_id = d.user_id \
-         WHERE d.device_id = $1 AND d.user_id = $2 AND d.revoked_at IS NULL",
+         WHERE d.device_id = $1 AND d.user_id = $2 AND d.revoked_at IS NULL \
+         AND u.deactivated_at IS NULL",
     )
     .bind(device_id)
     .bind(user_id)
@@ -465,9 +492,11 @@ pub async fn rotate_refresh(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // A device of a deactivated account counts as signed out.
     let row: Option<(String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT d.device_id, d.user_id, d.revoked_at, t.used_at
+        "SELECT d.device_id, d.user_id, COALESCE(d.revoked_at, u.deactivated_at), t.used_at
          FROM refresh_tokens t JOIN devices d ON d.device_id = t.device_id
+         JOIN users u ON u.user_id = d.user_id
          WHERE t.token_hash = $1",
     )
     .bind(old_hash)
@@ -517,4 +546,101 @@ pub async fn rotate_refresh(
     .await?;
     tx.commit().await?;
     Ok(Rotation::Rotated { user_id, device_id })
+}
+
+/// Sets the shown name and, with `avatar`, the avatar (`Some(None)`
+/// removes it; `Some(Some((file_id, url)))` sets it). A replaced avatar is
+/// no one's any more: the upload sweeper removes it
+/// ([`super::files::unattached_before`]).
+pub async fn set_profile(
+    db: &Db,
+    user_id: &str,
+    display_name: Option<&str>,
+    avatar: Option<Option<(&str, &str)>>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET display_name = COALESCE($2, display_name) WHERE user_id = $1")
+        .bind(user_id)
+        .bind(display_name)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(avatar) = avatar {
+        sqlx::query("UPDATE users SET avatar_file_id = $2, avatar_url = $3 WHERE user_id = $1")
+            .bind(user_id)
+            .bind(avatar.map(|a| a.0))
+            .bind(avatar.map(|a| a.1))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+/// Whether `file_id` is someone's avatar (every signed-in user may read it).
+pub async fn is_avatar(db: &Db, file_id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM users WHERE avatar_file_id = $1")
+        .bind(file_id)
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Marks the account deleted, in `tx`: no password works, the name and
+/// picture go, every device is signed out; the row (and so the name) stays.
+pub async fn mark_deleted(tx: &mut super::Tx, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET deleted_at = $2, deactivated_at = COALESCE(deactivated_at, $2), \
+         display_name = 'Deleted user', password_hash = '', avatar_url = NULL, \
+         avatar_file_id = NULL, is_admin = 0 WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    revoke_all_devices(tx, user_id, now).await
+}
+
+/// `(device_id, name, created_at, revoked_at)` of every device of the user.
+pub async fn devices_of(
+    db: &Db,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT device_id, name, created_at, revoked_at FROM devices WHERE user_id = $1 \
+         ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(db.reader())
+    .await
+}
+
+/// Deleted accounts some of whose messages are not tombstones yet (a
+/// deletion a restart cut short).
+pub async fn deletions_unfinished(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT u.user_id FROM users u WHERE u.deleted_at IS NOT NULL AND EXISTS \
+         (SELECT 1 FROM messages m WHERE m.sender_id = u.user_id AND m.deleted_at IS NULL)",
+    )
+    .fetch_all(db.reader())
+    .await?;
+    Ok(rows.into_iter().map(|(u,)| u).collect())
+}
+
+/// Which of `user_ids` are deactivated, read in the caller's transaction.
+pub async fn deactivated_among(
+    conn: &mut sqlx::AnyConnection,
+    user_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in super::chunked(user_ids) {
+        let sql = format!(
+            "SELECT user_name FROM users WHERE deactivated_at IS NOT NULL AND user_id IN ({})",
+            super::placeholders(chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(&sql);
+        for u in chunk {
+            q = q.bind(u);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|(u,)| u));
+    }
+    Ok(out)
 }

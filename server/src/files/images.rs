@@ -67,10 +67,12 @@ fn format_of(mime: &str) -> Option<ImageFormat> {
     }
 }
 
-/// Measures, checks, strips and thumbnails an image whose pixels take at
-/// most `max_decode_bytes` decoded. CPU-heavy: run it on the blocking pool,
-/// with a turn from [`crate::state::AppState::image_turn`].
-pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Processed, ImageError> {
+/// Decodes an image within the limits: (pixels, format, width, height).
+fn decode(
+    bytes: &[u8],
+    mime: &str,
+    max_decode_bytes: u64,
+) -> Result<(DynamicImage, ImageFormat, u32, u32), ImageError> {
     let format = format_of(mime)
         .ok_or_else(|| ImageError::Undecodable(format!("not an image type: {mime}")))?;
     let mut limits = Limits::default();
@@ -80,7 +82,7 @@ pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Proc
     limits.max_alloc = Some(max_decode_bytes.saturating_add(16 << 20));
 
     // The header alone first: refuse bombs before allocating anything.
-    let mut header = ImageReader::with_format(Cursor::new(&bytes), format);
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
     header.limits(limits.clone());
     let (width, height) = header
         .into_dimensions()
@@ -95,7 +97,7 @@ pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Proc
         image::ImageError::Limits(l) => ImageError::TooLarge(l.to_string()),
         other => ImageError::Undecodable(other.to_string()),
     };
-    let mut reader = ImageReader::with_format(Cursor::new(&bytes), format);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let decoder = reader.into_decoder().map_err(decode_err)?;
     // What the pixels take: width x height x channels x bytes per channel
@@ -109,21 +111,53 @@ pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Proc
         });
     }
     let img = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
-    let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
-    let (thumbnail_width, thumbnail_height) = (thumb.width(), thumb.height());
-    let mut thumbnail = Vec::new();
-    let thumbnail_mime = if thumb.color().has_alpha() {
-        thumb
-            .write_to(&mut Cursor::new(&mut thumbnail), ImageFormat::Png)
+    Ok((img, format, width, height))
+}
+
+/// Side of an avatar, in pixels.
+pub const AVATAR_SIDE: u32 = 256;
+
+/// A square avatar from an image: its middle, cropped to a square and
+/// scaled to [`AVATAR_SIDE`] (PNG when it has transparency, else JPEG).
+/// CPU-heavy, like [`process`].
+pub fn avatar(
+    bytes: &[u8],
+    mime: &str,
+    max_decode_bytes: u64,
+) -> Result<(Vec<u8>, &'static str), ImageError> {
+    let (img, _, _, _) = decode(bytes, mime, max_decode_bytes)?;
+    let square = img.resize_to_fill(
+        AVATAR_SIDE,
+        AVATAR_SIDE,
+        image::imageops::FilterType::Lanczos3,
+    );
+    encode(&square)
+}
+
+/// A re-encoded picture: PNG when it has transparency, else JPEG.
+fn encode(img: &DynamicImage) -> Result<(Vec<u8>, &'static str), ImageError> {
+    let mut out = Vec::new();
+    let mime = if img.color().has_alpha() {
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .map_err(|e| ImageError::Undecodable(e.to_string()))?;
         "image/png"
     } else {
-        thumb
-            .to_rgb8()
-            .write_to(&mut Cursor::new(&mut thumbnail), ImageFormat::Jpeg)
+        img.to_rgb8()
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)
             .map_err(|e| ImageError::Undecodable(e.to_string()))?;
         "image/jpeg"
     };
+    Ok((out, mime))
+}
+
+/// Measures, checks, strips and thumbnails an image whose pixels take at
+/// most `max_decode_bytes` decoded. CPU-heavy: run it on the blocking pool,
+/// with a turn from [`crate::state::AppState::image_turn`].
+pub fn process(bytes: Vec<u8>, mime: &str, max_decode_bytes: u64) -> Result<Processed, ImageError> {
+    let (img, format, width, height) = decode(&bytes, mime, max_decode_bytes)?;
+    let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
+    let (thumbnail_width, thumbnail_height) = (thumb.width(), thumb.height());
+    let (thumbnail, thumbnail_mime) = encode(&thumb)?;
     Ok(Processed {
         bytes: strip_metadata(bytes, format),
         width,

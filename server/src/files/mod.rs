@@ -262,14 +262,55 @@ pub async fn store_preview_picture(
     Ok(row.file_id)
 }
 
-/// The caller may read the file: they uploaded it, or a live message in a
-/// room they belong to carries it.
+/// Makes a square avatar of an image the user uploaded, stored as a file of
+/// its own (the picture and its thumbnail are the same).
+pub async fn make_avatar(state: &AppState, user_id: &str, source: &str) -> AppResult<FileRow> {
+    let not_image = || AppError::invalid("avatarFileId must name an image you uploaded");
+    let src = db::files::of_uploader(state.db.reader(), source, user_id)
+        .await?
+        .ok_or_else(not_image)?;
+    if src.width.is_none() {
+        return Err(not_image());
+    }
+    let bytes = state
+        .files
+        .get(source, Variant::Original)
+        .await
+        .map_err(|e| AppError::internal("reading an upload", e))?
+        .ok_or_else(not_image)?;
+    let turn = state.image_turn().await?;
+    let bound = state.config.image_decode_max_bytes;
+    let mime = src.mime.clone();
+    let (square, mime) = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        images::avatar(&bytes, &mime, bound)
+    })
+    .await
+    .map_err(|e| AppError::internal("image task", e))?
+    .map_err(|e| AppError::invalid(e.to_string()))?;
+    let side = i64::from(images::AVATAR_SIDE);
+    let name = sniff::sanitize_name(Some("avatar"), mime);
+    store(
+        state,
+        user_id,
+        name,
+        mime,
+        square.clone(),
+        Some((side, side)),
+        Some(square),
+    )
+    .await
+}
+
+/// The caller may read the file: they uploaded it, a live message in a
+/// room they belong to carries it, or it is someone's avatar.
 async fn readable(state: &AppState, user: &AuthUser, file_id: &str) -> AppResult<StoredFile> {
     let f = db::files::stored(state.db.reader(), file_id)
         .await?
         .ok_or_else(|| AppError::not_found("no such file"))?;
     if f.uploader_id == user.user_id
         || db::files::shared_with(state.db.reader(), file_id, &user.user_id).await?
+        || db::users::is_avatar(&state.db, file_id).await?
     {
         Ok(f)
     } else {

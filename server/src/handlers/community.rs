@@ -66,10 +66,17 @@ pub async fn create_invite(
         )));
     }
     let now = now_ms();
-    let mut conn = state.db.reader().acquire().await?;
-    require_manager(&mut conn, s, &req.room_id).await?;
-    drop(conn);
-    if db::moderation::usable_invites(&state.db, &req.room_id, now)
+    // At most a year (checked above), so this cannot overflow.
+    let expires_at = req
+        .expires_in_s
+        .map(|e| now + i64::try_from(e).unwrap_or(0) * 1000);
+    let mut tx = state.db.begin().await?;
+    // The room's row lock first: the count and the insert are one step.
+    if !db::rooms::update_info(&mut tx, &req.room_id, None, None).await? {
+        return Err(AppError::not_member());
+    }
+    require_manager(&mut tx, s, &req.room_id).await?;
+    if db::moderation::usable_invites(&mut *tx, &req.room_id, now)
         .await?
         .len()
         >= MAX_INVITES_PER_ROOM
@@ -83,15 +90,13 @@ pub async fn create_invite(
         room_id: req.room_id.clone(),
         created_by: s.user_id.clone(),
         created_at: now,
-        expires_at: req
-            .expires_in_s
-            .map(|e| now.saturating_add(i64::try_from(e).unwrap_or(i64::MAX / 2) * 1000)),
+        expires_at,
         max_uses: req.max_uses.map(i64::from),
         uses: 0,
         revoked_at: None,
     };
-    let mut conn = state.db.writer().acquire().await?;
-    db::moderation::create_invite(&mut conn, &invite).await?;
+    db::moderation::create_invite(&mut tx, &invite).await?;
+    tx.commit().await?;
     Ok(InviteEnvelope {
         invite: to_wire(&invite),
     })
@@ -106,7 +111,7 @@ pub async fn list_invites(
     let mut conn = state.db.reader().acquire().await?;
     require_manager(&mut conn, s, &req.room_id).await?;
     drop(conn);
-    let invites = db::moderation::usable_invites(&state.db, &req.room_id, now_ms()).await?;
+    let invites = db::moderation::usable_invites(state.db.reader(), &req.room_id, now_ms()).await?;
     Ok(InviteList {
         invites: invites.iter().map(to_wire).collect(),
     })

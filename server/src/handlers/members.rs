@@ -39,6 +39,15 @@ pub async fn add(state: &AppState, s: &Session, req: AddMembers) -> AppResult<Ro
         )));
     }
     let newcomers: Vec<String> = ids.into_iter().filter(|u| !current.contains(u)).collect();
+    // Again under the lock: deactivated since `require_users` looked.
+    if let Some(name) = db::users::deactivated_among(w.tx(), &newcomers)
+        .await?
+        .first()
+    {
+        return Err(AppError::forbidden(format!(
+            "{name}'s account is deactivated"
+        )));
+    }
     if let Some(banned) = db::moderation::banned_among(w.tx(), &req.room_id, &newcomers)
         .await?
         .first()

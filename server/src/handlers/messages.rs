@@ -330,19 +330,40 @@ pub async fn delete(
         return earlier_deletion(state, m).await;
     }
 
+    match tombstone(state, &m, &s.user_id, Some(s.conn_id), true).await? {
+        Some(deleted) => Ok(deleted),
+        None => {
+            // Deleted concurrently: answer with that deletion.
+            let m = db::messages::row(state.db.reader(), &req.message_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("no such message"))?;
+            earlier_deletion(state, m).await
+        }
+    }
+}
+
+/// Deletes `m` as `actor` in its room's stream (a `message.deleted` with a
+/// seq, and an unpin after it when it was pinned); `exclude` is the
+/// connection that asked. With `check`, the actor must still be its sender
+/// or a manager of the room, and a member; deleting an account's messages
+/// does without. `None` when it was deleted meanwhile (the seq goes back).
+pub(crate) async fn tombstone(
+    state: &AppState,
+    m: &MessageRow,
+    actor: &str,
+    exclude: Option<crate::fanout::ConnId>,
+    check: bool,
+) -> AppResult<Option<MessageDeleted>> {
     let mut w = StreamWrite::begin(state, &m.room_id).await?;
-    let role_now = db::rooms::role_of(w.tx(), &m.room_id, &s.user_id).await?;
-    if !role_now.is_some_and(|r| m.sender_id == s.user_id || r.can_manage()) {
-        return Err(AppError::forbidden("you may not delete this message"));
+    if check {
+        let role_now = db::rooms::role_of(w.tx(), &m.room_id, actor).await?;
+        if !role_now.is_some_and(|r| m.sender_id == actor || r.can_manage()) {
+            return Err(AppError::forbidden("you may not delete this message"));
+        }
     }
     let now = w.now();
     if !db::messages::tombstone(w.tx(), &m.message_id, now).await? {
-        // Deleted concurrently: give the seq back and answer with that deletion.
-        drop(w);
-        let m = db::messages::row(state.db.reader(), &req.message_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("no such message"))?;
-        return earlier_deletion(state, m).await;
+        return Ok(None);
     }
     db::search::reindex(w.tx(), state.db.kind, &m.message_id, None).await?;
     let seq = w.seq();
@@ -361,17 +382,17 @@ pub async fn delete(
         w.take_next().await?;
         w.record(RoomEvent::Unpinned {
             message_id: m.message_id.clone(),
-            user_id: s.user_id.clone(),
+            user_id: actor.to_owned(),
         })
         .await?;
     }
-    w.commit().await?.finish(Some(s.conn_id));
-    Ok(MessageDeleted {
-        room_id: m.room_id,
-        message_id: m.message_id,
+    w.commit().await?.finish(exclude);
+    Ok(Some(MessageDeleted {
+        room_id: m.room_id.clone(),
+        message_id: m.message_id.clone(),
         seq,
         deleted_at,
-    })
+    }))
 }
 
 /// The replies to a message that just changed show it in their previews:

@@ -413,7 +413,64 @@ async fn the_admin_command_runs_the_server(b: Backend) {
     assert_eq!(login(&app, "bob", "new-bob-password").await.0, 200);
 }
 
+/// A sign-in that read the account before it was deactivated (or its
+/// password reset) makes no device: the check is repeated under the row lock.
+async fn a_sign_in_racing_a_deactivation_or_reset_makes_no_device(b: Backend) {
+    use leetchat_server::db::users;
+    let app = TestApp::spawn(b).await;
+    app.register("alice").await;
+    let db = &app.state.db;
+    let read = users::by_name(db, "alice").await.unwrap().unwrap();
+    assert!(
+        users::deactivate(db, &read.user_id, now_ms())
+            .await
+            .unwrap()
+    );
+    let made = users::create_device(
+        db,
+        &read.user_id,
+        &read.password_hash,
+        "d",
+        "h1",
+        now_ms(),
+        now_ms() + 1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(made, None, "deactivated meanwhile");
+    assert!(users::reactivate(db, &read.user_id).await.unwrap());
+    let read = users::by_name(db, "alice").await.unwrap().unwrap();
+    users::reset_password(db, &read.user_id, "another-hash", now_ms())
+        .await
+        .unwrap();
+    let made = users::create_device(
+        db,
+        &read.user_id,
+        &read.password_hash,
+        "d",
+        "h2",
+        now_ms(),
+        now_ms() + 1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(made, None, "the password changed meanwhile");
+    let made = users::create_device(
+        db,
+        &read.user_id,
+        "another-hash",
+        "d",
+        "h3",
+        now_ms(),
+        now_ms() + 1000,
+    )
+    .await
+    .unwrap();
+    assert!(made.is_some());
+}
+
 crate::on_both_databases!(
+    a_sign_in_racing_a_deactivation_or_reset_makes_no_device,
     registration_is_open_by_default_and_says_so,
     closed_registration_refuses_everyone,
     invite_registration_needs_a_usable_invite,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp, TestUser, direct_id, group_id};
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 220]));
     let mut out = Vec::new();
     img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
@@ -31,7 +31,12 @@ fn jpeg_with_gps_exif() -> Vec<u8> {
 }
 
 /// Uploads `bytes` as `name`; returns status and body.
-async fn upload(app: &TestApp, token: Option<&str>, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
     let part = reqwest::multipart::Part::bytes(bytes)
         .file_name(name.to_owned())
         .mime_str("image/png")

@@ -25,6 +25,7 @@ mod messages;
 mod moderation;
 mod notify;
 mod previews;
+mod profile;
 mod push;
 mod rooms;
 mod search;

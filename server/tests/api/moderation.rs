@@ -473,7 +473,44 @@ async fn reports_reach_the_admins(b: Backend) {
     assert!(out.contains("buy cheap pills"), "{out}");
 }
 
+/// The links someone made stop working once they may not manage the group.
+async fn a_banned_admins_links_stop_working(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    let mut a = app.connect(&alice).await;
+    let mut bc = app.connect(&bob).await;
+    let mut cc = app.connect(&carol).await;
+    let room = group_id(&mut a, "club", &[&bob]).await;
+    make_admin(&mut a, &room, &bob.user_id).await;
+    let bobs = bc.ok("room.invite.create", json!({"roomId": room})).await["invite"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let alices = a.ok("room.invite.create", json!({"roomId": room})).await["invite"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        a.ok("room.invite.list", json!({"roomId": room})).await["invites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    a.ok("room.ban", json!({"roomId": room, "userId": bob.user_id}))
+        .await;
+    cc.fails("room.join", json!({"code": bobs}), "not_found")
+        .await;
+    let listed = a.ok("room.invite.list", json!({"roomId": room})).await;
+    assert_eq!(listed["invites"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["invites"][0]["code"], alices);
+    cc.ok("room.join", json!({"code": alices})).await;
+}
+
 crate::on_both_databases!(
+    a_banned_admins_links_stop_working,
     invite_links_let_people_in,
     bans_remove_and_keep_out,
     blocks_keep_a_person_away,

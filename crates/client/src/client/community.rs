@@ -138,6 +138,70 @@ impl Client {
         Ok(self.call(&ListBlocks {}).await?.blocks)
     }
 
+    /// Changes the user's display name and/or picture (a local image file,
+    /// uploaded and made a square avatar by the server; `Some(None)`
+    /// removes it). Everyone who shares a room sees it.
+    pub async fn update_profile(
+        &self,
+        display_name: Option<&str>,
+        avatar: Option<Option<&std::path::Path>>,
+    ) -> Result<leetchat_protocol::User> {
+        let token = self.inner.session.access_token(false).await?;
+        let avatar_file_id = match avatar {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(path)) => {
+                let name = path
+                    .file_name()
+                    .map_or_else(|| "avatar".to_owned(), |n| n.to_string_lossy().into_owned());
+                let uploaded = self
+                    .inner
+                    .api
+                    .upload(&token, path, &name, |_, _| {})
+                    .await?;
+                Some(Some(uploaded.file_id))
+            }
+        };
+        let user = self
+            .inner
+            .api
+            .update_profile(
+                &token,
+                &leetchat_protocol::http::UpdateProfile {
+                    display_name: display_name.map(str::to_owned),
+                    avatar_file_id,
+                },
+            )
+            .await?;
+        self.inner.store.apply_profile(&user)?;
+        Ok(user)
+    }
+
+    /// Writes a JSON archive of the user's data (profile, devices, rooms,
+    /// blocks, own messages) to `dest`; returns its size in bytes.
+    pub async fn export_data(&self, dest: &std::path::Path) -> Result<u64> {
+        let token = self.inner.session.access_token(false).await?;
+        let bytes = self.inner.api.export(&token).await?;
+        tokio::fs::write(dest, &bytes)
+            .await
+            .map_err(|e| Error::File(format!("{}: {e}", dest.display())))?;
+        Ok(bytes.len() as u64)
+    }
+
+    /// Deletes the account on the server (the password confirms it), then
+    /// forgets this device's tokens. Its messages become tombstones
+    /// everywhere; the name stays taken.
+    pub async fn delete_account(&self, password: &str) -> Result<()> {
+        let token = self.inner.session.access_token(false).await?;
+        self.inner.api.delete_account(&token, password).await?;
+        self.stop().await;
+        if let Some(c) = self.inner.session.take().await {
+            self.inner.session.forget(&c.user_name).await?;
+        }
+        self.inner.store.set_meta("signed_in", "0")?;
+        Ok(())
+    }
+
     /// A user's login name as the store knows it, else the id.
     pub fn user_name_of(&self, user_id: &str) -> String {
         self.inner

@@ -185,6 +185,13 @@ impl Engine {
             // Not kept on the device yet: the blocked list is asked for
             // (`user.blocks`) where it is shown.
             ServerPush::UserBlocksUpdated(_) => {}
+            // A new name or picture: every room it is in shows it.
+            ServerPush::UserUpdated(u) => {
+                store.apply_profile(&u.user)?;
+                for room_id in store.rooms_with_member(&u.user.user_id)? {
+                    self.room_changed(&room_id)?;
+                }
+            }
             ServerPush::SyncNeeded(n) => {
                 // The server may have missed events for us: sync every room.
                 tracing::info!(reason = %n.reason, "server asks for a sync");

@@ -74,6 +74,34 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// The rooms `user_id` is a member of.
+    pub fn rooms_with_member(&self, user_id: &str) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT room_id FROM members WHERE user_id = ?1")?;
+        let rows = stmt.query_map([user_id], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Stores a user's profile as it is now (`user.updated`): a removed
+    /// avatar is removed here too.
+    pub fn apply_profile(&self, u: &User) -> Result<()> {
+        let conn = self.conn();
+        upsert_user(
+            &conn,
+            &u.user_id,
+            &u.user_name,
+            &u.display_name,
+            u.avatar_url.as_deref(),
+        )?;
+        if u.avatar_url.is_none() {
+            conn.execute(
+                "UPDATE users SET avatar_url = NULL WHERE user_id = ?1",
+                [&u.user_id],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Upserts users.
     pub fn apply_users(&self, users: &[User]) -> Result<()> {
         let conn = self.conn();

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::objects::User;
+
 /// Most characters of a ban's or a report's reason.
 pub const MAX_REASON_CHARS: usize = 1000;
 
@@ -212,4 +214,13 @@ pub struct ReportMessage {
     pub message_id: String,
     /// What is wrong with it (1 to 1000 characters).
     pub reason: String,
+}
+
+/// The push `user.updated` (and the answer of `PATCH /api/me`): a user's
+/// profile as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserEnvelope {
+    /// The user.
+    pub user: User,
 }

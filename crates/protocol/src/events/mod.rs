@@ -12,7 +12,7 @@ use crate::objects::{Message, Room, RoomSummary, RoomType};
 
 mod community;
 mod conversations;
-mod notify;
+pub(crate) mod notify;
 mod push;
 mod search;
 pub use community::*;
@@ -141,6 +141,8 @@ pub mod names {
     pub const NOTIFY_DEFAULT_UPDATED: &str = "notify.default.updated";
     /// Extension: the user's blocked list changed on another device.
     pub const USER_BLOCKS_UPDATED: &str = "user.blocks.updated";
+    /// v1.1: someone who shares a room changed their profile.
+    pub const USER_UPDATED: &str = "user.updated";
 }
 
 // ---------------------------------------------------------------- requests

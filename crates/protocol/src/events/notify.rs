@@ -73,7 +73,7 @@ impl NotifyChoice {
 
 /// Reads a field that may be absent (outer `None`), `null` (`Some(None)`)
 /// or a value.
-fn absent_null_or<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn absent_null_or<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

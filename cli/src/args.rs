@@ -189,6 +189,12 @@ pub enum Command {
         #[arg(long)]
         no_avatar: bool,
     },
+    /// List your signed-in devices; with --sign-out, sign one out.
+    Devices {
+        /// Sign this device out (its id from the list).
+        #[arg(long, value_name = "DEVICE_ID")]
+        sign_out: Option<String>,
+    },
     /// Download everything the server keeps about you (profile, devices,
     /// rooms, blocks, your messages) as one JSON file.
     Export {

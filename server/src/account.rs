@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leetchat_protocol::ServerPush;
 use leetchat_protocol::events::UserEnvelope;
-use leetchat_protocol::http::{DeleteAccount, UpdateProfile};
+use leetchat_protocol::http::{DeleteAccount, DeviceInfo, DeviceList, UpdateProfile};
 use leetchat_protocol::time::{now_ms, rfc3339};
 use serde_json::{Value, json};
 
@@ -137,10 +137,11 @@ pub async fn export(State(state): State<AppState>, me: AuthUser) -> AppResult<Re
         .into_iter()
         .map(|d| {
             json!({
-                "deviceId": d.0,
-                "name": d.1,
-                "createdAt": rfc3339(d.2),
-                "signedOutAt": d.3.map(rfc3339),
+                "deviceId": d.device_id,
+                "name": d.name,
+                "createdAt": rfc3339(d.created_at),
+                "lastActiveAt": d.last_active_at.map(rfc3339),
+                "signedOutAt": d.revoked_at.map(rfc3339),
             })
         })
         .collect();
@@ -181,6 +182,57 @@ pub async fn export(State(state): State<AppState>, me: AuthUser) -> AppResult<Re
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+/// `GET /api/me/devices`: the caller's signed-in devices, newest first,
+/// each with whether it is online and whether it is the one asking.
+pub async fn devices(
+    State(state): State<AppState>,
+    me: AuthUser,
+) -> AppResult<axum::Json<DeviceList>> {
+    let mut devices = Vec::new();
+    for d in db::users::devices_of(&state.db, &me.user_id).await? {
+        if d.revoked_at.is_some() {
+            continue;
+        }
+        let online = state
+            .bus
+            .device_online(&state.hub, &me.user_id, &d.device_id)
+            .await
+            .unwrap_or(false);
+        devices.push(DeviceInfo {
+            current: d.device_id == me.device_id,
+            device_id: d.device_id,
+            name: d.name,
+            created_at: rfc3339(d.created_at),
+            last_active_at: d.last_active_at.map(rfc3339),
+            online,
+        });
+    }
+    Ok(axum::Json(DeviceList { devices }))
+}
+
+/// `DELETE /api/me/devices/{deviceId}`: signs one of the caller's devices
+/// out (its tokens stop working, its sockets close with 4401 on every
+/// node). One that is not the caller's, or already signed out, is
+/// `not_found`.
+pub async fn sign_out_device(
+    State(state): State<AppState>,
+    me: AuthUser,
+    axum::extract::Path(device_id): axum::extract::Path<String>,
+) -> AppResult<StatusCode> {
+    state.rate_limit(&me.user_id, Action::Settings).await?;
+    if !db::users::device_active(&state.db, &me.user_id, &device_id).await? {
+        return Err(AppError::not_found("no such signed-in device"));
+    }
+    db::users::revoke_device(&state.db, &device_id, now_ms()).await?;
+    state.close_device(
+        &me.user_id,
+        &device_id,
+        leetchat_protocol::CLOSE_UNAUTHENTICATED,
+        "signed out from another device",
+    );
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /api/me {password}`: deletes the caller's account. Every device
@@ -226,8 +278,19 @@ pub async fn delete(
         );
     }
     tracing::info!(user_id = %me.user_id, "account deleted");
-    tombstone_all(&state, &me.user_id).await?;
-    let _ = announce(&state, &me.user_id).await;
+    // In a task of its own: a client that hangs up does not stop it
+    // halfway (and a restart finishes what a crash cut short).
+    let task = {
+        let state = state.clone();
+        let user_id = me.user_id.clone();
+        tokio::spawn(async move {
+            let done = tombstone_all(&state, &user_id).await;
+            let _ = announce(&state, &user_id).await;
+            done
+        })
+    };
+    task.await
+        .map_err(|e| AppError::internal("deleting an account's messages", e))??;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -248,18 +311,23 @@ async fn tombstone_all(state: &AppState, user_id: &str) -> AppResult<()> {
     }
 }
 
-/// Finishes, in the background at start, deletions a restart cut short:
-/// their messages become tombstones like the rest.
-pub fn spawn_unfinished_deletions(state: &AppState) {
+/// Finishes, in the background, deletions a restart cut short: their
+/// messages become tombstones like the rest. Which they are is asked while
+/// the server starts (before it accepts connections), so the question
+/// costs nothing once it serves.
+pub async fn resume_unfinished_deletions(state: &AppState) {
+    let users = match db::users::deletions_unfinished(&state.db).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look for unfinished account deletions");
+            return;
+        }
+    };
+    if users.is_empty() {
+        return;
+    }
     let state = state.clone();
     tokio::spawn(async move {
-        let users = match db::users::deletions_unfinished(&state.db).await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot look for unfinished account deletions");
-                return;
-            }
-        };
         for user_id in users {
             tracing::info!(%user_id, "finishing an account deletion");
             if let Err(e) = tombstone_all(&state, &user_id).await {

@@ -80,6 +80,11 @@ pub fn router(state: AppState) -> Router {
             axum::routing::patch(crate::account::update).delete(crate::account::delete),
         )
         .route("/api/me/export", get(crate::account::export))
+        .route("/api/me/devices", get(crate::account::devices))
+        .route(
+            "/api/me/devices/{device_id}",
+            axum::routing::delete(crate::account::sign_out_device),
+        )
         .route("/health/chat", get(http::health))
         .route("/metrics", get(http::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_JSON_BODY));
@@ -159,7 +164,7 @@ impl Application {
         let state = AppState::new(config, db, files, auth, previews, push_service, node_id)?;
         crate::push::spawn_worker(&state);
         crate::search_index::spawn(&state);
-        crate::account::spawn_unfinished_deletions(&state);
+        crate::account::resume_unfinished_deletions(&state).await;
         if state.bus.cluster().is_some() {
             if state.db.kind == DatabaseKind::Sqlite {
                 tracing::warn!(

@@ -102,6 +102,43 @@ pub async fn export(ctx: &Ctx, out: Option<&std::path::Path>) -> Result<()> {
     )
 }
 
+/// `devices [--sign-out ID]`: the account's signed-in devices, or signs
+/// one out.
+pub async fn devices(ctx: &Ctx, sign_out: Option<&str>) -> Result<()> {
+    ctx.me()?;
+    if let Some(id) = sign_out {
+        ctx.client.sign_out_device(id).await?;
+        return ctx
+            .out
+            .result(&json!({"signedOut": id}), &format!("signed out {id}"));
+    }
+    let devices = ctx.client.devices().await?;
+    if ctx.out.is_json() {
+        return ctx.out.json(&json!({ "devices": devices }));
+    }
+    let offset = ctx.out.offset();
+    for d in &devices {
+        let mut notes = Vec::new();
+        if d.current {
+            notes.push("this device".to_owned());
+        }
+        if d.online {
+            notes.push("online".to_owned());
+        }
+        if let Some(at) = &d.last_active_at {
+            notes.push(format!("active {}", crate::output::clock(at, offset)));
+        }
+        ctx.out.line(&format!(
+            "{}\t{}\tsigned in {}\t{}",
+            d.device_id,
+            d.name,
+            crate::output::clock(&d.created_at, offset),
+            notes.join(", ")
+        ))?;
+    }
+    Ok(())
+}
+
 /// `delete-account`: deletes the account for good (the password confirms).
 pub async fn delete_account(ctx: &Ctx) -> Result<()> {
     let me = ctx.me()?;

@@ -99,6 +99,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<()> {
             account::profile(&ctx, display_name.as_deref(), avatar).await
         }
         Command::Export { out } => account::export(&ctx, out.as_deref()).await,
+        Command::Devices { sign_out } => account::devices(&ctx, sign_out.as_deref()).await,
         Command::DeleteAccount => account::delete_account(&ctx).await,
         Command::Ban {
             room,

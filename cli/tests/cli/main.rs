@@ -784,6 +784,27 @@ fn a_profile_an_export_and_deleting_the_account_from_the_terminal() {
     let text = archive["messages"].to_string();
     assert!(text.contains("hello from alice") && !text.contains("hello from bob"));
 
+    // Devices: a second sign-in is listed, and signed out from the first.
+    let laptop = User::new(&server, "alice");
+    laptop.ok(&["login", "alice"]);
+    let listed = json_lines(&alice.ok(&["--json", "devices"]));
+    let devices = listed[0]["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 2, "{listed:?}");
+    let other = devices
+        .iter()
+        .find(|d| d["current"] == false)
+        .expect("the other device");
+    let id = other["deviceId"].as_str().expect("an id").to_owned();
+    assert!(alice.ok(&["devices"]).contains("this device"));
+    assert_eq!(
+        alice.ok(&["devices", "--sign-out", &id]).trim(),
+        format!("signed out {id}")
+    );
+    let err = laptop.fails(&["dm", "bob"]);
+    assert!(err.contains("sign"), "{err}");
+    let err = alice.fails(&["devices", "--sign-out", &id]);
+    assert!(err.contains("no such signed-in device"), "{err}");
+
     // Deleting the account: a wrong password changes nothing; the right one
     // turns her messages into tombstones and signs the folder out.
     let mut wrong = alice.command(&["delete-account"]);

@@ -175,6 +175,37 @@ impl Api {
         Ok(resp.bytes().await?.to_vec())
     }
 
+    /// `GET /api/me/devices`.
+    pub async fn devices(
+        &self,
+        access_token: &str,
+    ) -> Result<Vec<leetchat_protocol::http::DeviceInfo>> {
+        let resp = self
+            .http
+            .get(self.url("/api/me/devices"))
+            .bearer_auth(access_token)
+            .send()
+            .await?;
+        Ok(Self::read::<leetchat_protocol::http::DeviceList>(resp)
+            .await?
+            .devices)
+    }
+
+    /// `DELETE /api/me/devices/{deviceId}`.
+    pub async fn sign_out_device(&self, access_token: &str, device_id: &str) -> Result<()> {
+        let resp = self
+            .http
+            .delete(self.url(&format!("/api/me/devices/{device_id}")))
+            .bearer_auth(access_token)
+            .send()
+            .await?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::Server(Self::error_body(resp).await))
+        }
+    }
+
     /// `DELETE /api/me`.
     pub async fn delete_account(&self, access_token: &str, password: &str) -> Result<()> {
         let resp = self

@@ -146,3 +146,37 @@ pub struct DeleteAccount {
     /// The account's password.
     pub password: String,
 }
+
+/// One signed-in device of the caller (`GET /api/me/devices`, extension).
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    /// The device.
+    pub device_id: String,
+    /// The name it signed in with.
+    pub name: String,
+    /// RFC 3339: when it signed in.
+    pub created_at: String,
+    /// RFC 3339: its last token refresh (absent: none since it signed in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub last_active_at: Option<String>,
+    /// Whether it has a connection to the server now.
+    pub online: bool,
+    /// Whether it is the device asking.
+    pub current: bool,
+}
+
+/// `GET /api/me/devices` (extension): the caller's signed-in devices,
+/// most recently signed in first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceList {
+    /// The devices.
+    pub devices: Vec<DeviceInfo>,
+}

@@ -544,6 +544,11 @@ pub async fn rotate_refresh(
     .bind(new_expires_at)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("UPDATE devices SET last_active_at = $2 WHERE device_id = $1")
+        .bind(&device_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Rotation::Rotated { user_id, device_id })
 }
@@ -599,14 +604,26 @@ pub async fn mark_deleted(tx: &mut super::Tx, user_id: &str, now: i64) -> Result
     revoke_all_devices(tx, user_id, now).await
 }
 
-/// `(device_id, name, created_at, revoked_at)` of every device of the user.
-pub async fn devices_of(
-    db: &Db,
-    user_id: &str,
-) -> Result<Vec<(String, String, i64, Option<i64>)>, sqlx::Error> {
+/// A device as its owner sees it.
+#[derive(Debug, Clone, FromRow)]
+pub struct DeviceRow {
+    /// Id.
+    pub device_id: String,
+    /// The name it signed in with.
+    pub name: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms of its last token refresh.
+    pub last_active_at: Option<i64>,
+    /// Unix ms when it was signed out.
+    pub revoked_at: Option<i64>,
+}
+
+/// Every device of the user (signed out ones too), newest first.
+pub async fn devices_of(db: &Db, user_id: &str) -> Result<Vec<DeviceRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT device_id, name, created_at, revoked_at FROM devices WHERE user_id = $1 \
-         ORDER BY created_at",
+        "SELECT device_id, name, created_at, last_active_at, revoked_at FROM devices \
+         WHERE user_id = $1 ORDER BY created_at DESC, device_id",
     )
     .bind(user_id)
     .fetch_all(db.reader())

@@ -310,7 +310,92 @@ async fn deleting_an_account_tombstones_its_messages_everywhere(b: Backend) {
     );
 }
 
+async fn devices_are_listed_and_signed_out_one_by_one(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let one = app.register("alice").await;
+    let two = app.login("alice").await;
+    let bob = app.register("bob").await;
+    let mut sockets = Vec::new();
+    for url in app.node_urls("/ws") {
+        let url = url.replacen("http://", "ws://", 1);
+        sockets.push(WsClient::connect_url(&url, &two.access_token).await);
+    }
+    // A refresh marks a device active.
+    let (status, fresh) = app
+        .post(
+            "/api/auth/refresh",
+            &json!({"refreshToken": one.refresh_token}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let token = fresh["accessToken"].as_str().unwrap().to_owned();
+
+    let (status, list) = app.get("/api/me/devices", Some(&token)).await;
+    assert_eq!(status, 200, "{list}");
+    let devices = list["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2, "{list}");
+    let of = |id: &str| {
+        devices
+            .iter()
+            .find(|d| d["deviceId"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (d1, d2) = (of(&one.device_id), of(&two.device_id));
+    assert_eq!(
+        (&d1["current"], &d2["current"]),
+        (&json!(true), &json!(false))
+    );
+    assert_eq!(
+        (&d1["online"], &d2["online"]),
+        (&json!(false), &json!(true))
+    );
+    assert!(
+        d1["lastActiveAt"].is_string() && d2.get("lastActiveAt").is_none(),
+        "{list}"
+    );
+
+    // Someone else's device, an unknown one: not found; no token: 401.
+    let del = |tok: String, id: String| {
+        let app = &app;
+        async move {
+            let mut req = app.http.delete(app.url(&format!("/api/me/devices/{id}")));
+            if !tok.is_empty() {
+                req = req.bearer_auth(tok);
+            }
+            req.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(
+        del(bob.access_token.clone(), two.device_id.clone()).await,
+        404
+    );
+    assert_eq!(del(token.clone(), "nope".into()).await, 404);
+    assert_eq!(del(String::new(), two.device_id.clone()).await, 401);
+    // Signed out from the other device: its sockets close, its tokens die.
+    assert_eq!(del(token.clone(), two.device_id.clone()).await, 204);
+    for s in &mut sockets {
+        match s.closed().await {
+            Closed::Frame(code, _) => assert_eq!(code, 4401),
+            Closed::Eof => panic!("closed without a frame"),
+        }
+    }
+    let (status, _) = app
+        .post(
+            "/api/auth/refresh",
+            &json!({"refreshToken": two.refresh_token}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(del(token.clone(), two.device_id.clone()).await, 404);
+    let (_, list) = app.get("/api/me/devices", Some(&token)).await;
+    assert_eq!(list["devices"].as_array().unwrap().len(), 1);
+}
+
 crate::on_both_databases!(
+    devices_are_listed_and_signed_out_one_by_one,
     profiles_reach_everyone_who_shares_a_room,
     an_export_holds_ones_own_data_only,
     deleting_an_account_tombstones_its_messages_everywhere,

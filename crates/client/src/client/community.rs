@@ -188,6 +188,18 @@ impl Client {
         Ok(bytes.len() as u64)
     }
 
+    /// The account's signed-in devices (this one marked `current`).
+    pub async fn devices(&self) -> Result<Vec<leetchat_protocol::http::DeviceInfo>> {
+        let token = self.inner.session.access_token(false).await?;
+        self.inner.api.devices(&token).await
+    }
+
+    /// Signs another device of the account out (this one: use `logout`).
+    pub async fn sign_out_device(&self, device_id: &str) -> Result<()> {
+        let token = self.inner.session.access_token(false).await?;
+        self.inner.api.sign_out_device(&token, device_id).await
+    }
+
     /// Deletes the account on the server (the password confirms it), then
     /// forgets this device's tokens. Its messages become tombstones
     /// everywhere; the name stays taken.

@@ -722,6 +722,31 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
+    await step("bob sets a picture in the terminal; alice sees it on his chat in the list, in the header and by his name in the team room", async () => {
+      const picPath = path.join(tmp, "bob-face.png");
+      writeFileSync(picPath, makePng(400, 240));
+      const said = await bob("profile", "--avatar", picPath);
+      assert.match(said, /picture \/api\/files\//);
+      const loadedIn = (selector) =>
+        driver.executeScript(
+          `const img = document.querySelector(arguments[0]);
+           return img && img.complete && img.naturalWidth > 0 ? { w: img.naturalWidth, h: img.naturalHeight } : null;`,
+          selector,
+        );
+      const inList = await eventually(
+        "bob's picture on his chat in the list",
+        async () => loadedIn("ul[aria-label='Conversations'] button.room[aria-label^='bob'] .avatar img"),
+        30_000,
+      );
+      assert.deepEqual(inList, { w: 256, h: 256 }, "made square by the server");
+      await eventually("bob's picture in the open chat's header", async () => loadedIn(".chat-header .avatar img"), 30_000);
+      await shot("avatar.png");
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]"));
+      await eventually("bob's picture by his name in the team room", async () => loadedIn(".messages .sender .avatar img"), 30_000);
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
+    });
+
     await step("notifications: a muted room stays quiet, a 'mentions' room notifies only a mention, reading in the terminal clears the badge and the notification", async () => {
       const roomButton = (name) => By.xpath(`//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,${xpathString(name)})]`);
       const openRoom = async (name) => {

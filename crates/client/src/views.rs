@@ -158,6 +158,8 @@ pub struct MemberView {
     pub status: Option<String>,
     /// When last seen.
     pub last_seen: Option<String>,
+    /// The member's picture (`/api/files/{fileId}`), when they set one.
+    pub avatar_url: Option<String>,
 }
 
 /// A room as a UI shows it.

@@ -106,6 +106,9 @@ pub struct Member {
     /// Extension: the member's display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Extension: the member's picture (see `User.avatarUrl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
     /// Extension: the member's read pointer, so read states survive being offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_read_seq: Option<i64>,

@@ -52,6 +52,8 @@ pub struct MemberRow {
     pub user_name: String,
     /// Shown name.
     pub display_name: String,
+    /// Picture.
+    pub avatar_url: Option<String>,
 }
 
 impl MemberRow {
@@ -67,6 +69,7 @@ impl MemberRow {
             joined_at: rfc3339(self.joined_at),
             user_name: Some(self.user_name.clone()),
             display_name: Some(self.display_name.clone()),
+            avatar_url: self.avatar_url.clone(),
             last_read_seq: Some(self.last_read_seq),
         }
     }
@@ -92,7 +95,8 @@ pub async fn members<'e, E: Executor<'e, Database = Any>>(
     room_id: &str,
 ) -> Result<Vec<MemberRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT m.user_id, m.role, m.joined_at, m.last_read_seq, u.user_name, u.display_name
+        "SELECT m.user_id, m.role, m.joined_at, m.last_read_seq, u.user_name, u.display_name,
+                u.avatar_url
          FROM room_members m JOIN users u ON u.user_id = m.user_id
          WHERE m.room_id = $1 ORDER BY m.joined_at, m.user_id",
     )

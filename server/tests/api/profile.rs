@@ -100,6 +100,11 @@ async fn profiles_reach_everyone_who_shares_a_room(b: Backend) {
     let url = body["user"]["avatarUrl"].as_str().unwrap().to_owned();
     assert_eq!(body["user"]["displayName"], "Alice A", "the name stays");
     assert_eq!(bc.push("user.updated").await["user"]["avatarUrl"], url);
+    // Rooms name their members with their pictures too.
+    let rooms = bc.ok("room.list", json!({})).await;
+    let members = rooms["rooms"][0]["members"].as_array().unwrap().clone();
+    let her = members.iter().find(|m| m["userId"] == alice.user_id).unwrap();
+    assert_eq!(her["avatarUrl"], url);
     for reader in [&bob, &carol] {
         let resp = app
             .http

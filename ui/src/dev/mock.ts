@@ -111,6 +111,7 @@ export function mockBackend(): Backend {
     lastReadSeq,
     status,
     lastSeen: new Date(Date.now() - 17 * 60_000).toISOString(),
+    avatarUrl: u.avatarUrl ?? null,
   });
 
   const message = (room: string, seq: number, sender: string, content: string, at: Date): MessageView => ({

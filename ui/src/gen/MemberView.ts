@@ -31,4 +31,8 @@ status: string | null,
 /**
  * When last seen.
  */
-lastSeen: string | null, };
+lastSeen: string | null, 
+/**
+ * The member's picture (`/api/files/{fileId}`), when they set one.
+ */
+avatarUrl: string | null, };

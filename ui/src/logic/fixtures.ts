@@ -46,6 +46,7 @@ export function member(userId: string, over: Partial<MemberView> = {}): MemberVi
     lastReadSeq: 0,
     status: null,
     lastSeen: null,
+    avatarUrl: null,
     ...over,
   };
 }

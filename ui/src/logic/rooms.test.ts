@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { member, msg, room } from "./fixtures";
 import {
   applyPresence,
+  avatarFileId,
   directPartner,
   initials,
   messageSummary,
@@ -102,7 +103,7 @@ describe("roomHeader", () => {
   const now = new Date(2024, 2, 13, 15, 30);
   it("shows a direct partner's presence and initials", () => {
     const online = room({ members: [member("alice"), member("bob", { displayName: "Bob Stone", status: "online" })] });
-    expect(roomHeader(online, ME, now)).toEqual({ title: "Bob Stone", subtitle: "online", avatar: "BS", online: true });
+    expect(roomHeader(online, ME, now)).toEqual({ title: "Bob Stone", subtitle: "online", avatar: "BS", avatarUrl: null, online: true });
     const away = room({ members: [member("alice"), member("bob", { status: "offline", lastSeen: new Date(2024, 2, 13, 15, 25).toISOString() })] });
     expect(roomHeader(away, ME, now)).toMatchObject({ subtitle: "last seen 5 min ago", online: false });
   });
@@ -111,7 +112,7 @@ describe("roomHeader", () => {
   });
   it("counts a group's members and who else is online", () => {
     const g = room({ type: "group", name: "Team", members: [member("alice", { status: "online" }), member("bob", { status: "online" }), member("carol")] });
-    expect(roomHeader(g, ME, now)).toEqual({ title: "Team", subtitle: "3 members, 1 online", avatar: "#", online: null });
+    expect(roomHeader(g, ME, now)).toEqual({ title: "Team", subtitle: "3 members, 1 online", avatar: "#", avatarUrl: null, online: null });
     expect(roomHeader(room({ type: "group", name: "Solo", members: [member("alice")] }), ME, now).subtitle).toBe("1 member");
   });
 });
@@ -126,5 +127,22 @@ describe("typistName", () => {
     expect(typistName(room(), "zoe", "zoe")).toBe("zoe");
     expect(typistName(undefined, "zoe", "zoe")).toBe("zoe");
     expect(typistName(undefined, "u-zoe", "")).toBe("u-zoe");
+  });
+});
+
+describe("pictures", () => {
+  it("finds the file of a user's picture in its URL", () => {
+    expect(avatarFileId("/api/files/01a2-b3")).toBe("01a2-b3");
+    expect(avatarFileId("https://chat.example.com/api/files/01a2-b3/thumbnail")).toBe("01a2-b3");
+    expect(avatarFileId("https://elsewhere.example/me.png")).toBeNull();
+    expect(avatarFileId(null)).toBeNull();
+    expect(avatarFileId("")).toBeNull();
+  });
+
+  it("puts a direct room's partner's picture in the header, none for a group", () => {
+    const direct = room({ members: [member("alice"), member("bob", { avatarUrl: "/api/files/f1" })] });
+    expect(roomHeader(direct, "alice", new Date()).avatarUrl).toBe("/api/files/f1");
+    const group = room({ type: "group", name: "team", members: [member("alice"), member("bob", { avatarUrl: "/api/files/f1" })] });
+    expect(roomHeader(group, "alice", new Date()).avatarUrl).toBeNull();
   });
 });

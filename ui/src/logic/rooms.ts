@@ -136,6 +136,16 @@ export function initials(title: string): string {
     .toUpperCase() || "?";
 }
 
+/**
+ * The file id of a user's picture from its `avatarUrl` (`/api/files/{fileId}`,
+ * optionally absolute), or null when there is none or it is not one of ours.
+ */
+export function avatarFileId(url: string | null | undefined): string | null {
+  if (!url) return null;
+  const m = /\/api\/files\/([A-Za-z0-9-]+)(?:\/thumbnail)?$/.exec(url);
+  return m?.[1] ?? null;
+}
+
 /** What the chat header shows for a room. */
 export interface RoomHeader {
   title: string;
@@ -143,6 +153,8 @@ export interface RoomHeader {
   subtitle: string;
   /** Avatar text: initials, or "#" for a group. */
   avatar: string;
+  /** The partner's picture (a direct room), else null. */
+  avatarUrl: string | null;
   /** The partner's presence dot: null for groups or when unknown. */
   online: boolean | null;
 }
@@ -156,11 +168,12 @@ export function roomHeader(room: RoomView, myUserId: string, now: Date, locale?:
       title,
       subtitle: presenceLabel(partner.status, partner.lastSeen, now, locale) || "Direct chat",
       avatar: initials(title),
+      avatarUrl: partner.avatarUrl,
       online: partner.status === null ? null : partner.status === "online",
     };
   }
   const n = room.members.length;
   const online = room.members.filter((m) => m.status === "online" && m.userId !== myUserId).length;
   const count = n === 1 ? "1 member" : `${n} members`;
-  return { title, subtitle: online ? `${count}, ${online} online` : count, avatar: "#", online: null };
+  return { title, subtitle: online ? `${count}, ${online} online` : count, avatar: "#", avatarUrl: null, online: null };
 }

@@ -68,7 +68,7 @@ export class AppView {
     private readonly handlers: ViewHandlers,
     setUnread: (count: number) => Promise<void>,
   ) {
-    this.roomList = new RoomList((id) => handlers.onOpenRoom(id));
+    this.roomList = new RoomList((id) => handlers.onOpenRoom(id), handlers.images);
     this.badge = new UnreadBadge(setUnread);
     this.chat = new ChatView(handlers);
     this.results = new SearchResults(
@@ -258,8 +258,8 @@ export class AppView {
   private renderHeader(): void {
     const room = this.activeId ? this.store.room(this.activeId) : undefined;
     if (!room) return;
-    const { title, subtitle, avatar, online } = roomHeader(room, this.store.myUserId, new Date());
-    this.chat.setHeader(title, subtitle, avatar, online);
+    const { title, subtitle, avatar, avatarUrl, online } = roomHeader(room, this.store.myUserId, new Date());
+    this.chat.setHeader(title, subtitle, avatar, online, avatarUrl);
     const now = Date.now();
     this.chat.setNotify(notifySummary(room, now), isQuiet(room, now));
     const loaded = this.store.messages(room.roomId) ?? [];

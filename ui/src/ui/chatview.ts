@@ -3,6 +3,7 @@
 // line and the composer; or a placeholder while no room is open. Files
 // dragged over the open room light it up as a drop zone.
 
+import { fillAvatar } from "./avatar";
 import { Composer, type ComposerHandlers } from "./composer";
 import { h, setText, show } from "./dom";
 import { icon } from "./icons";
@@ -114,11 +115,13 @@ export class ChatView {
     this.composer.setEnabled(open);
   }
 
-  /** Sets the header. `online` colours the avatar dot (null: no dot). */
-  setHeader(title: string, subtitle: string, avatar: string, online: boolean | null): void {
+  /** Sets the header. `online` colours the avatar dot (null: no dot);
+   * `avatarUrl` is the partner's picture, shown over the initials. */
+  setHeader(title: string, subtitle: string, avatar: string, online: boolean | null, avatarUrl: string | null = null): void {
     setText(this.title, title);
     setText(this.subtitle, subtitle);
-    this.avatar.replaceChildren(avatar, online === null ? "" : h("span", { class: "dot" + (online ? " online" : "") }));
+    const dot = online === null ? null : h("span", { class: "dot" + (online ? " online" : "") });
+    fillAvatar(this.avatar, avatar, avatarUrl, this.handlers.images, dot);
   }
 
   /** Shows the room's notification settings on the header's bell. */

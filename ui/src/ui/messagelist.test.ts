@@ -230,8 +230,8 @@ describe("MessageList conversations", () => {
     name: "team",
     description: "",
     members: [
-      { userId: "me", userName: "me", displayName: "Me", role: "owner", lastReadSeq: 0, status: null, lastSeen: null },
-      { userId: "alice", userName: "alice", displayName: "Alice", role: "member", lastReadSeq: 0, status: null, lastSeen: null },
+      { userId: "me", userName: "me", displayName: "Me", role: "owner", lastReadSeq: 0, status: null, lastSeen: null, avatarUrl: null },
+      { userId: "alice", userName: "alice", displayName: "Alice", role: "member", lastReadSeq: 0, status: null, lastSeen: null, avatarUrl: null },
     ],
     lastSeq: 3,
     unreadCount: 0,

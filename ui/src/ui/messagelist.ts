@@ -8,7 +8,8 @@
 
 import type { Attachment, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
-import { senderName } from "../logic/rooms";
+import { initials, senderName } from "../logic/rooms";
+import { avatarEl } from "./avatar";
 import { dayLabel, needsDaySeparator, parseTime, timeOfDay } from "../logic/time";
 import { describeAttachments, fileChip, fillThumb, showsAsImage, thumbButton, uploadBar, wantsThumbnail, type ImageSource } from "./attachments";
 import { h } from "./dom";
@@ -68,6 +69,8 @@ interface RowModel {
   msg: MessageView;
   separator: string | null;
   sender: string | null;
+  /** The sender's picture, shown by their name. */
+  senderAvatar: string | null;
   run: boolean;
   own: boolean;
   mark: DeliveryMark | null;
@@ -100,6 +103,7 @@ function sameModel(a: RowModel | null, b: RowModel): boolean {
     a.msg === b.msg &&
     a.separator === b.separator &&
     a.sender === b.sender &&
+    a.senderAvatar === b.senderAvatar &&
     a.run === b.run &&
     a.mark?.state === b.mark?.state &&
     a.mark?.label === b.mark?.label &&
@@ -316,10 +320,12 @@ export class MessageList {
       msg.type !== "system" &&
       at.getTime() - (prevAt as Date).getTime() < RUN_GAP_MS;
     const sender = !own && !run && room?.type === "group" && msg.type !== "system" ? senderName(room, msg.senderId) : null;
+    const senderAvatar = sender ? room?.members.find((x) => x.userId === msg.senderId)?.avatarUrl ?? null : null;
     return {
       msg,
       separator,
       sender,
+      senderAvatar,
       run,
       own,
       mark: deliveryMark(msg, myUserId, readSeq),
@@ -354,7 +360,11 @@ export class MessageList {
       el.setAttribute("aria-label", msg.content);
       return;
     }
-    if (m.sender) parts.push(h("div", { class: "sender" }, m.sender));
+    if (m.sender) {
+      parts.push(
+        h("div", { class: "sender" }, avatarEl(initials(m.sender), m.senderAvatar, this.handlers.images, "avatar avatar-small"), m.sender),
+      );
+    }
     const body: (Node | string | null)[] = [];
     if (deleted) {
       body.push(h("div", { class: "text tombstone" }, "This message was deleted"));

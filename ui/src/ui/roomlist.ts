@@ -8,6 +8,8 @@ import { directPartner, initials, lastActivity, roomPreview, roomTitle } from ".
 import { presenceLabel, shortWhen } from "../logic/time";
 import { unreadBadge, unreadLabel } from "../logic/unread";
 import { isMuted } from "../logic/notify";
+import type { ImageSource } from "./attachments";
+import { avatarEl } from "./avatar";
 import { h } from "./dom";
 import { icon } from "./icons";
 
@@ -22,6 +24,8 @@ interface RowModel {
   when: string;
   presence: string;
   online: boolean | null;
+  /** A direct room's partner's picture. */
+  avatarUrl: string | null;
   /** Muted, or set to notify of nothing: a crossed bell, a grey badge. */
   silenced: boolean;
 }
@@ -35,7 +39,8 @@ function sameModel(a: RowModel | undefined, b: RowModel): boolean {
     a.typing === b.typing &&
     a.when === b.when &&
     a.presence === b.presence &&
-    a.online === b.online
+    a.online === b.online &&
+    a.avatarUrl === b.avatarUrl
   );
 }
 
@@ -48,7 +53,11 @@ export class RoomList {
    * so a click that starts while the row is refilled still lands. */
   private readonly rows = new Map<string, { li: HTMLElement; button: HTMLButtonElement; model?: RowModel }>();
 
-  constructor(private readonly onOpen: (roomId: string) => void) {
+  constructor(
+    private readonly onOpen: (roomId: string) => void,
+    /** Where pictures come from (none: initials only). */
+    private readonly images: ImageSource | null = null,
+  ) {
     this.empty = h("p", { class: "muted empty-rooms" }, "No chats yet. Start one with “New chat”.");
     this.el = h("ul", { class: "room-list", "aria-label": "Conversations", onkeydown: (e: KeyboardEvent) => this.onKey(e) });
   }
@@ -92,6 +101,7 @@ export class RoomList {
         when: at ? shortWhen(new Date(at), now) : "",
         presence: partner ? presenceLabel(partner.status, partner.lastSeen, now) : "",
         online: partner ? partner.status === "online" : null,
+        avatarUrl: partner?.avatarUrl ?? null,
         silenced: isMuted(room, now.getTime()) || room.notifyLevel === "none",
       };
       let row = this.rows.get(room.roomId);
@@ -117,6 +127,12 @@ export class RoomList {
     (this.el.querySelector<HTMLElement>('[aria-current="true"]') ?? this.el.querySelector<HTMLElement>("button"))?.focus();
   }
 
+  private avatar(text: string, m: RowModel): HTMLElement {
+    const dot = m.online === null ? null : h("span", { class: "dot" + (m.online ? " online" : "") });
+    if (this.images) return avatarEl(text, m.avatarUrl, this.images, "avatar", dot);
+    return h("span", { class: "avatar", "aria-hidden": "true" }, text, dot);
+  }
+
   private fill(button: HTMLButtonElement, m: RowModel): void {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
@@ -127,12 +143,7 @@ export class RoomList {
     else button.removeAttribute("aria-current");
     button.setAttribute("aria-label", label);
     button.replaceChildren(
-      h(
-        "span",
-        { class: "avatar", "aria-hidden": "true" },
-        room.type === "group" ? "#" : initials(m.title),
-        m.online === null ? null : h("span", { class: "dot" + (m.online ? " online" : "") }),
-      ),
+      this.avatar(room.type === "group" ? "#" : initials(m.title), m),
       h(
         "span",
         { class: "room-text" },

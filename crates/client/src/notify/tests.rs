@@ -45,6 +45,7 @@ fn member(id: &str, name: &str) -> MemberView {
         last_read_seq: 0,
         status: None,
         last_seen: None,
+        avatar_url: None,
     }
 }
 

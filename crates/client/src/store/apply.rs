@@ -39,7 +39,8 @@ impl Store {
                 params![room.room_id, m.user_id, m.role.as_str(), m.joined_at, m.last_read_seq.unwrap_or(0)],
             )?;
             if let (Some(name), Some(display)) = (&m.user_name, &m.display_name) {
-                upsert_user(&tx, &m.user_id, name, display, None)?;
+                // The server names every member as it is now, picture too.
+                set_user(&tx, &m.user_id, name, display, m.avatar_url.as_deref())?;
             }
         }
         tx.commit()?;
@@ -85,21 +86,13 @@ impl Store {
     /// Stores a user's profile as it is now (`user.updated`): a removed
     /// avatar is removed here too.
     pub fn apply_profile(&self, u: &User) -> Result<()> {
-        let conn = self.conn();
-        upsert_user(
-            &conn,
+        set_user(
+            &self.conn(),
             &u.user_id,
             &u.user_name,
             &u.display_name,
             u.avatar_url.as_deref(),
-        )?;
-        if u.avatar_url.is_none() {
-            conn.execute(
-                "UPDATE users SET avatar_url = NULL WHERE user_id = ?1",
-                [&u.user_id],
-            )?;
-        }
-        Ok(())
+        )
     }
 
     /// Upserts users.
@@ -379,6 +372,22 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Stores a user as the server says it is now: unlike [`upsert_user`], no
+/// picture means none.
+fn set_user(
+    conn: &Connection,
+    id: &str,
+    name: &str,
+    display: &str,
+    avatar: Option<&str>,
+) -> Result<()> {
+    upsert_user(conn, id, name, display, avatar)?;
+    if avatar.is_none() {
+        conn.execute("UPDATE users SET avatar_url = NULL WHERE user_id = ?1", [id])?;
+    }
+    Ok(())
 }
 
 fn upsert_user(

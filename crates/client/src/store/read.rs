@@ -317,7 +317,7 @@ impl Store {
                 let conn = self.conn();
                 let mut stmt = conn.prepare_cached(
                     "SELECT m.user_id, COALESCE(u.user_name, ''), COALESCE(u.display_name, ''), m.role,
-                            m.last_read_seq, u.status, u.last_seen
+                            m.last_read_seq, u.status, u.last_seen, u.avatar_url
                      FROM members m LEFT JOIN users u ON u.user_id = m.user_id
                      WHERE m.room_id = ?1 ORDER BY m.joined_at, m.user_id",
                 )?;
@@ -330,6 +330,7 @@ impl Store {
                         last_read_seq: r.get(4)?,
                         status: r.get(5)?,
                         last_seen: r.get(6)?,
+                        avatar_url: r.get(7)?,
                     })
                 })?;
                 rows.collect::<std::result::Result<_, _>>()?

@@ -26,6 +26,7 @@ fn room(pins: &[&str], my_role: Role) -> Room {
             joined_at: "2025-01-01T00:00:00.000Z".into(),
             user_name: None,
             display_name: None,
+            avatar_url: None,
             last_read_seq: None,
         }],
         pinned_message_ids: pins.iter().map(|p| (*p).to_owned()).collect(),

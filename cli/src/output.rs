@@ -390,6 +390,7 @@ mod tests {
             last_read_seq: 0,
             status: None,
             last_seen: None,
+            avatar_url: None,
         };
         RoomView {
             room_id: "r1".into(),

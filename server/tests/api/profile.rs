@@ -103,7 +103,10 @@ async fn profiles_reach_everyone_who_shares_a_room(b: Backend) {
     // Rooms name their members with their pictures too.
     let rooms = bc.ok("room.list", json!({})).await;
     let members = rooms["rooms"][0]["members"].as_array().unwrap().clone();
-    let her = members.iter().find(|m| m["userId"] == alice.user_id).unwrap();
+    let her = members
+        .iter()
+        .find(|m| m["userId"] == alice.user_id)
+        .unwrap();
     assert_eq!(her["avatarUrl"], url);
     for reader in [&bob, &carol] {
         let resp = app

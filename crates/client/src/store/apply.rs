@@ -385,7 +385,10 @@ fn set_user(
 ) -> Result<()> {
     upsert_user(conn, id, name, display, avatar)?;
     if avatar.is_none() {
-        conn.execute("UPDATE users SET avatar_url = NULL WHERE user_id = ?1", [id])?;
+        conn.execute(
+            "UPDATE users SET avatar_url = NULL WHERE user_id = ?1",
+            [id],
+        )?;
     }
     Ok(())
 }

@@ -81,6 +81,7 @@ async fn all_close_with(sockets: &mut [WsClient], code: u16, since: Instant, wit
             Closed::Eof => panic!("closed without a close frame"),
         }
         let took = since.elapsed();
+        println!("socket closed with {code} after {} ms", took.as_millis());
         assert!(
             took <= within,
             "a socket closed after {took:?}, not within {within:?}"

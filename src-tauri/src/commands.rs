@@ -21,7 +21,8 @@ pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Res<Option<Acco
     shell.resume(&app).await
 }
 
-/// `sign_in`: signs in (or registers) and starts the connection.
+/// `sign_in`: signs in (or registers, with an optional server invite) and
+/// starts the connection.
 #[tauri::command]
 #[allow(clippy::too_many_arguments)] // Tauri passes each argument by name, as the UI sends them.
 pub async fn sign_in(
@@ -32,9 +33,13 @@ pub async fn sign_in(
     password: String,
     register: bool,
     display_name: Option<String>,
+    invite: Option<String>,
     use_file_store: Option<bool>,
 ) -> Res<Account> {
-    let register = register.then_some(display_name.as_deref());
+    let register = register.then_some(crate::shell::Registration {
+        display_name: display_name.as_deref(),
+        invite: invite.as_deref().map(str::trim).filter(|i| !i.is_empty()),
+    });
     shell
         .sign_in(
             &app,

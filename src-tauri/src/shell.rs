@@ -11,6 +11,15 @@ use tauri::{AppHandle, Manager};
 
 use crate::events;
 
+/// What a new account is made with, besides its name and password.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Registration<'a> {
+    /// The name others see (default: the user name).
+    pub display_name: Option<&'a str>,
+    /// A server invite (servers that register by invite only need one).
+    pub invite: Option<&'a str>,
+}
+
 /// The shell's state.
 #[derive(Default)]
 pub struct Shell {
@@ -126,7 +135,7 @@ impl Shell {
         self.activate(app, client, last.file_store).await.map(Some)
     }
 
-    /// Signs in (or registers) and starts the connection. Tokens go to the
+    /// Signs in (or registers, with what [`Registration`] gives) and starts the connection. Tokens go to the
     /// OS keyring, or with `file_store` (which the user agreed to after a
     /// [`NO_KEYRING`] error) to a 0600 file in the account's folder.
     pub async fn sign_in(
@@ -135,13 +144,17 @@ impl Shell {
         server: &str,
         user_name: &str,
         password: &str,
-        register: Option<Option<&str>>,
+        register: Option<Registration<'_>>,
         file_store: bool,
     ) -> Result<Account, String> {
         let server = server.trim().trim_end_matches('/');
         let client = open(app, server, user_name, file_store).await?;
         match register {
-            Some(display_name) => client.register(user_name, password, display_name).await,
+            Some(r) => {
+                client
+                    .register_with_invite(user_name, password, r.display_name, r.invite)
+                    .await
+            }
             None => client.login(user_name, password).await,
         }
         .map_err(client_err)?;

@@ -99,6 +99,8 @@ export interface SignInArgs {
   password: string;
   register: boolean;
   displayName?: string;
+  /** A server invite, for servers that take new accounts by invite only. */
+  invite?: string;
   /** Keep the tokens in a file only this user can read (there is no OS keyring). */
   useFileStore?: boolean;
 }

@@ -74,3 +74,25 @@ describe("sign-in without an OS keyring", () => {
     expect(s.el.querySelector(".error")?.textContent).toBe("Wrong user name or password.");
   });
 });
+
+describe("creating an account", () => {
+  it("takes an invite code for servers that register by invite only, and sends none when it is blank", async () => {
+    const s = screen([
+      () => Promise.resolve({ userId: "u1", userName: "alice" }),
+      () => Promise.resolve({ userId: "u2", userName: "alice" }),
+    ]);
+    const inviteField = (): HTMLElement => (s.el.querySelector("input[name=invite]") as HTMLElement).closest("label") as HTMLElement;
+    expect(inviteField().hidden).toBe(true);
+    const toggle = [...s.el.querySelectorAll("button")].find((b) => b.textContent === "Create an account");
+    toggle?.click();
+    expect(inviteField().hidden).toBe(false);
+    (s.el.querySelector("input[name=invite]") as HTMLInputElement).value = "  3q2-7wZ0yV1mXkQ8  ";
+    s.submit();
+    await settle();
+    expect(s.calls[0]).toMatchObject({ register: true, invite: "3q2-7wZ0yV1mXkQ8" });
+    (s.el.querySelector("input[name=invite]") as HTMLInputElement).value = "   ";
+    s.submit();
+    await settle();
+    expect(s.calls[1]?.invite).toBeUndefined();
+  });
+});

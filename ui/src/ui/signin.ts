@@ -45,6 +45,9 @@ export function signInScreen(
   const password = h("input", { class: "input", type: "password", name: "password", required: true, autocomplete: "current-password" });
   const displayField = field("Display name (optional)", displayName);
   displayField.hidden = true;
+  const invite = h("input", { class: "input", type: "text", name: "invite", autocomplete: "off", spellcheck: false });
+  const inviteField = field("Invite code (if the server asks for one)", invite);
+  inviteField.hidden = true;
   const error = h("p", { class: "error", role: "alert" });
   // No OS keyring (no Secret Service on this desktop): ask before keeping the
   // tokens in a file instead of failing the sign-in.
@@ -73,6 +76,7 @@ export function signInScreen(
     toggle.textContent = register ? "I already have an account" : "Create an account";
     password.autocomplete = register ? "new-password" : "current-password";
     displayField.hidden = !register;
+    inviteField.hidden = !register;
     error.textContent = "";
   };
   toggle.addEventListener("click", swap);
@@ -114,12 +118,14 @@ export function signInScreen(
         submit.textContent = register ? "Creating account…" : "Signing in…";
         try {
           const display = displayName.value.trim();
+          const code = invite.value.trim();
           const me = await api.signIn({
             server: serverUrl,
             userName: userName.value.trim(),
             password: password.value,
             register,
             ...(register && display ? { displayName: display } : {}),
+            ...(register && code ? { invite: code } : {}),
             ...(useFileStore ? { useFileStore: true } : {}),
           });
           localStorage.setItem(SERVER_KEY, serverUrl);
@@ -143,6 +149,7 @@ export function signInScreen(
     field("User name", userName),
     displayField,
     field("Password", password),
+    inviteField,
     error,
     fileAsk,
     submit,

@@ -437,11 +437,7 @@ async fn run_on(db: &Db, args: &AdminArgs, out: &mut dyn Write) -> Result<(), Ad
         }
         AdminCommand::Invite(InviteCommand::Revoke { code }) => {
             let code = code.trim();
-            let exists = db::invites::server_invites(db)
-                .await?
-                .into_iter()
-                .any(|i| i.code == code);
-            if !exists {
+            if db::invites::server_invite(db, code).await?.is_none() {
                 return Err(AdminError::UnknownInvite(code.to_owned()));
             }
             let changed = db::invites::revoke_server_invite(db, code, now_ms()).await?;

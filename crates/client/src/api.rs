@@ -67,6 +67,15 @@ impl Api {
         Err(Error::Server(Self::error_body(resp).await))
     }
 
+    /// An answer without a body (204): `Ok`, or the error it carries.
+    async fn done(resp: reqwest::Response) -> Result<()> {
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(Error::Server(Self::error_body(resp).await))
+        }
+    }
+
     /// The error a failed answer carries: the contract's `{"error": {...}}`
     /// body, or, when a proxy or a body-limit layer answered in its own words,
     /// one made from the status. A 429 without `retryAfterMs` takes the wait
@@ -136,11 +145,7 @@ impl Api {
             .bearer_auth(access_token)
             .send()
             .await?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Self::read::<serde_json::Value>(resp).await.map(|_| ())
-        }
+        Self::done(resp).await
     }
 
     /// `PATCH /api/me`: the caller's profile as it is after the change.
@@ -199,11 +204,7 @@ impl Api {
             .bearer_auth(access_token)
             .send()
             .await?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(Error::Server(Self::error_body(resp).await))
-        }
+        Self::done(resp).await
     }
 
     /// `DELETE /api/me`.
@@ -217,11 +218,7 @@ impl Api {
             })
             .send()
             .await?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(Error::Server(Self::error_body(resp).await))
-        }
+        Self::done(resp).await
     }
 
     /// `GET /api/users?query=`.

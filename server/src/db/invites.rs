@@ -79,16 +79,22 @@ pub async fn revoke_server_invite(db: &Db, code: &str, now: i64) -> Result<bool,
     Ok(r.rows_affected() > 0)
 }
 
-/// Whether a server invite would register an account now (read only: the
-/// use is spent by [`spend_server_invite`]).
-pub async fn server_invite_usable(db: &Db, code: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let row: Option<ServerInvite> = sqlx::query_as(&format!(
+/// A server invite by code, whatever its state.
+pub async fn server_invite(db: &Db, code: &str) -> Result<Option<ServerInvite>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "SELECT {COLS} FROM server_invites WHERE code = $1"
     ))
     .bind(code)
     .fetch_optional(db.reader())
-    .await?;
-    Ok(row.is_some_and(|i| i.usable(now)))
+    .await
+}
+
+/// Whether a server invite would register an account now (read only: the
+/// use is spent by [`spend_server_invite`]).
+pub async fn server_invite_usable(db: &Db, code: &str, now: i64) -> Result<bool, sqlx::Error> {
+    Ok(server_invite(db, code)
+        .await?
+        .is_some_and(|i| i.usable(now)))
 }
 
 /// Spends one use of a server invite, in the transaction that makes the

@@ -188,6 +188,31 @@ fn placeholders(n: usize) -> String {
     placeholders_from(1, n)
 }
 
+/// The first (text) column of the rows of `sql` for every slice of `ids`:
+/// `sql` has `{in}` where the `IN (...)` list goes, after `$1` = `key` when
+/// there is one. One query per [`chunked`] slice.
+async fn text_among(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    key: Option<&str>,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let first = 1 + usize::from(key.is_some());
+    let mut out = Vec::new();
+    for chunk in chunked(ids) {
+        let sql = sql.replace("{in}", &placeholders_from(first, chunk.len()));
+        let mut q = sqlx::query_as::<_, (String,)>(&sql);
+        if let Some(k) = key {
+            q = q.bind(k);
+        }
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|(v,)| v));
+    }
+    Ok(out)
+}
+
 /// `$first, ..., $(first + n - 1)`: an `IN` list after `first - 1` other binds.
 fn placeholders_from(first: usize, n: usize) -> String {
     (first..first + n)

@@ -192,19 +192,13 @@ pub async fn banned_among(
     room_id: &str,
     user_ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut out = Vec::new();
-    for chunk in super::chunked(user_ids) {
-        let sql = format!(
-            "SELECT user_id FROM room_bans WHERE room_id = $1 AND user_id IN ({})",
-            super::placeholders_from(2, chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(room_id);
-        for u in chunk {
-            q = q.bind(u);
-        }
-        out.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|(u,)| u));
-    }
-    Ok(out)
+    super::text_among(
+        conn,
+        "SELECT user_id FROM room_bans WHERE room_id = $1 AND user_id IN ({in})",
+        Some(room_id),
+        user_ids,
+    )
+    .await
 }
 
 /// A room's bans, newest first.

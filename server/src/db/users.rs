@@ -245,20 +245,15 @@ pub async fn revoked_among(
     user_id: &str,
     device_ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut out = Vec::new();
-    for chunk in super::chunked(device_ids) {
-        let sql = format!(
-            "SELECT device_id FROM devices WHERE user_id = $1 AND revoked_at IS NOT NULL \
-             AND device_id IN ({})",
-            super::placeholders_from(2, chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql).bind(user_id);
-        for d in chunk {
-            q = q.bind(d);
-        }
-        out.extend(q.fetch_all(db.reader()).await?.into_iter().map(|(d,)| d));
-    }
-    Ok(out)
+    let mut conn = db.reader().acquire().await?;
+    super::text_among(
+        &mut conn,
+        "SELECT device_id FROM devices WHERE user_id = $1 AND revoked_at IS NOT NULL \
+         AND device_id IN ({in})",
+        Some(user_id),
+        device_ids,
+    )
+    .await
 }
 
 /// The user with this login name (any case).
@@ -647,17 +642,11 @@ pub async fn deactivated_among(
     conn: &mut sqlx::AnyConnection,
     user_ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut out = Vec::new();
-    for chunk in super::chunked(user_ids) {
-        let sql = format!(
-            "SELECT user_name FROM users WHERE deactivated_at IS NOT NULL AND user_id IN ({})",
-            super::placeholders(chunk.len())
-        );
-        let mut q = sqlx::query_as::<_, (String,)>(&sql);
-        for u in chunk {
-            q = q.bind(u);
-        }
-        out.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|(u,)| u));
-    }
-    Ok(out)
+    super::text_among(
+        conn,
+        "SELECT user_name FROM users WHERE deactivated_at IS NOT NULL AND user_id IN ({in})",
+        None,
+        user_ids,
+    )
+    .await
 }

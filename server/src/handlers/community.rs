@@ -102,15 +102,20 @@ pub async fn create_invite(
     })
 }
 
+/// The caller must own or be an admin of the group now (a read; writes
+/// check under the room's lock instead).
+async fn manager_now(state: &AppState, s: &Session, room_id: &str) -> AppResult<Role> {
+    let mut conn = state.db.reader().acquire().await?;
+    require_manager(&mut conn, s, room_id).await
+}
+
 /// `room.invite.list`: the group's usable invites, for its owner and admins.
 pub async fn list_invites(
     state: &AppState,
     s: &Session,
     req: ListInvites,
 ) -> AppResult<InviteList> {
-    let mut conn = state.db.reader().acquire().await?;
-    require_manager(&mut conn, s, &req.room_id).await?;
-    drop(conn);
+    manager_now(state, s, &req.room_id).await?;
     let invites = db::moderation::usable_invites(state.db.reader(), &req.room_id, now_ms()).await?;
     Ok(InviteList {
         invites: invites.iter().map(to_wire).collect(),
@@ -314,9 +319,7 @@ async fn ban_outsider(
 /// `room.unban`: lifts a ban (the user may be added or join again). No ban
 /// is `not_found`.
 pub async fn unban(state: &AppState, s: &Session, req: UnbanUser) -> AppResult<Empty> {
-    let mut conn = state.db.reader().acquire().await?;
-    require_manager(&mut conn, s, &req.room_id).await?;
-    drop(conn);
+    manager_now(state, s, &req.room_id).await?;
     if !db::moderation::unban(&state.db, &req.room_id, &req.user_id).await? {
         return Err(AppError::not_found(
             "that user is not banned from this group",
@@ -327,9 +330,7 @@ pub async fn unban(state: &AppState, s: &Session, req: UnbanUser) -> AppResult<E
 
 /// `room.bans`: a group's bans, for its owner and admins.
 pub async fn bans(state: &AppState, s: &Session, req: ListBans) -> AppResult<BanList> {
-    let mut conn = state.db.reader().acquire().await?;
-    require_manager(&mut conn, s, &req.room_id).await?;
-    drop(conn);
+    manager_now(state, s, &req.room_id).await?;
     let bans = db::moderation::bans(&state.db, &req.room_id)
         .await?
         .into_iter()

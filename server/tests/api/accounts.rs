@@ -62,16 +62,6 @@ async fn login(app: &TestApp, name: &str, password: &str) -> (u16, Value) {
     .await
 }
 
-/// One socket of `user` on every node (one node unless it is a cluster).
-async fn sockets_on_every_node(app: &TestApp, user: &TestUser) -> Vec<WsClient> {
-    let mut out = Vec::new();
-    for url in app.node_urls("/ws") {
-        let url = url.replacen("http://", "ws://", 1);
-        out.push(WsClient::connect_url(&url, &user.access_token).await);
-    }
-    out
-}
-
 /// Waits for each socket to close; panics unless each closed with `code`
 /// within `within` of `since`.
 async fn all_close_with(sockets: &mut [WsClient], code: u16, since: Instant, within: Duration) {
@@ -179,9 +169,9 @@ async fn deactivation_signs_out_everywhere_and_reactivation_lets_in(b: Backend) 
     let alice2 = app.login("alice").await;
     let bob = app.register("bob").await;
     let mut bc = app.connect(&bob).await;
-    let mut sockets = sockets_on_every_node(&app, &alice).await;
-    sockets.extend(sockets_on_every_node(&app, &alice2).await);
-    let mut bob_sockets = sockets_on_every_node(&app, &bob).await;
+    let mut sockets = app.sockets_on_every_node(&alice).await;
+    sockets.extend(app.sockets_on_every_node(&alice2).await);
+    let mut bob_sockets = app.sockets_on_every_node(&bob).await;
 
     let since = Instant::now();
     assert!(
@@ -355,7 +345,7 @@ async fn the_admin_command_runs_the_server(b: Backend) {
 
     // Deactivation closes the live sockets (on every node) within 2 s.
     let bob = app.login("bob").await;
-    let mut sockets = sockets_on_every_node(&app, &bob).await;
+    let mut sockets = app.sockets_on_every_node(&bob).await;
     let since = Instant::now();
     let (code, out, err) = app.admin(&["deactivate", "bob"], "").await;
     assert_eq!(code, 0, "{out}{err}");
@@ -397,7 +387,7 @@ async fn the_admin_command_runs_the_server(b: Backend) {
 
     // A password reset signs every device out (4401) and only the new one works.
     let bob = app.login("bob").await;
-    let mut sockets = sockets_on_every_node(&app, &bob).await;
+    let mut sockets = app.sockets_on_every_node(&bob).await;
     let since = Instant::now();
     let (code, out, err) = app
         .admin(&["reset-password", "bob"], "new-bob-password\n")

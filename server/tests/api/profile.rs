@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::files::{png, upload};
-use crate::harness::{Backend, Closed, TestApp, TestUser, WsClient, direct_id, group_id, send};
+use crate::harness::{Backend, Closed, TestApp, TestUser, direct_id, group_id, send};
 
 const QUIET: Duration = Duration::from_millis(600);
 
@@ -223,11 +223,7 @@ async fn deleting_an_account_tombstones_its_messages_everywhere(b: Backend) {
     assert_eq!((status, &body["error"]["code"]), (403, &json!("forbidden")));
     a.ok("ping", json!({})).await;
 
-    let mut sockets = Vec::new();
-    for url in app.node_urls("/ws") {
-        let url = url.replacen("http://", "ws://", 1);
-        sockets.push(WsClient::connect_url(&url, &alice.access_token).await);
-    }
+    let mut sockets = app.sockets_on_every_node(&alice).await;
     let since = Instant::now();
     let (status, _) = delete_me(&app, &alice, "password-alice").await;
     assert_eq!(status, 204);
@@ -323,11 +319,7 @@ async fn devices_are_listed_and_signed_out_one_by_one(b: Backend) {
     let one = app.register("alice").await;
     let two = app.login("alice").await;
     let bob = app.register("bob").await;
-    let mut sockets = Vec::new();
-    for url in app.node_urls("/ws") {
-        let url = url.replacen("http://", "ws://", 1);
-        sockets.push(WsClient::connect_url(&url, &two.access_token).await);
-    }
+    let mut sockets = app.sockets_on_every_node(&two).await;
     // A refresh marks a device active.
     let (status, fresh) = app
         .post(

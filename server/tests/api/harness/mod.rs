@@ -420,6 +420,17 @@ impl TestApp {
         TestUser::from_auth(name, &body)
     }
 
+    /// One socket of `user` on every node (one unless it is a cluster),
+    /// each straight to its node.
+    pub async fn sockets_on_every_node(&self, user: &TestUser) -> Vec<WsClient> {
+        let mut out = Vec::new();
+        for url in self.node_urls("/ws") {
+            let url = url.replacen("http://", "ws://", 1);
+            out.push(WsClient::connect_url(&url, &user.access_token).await);
+        }
+        out
+    }
+
     /// The database URL the nodes use (what `leetchat-server admin` is given).
     pub fn database_url(&self) -> String {
         self.config.database_url()

@@ -291,12 +291,28 @@ impl Conn {
                     applied?;
                 }
                 Step::CaughtUp => {
+                    self.refresh_blocked().await?;
                     self.shared.set_state(ConnectionState::Online);
                     self.shared.emit(ClientEvent::Synced);
                 }
                 Step::Idle => return Ok(self.engine.is_live()),
             }
         }
+    }
+
+    /// Asks for the user's blocked list once caught up, once per connection (a block made while
+    /// this device was away is kept too; the engine stores the answer). A
+    /// server without blocks refuses it: nothing is kept then.
+    async fn refresh_blocked(&mut self) -> Result<()> {
+        use leetchat_protocol::Request;
+        use leetchat_protocol::events::ListBlocks;
+        let frame = self
+            .engine
+            .command(ListBlocks::EVENT, serde_json::json!({}));
+        if let Received::Command(Err(e)) = self.exchange(frame).await? {
+            tracing::debug!(error = %e, "the server keeps no blocked list");
+        }
+        Ok(())
     }
 
     /// Runs an API request and hands its outcome back.

@@ -7,7 +7,8 @@
 //!   mute allow it (the protocol's one rule,
 //!   [`leetchat_protocol::events::notifies`], which the server's Web Push
 //!   follows too): never the user's own from another device, nothing while
-//!   muted, at `mentions` only a mention of the user or the room.
+//!   muted, at `mentions` only a mention of the user or the room, and
+//!   nothing from someone the user blocked (protocol 9.8).
 //! - One notification per room: a new one replaces it with the count and
 //!   the latest message, at most once a second per room (a burst of a
 //!   thousand messages is a handful of updates; the last state is shown
@@ -98,6 +99,8 @@ struct Shown {
 pub struct Notifier {
     me: String,
     rooms: HashMap<String, Shown>,
+    /// People the user blocked: their messages never notify.
+    blocked: std::collections::HashSet<String>,
 }
 
 /// Where the user is looking, which a notification must not interrupt.
@@ -116,6 +119,12 @@ impl Notifier {
             me: me.to_owned(),
             ..Notifier::default()
         }
+    }
+
+    /// Everyone the user blocked (the store's list, [`crate::Client::blocked`]):
+    /// their messages make no notification, in any room.
+    pub fn set_blocked(&mut self, blocked: std::collections::HashSet<String>) {
+        self.blocked = blocked;
     }
 
     fn id_of(&mut self, room_id: &str) -> i32 {
@@ -141,6 +150,7 @@ impl Notifier {
                 let mut out = self.read_up_to(&message.room_id, counts.my_read_seq);
                 if let Some(room) = room
                     && seen == Seen::Elsewhere
+                    && !self.blocked.contains(&message.sender_id)
                     && self.is_news(message, *change, *origin, counts.my_read_seq, now)
                     && self.allowed(message, room, now)
                 {

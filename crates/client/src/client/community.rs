@@ -133,6 +133,13 @@ impl Client {
         Ok(ack.blocks)
     }
 
+    /// The ids of everyone the user blocked, as this device last heard
+    /// (asked after each connect, kept by blocks and their push); no
+    /// connection needed.
+    pub fn blocked(&self) -> Result<std::collections::HashSet<String>> {
+        self.inner.store.blocked()
+    }
+
     /// Everyone the user blocked.
     pub async fn blocks(&self) -> Result<Vec<Block>> {
         Ok(self.call(&ListBlocks {}).await?.blocks)
@@ -212,6 +219,28 @@ impl Client {
         }
         self.inner.store.set_meta("signed_in", "0")?;
         Ok(())
+    }
+
+    /// The signed-in user's profile as this device knows it (stored at
+    /// sign-in, kept by `user.updated` and `update_profile`).
+    pub fn profile(&self) -> Result<leetchat_protocol::User> {
+        let me = self.me().ok_or(Error::NotSignedIn)?;
+        Ok(self
+            .known_user(&me.user_id)?
+            .unwrap_or(leetchat_protocol::User {
+                user_id: me.user_id,
+                display_name: me.user_name.clone(),
+                user_name: me.user_name,
+                avatar_url: None,
+                deactivated: false,
+                deleted: false,
+            }))
+    }
+
+    /// A user as this device knows them (a member of a shared room, or
+    /// someone found by a search), if it does.
+    pub fn known_user(&self, user_id: &str) -> Result<Option<leetchat_protocol::User>> {
+        self.inner.store.user(user_id)
     }
 
     /// A user's login name as the store knows it, else the id.

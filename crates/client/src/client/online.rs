@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use leetchat_protocol::events::{
     AddMembers, CreateRoom, Direction, History, NotifyChoice, NotifyLevel, Presence, PresenceGet,
-    ReadPointer, RemoveMember, SetNotifyDefault, SetRoomNotify, TypingStart, TypingStop,
+    ReadPointer, RemoveMember, SetNotifyDefault, SetRole, SetRoomNotify, TypingStart, TypingStop,
     UpdateRoom,
 };
-use leetchat_protocol::{RoomType, User};
+use leetchat_protocol::{Role, RoomType, User};
 
 use super::Client;
 use crate::error::{Error, Result};
@@ -88,11 +88,35 @@ impl Client {
 
     /// Renames a group (owner/admin).
     pub async fn rename_room(&self, room_id: &str, name: &str) -> Result<RoomView> {
+        self.update_room(room_id, Some(name), None).await
+    }
+
+    /// Changes a group's name and/or description (owner/admin); what is
+    /// `None` stays as it is.
+    pub async fn update_room(
+        &self,
+        room_id: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<RoomView> {
         let ack = self
             .call(&UpdateRoom {
                 room_id: room_id.to_owned(),
-                name: Some(name.to_owned()),
-                description: None,
+                name: name.map(str::to_owned),
+                description: description.map(str::to_owned),
+            })
+            .await?;
+        self.stored_room(&ack.room.room_id)
+    }
+
+    /// Makes a member of a group an admin or a plain member, or hands the
+    /// group to them (`Owner`; owner only).
+    pub async fn set_role(&self, room_id: &str, user_id: &str, role: Role) -> Result<RoomView> {
+        let ack = self
+            .call(&SetRole {
+                room_id: room_id.to_owned(),
+                user_id: user_id.to_owned(),
+                role,
             })
             .await?;
         self.stored_room(&ack.room.room_id)

@@ -182,9 +182,8 @@ impl Engine {
             ServerPush::Error(body) => {
                 tracing::warn!(code = %body.code, message = %body.message, "server reported an error");
             }
-            // Not kept on the device yet: the blocked list is asked for
-            // (`user.blocks`) where it is shown.
-            ServerPush::UserBlocksUpdated(_) => {}
+            // Another device of the user blocked or unblocked someone.
+            ServerPush::UserBlocksUpdated(list) => store.set_blocked(&list)?,
             // A new name or picture: every room it is in shows it.
             ServerPush::UserUpdated(u) => {
                 store.apply_profile(&u.user)?;

@@ -377,11 +377,18 @@ impl Engine {
     }
 
     /// The rooms an API request's ack carries (creating a room, adding
-    /// members, ...) are stored like pushed ones.
+    /// members, ...) are stored like pushed ones; the blocked list that
+    /// `user.blocks` and (un)blocking answer with is kept.
     fn absorb_command_ack(&mut self, event: &str, ack: &Value) -> Result<()> {
         use leetchat_protocol::events::{
-            AddMembers, BanUser, CreateRoom, JoinRoom, RemoveMember, SetRole, UpdateRoom,
+            AddMembers, BanUser, BlockList, BlockUser, CreateRoom, JoinRoom, ListBlocks,
+            RemoveMember, SetRole, UnblockUser, UpdateRoom,
         };
+        // Each answers with the user's whole blocked list.
+        if [ListBlocks::EVENT, BlockUser::EVENT, UnblockUser::EVENT].contains(&event) {
+            let list: BlockList = serde_json::from_value(ack.clone())?;
+            return self.store.set_blocked(&list);
+        }
         let carries_room = [
             CreateRoom::EVENT,
             JoinRoom::EVENT,

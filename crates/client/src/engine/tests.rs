@@ -668,6 +668,42 @@ fn a_second_step_while_a_request_is_in_flight_is_an_error() {
     assert!(h.engine.next_step(NOW).is_err());
 }
 
+#[test]
+fn the_blocked_list_is_kept_from_its_answer_a_block_and_the_push_to_other_devices() {
+    use std::collections::HashSet;
+    let mut h = Harness::new();
+    h.connect(vec![]);
+    let ids = |h: &Harness| h.store.blocked().expect("blocked");
+    assert!(ids(&h).is_empty());
+    let f = h.engine.command("user.blocks", json!({}));
+    h.ack(
+        &f,
+        json!({"blocks": [{"userId": "u_b", "blockedAt": "2026-01-01T00:00:00Z"}]}),
+    );
+    assert_eq!(ids(&h), HashSet::from(["u_b".to_owned()]));
+    let f = h.engine.command("user.block", json!({"userId": "u_c"}));
+    h.ack(
+        &f,
+        json!({"blocks": [
+            {"userId": "u_c", "blockedAt": "2026-01-02T00:00:00Z"},
+            {"userId": "u_b", "blockedAt": "2026-01-01T00:00:00Z"}
+        ]}),
+    );
+    assert_eq!(ids(&h), HashSet::from(["u_b".to_owned(), "u_c".to_owned()]));
+    // Unblocked on another device.
+    h.push(
+        "user.blocks.updated",
+        json!({"blocks": [{"userId": "u_c", "blockedAt": "2026-01-02T00:00:00Z"}]}),
+    );
+    assert_eq!(ids(&h), HashSet::from(["u_c".to_owned()]));
+    // A refusal keeps what was known.
+    let f = h
+        .engine
+        .command("user.unblock", json!({"userId": "nobody"}));
+    h.refuse(&f, json!({"code": "not_found", "message": "no such user"}));
+    assert_eq!(ids(&h), HashSet::from(["u_c".to_owned()]));
+}
+
 /// The outbox against a model server, over random sends, lost acks (the
 /// server committed, the ack never came, the client reconnected and synced),
 /// rate limits and outages: every queued send reaches the server exactly

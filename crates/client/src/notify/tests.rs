@@ -356,3 +356,29 @@ fn reading_on_any_device_withdraws_it_and_only_what_it_covers() {
     );
     assert!(n.clear().is_empty());
 }
+
+#[test]
+fn messages_from_someone_the_user_blocked_never_notify_and_do_again_once_unblocked() {
+    let r = room(NotifyLevel::All, None);
+    let mut n = Notifier::new(ME);
+    n.set_blocked(["u_b".to_owned()].into_iter().collect());
+    let mentioned = MessageView {
+        mentions_room: true,
+        ..message("u_b", 5, NOW_TEXT)
+    };
+    let a = n.on_event(
+        &new(mentioned, Origin::Live, 0),
+        Some(&r),
+        Seen::Elsewhere,
+        NOW,
+    );
+    assert!(shown(&a).is_empty(), "blocked, even when mentioning: {a:?}");
+    n.set_blocked(Default::default());
+    let a = n.on_event(
+        &new(message("u_b", 6, NOW_TEXT), Origin::Live, 0),
+        Some(&r),
+        Seen::Elsewhere,
+        NOW,
+    );
+    assert_eq!(shown(&a), vec![("Bob in team".into(), "hello 6".into())]);
+}

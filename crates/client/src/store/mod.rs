@@ -63,6 +63,9 @@ pub(crate) fn search_words(content: &str, attachments_json: &str) -> String {
     leetchat_protocol::search::index_words(texts).join(" ")
 }
 
+/// The meta key of the blocked list (a JSON array of user ids).
+const BLOCKED_KEY: &str = "blocked_users";
+
 /// The store. Cheap operations behind one connection; safe to share.
 #[derive(Debug)]
 pub struct Store {
@@ -163,6 +166,23 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+
+    /// Everyone the user blocked, as last heard from the server (its
+    /// `user.blocks` after each connect, a block or unblock, the push to
+    /// the user's other devices): notifications skip their messages.
+    pub fn blocked(&self) -> Result<std::collections::HashSet<String>> {
+        let ids: Vec<String> = match self.meta(BLOCKED_KEY)? {
+            Some(json) => serde_json::from_str(&json).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Keeps the list of everyone the user blocked (see [`Store::blocked`]).
+    pub fn set_blocked(&self, list: &leetchat_protocol::events::BlockList) -> Result<()> {
+        let ids: Vec<&str> = list.blocks.iter().map(|b| b.user_id.as_str()).collect();
+        self.set_meta(BLOCKED_KEY, &serde_json::to_string(&ids)?)
     }
 
     /// Removes a value from the meta table.

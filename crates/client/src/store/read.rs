@@ -94,6 +94,30 @@ impl Store {
         Ok(name)
     }
 
+    /// A user as the store knows them (from a room's members, a search,
+    /// a `user.updated`), when it does.
+    pub fn user(&self, user_id: &str) -> Result<Option<leetchat_protocol::User>> {
+        use rusqlite::OptionalExtension;
+        let user = self
+            .conn()
+            .query_row(
+                "SELECT user_id, user_name, display_name, avatar_url FROM users WHERE user_id = ?1",
+                [user_id],
+                |r| {
+                    Ok(leetchat_protocol::User {
+                        user_id: r.get(0)?,
+                        user_name: r.get(1)?,
+                        display_name: r.get(2)?,
+                        avatar_url: r.get(3)?,
+                        deactivated: false,
+                        deleted: false,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(user)
+    }
+
     /// A message by local id.
     pub fn message_by_local_id(&self, local_id: i64) -> Result<MessageView> {
         let m = self.conn().query_row(

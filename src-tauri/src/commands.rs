@@ -6,8 +6,9 @@
 //! only ever sees users, rooms and messages.
 
 use leetchat_client::{MessageContext, MessageView, RoomView, SearchPage};
-use leetchat_protocol::User;
-use leetchat_protocol::events::{NotifyChoice, NotifyLevel};
+use leetchat_protocol::events::{Ban, Block, NotifyChoice, NotifyLevel, RoomInvite};
+use leetchat_protocol::http::DeviceInfo;
+use leetchat_protocol::{Role, User};
 use tauri::{AppHandle, State};
 
 use crate::files;
@@ -409,4 +410,248 @@ pub async fn push_received(app: AppHandle, shell: State<'_, Shell>, body: String
     let notice = shell.client().await?.open_push(&bytes).map_err(err)?;
     crate::events::show_push(&app, notice);
     Ok(())
+}
+
+// ---- running a community (protocol 9.8): profile, account, groups -------
+
+/// `profile`: the signed-in user as this device knows them.
+#[tauri::command]
+pub async fn profile(shell: State<'_, Shell>) -> Res<User> {
+    shell.client().await?.profile().map_err(err)
+}
+
+/// `update_profile`: a new display name and/or picture. `avatar_path` is a
+/// local image (the server crops it square); `remove_avatar` takes the
+/// picture away. Everyone who shares a room sees the change.
+#[tauri::command]
+pub async fn update_profile(
+    shell: State<'_, Shell>,
+    display_name: Option<String>,
+    avatar_path: Option<String>,
+    remove_avatar: bool,
+) -> Res<User> {
+    let display_name = display_name.as_deref().map(str::trim);
+    if display_name == Some("") {
+        return Err("a display name cannot be empty".to_owned());
+    }
+    let avatar = match (avatar_path.as_deref(), remove_avatar) {
+        (Some(p), _) => Some(Some(std::path::Path::new(p))),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    shell
+        .client()
+        .await?
+        .update_profile(display_name, avatar)
+        .await
+        .map_err(err)
+}
+
+/// `known_users`: the users this device knows among `user_ids` (members
+/// of shared rooms, people found by a search); unknown ones are left out.
+#[tauri::command]
+pub async fn known_users(shell: State<'_, Shell>, user_ids: Vec<String>) -> Res<Vec<User>> {
+    let client = shell.client().await?;
+    let mut users = Vec::with_capacity(user_ids.len());
+    for id in &user_ids {
+        if let Some(u) = client.known_user(id).map_err(err)? {
+            users.push(u);
+        }
+    }
+    Ok(users)
+}
+
+/// `blocks`: everyone the user blocked, newest first.
+#[tauri::command]
+pub async fn blocks(shell: State<'_, Shell>) -> Res<Vec<Block>> {
+    shell.client().await?.blocks().await.map_err(err)
+}
+
+/// `block`: blocks (or, with `block` false, unblocks) a user; the list
+/// as it now stands.
+#[tauri::command]
+pub async fn block(shell: State<'_, Shell>, user_id: String, block: bool) -> Res<Vec<Block>> {
+    let client = shell.client().await?;
+    if block {
+        client.block(&user_id).await.map_err(err)
+    } else {
+        client.unblock(&user_id).await.map_err(err)
+    }
+}
+
+/// `devices`: the account's signed-in devices (this one marked `current`).
+#[tauri::command]
+pub async fn devices(shell: State<'_, Shell>) -> Res<Vec<DeviceInfo>> {
+    shell.client().await?.devices().await.map_err(err)
+}
+
+/// `sign_out_device`: signs another of the account's devices out.
+#[tauri::command]
+pub async fn sign_out_device(shell: State<'_, Shell>, device_id: String) -> Res<()> {
+    shell
+        .client()
+        .await?
+        .sign_out_device(&device_id)
+        .await
+        .map_err(err)
+}
+
+/// `export_data`: saves the account's data (a JSON archive) in the
+/// Downloads folder; resolves to where.
+#[tauri::command]
+pub async fn export_data(app: AppHandle, shell: State<'_, Shell>) -> Res<String> {
+    let client = shell.client().await?;
+    let me = client.me().ok_or("not signed in")?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let name = format!("leetchat-{}-{today}.json", me.user_name);
+    let dest = files::free_download_path(&app, &name).await?;
+    client.export_data(&dest).await.map_err(err)?;
+    Ok(dest.to_string_lossy().into_owned())
+}
+
+/// `delete_account`: deletes the account on the server (the password
+/// confirms it) and signs this device out.
+#[tauri::command]
+pub async fn delete_account(app: AppHandle, shell: State<'_, Shell>, password: String) -> Res<()> {
+    shell.delete_account(&app, &password).await
+}
+
+/// `update_room`: a group's new name and/or description (owner/admin).
+#[tauri::command]
+pub async fn update_room(
+    shell: State<'_, Shell>,
+    room_id: String,
+    name: Option<String>,
+    description: Option<String>,
+) -> Res<RoomView> {
+    shell
+        .client()
+        .await?
+        .update_room(&room_id, name.as_deref(), description.as_deref())
+        .await
+        .map_err(err)
+}
+
+/// `add_members`: adds people to a group (owner/admin).
+#[tauri::command]
+pub async fn add_members(
+    shell: State<'_, Shell>,
+    room_id: String,
+    user_ids: Vec<String>,
+) -> Res<RoomView> {
+    shell
+        .client()
+        .await?
+        .add_members(&room_id, &user_ids)
+        .await
+        .map_err(err)
+}
+
+/// `remove_member`: removes a member (owner/admin), or leaves the group
+/// when it is the user.
+#[tauri::command]
+pub async fn remove_member(shell: State<'_, Shell>, room_id: String, user_id: String) -> Res<()> {
+    shell
+        .client()
+        .await?
+        .remove_member(&room_id, &user_id)
+        .await
+        .map_err(err)
+}
+
+/// `set_member_role`: `admin` or `member`, or `owner` to hand the group over.
+#[tauri::command]
+pub async fn set_member_role(
+    shell: State<'_, Shell>,
+    room_id: String,
+    user_id: String,
+    role: String,
+) -> Res<RoomView> {
+    let role: Role = serde_json::from_value(serde_json::Value::String(role))
+        .map_err(|_| "role must be owner, admin or member".to_owned())?;
+    shell
+        .client()
+        .await?
+        .set_role(&room_id, &user_id, role)
+        .await
+        .map_err(err)
+}
+
+/// `create_invite`: a new invite link to a group (owner/admin).
+#[tauri::command]
+pub async fn create_invite(
+    shell: State<'_, Shell>,
+    room_id: String,
+    max_uses: Option<u32>,
+    expires_in_s: Option<u64>,
+) -> Res<RoomInvite> {
+    shell
+        .client()
+        .await?
+        .create_invite(&room_id, max_uses, expires_in_s)
+        .await
+        .map_err(err)
+}
+
+/// `invites`: a group's usable invite links (owner/admin).
+#[tauri::command]
+pub async fn invites(shell: State<'_, Shell>, room_id: String) -> Res<Vec<RoomInvite>> {
+    shell.client().await?.invites(&room_id).await.map_err(err)
+}
+
+/// `revoke_invite`: an invite link stops working.
+#[tauri::command]
+pub async fn revoke_invite(shell: State<'_, Shell>, code: String) -> Res<()> {
+    shell
+        .client()
+        .await?
+        .revoke_invite(&code)
+        .await
+        .map_err(err)
+}
+
+/// `join_room`: joins a group with an invite code or a link holding one.
+#[tauri::command]
+pub async fn join_room(shell: State<'_, Shell>, code: String) -> Res<RoomView> {
+    shell.client().await?.join_room(&code).await.map_err(err)
+}
+
+/// `ban`: bans someone from a group (removing them), or with `ban` false
+/// lets them back in (owner/admin).
+#[tauri::command]
+pub async fn ban(
+    shell: State<'_, Shell>,
+    room_id: String,
+    user_id: String,
+    ban: bool,
+    reason: Option<String>,
+) -> Res<()> {
+    let client = shell.client().await?;
+    if ban {
+        let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        client.ban(&room_id, &user_id, reason).await.map_err(err)
+    } else {
+        client.unban(&room_id, &user_id).await.map_err(err)
+    }
+}
+
+/// `bans`: a group's bans, newest first (owner/admin).
+#[tauri::command]
+pub async fn bans(shell: State<'_, Shell>, room_id: String) -> Res<Vec<Ban>> {
+    shell.client().await?.bans(&room_id).await.map_err(err)
+}
+
+/// `report`: reports a message to the server's admins.
+#[tauri::command]
+pub async fn report(shell: State<'_, Shell>, message_id: String, reason: String) -> Res<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("say what is wrong with the message".to_owned());
+    }
+    shell
+        .client()
+        .await?
+        .report(&message_id, reason)
+        .await
+        .map_err(err)
 }

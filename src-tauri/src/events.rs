@@ -63,6 +63,11 @@ fn decide(
         return Vec::new();
     };
     let room = client.room(room_id).ok().flatten();
+    if matches!(event, ClientEvent::MessageUpserted { .. })
+        && let Ok(blocked) = client.blocked()
+    {
+        notifier.set_blocked(blocked);
+    }
     let focused = app
         .get_webview_window("main")
         .and_then(|w| w.is_focused().ok())

@@ -122,11 +122,17 @@ pub async fn save_to_downloads(
         .ok()
         .flatten()
         .unwrap_or_else(|| file_id.to_owned());
-    let dir = app.path().download_dir().map_err(err)?;
-    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
-    let dest = free_name(&dir, &name).await;
+    let dest = free_download_path(app, &name).await?;
     tokio::fs::copy(&cached, &dest).await.map_err(err)?;
     Ok(dest)
+}
+
+/// A path in the user's Downloads folder (made if missing) named `name`,
+/// or `N-name` with the first N not taken.
+pub async fn free_download_path(app: &AppHandle, name: &str) -> Result<PathBuf, String> {
+    let dir = app.path().download_dir().map_err(err)?;
+    tokio::fs::create_dir_all(&dir).await.map_err(err)?;
+    Ok(free_name(&dir, name).await)
 }
 
 /// `dir/name`, or `dir/N-name` with the first N not taken.

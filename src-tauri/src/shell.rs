@@ -161,6 +161,17 @@ impl Shell {
         self.activate(app, client, file_store).await
     }
 
+    /// Deletes the account on the server (the password confirms it); this
+    /// device is then signed out like [`Shell::sign_out`]. A wrong password
+    /// changes nothing.
+    pub async fn delete_account(&self, app: &AppHandle, password: &str) -> Result<(), String> {
+        let client = self.client().await?;
+        client.delete_account(password).await.map_err(err)?;
+        self.client.lock().await.take();
+        let _ = std::fs::remove_file(last_account_file(app)?);
+        Ok(())
+    }
+
     /// Signs this device out, forgets its tokens and the last sign-in.
     pub async fn sign_out(&self, app: &AppHandle) -> Result<(), String> {
         if let Some(c) = self.client.lock().await.take() {

@@ -6,11 +6,15 @@
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  Ban,
+  Block,
   ClientEvent,
   Command,
+  DeviceInfo,
   MessageContext,
   MessageView,
   NotifyLevel,
+  RoomInvite,
   RoomView,
   SearchPage,
   SignedIn,
@@ -300,6 +304,111 @@ export class Api {
   /** Tells the shell the unread total (window title, and badge where the platform has one). */
   setUnread(count: number): Promise<void> {
     return this.backend.invoke("set_unread", { count });
+  }
+
+  // ---- profile, account, groups (running a community) ----
+
+  /** The signed-in user as this device knows them. */
+  profile(): Promise<User> {
+    return this.backend.invoke("profile");
+  }
+
+  /**
+   * Changes the display name (null: keeps it) and/or the picture: a local
+   * image's path (the server crops it square), or `removeAvatar`.
+   */
+  updateProfile(displayName: string | null, avatarPath: string | null, removeAvatar: boolean): Promise<User> {
+    return this.backend.invoke("update_profile", { displayName, avatarPath, removeAvatar });
+  }
+
+  /** The users this device knows among `userIds` (unknown ones are left out). */
+  knownUsers(userIds: string[]): Promise<User[]> {
+    return this.backend.invoke("known_users", { userIds });
+  }
+
+  /** Everyone the user blocked, newest first. */
+  blocks(): Promise<Block[]> {
+    return this.backend.invoke("blocks");
+  }
+
+  /** Blocks (or unblocks) a user; resolves to the list as it now stands. */
+  block(userId: string, block: boolean): Promise<Block[]> {
+    return this.backend.invoke("block", { userId, block });
+  }
+
+  /** The account's signed-in devices (this one marked `current`). */
+  devices(): Promise<DeviceInfo[]> {
+    return this.backend.invoke("devices");
+  }
+
+  /** Signs another of the account's devices out. */
+  signOutDevice(deviceId: string): Promise<void> {
+    return this.backend.invoke("sign_out_device", { deviceId });
+  }
+
+  /** Saves the account's data as JSON in the Downloads folder; resolves to its path. */
+  exportData(): Promise<string> {
+    return this.backend.invoke("export_data");
+  }
+
+  /** Deletes the account (the password confirms it) and signs this device out. */
+  deleteAccount(password: string): Promise<void> {
+    return this.backend.invoke("delete_account", { password });
+  }
+
+  /** A group's new name and/or description (null: unchanged). */
+  updateRoom(roomId: string, name: string | null, description: string | null): Promise<RoomView> {
+    return this.backend.invoke("update_room", { roomId, name, description });
+  }
+
+  /** Adds people to a group. */
+  addMembers(roomId: string, userIds: string[]): Promise<RoomView> {
+    return this.backend.invoke("add_members", { roomId, userIds });
+  }
+
+  /** Removes a member from a group, or leaves it when it is the user. */
+  removeMember(roomId: string, userId: string): Promise<void> {
+    return this.backend.invoke("remove_member", { roomId, userId });
+  }
+
+  /** Makes a member an admin or a plain member, or hands the group to them ("owner"). */
+  setMemberRole(roomId: string, userId: string, role: "owner" | "admin" | "member"): Promise<RoomView> {
+    return this.backend.invoke("set_member_role", { roomId, userId, role });
+  }
+
+  /** A new invite link to a group (null: no limit on uses, no expiry). */
+  createInvite(roomId: string, maxUses: number | null, expiresInS: number | null): Promise<RoomInvite> {
+    return this.backend.invoke("create_invite", { roomId, maxUses, expiresInS });
+  }
+
+  /** A group's usable invite links. */
+  invites(roomId: string): Promise<RoomInvite[]> {
+    return this.backend.invoke("invites", { roomId });
+  }
+
+  /** An invite link stops working. */
+  revokeInvite(code: string): Promise<void> {
+    return this.backend.invoke("revoke_invite", { code });
+  }
+
+  /** Joins a group with an invite code or a link holding one. */
+  joinRoom(code: string): Promise<RoomView> {
+    return this.backend.invoke("join_room", { code });
+  }
+
+  /** Bans someone from a group (removing them), or lets them back (`ban` false). */
+  ban(roomId: string, userId: string, ban: boolean, reason: string | null): Promise<void> {
+    return this.backend.invoke("ban", { roomId, userId, ban, reason });
+  }
+
+  /** A group's bans, newest first. */
+  bans(roomId: string): Promise<Ban[]> {
+    return this.backend.invoke("bans", { roomId });
+  }
+
+  /** Reports a message to the server's admins. */
+  report(messageId: string, reason: string): Promise<void> {
+    return this.backend.invoke("report", { messageId, reason });
   }
 
   /** Subscribes to the shell's requests to open a room (a clicked notification). */

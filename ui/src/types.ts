@@ -4,10 +4,13 @@
 //! client core, are declared below.
 
 export type { Attachment } from "./gen/Attachment";
+export type { Ban } from "./gen/Ban";
+export type { Block } from "./gen/Block";
 export type { ClientEvent } from "./gen/ClientEvent";
 export type { Command } from "./gen/commands";
 export type { ConnectionState } from "./gen/ConnectionState";
 export type { Delivery } from "./gen/Delivery";
+export type { DeviceInfo } from "./gen/DeviceInfo";
 export type { LinkPreview } from "./gen/LinkPreview";
 export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
@@ -18,6 +21,7 @@ export type { Origin } from "./gen/Origin";
 export type { ReactionView } from "./gen/ReactionView";
 export type { ReplyView } from "./gen/ReplyView";
 export type { RoomCounts } from "./gen/RoomCounts";
+export type { RoomInvite } from "./gen/RoomInvite";
 export type { RoomView } from "./gen/RoomView";
 export type { SearchPage } from "./gen/SearchPage";
 export type { User } from "./gen/User";

@@ -13,7 +13,7 @@
 import type { Backend, FileDrag } from "../tauri";
 import { NO_KEYRING } from "../tauri";
 import { parseQuery, wordSpans } from "../logic/search";
-import type { Attachment, ClientEvent, Command, MemberView, MessageChange, MessageView, NotifyLevel, Origin, RoomCounts, RoomView, User } from "../types";
+import type { Attachment, Ban, Block, ClientEvent, Command, DeviceInfo, RoomInvite, MemberView, MessageChange, MessageView, NotifyLevel, Origin, RoomCounts, RoomView, User } from "../types";
 
 const ME: User = { userId: "u-me", userName: "me", displayName: "Me" };
 const PEOPLE: User[] = [
@@ -83,6 +83,14 @@ export function mockBackend(): Backend {
   let nextLocal = 10_000;
   const rooms = new Map<string, MockRoom>();
   let notifyDefault: NotifyLevel = "all";
+  let me: User = { ...ME };
+  let blocked: Block[] = [];
+  let devices: DeviceInfo[] = [
+    { deviceId: "d-this", name: "LeetChat desktop", createdAt: new Date(Date.now() - 9 * 86_400_000).toISOString(), online: true, current: true },
+    { deviceId: "d-phone", name: "Pixel 8", createdAt: new Date(Date.now() - 40 * 86_400_000).toISOString(), lastActiveAt: new Date(Date.now() - 2 * 86_400_000).toISOString(), online: false, current: false },
+  ];
+  let invites: RoomInvite[] = [];
+  const bans = new Map<string, Ban[]>();
   const files = new Map<string, MockFile>();
   const drawn = new Map<string, string>();
   let nextFile = 1;
@@ -223,7 +231,7 @@ export function mockBackend(): Backend {
       type: "group",
       name: "Team",
       description: "Work chat",
-      members: [member(ME, 1), member(bob, 3, "online"), member(carol, 3), member(PEOPLE[2] as User, 2)],
+      members: [{ ...member(ME, 1), role: "owner" }, { ...member(bob, 3, "online"), role: "admin" }, member(carol, 3), member(PEOPLE[2] as User, 2)],
     },
     [
       message("g-team", 1, bob.userId, "Standup in 5", new Date(Date.now() - 3600_000)),
@@ -614,12 +622,114 @@ export function mockBackend(): Backend {
       const id = `g-${Date.now()}`;
       const ids = a.memberIds as string[];
       const r = addRoom(
-        { roomId: id, type: "group", name: String(a.name), description: "", members: [member(ME), ...PEOPLE.filter((p) => ids.includes(p.userId)).map((p) => member(p))] },
+        { roomId: id, type: "group", name: String(a.name), description: "", members: [{ ...member(ME), role: "owner" }, ...PEOPLE.filter((p) => ids.includes(p.userId)).map((p) => member(p))] },
         [],
         0,
       );
       emit({ kind: "room_updated", room: r.view });
       return r.view;
+    },
+    // ---- running a community: profile, account, groups ----
+    profile: () => me,
+    update_profile: (a) => {
+      if (typeof a.displayName === "string") me = { ...me, displayName: a.displayName };
+      if (typeof a.avatarPath === "string") {
+        const name = a.avatarPath.split(/[\\/]/).pop() || "avatar.png";
+        const att = storeFile({ name, mime: "image/png", size: 40_000, width: 256, height: 256, hue: 300 });
+        me = { ...me, avatarUrl: att.url };
+      } else if (a.removeAvatar) me = { ...me, avatarUrl: undefined };
+      for (const r of rooms.values()) {
+        r.view = { ...r.view, members: r.view.members.map((m) => (m.userId === me.userId ? { ...m, displayName: me.displayName, avatarUrl: me.avatarUrl ?? null } : m)) };
+        emit({ kind: "room_updated", room: r.view });
+      }
+      return me;
+    },
+    known_users: (a) => [me, ...PEOPLE].filter((u) => (a.userIds as string[]).includes(u.userId)),
+    blocks: () => blocked,
+    block: (a) => {
+      const id = String(a.userId);
+      if (id === me.userId) throw "server refused: you cannot block yourself (invalid)";
+      blocked = blocked.filter((b) => b.userId !== id);
+      if (a.block) blocked = [{ userId: id, blockedAt: new Date().toISOString() }, ...blocked];
+      return blocked;
+    },
+    devices: () => devices,
+    sign_out_device: (a) => {
+      devices = devices.filter((d) => d.deviceId !== a.deviceId || d.current);
+    },
+    export_data: () => `/home/me/Downloads/leetchat-${me.userName}-${new Date().toISOString().slice(0, 10)}.json`,
+    delete_account: (a) => {
+      if (a.password !== "secret") throw "server refused: the password is wrong; the account was not deleted (forbidden)";
+      signedIn = false;
+    },
+    update_room: (a) => {
+      const r = room(a.roomId);
+      r.view = { ...r.view, name: typeof a.name === "string" ? a.name : r.view.name, description: typeof a.description === "string" ? a.description : r.view.description };
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
+    },
+    add_members: (a) => {
+      const r = room(a.roomId);
+      const ids = a.userIds as string[];
+      const added = PEOPLE.filter((p) => ids.includes(p.userId) && !r.view.members.some((m) => m.userId === p.userId));
+      r.view = { ...r.view, members: [...r.view.members, ...added.map((p) => member(p))] };
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
+    },
+    remove_member: (a) => {
+      const r = room(a.roomId);
+      if (a.userId === me.userId) {
+        rooms.delete(r.view.roomId);
+        emit({ kind: "room_removed", roomId: r.view.roomId });
+        return;
+      }
+      r.view = { ...r.view, members: r.view.members.filter((m) => m.userId !== a.userId) };
+      emit({ kind: "room_updated", room: r.view });
+    },
+    set_member_role: (a) => {
+      const r = room(a.roomId);
+      const role = String(a.role) as MemberView["role"];
+      r.view = {
+        ...r.view,
+        members: r.view.members.map((m) => (m.userId === a.userId ? { ...m, role } : role === "owner" && m.userId === me.userId ? { ...m, role: "admin" } : m)),
+      };
+      emit({ kind: "room_updated", room: r.view });
+      return r.view;
+    },
+    create_invite: (a) => {
+      const inv: RoomInvite = {
+        code: Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[b % 64]).join(""),
+        roomId: String(a.roomId),
+        uses: 0,
+        ...(typeof a.maxUses === "number" ? { maxUses: a.maxUses } : {}),
+        ...(typeof a.expiresInS === "number" ? { expiresAt: new Date(Date.now() + a.expiresInS * 1000).toISOString() } : {}),
+        createdBy: me.userId,
+        createdAt: new Date().toISOString(),
+      };
+      invites.unshift(inv);
+      return inv;
+    },
+    invites: (a) => invites.filter((i) => i.roomId === a.roomId),
+    revoke_invite: (a) => {
+      invites = invites.filter((i) => i.code !== a.code);
+    },
+    join_room: (a) => {
+      const inv = invites.find((i) => i.code === a.code || String(a.code).endsWith(`code=${i.code}`));
+      if (!inv) throw "server refused: no such invite (not_found)";
+      return room(inv.roomId).view;
+    },
+    ban: (a) => {
+      const r = room(a.roomId);
+      bans.set(r.view.roomId, (bans.get(r.view.roomId) ?? []).filter((b) => b.userId !== a.userId));
+      if (a.ban) {
+        bans.get(r.view.roomId)?.unshift({ userId: String(a.userId), bannedBy: me.userId, bannedAt: new Date().toISOString(), ...(typeof a.reason === "string" ? { reason: a.reason } : {}) });
+        r.view = { ...r.view, members: r.view.members.filter((m) => m.userId !== a.userId) };
+        emit({ kind: "room_updated", room: r.view });
+      }
+    },
+    bans: (a) => bans.get(String(a.roomId)) ?? [],
+    report: (a) => {
+      if (!find(String(a.messageId))) throw "server refused: no such message (not_found)";
     },
   };
 

@@ -120,10 +120,10 @@ function cli(dir, args) {
   });
 }
 
-/** Runs a program to completion; resolves with stdout ("" when it failed and `mayFail`). */
-function run(cmd, args, mayFail = false) {
+/** Runs a program to completion (with `env` added); resolves with stdout ("" when it failed and `mayFail`). */
+function run(cmd, args, mayFail = false, env = {}) {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: 15_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       if (err && !mayFail) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stderr}`));
       else resolve(err ? "" : stdout);
     });
@@ -163,13 +163,16 @@ function rowWith(text) {
   return By.xpath(`//div[contains(@class,'row') and @role='article' and contains(@aria-label, ${xpathString(text)})]`);
 }
 
-/** Finds and clicks `locator`, finding it again when the UI re-rendered the
- * element in between (a list redrawn by a live update). */
+/** Finds and clicks `locator` (scrolled into view: a long dialog scrolls),
+ * finding it again when the UI re-rendered the element in between (a list
+ * redrawn by a live update). */
 async function clickFresh(locator, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await (await find(locator, Math.max(1, deadline - Date.now()))).click();
+      const el = await find(locator, Math.max(1, deadline - Date.now()));
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'nearest' });", el);
+      await el.click();
       return;
     } catch (e) {
       if (e?.name !== "StaleElementReferenceError" || Date.now() > deadline) throw e;
@@ -551,6 +554,14 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       const menuBtn = await row.findElement(css('button[aria-label="Message actions"]'));
       await driver.actions().move({ origin: menuBtn }).click().perform();
     };
+    /** Closes the toasts on screen with their Dismiss buttons (for a clear screenshot). */
+    const dismissToasts = async () => {
+      for (const b of await driver.findElements(css(".toast button[aria-label='Dismiss']"))) {
+        try {
+          await b.click();
+        } catch {}
+      }
+    };
     const menuItem = (label) => find(By.xpath(`//div[@role='menu']//button[(@role='menuitem' or @role='menuitemradio') and normalize-space()=${xpathString(label)}]`));
     const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
     const shot = async (name) => {
@@ -711,8 +722,16 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
 
     await step("bob mentions alice in the team room: a mention badge on the room, the mention highlighted inside", async () => {
       await bob("send", "team", "@alice can you look at this?");
-      const badge = await find(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]//*[contains(@class,'mention-badge')]"), 30_000);
-      assert.equal(await badge.getText(), "@");
+      // Read inside the page in one go: the list is redrawn as events come.
+      const badge = await eventually(
+        "the mention badge on the team room",
+        async () =>
+          driver.executeScript(
+            `return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => (b.getAttribute("aria-label") || "").startsWith("team"))?.querySelector(".mention-badge")?.textContent || null;`,
+          ),
+        30_000,
+      );
+      assert.equal(badge, "@");
       await shot("mention-badge.png");
       await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]"));
       const parts = await eventually("the highlighted mention", async () => (await rowParts("can you look at this"))?.mentionMe);
@@ -836,6 +855,99 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("the results to go with the query", async () =>
         driver.executeScript(`return document.querySelector(".search-pane").hidden;`),
       );
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
+    });
+
+    await step("community: alice makes a group and an invite link in its settings, carol joins with it, alice bans her, she cannot come back", async () => {
+      const carol = (...args) => cli(path.join(tmp, "carol"), args);
+      // A group of alice's own, made in the app.
+      await clickFresh(css('button[aria-label="New group"]'));
+      const dialog = await find(css("dialog[open]"));
+      await (await dialog.findElement(css('input[aria-label="Group name"]'))).sendKeys("club");
+      await (await dialog.findElement(css('input[aria-label="Search people"]'))).sendKeys("bob");
+      await (await find(By.xpath("//dialog[@open]//label[contains(@class,'user-pick') and contains(., '@bob')]//input"))).click();
+      await clickFresh(By.xpath("//dialog[@open]//button[normalize-space()='Create group']"));
+      await eventually("the club room to open", async () => (await chatTitle()) === "club", 30_000);
+
+      await clickFresh(css('.chat-header button[aria-label="Chat details"]'));
+      await find(By.xpath("//dialog[@open]//h2[normalize-space()='Group settings']"));
+      await clickFresh(By.xpath("//dialog[@open]//button[normalize-space()='Create invite link']"));
+      const link = await eventually("the new invite link", async () =>
+        driver.executeScript(`return document.querySelector("dialog[open] input.invite-link")?.value ?? null;`),
+      );
+      assert.match(link, /^leetchat:\/\/join\?server=.+&code=[A-Za-z0-9_-]{22,}$/, "a link naming the server and an unguessable code");
+      assert.equal(decodeURIComponent(new URL(link).searchParams.get("server")), serverUrl);
+
+      // Carol (the terminal client) joins with exactly what alice copied.
+      await carol("join", link);
+      const memberRow = By.xpath("//dialog[@open]//ul[@aria-label='Members']/li[contains(., '@carol')]");
+      await find(memberRow, 30_000);
+      await find(By.xpath("//dialog[@open]//ul[@aria-label='Invite links']/li[contains(., '1 use · never expires')]"), 30_000);
+      await shot("group-members.png");
+
+      await clickFresh(By.xpath("//dialog[@open]//button[@aria-label='Actions for carol']"));
+      await clickFresh(By.xpath("//div[@role='menu']//button[normalize-space()='Ban…']"));
+      // The question opens over the settings: the last dialog open.
+      const reason = await find(By.xpath("(//dialog[@open])[last()]//textarea"));
+      await reason.sendKeys("spam links");
+      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[normalize-space()='Ban']"));
+      await eventually("carol gone from the members", async () =>
+        driver.executeScript(`return ![...document.querySelectorAll("dialog[open] ul[aria-label='Members'] li")].some((li) => li.textContent.includes("@carol"));`),
+        30_000,
+      );
+      await find(By.xpath("//dialog[@open]//ul[@aria-label='Banned people']/li[contains(., '@carol') and contains(., 'spam links')]"), 30_000);
+      await dismissToasts();
+      await driver.executeScript(`document.querySelector("dialog[open] ul[aria-label='Invite links']").closest("section").scrollIntoView({ block: "start" });`);
+      await shot("group-settings.png");
+      await assert.rejects(carol("join", link), /banned/, "a banned user cannot come back by the link");
+      const carolRooms = await carol("rooms");
+      assert.ok(!carolRooms.includes("club"), `carol is not in the group: ${carolRooms}`);
+      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
+      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+    });
+
+    await step("alice joins bob's group by pasting his invite, and reports a message of his", async () => {
+      const book = (await bob("group", "book club", "carol")).split("\t")[0].trim();
+      await bob("send", book, "first chapter by friday, or else");
+      const code = (await bob("invite", book, "--uses", "1")).trim().split(/\s+/)[0];
+      await clickFresh(css('button[aria-label="Join a group"]'));
+      const input = await find(css('dialog[open] input[name="invite"]'));
+      await input.sendKeys(`  ${code}`, Key.ENTER);
+      await eventually("the book club room to open", async () => (await chatTitle()) === "book club", 30_000);
+
+      await find(rowWith("first chapter by friday"), 30_000);
+      await openMenuOf("first chapter by friday");
+      await (await menuItem("Report…")).click();
+      await (await find(By.xpath("(//dialog[@open])[last()]//textarea"))).sendKeys("a threat");
+      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[normalize-space()='Report']"));
+      const reports = await eventually("the report in the admin command's list", async () => {
+        const out = await run(SERVER_BIN, ["admin", "reports", "--json"], true, { DATA_DIR: serverData });
+        const list = out ? JSON.parse(out).reports : [];
+        return list.length ? list : null;
+      });
+      assert.equal(reports.length, 1);
+      assert.equal(reports[0].reason, "a threat");
+      assert.equal(reports[0].reporterName, "alice");
+      assert.equal(reports[0].content, "first chapter by friday, or else");
+    });
+
+    await step("alice's settings: her devices, a new display name bob sees", async () => {
+      await clickFresh(css('button[aria-label="Settings"]'));
+      await find(By.xpath("//dialog[@open]//ul[@aria-label='Signed-in devices']/li[contains(., 'This device')]"), 30_000);
+      await find(By.xpath("//dialog[@open]//p[contains(., '@alice on ')]"));
+      const name = await find(css('dialog[open] input[name="displayName"]'));
+      await name.clear();
+      await name.sendKeys("Alice Liddell");
+      await clickFresh(By.xpath("//dialog[@open]//button[normalize-space()='Save name']"));
+      await eventually("bob to see alice's new name", async () => {
+        const out = await bob("--json", "rooms");
+        return out.includes("Alice Liddell");
+      }, 30_000, 1_000);
+      await dismissToasts();
+      await shot("settings.png");
+      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
+      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
       await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
       await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
     });

@@ -19,7 +19,11 @@ import { parseQuery, type SearchQuery } from "../logic/search";
 import { ChatStore, type Changes } from "../state/store";
 import { FileUrls } from "./attachments";
 import { AppView, type Me } from "./appview";
-import { confirmDialog, newChatDialog, newGroupDialog } from "./dialogs";
+import { parseInvite } from "../logic/community";
+import { directPartner } from "../logic/rooms";
+import { confirmDialog, joinDialog, newChatDialog, newGroupDialog } from "./dialogs";
+import { groupSettingsDialog, profileDialog, type PeopleContext } from "./groupsettings";
+import { settingsDialog } from "./settings";
 import { openDefaultNotifyMenu, openRoomNotifyMenu } from "./notifymenu";
 import { Outgoing } from "./outgoing";
 import type { ResultsModel } from "./searchresults";
@@ -76,6 +80,8 @@ export class App {
   /** The message search on screen. */
   private results: { text: string; query: SearchQuery; page: ResultsModel; cursor: string | null } | null = null;
   private readonly onFocus = (): void => this.scheduleMarkRead();
+  /** Open screens that follow changes (a group's settings follows its room). */
+  private readonly watchers = new Set<(c: Changes) => void>();
 
   constructor(
     private readonly api: Api,
@@ -105,11 +111,16 @@ export class App {
         onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
         onOpenLink: (url) => {
           const link = parseMessageLink(url);
-          if (!link) void this.out.openLink(url);
+          if (!link && url.trim().toLowerCase().startsWith("leetchat://join") && parseInvite(url)) void this.joinGroup(url);
+          else if (!link) void this.out.openLink(url);
           else if (this.store.room(link.roomId)) void this.jumpTo(link.messageId, link.roomId);
           else toast("That message is in a chat you are not in.");
         },
         onJumpTo: (messageId) => void this.jumpTo(messageId),
+        onSender: (userId) => {
+          const room = this.view.active ? this.store.room(this.view.active) : undefined;
+          void profileDialog(this.people, userId, room?.members.find((m) => m.userId === userId));
+        },
         onShowPinned: (messageId) => void this.jumpTo(messageId),
         onNotifyMenu: (anchor) => {
           const room = this.view.active ? this.store.room(this.view.active) : undefined;
@@ -138,7 +149,9 @@ export class App {
         onLeaveContext: () => void this.leaveContext(),
         onNewChat: () => void this.newRoom(newChatDialog),
         onNewGroup: () => void this.newRoom(newGroupDialog),
-        onSignOut: () => void this.signOut(),
+        onJoinGroup: () => void this.joinGroup(),
+        onSettings: () => void this.settings(),
+        onDetails: () => void this.details(),
       },
       (count) => api.setUnread(count),
     );
@@ -217,6 +230,7 @@ export class App {
   /** Hands what a change touched to the views, and follows up on it. */
   private absorb(c: Changes): void {
     this.view.show(c);
+    for (const w of this.watchers) w(c);
     const now = Date.now();
     for (const id of c.added) {
       const open = this.pendingOpen.arrived(id, now);
@@ -527,6 +541,55 @@ export class App {
   private async newRoom(dialog: typeof newChatDialog): Promise<void> {
     const room = await dialog(this.api, this.me.userId);
     if (room) this.showRoom(room.roomId);
+  }
+
+  /** "Join a group" (or a clicked invite link, `prefill`): the group opens once joined. */
+  private async joinGroup(prefill = ""): Promise<void> {
+    const room = await joinDialog(this.api, this.me.server, prefill);
+    if (room) this.showRoom(room.roomId);
+  }
+
+  /** The settings screen. */
+  private async settings(): Promise<void> {
+    await settingsDialog({
+      api: this.api,
+      server: this.me.server,
+      images: this.images,
+      notifyDefault: this.store.notifyDefault,
+      onDeleted: (notice) => this.onSignedOut(notice),
+      onSignOut: () => void this.signOut(),
+    });
+  }
+
+  /** What the group and profile screens need. */
+  private get people(): PeopleContext {
+    return {
+      api: this.api,
+      myUserId: this.me.userId,
+      server: this.me.server,
+      images: this.images,
+      room: (id) => this.store.room(id),
+      openRoom: (id) => this.showRoom(id),
+      watch: (roomId, changed) => {
+        const w = (c: Changes): void => {
+          if (c.rooms.has(roomId) || c.removed.includes(roomId)) changed();
+        };
+        this.watchers.add(w);
+        return () => this.watchers.delete(w);
+      },
+    };
+  }
+
+  /** The open room's details: a group's settings, or the other person's profile. */
+  private async details(): Promise<void> {
+    const room = this.view.active ? this.store.room(this.view.active) : undefined;
+    if (!room) return;
+    if (room.type === "group") {
+      await groupSettingsDialog(this.people, room.roomId);
+      return;
+    }
+    const partner = directPartner(room, this.me.userId);
+    if (partner) await profileDialog(this.people, partner.userId, partner);
   }
 
   private async signOut(): Promise<void> {

@@ -80,7 +80,8 @@ export class AppView {
       onNewChat: () => handlers.onNewChat(),
       onNewGroup: () => handlers.onNewGroup(),
       onDefaultNotifyMenu: (anchor) => handlers.onDefaultNotifyMenu(anchor),
-      onSignOut: () => handlers.onSignOut(),
+      onJoinGroup: () => handlers.onJoinGroup(),
+      onSettings: () => handlers.onSettings(),
       onFilter: (text) => {
         this.filter = text;
         this.scheduleRooms();

@@ -19,6 +19,7 @@ const handlers = () => ({
   mentionChoices: vi.fn(() => []),
   onShowPinned: vi.fn(),
   onNotifyMenu: vi.fn(),
+  onDetails: vi.fn(),
   onBack: vi.fn(),
   onLeaveContext: vi.fn(),
 });

@@ -22,6 +22,8 @@ export interface PinHandlers {
   onShowPinned(messageId: string): void;
   /** Open the room's notification settings beside `anchor`. */
   onNotifyMenu(anchor: HTMLElement): void;
+  /** Open the room's details: a group's settings, or the other person's profile. */
+  onDetails(): void;
 }
 
 /** The chat pane. */
@@ -75,8 +77,10 @@ export class ChatView {
       { class: "chat-header" },
       h("button", { type: "button", class: "icon back", "aria-label": "Back to chats", onclick: () => handlers.onBack() }, icon("back", 24)),
       this.avatar,
-      h("div", { class: "chat-heading" }, this.title, this.subtitle),
+      // A click on the name opens the details too (the button is the keyboard's way).
+      h("div", { class: "chat-heading", onclick: () => handlers.onDetails() }, this.title, this.subtitle),
       this.notifyBtn,
+      h("button", { type: "button", class: "icon", "aria-label": "Chat details", title: "Chat details", onclick: () => handlers.onDetails() }, icon("info", 20)),
     );
     this.pinButton = h("button", { type: "button", class: "pin-current", onclick: () => this.showPin() });
     this.pinAll = h("button", {

@@ -1,6 +1,8 @@
 // Modal dialogs: "New chat" (find a person, open the direct room), "New
-// group" (a name and several people) and a yes/no confirmation. They use the
-// native <dialog>, which traps focus and closes on Escape.
+// group" (a name and several people), "Join a group" (a pasted invite), a
+// yes/no confirmation and a question with a text answer. They use the native
+// <dialog>, which traps focus and closes on Escape. `modal` and `userSearch`
+// also serve the settings screens (settings.ts, groupsettings.ts).
 
 import type { Api } from "../tauri";
 import { errorMessage } from "../tauri";
@@ -8,11 +10,12 @@ import type { RoomView, User } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
 import { rescueToasts } from "./toast";
+import { parseInvite, sameServer } from "../logic/community";
 
-/** Opens a modal with a title and content; resolves when it closes. */
-function modal(title: string, build: (close: () => void) => Node[]): { dialog: HTMLDialogElement; closed: Promise<void> } {
+/** Opens a modal with a title and content (`wide`: a settings screen); resolves when it closes. */
+export function modal(title: string, build: (close: () => void) => Node[], wide = false): { dialog: HTMLDialogElement; closed: Promise<void> } {
   const titleId = `dlg-${Math.random().toString(36).slice(2)}`;
-  const dialog = h("dialog", { class: "dialog", "aria-labelledby": titleId });
+  const dialog = h("dialog", { class: wide ? "dialog wide" : "dialog", "aria-labelledby": titleId });
   const close = (): void => dialog.close();
   dialog.append(
     h(
@@ -33,6 +36,57 @@ function modal(title: string, build: (close: () => void) => Node[]): { dialog: H
   );
   dialog.showModal();
   return { dialog, closed };
+}
+
+/** A titled part of a settings screen (`title`: text, or a heading to keep and change). */
+export function settingsSection(title: string | HTMLElement, ...body: Node[]): HTMLElement {
+  const heading = typeof title === "string" ? h("h3", null, title) : title;
+  return h("section", { class: "settings-section" }, heading, ...body);
+}
+
+/**
+ * Asks for a line of text (a reason, a password): resolves to it, or null
+ * if cancelled. `required`: the answer cannot be blank.
+ */
+export async function askDialog(
+  title: string,
+  text: string,
+  opts: { label: string; yes: string; danger?: boolean; password?: boolean; required?: boolean; maxLength?: number },
+): Promise<string | null> {
+  let answer: string | null = null;
+  const { closed } = modal(title, (close) => {
+    const input = h(opts.password ? "input" : "textarea", {
+      class: "input",
+      "aria-label": opts.label,
+      placeholder: opts.label,
+      maxlength: String(opts.maxLength ?? 1000),
+      ...(opts.password ? { type: "password", autocomplete: "current-password" } : { rows: "3" }),
+    }) as HTMLInputElement | HTMLTextAreaElement;
+    const ok = h("button", { type: "submit", class: opts.danger ? "danger" : "primary", disabled: opts.required ?? false }, opts.yes);
+    input.addEventListener("input", () => {
+      ok.disabled = (opts.required ?? false) && input.value.trim() === "";
+    });
+    queueMicrotask(() => input.focus());
+    return [
+      h(
+        "form",
+        {
+          class: "group-form",
+          onsubmit: (e: SubmitEvent) => {
+            e.preventDefault();
+            if (ok.disabled) return;
+            answer = input.value;
+            close();
+          },
+        },
+        h("p", null, text),
+        input,
+        h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"), ok),
+      ),
+    ];
+  });
+  await closed;
+  return answer;
 }
 
 /** Asks a yes/no question; resolves true on yes. */
@@ -70,7 +124,7 @@ const SEARCH_DELAY_MS = 250;
  * A search box with results: people matching the query, minus the user.
  * `render` draws one result; the picker only handles the searching.
  */
-function userSearch(
+export function userSearch(
   api: Api,
   myUserId: string,
   render: (u: User) => HTMLElement,
@@ -110,7 +164,8 @@ function userSearch(
   return { el: h("div", { class: "user-search" }, input, status, results), input };
 }
 
-function userLabel(u: User): HTMLElement {
+/** A person's name and @handle, for lists of people. */
+export function userLabel(u: User): HTMLElement {
   return h(
     "span",
     { class: "user-label" },
@@ -238,4 +293,75 @@ export async function newGroupDialog(api: Api, myUserId: string): Promise<RoomVi
   });
   await closed;
   return room;
+}
+
+/**
+ * "Join a group": an invite link or code, pasted (or given as `prefill`, a
+ * link clicked in a message). A link for another server is refused with
+ * its name. Resolves to the group joined, or null if cancelled.
+ */
+export async function joinDialog(api: Api, server: string, prefill = ""): Promise<RoomView | null> {
+  let room: RoomView | null = null;
+  const error = h("p", { class: "error", role: "alert" });
+  const input = h("input", {
+    type: "text",
+    class: "input",
+    name: "invite",
+    placeholder: "Invite link or code",
+    "aria-label": "Invite link or code",
+    autocomplete: "off",
+    value: prefill,
+    oninput: () => {
+      join.disabled = input.value.trim() === "";
+      error.textContent = "";
+    },
+  });
+  const join = h("button", { type: "submit", class: "primary", disabled: prefill.trim() === "" }, "Join");
+  const { closed } = modal("Join a group", (close) => {
+    queueMicrotask(() => input.focus());
+    return [
+      h(
+        "form",
+        {
+          class: "group-form",
+          onsubmit: async (e: SubmitEvent) => {
+            e.preventDefault();
+            if (join.disabled) return;
+            const invite = parseInvite(input.value);
+            if (!invite) {
+              error.textContent = "That is not an invite link or code. Paste the whole link you were sent.";
+              return;
+            }
+            if (invite.server && !sameServer(invite.server, server)) {
+              error.textContent = `That invite is for another server (${invite.server}); you are signed in to ${server}.`;
+              return;
+            }
+            join.disabled = true;
+            error.textContent = "";
+            try {
+              room = await api.joinRoom(invite.code);
+              close();
+            } catch (err) {
+              error.textContent = joinError(err);
+              join.disabled = false;
+            }
+          },
+        },
+        h("p", { class: "muted" }, "Paste the invite link (or code) someone sent you."),
+        input,
+        error,
+        h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"), join),
+      ),
+    ];
+  });
+  await closed;
+  return room;
+}
+
+/** What a failed join means for the person joining. */
+export function joinError(err: unknown): string {
+  const text = errorMessage(err);
+  if (text.endsWith("(not_found)")) return "That invite does not work: it may have expired, been used up or been revoked. Ask for a new one.";
+  if (text.endsWith("(forbidden)")) return "You cannot join this group: you were banned from it.";
+  return `Could not join: ${text}`;
 }

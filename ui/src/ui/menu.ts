@@ -67,7 +67,10 @@ export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string, 
     if (closeOpen === close) closeOpen = null;
   }
   closeOpen = close;
-  document.body.appendChild(menu);
+  // A modal dialog makes the rest of the page inert: a menu opened from
+  // inside one (a member's actions) goes in it.
+  const open = document.querySelectorAll<HTMLDialogElement>("dialog[open]");
+  (open[open.length - 1] ?? document.body).appendChild(menu);
   const r = at ? new DOMRect(at.x, at.y, 0, 0) : anchor.getBoundingClientRect();
   const w = menu.offsetWidth;
   const hgt = menu.offsetHeight;

@@ -62,6 +62,8 @@ export interface ListHandlers {
   onJumpTo?(messageId: string): void;
   /** Toggle the user's reaction on a message. */
   onReact?(msg: MessageView, emoji: string, add: boolean): void;
+  /** Show the profile of a message's sender (a click on their name). */
+  onSender?(userId: string): void;
 }
 
 /** Everything a row shows; a row is refilled only when this changes. */
@@ -362,7 +364,12 @@ export class MessageList {
     }
     if (m.sender) {
       parts.push(
-        h("div", { class: "sender" }, avatarEl(initials(m.sender), m.senderAvatar, this.handlers.images, "avatar avatar-small"), m.sender),
+        h(
+          "button",
+          { type: "button", class: "sender", "aria-label": `${m.sender}'s profile`, onclick: () => this.handlers.onSender?.(msg.senderId) },
+          avatarEl(initials(m.sender), m.senderAvatar, this.handlers.images, "avatar avatar-small"),
+          m.sender,
+        ),
       );
     }
     const body: (Node | string | null)[] = [];

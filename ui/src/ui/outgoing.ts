@@ -17,7 +17,7 @@ import { senderName } from "../logic/rooms";
 import type { ChatStore } from "../state/store";
 import type { AppView } from "./appview";
 import type { Composer } from "./composer";
-import { confirmDialog } from "./dialogs";
+import { askDialog, confirmDialog } from "./dialogs";
 import { openEmojiPicker } from "./emoji";
 import { openMenu } from "./menu";
 import { toast } from "./toast";
@@ -69,7 +69,7 @@ export class Outgoing {
     }
   }
 
-  /** A message's menu: reply, quick reactions, copy, pin; edit and delete for one's own. */
+  /** A message's menu: reply, quick reactions, copy, pin; edit and delete for one's own; report someone else's. */
   menu(msg: MessageView, anchor: HTMLElement, at?: { x: number; y: number }): void {
     const room = this.store.room(msg.roomId);
     const me = this.store.myUserId;
@@ -91,10 +91,29 @@ export class Outgoing {
         ...(sent && canPin(room, me) ? [{ label: pinned ? "Unpin" : "Pin", run: () => void this.pin(msg, !pinned) }] : []),
         ...(canModify(msg, me) && msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
         ...(canModify(msg, me) ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
+        ...(sent && msg.senderId !== me && !msg.deletedAt ? [{ label: "Report…", separated: true, run: () => void this.report(msg, who) }] : []),
       ],
       "Message actions",
       at,
     );
+  }
+
+  /** Reports someone else's message to the server's admins, with the user's reason. */
+  async report(msg: MessageView, sender: string): Promise<void> {
+    const messageId = msg.messageId;
+    if (!messageId) return;
+    const reason = await askDialog("Report message", `Tell the server's admins what is wrong with this message from ${sender}. ${sender} is not told who reported it.`, {
+      label: "What is wrong with it",
+      yes: "Report",
+      required: true,
+    });
+    if (reason === null) return;
+    try {
+      await this.api.report(messageId, reason.trim());
+      toast("Reported to the server's admins. Thank you.", "info");
+    } catch (err) {
+      toast(`Could not report it: ${errorMessage(err)}`);
+    }
   }
 
   /** Adds or takes back the user's reaction (a chip's click, or the menu). */

@@ -1,5 +1,6 @@
-// The side pane: who is signed in, the New chat / New group / Sign out
-// buttons, the chat filter, the room list, and messages found by the filter.
+// The side pane: who is signed in, the New chat / New group / Join a group /
+// notifications / Settings buttons (signing out is in Settings), the chat
+// filter, the room list, and messages found by the filter.
 
 import { h } from "./dom";
 import { icon } from "./icons";
@@ -10,9 +11,12 @@ import type { SearchResults } from "./searchresults";
 export interface SidebarActions {
   onNewChat(): void;
   onNewGroup(): void;
+  /** "Join a group": paste an invite link. */
+  onJoinGroup(): void;
+  /** The settings screen (profile, blocked people, devices, your data, sign out). */
+  onSettings(): void;
   /** The default notification level's menu, beside `anchor`. */
   onDefaultNotifyMenu(anchor: HTMLElement): void;
-  onSignOut(): void;
   /** The filter text changed (already trimmed and lower-cased). */
   onFilter(text: string): void;
   /** The search text changed (trimmed, as typed): search messages too. */
@@ -60,8 +64,9 @@ export function sidebar(
       h("div", { class: "me" }, h("strong", null, "LeetChat"), h("span", { class: "muted", title: server }, `@${userName}`)),
       button("New chat", icon("compose"), actions.onNewChat),
       button("New group", icon("group"), actions.onNewGroup),
+      button("Join a group", icon("link"), actions.onJoinGroup),
       defaults,
-      button("Sign out", icon("signOut"), actions.onSignOut),
+      button("Settings", icon("settings"), actions.onSettings),
     ),
     filter,
     h("div", { class: "side-scroll" }, rooms.el, rooms.emptyNotice, results.el),

@@ -1,6 +1,7 @@
 // Short messages for the user (mostly a command's error), read out by screen
 // readers and gone after a few seconds.
 
+import { errorMessage } from "../tauri";
 import { h } from "./dom";
 import { icon } from "./icons";
 
@@ -31,4 +32,14 @@ export function toast(text: string, kind: "error" | "info" = "error"): void {
   );
   region().appendChild(item);
   setTimeout(() => item.remove(), kind === "error" ? 8000 : 4000);
+}
+
+/** Runs `what`, toasting "Could not <doing>: <why>" if it fails; resolves to its value, or undefined. */
+export async function attempt<T>(doing: string, what: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await what();
+  } catch (err) {
+    toast(`Could not ${doing}: ${errorMessage(err)}`);
+    return undefined;
+  }
 }

@@ -234,6 +234,9 @@ impl Conn {
         once: bool,
     ) -> Result<End> {
         let mut quiet_since = Instant::now();
+        // Before anything is caught up: a message from someone blocked
+        // meanwhile (on another device) must not notify.
+        self.refresh_blocked().await?;
         loop {
             if self.work().await? && once {
                 self.close().await;
@@ -291,7 +294,6 @@ impl Conn {
                     applied?;
                 }
                 Step::CaughtUp => {
-                    self.refresh_blocked().await?;
                     self.shared.set_state(ConnectionState::Online);
                     self.shared.emit(ClientEvent::Synced);
                 }
@@ -300,9 +302,10 @@ impl Conn {
         }
     }
 
-    /// Asks for the user's blocked list once caught up, once per connection (a block made while
-    /// this device was away is kept too; the engine stores the answer). A
-    /// server without blocks refuses it: nothing is kept then.
+    /// Asks for the user's blocked list, once per connection before
+    /// catching up (a block made while this device was away counts for
+    /// what comes in); the engine stores the answer. A server without
+    /// blocks refuses it: nothing is kept then.
     async fn refresh_blocked(&mut self) -> Result<()> {
         use leetchat_protocol::Request;
         use leetchat_protocol::events::ListBlocks;

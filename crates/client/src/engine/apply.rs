@@ -122,6 +122,11 @@ impl Engine {
                 if m.user_id == self.me {
                     self.membership.joins += 1;
                 }
+                // Someone this device never saw (joined by an invite link):
+                // their name comes with the room list, asked for again.
+                if m.user_id != self.me && store.user_name_of(&m.user_id)?.is_none() {
+                    self.relist = true;
+                }
                 store.apply_member_joined(&m.room_id, &m.user_id, &rfc3339(now_ms()))?;
                 self.seq(&m.room_id, m.seq)?;
                 self.room_changed(&m.room_id)?;

@@ -385,9 +385,16 @@ impl Engine {
             RemoveMember, SetRole, UnblockUser, UpdateRoom,
         };
         // Each answers with the user's whole blocked list.
+        // A list that does not read (another server's shape) keeps what was
+        // known rather than failing the connection or the caller's block.
         if [ListBlocks::EVENT, BlockUser::EVENT, UnblockUser::EVENT].contains(&event) {
-            let list: BlockList = serde_json::from_value(ack.clone())?;
-            return self.store.set_blocked(&list);
+            return match serde_json::from_value::<BlockList>(ack.clone()) {
+                Ok(list) => self.store.set_blocked(&list),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a blocked list that does not read: kept the old one");
+                    Ok(())
+                }
+            };
         }
         let carries_room = [
             CreateRoom::EVENT,

@@ -704,6 +704,38 @@ fn the_blocked_list_is_kept_from_its_answer_a_block_and_the_push_to_other_device
     assert_eq!(ids(&h), HashSet::from(["u_c".to_owned()]));
 }
 
+#[test]
+fn someone_unknown_joining_asks_for_the_room_list_again_for_their_name() {
+    let mut h = Harness::with_rooms(&[("r1", 3)]);
+    h.connect(vec![summary("r1", 3, 3)]);
+    h.store
+        .apply_users(&[serde_json::from_value(
+            json!({"userId": "u_known", "userName": "known", "displayName": "Known"}),
+        )
+        .expect("user")])
+        .expect("users");
+    h.push(
+        "room.member_joined",
+        json!({"roomId": "r1", "userId": "u_known", "seq": 4}),
+    );
+    assert!(matches!(h.step(), Step::Idle), "a known name needs nothing");
+    h.push(
+        "room.member_joined",
+        json!({"roomId": "r1", "userId": "u_new", "seq": 5}),
+    );
+    let mut listed = summary("r1", 5, 3);
+    listed["members"]
+        .as_array_mut()
+        .expect("members")
+        .push(json!({"userId": "u_new", "role": "member", "joinedAt": "2026-01-01T00:00:00.000Z", "userName": "newbie", "displayName": "New Person"}));
+    let f = h.expect_request("room.list");
+    h.ack(&f, json!({"rooms": [listed]}));
+    assert_eq!(
+        h.store.user_name_of("u_new").unwrap().as_deref(),
+        Some("newbie")
+    );
+}
+
 /// The outbox against a model server, over random sends, lost acks (the
 /// server committed, the ack never came, the client reconnected and synced),
 /// rate limits and outages: every queued send reaches the server exactly

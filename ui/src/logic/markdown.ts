@@ -1,15 +1,15 @@
 // The Markdown dialect of messages, in one place: a CommonMark subset read
 // by markdown-it (no raw HTML, no images by URL, no tables, headings or
-// rules; bare URLs and message links become links; a single line break is
+// rules; bare URLs, message and invite links become links; a single line break is
 // a break). `ui/richtext.ts` renders it; `plainText` here reads it back as
 // one line of text for previews (the room list, pins, notifications).
 
 import MarkdownIt from "markdown-it";
 
 /** Link schemes a message may carry. */
-export const SAFE_LINK = /^(https?:\/\/|mailto:|leetchat:\/\/message\/)/i;
+export const SAFE_LINK = /^(https?:\/\/|mailto:|leetchat:\/\/message\/|leetchat:\/\/join\?)/i;
 
-/** `url` if it is an http(s), mailto or message link, else null. */
+/** `url` if it is an http(s), mailto, message or invite link, else null. */
 export function safeUrl(url: string): string | null {
   const u = url.trim();
   return SAFE_LINK.test(u) ? u : null;
@@ -21,10 +21,11 @@ export function newMarkdown(highlight?: (code: string, lang: string) => string):
   // Chat, not documents: no images by URL, tables, headings or rules.
   md.disable(["image", "table", "heading", "lheading", "hr"]);
   md.validateLink = (url: string): boolean => safeUrl(url) !== null;
-  // Message links (`leetchat://message/...`) written bare become links too.
+  // Message links (`leetchat://message/...`) and invite links
+  // (`leetchat://join?server=...&code=...`) written bare become links too.
   md.linkify.add("leetchat:", {
     validate: (text: string, pos: number): number => {
-      const m = /^\/\/message\/[^\s/]+\/[^\s/<>"']+/.exec(text.slice(pos));
+      const m = /^\/\/(message\/[^\s/]+\/[^\s/<>"']+|join\?[^\s<>"']+)/.exec(text.slice(pos));
       return m ? m[0].length : 0;
     },
   });

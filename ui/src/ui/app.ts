@@ -186,6 +186,9 @@ export class App {
   /** Stops timers and listeners (on sign-out). */
   destroy(): void {
     this.destroyed = true;
+    // Signed out (maybe from another device): no screen of this account stays up.
+    this.watchers.clear();
+    for (const d of document.querySelectorAll<HTMLDialogElement>("dialog[open]")) d.close();
     this.unlistenDrag?.();
     this.unlistenDrag = null;
     for (const t of this.timers) clearInterval(t);

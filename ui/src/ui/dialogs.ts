@@ -46,14 +46,25 @@ export function settingsSection(title: string | HTMLElement, ...body: Node[]): H
 
 /**
  * Asks for a line of text (a reason, a password): resolves to it, or null
- * if cancelled. `required`: the answer cannot be blank.
+ * if cancelled. `required`: the answer cannot be blank. With `act`, the
+ * answer is acted on before the dialog closes: if that fails, the dialog
+ * stays open with the error and what was typed, to try again or cancel.
  */
 export async function askDialog(
   title: string,
   text: string,
-  opts: { label: string; yes: string; danger?: boolean; password?: boolean; required?: boolean; maxLength?: number },
+  opts: {
+    label: string;
+    yes: string;
+    danger?: boolean;
+    password?: boolean;
+    required?: boolean;
+    maxLength?: number;
+    act?: (answer: string) => Promise<unknown>;
+  },
 ): Promise<string | null> {
   let answer: string | null = null;
+  const error = h("p", { class: "error", role: "alert" });
   const { closed } = modal(title, (close) => {
     const input = h(opts.password ? "input" : "textarea", {
       class: "input",
@@ -63,8 +74,9 @@ export async function askDialog(
       ...(opts.password ? { type: "password", autocomplete: "current-password" } : { rows: "3" }),
     }) as HTMLInputElement | HTMLTextAreaElement;
     const ok = h("button", { type: "submit", class: opts.danger ? "danger" : "primary", disabled: opts.required ?? false }, opts.yes);
+    const blank = (): boolean => (opts.required ?? false) && input.value.trim() === "";
     input.addEventListener("input", () => {
-      ok.disabled = (opts.required ?? false) && input.value.trim() === "";
+      ok.disabled = blank();
     });
     queueMicrotask(() => input.focus());
     return [
@@ -72,15 +84,29 @@ export async function askDialog(
         "form",
         {
           class: "group-form",
-          onsubmit: (e: SubmitEvent) => {
+          onsubmit: async (e: SubmitEvent) => {
             e.preventDefault();
             if (ok.disabled) return;
-            answer = input.value;
+            const value = input.value;
+            if (opts.act) {
+              ok.disabled = true;
+              error.textContent = "";
+              try {
+                await opts.act(value);
+              } catch (err) {
+                error.textContent = errorMessage(err);
+                ok.disabled = blank();
+                input.focus();
+                return;
+              }
+            }
+            answer = value;
             close();
           },
         },
         h("p", null, text),
         input,
+        error,
         h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"), ok),
       ),
     ];

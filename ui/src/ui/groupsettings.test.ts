@@ -107,7 +107,7 @@ describe("group settings", () => {
     const link = d.querySelector<HTMLInputElement>("input.invite-link");
     expect(link?.value).toBe("leetchat://join?server=https%3A%2F%2Fchat.example.com&code=Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4");
     expect(sectionOf(d, "Invite links").textContent).toContain("0 of 5 uses · never expires");
-    button(d, "Revoke this invite link").click();
+    button(d, "Revoke invite link 1").click();
     await settle();
     button(top(), "Revoke").click();
     await settle();
@@ -123,6 +123,31 @@ describe("group settings", () => {
     (reason.form as HTMLFormElement).requestSubmit();
     await settle();
     expect(api.ban).toHaveBeenCalledWith("g1", "plain", true, "trolling");
+
+    // Lifting a ban reads the list again.
+    const before = api.bans.mock.calls.length;
+    button(d, "Unban Gone Person").click();
+    await settle();
+    expect(api.ban).toHaveBeenLastCalledWith("g1", "gone", false, null);
+    expect(api.bans.mock.calls.length).toBe(before + 1);
+  });
+
+  it("keeps the ban dialog and its reason when the server refuses the ban", async () => {
+    const api = fakeApi();
+    api.ban.mockRejectedValueOnce("server refused: only the owner can ban admins (forbidden)");
+    void groupSettingsDialog(ctx(api, "owner"), "g1");
+    await settle();
+    button(top(), "Actions for Pat").click();
+    [...document.querySelectorAll<HTMLButtonElement>('[role="menu"] button')].find((b) => b.textContent === "Ban…")?.click();
+    await settle();
+    const ask = top();
+    const reason = ask.querySelector("textarea") as HTMLTextAreaElement;
+    reason.value = "spam";
+    (reason.form as HTMLFormElement).requestSubmit();
+    await settle();
+    expect(top()).toBe(ask);
+    expect(reason.value).toBe("spam");
+    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("only the owner can ban admins");
   });
 
   it("an admin removes plain members but not other admins or the owner, and changes no roles", async () => {
@@ -153,6 +178,14 @@ describe("group settings while open", () => {
     expect(top().textContent).toContain("Members (4)");
     // Someone joined (maybe by a link): its uses are read again.
     expect(api.invites).toHaveBeenCalledTimes(2);
+    // A name being typed survives the room changing underneath (a receipt, a join).
+    const name = top().querySelector('input[name="groupName"]') as HTMLInputElement;
+    name.value = "Team (typing)";
+    name.dispatchEvent(new Event("input"));
+    (top().querySelector('textarea[name="groupDescription"]') as HTMLTextAreaElement).focus();
+    now = { ...now, lastSeq: 99 };
+    changed();
+    expect(name.value).toBe("Team (typing)");
     now = undefined;
     changed();
     await done;

@@ -49,7 +49,7 @@ export async function groupSettingsDialog(ctx: PeopleContext, roomId: string): P
         }
         for (const p of parts) p.render(now);
       };
-      parts.push(aboutPart(ctx, refresh), membersPart(ctx, refresh), invitesPart(ctx, roomId), bansPart(ctx, roomId, refresh));
+      parts.push(aboutPart(ctx, refresh), membersPart(ctx, refresh), invitesPart(ctx, roomId), bansPart(ctx, roomId));
       const leave = h(
         "button",
         {
@@ -84,11 +84,17 @@ function aboutPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { el
   const description = h("textarea", { class: "input", name: "groupDescription", "aria-label": "Description", rows: "2", maxlength: "1000", placeholder: "What the group is for" });
   const save = h("button", { type: "submit", class: "primary", disabled: true }, "Save");
   let room: RoomView | null = null;
+  /** Fields the user changed and has not saved: a room change does not overwrite them. */
+  const edited = new Set<HTMLElement>();
   const dirty = (): void => {
     save.disabled = !room || name.value.trim() === "" || (name.value.trim() === room.name && description.value.trim() === room.description);
   };
-  name.addEventListener("input", dirty);
-  description.addEventListener("input", dirty);
+  for (const field of [name, description]) {
+    field.addEventListener("input", () => {
+      edited.add(field);
+      dirty();
+    });
+  }
   const form = h(
     "form",
     {
@@ -102,6 +108,7 @@ function aboutPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { el
         const d = description.value.trim();
         const next = await attempt("save the group", () => ctx.api.updateRoom(r.roomId, n === r.name ? null : n, d === r.description ? null : d));
         if (next) {
+          edited.clear();
           toast("Saved", "info");
           refresh(next);
         } else dirty();
@@ -116,8 +123,8 @@ function aboutPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { el
     render(r: RoomView) {
       room = r;
       const manage = canManage(r, ctx.myUserId);
-      if (document.activeElement !== name) name.value = r.name;
-      if (document.activeElement !== description) description.value = r.description;
+      if (!edited.has(name)) name.value = r.name;
+      if (!edited.has(description)) description.value = r.description;
       name.readOnly = !manage;
       description.readOnly = !manage;
       save.hidden = !manage;
@@ -132,6 +139,8 @@ function membersPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { 
   const list = h("ul", { class: "settings-list members", "aria-label": "Members" });
   const add = h("button", { type: "button", class: "secondary", hidden: true }, "Add people");
   let room: RoomView | null = null;
+  /** What the list shows now (see `render`). */
+  let shown = "";
   add.addEventListener("click", async () => {
     if (!room) return;
     const r = room;
@@ -147,7 +156,14 @@ function membersPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { 
     const items: MenuItem[] = [{ label: "Profile", run: () => void profileDialog(ctx, m.userId, m) }];
     if (can.changeRole) {
       if (m.role === "member") items.push({ label: "Make admin", run: () => void setRole(r, m, "admin") });
-      if (m.role === "admin") items.push({ label: "Make plain member", run: () => void setRole(r, m, "member") });
+      if (m.role === "admin") {
+        items.push({
+          label: "Make plain member",
+          run: async () => {
+            if (await confirmDialog("Make plain member", `Make ${name} a plain member? The invite links ${name} made stop working.`, "Make plain member")) await setRole(r, m, "member");
+          },
+        });
+      }
       items.push({
         label: "Make owner…",
         run: async () => {
@@ -173,12 +189,11 @@ function membersPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { 
             label: "Reason (optional, seen by the group's admins)",
             yes: "Ban",
             danger: true,
+            act: (why) => ctx.api.ban(r.roomId, m.userId, true, why.trim() || null),
           });
           if (reason === null) return;
-          if ((await attempt("ban them", () => ctx.api.ban(r.roomId, m.userId, true, reason.trim() || null).then(() => true))) === true) {
-            toast(`${name} is banned from the group`, "info");
-            refresh();
-          }
+          toast(`${name} is banned from the group`, "info");
+          refresh();
         },
       });
     }
@@ -206,7 +221,15 @@ function membersPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { 
       room = r;
       heading.textContent = `Members (${r.members.length})`;
       add.hidden = !canManage(r, ctx.myUserId);
-      list.replaceChildren(...sortMembers(r.members).map((m) => row(r, m)));
+      // Receipts and presence change the room too: redraw only for what the
+      // list shows, and give focus back to the row that had it.
+      const sorted = sortMembers(r.members);
+      const key = JSON.stringify([myRole(r, ctx.myUserId), sorted.map((m) => [m.userId, m.role, m.displayName, m.userName, m.avatarUrl])]);
+      if (key === shown) return;
+      shown = key;
+      const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>("li[data-user-id]")?.dataset.userId;
+      list.replaceChildren(...sorted.map((m) => row(r, m)));
+      if (focused) list.querySelector<HTMLElement>(`li[data-user-id="${CSS.escape(focused)}"] button`)?.focus();
     },
   };
 }
@@ -228,18 +251,23 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
   const create = h("button", { type: "button", class: "primary" }, "Create invite link");
   const el = settingsSection("Invite links", h("p", { class: "muted" }, "Anyone with a link can join this group until it expires, is used up or you revoke it."), h("div", { class: "hbox" }, uses, expiry, create), status, list);
   let members = -1;
+  /** Counts reads: an answer to an older one (slower than the newer) is dropped. */
+  let reads = 0;
   const load = async (): Promise<void> => {
+    const mine = ++reads;
     const invites = await attempt("read the invite links", () => ctx.api.invites(roomId));
+    if (mine !== reads) return;
     if (!invites) {
       status.textContent = "Needs a connection to the server.";
       return;
     }
     status.textContent = invites.length ? "" : "No invite links yet.";
-    list.replaceChildren(...invites.map(row));
+    list.replaceChildren(...invites.map((inv, i) => row(inv, i + 1)));
   };
-  const row = (inv: RoomInvite): HTMLElement => {
+  /** One link, the `n`th listed (its controls' labels say which). */
+  const row = (inv: RoomInvite, n: number): HTMLElement => {
     const link = inviteLink(ctx.server, inv.code);
-    const field = h("input", { type: "text", class: "input invite-link", readonly: true, value: link, "aria-label": "Invite link", onfocus: () => field.select() });
+    const field = h("input", { type: "text", class: "input invite-link", readonly: true, value: link, "aria-label": `Invite link ${n}`, onfocus: () => field.select() });
     return h(
       "li",
       { class: "invite" },
@@ -249,6 +277,7 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
         {
           type: "button",
           class: "secondary",
+          "aria-label": `Copy invite link ${n}`,
           onclick: async () => {
             try {
               await navigator.clipboard.writeText(link);
@@ -266,7 +295,7 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
         {
           type: "button",
           class: "secondary",
-          "aria-label": "Revoke this invite link",
+          "aria-label": `Revoke invite link ${n}`,
           onclick: async () => {
             if (!(await confirmDialog("Revoke invite link", "Revoke this link? Nobody else can join with it; people who joined stay.", "Revoke"))) return;
             await attempt("revoke the link", () => ctx.api.revokeInvite(inv.code));
@@ -296,18 +325,23 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
 }
 
 /** The bans (the owner and admins): who, why, and lifting them. */
-function bansPart(ctx: PeopleContext, roomId: string, refresh: (room?: RoomView) => void): { el: HTMLElement; render(room: RoomView): void } {
+function bansPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; render(room: RoomView): void } {
   const list = h("ul", { class: "settings-list bans", "aria-label": "Banned people" });
   const status = h("p", { class: "muted", role: "status" });
   const el = settingsSection("Banned", status, list);
   let members = -1;
+  /** Counts reads: an answer to an older one (slower than the newer) is dropped. */
+  let reads = 0;
   const load = async (): Promise<void> => {
+    const mine = ++reads;
     const bans = await attempt("read the bans", () => ctx.api.bans(roomId));
+    if (mine !== reads) return;
     if (!bans) {
       status.textContent = "Needs a connection to the server.";
       return;
     }
     const users = new Map((await ctx.api.knownUsers(bans.map((b) => b.userId)).catch(() => [] as User[])).map((u) => [u.userId, u]));
+    if (mine !== reads) return;
     status.textContent = bans.length ? "" : "Nobody is banned.";
     list.replaceChildren(
       ...bans.map((b) => {
@@ -326,8 +360,9 @@ function bansPart(ctx: PeopleContext, roomId: string, refresh: (room?: RoomView)
               onclick: async () => {
                 if ((await attempt("lift the ban", () => ctx.api.ban(roomId, b.userId, false, null).then(() => true))) === true) {
                   toast(`${name} may join again`, "info");
-                  refresh();
                 }
+                // Lifted, or lifted already elsewhere: the list as it now is.
+                await load();
               },
             },
             "Unban",

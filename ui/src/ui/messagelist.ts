@@ -366,7 +366,9 @@ export class MessageList {
       parts.push(
         h(
           "button",
-          { type: "button", class: "sender", "aria-label": `${m.sender}'s profile`, onclick: () => this.handlers.onSender?.(msg.senderId) },
+          // Out of the Tab order (the list moves focus between rows); the chat's
+          // details reach the same profile from the keyboard.
+          { type: "button", class: "sender", tabindex: "-1", "aria-label": `${m.sender}'s profile`, onclick: () => this.handlers.onSender?.(msg.senderId) },
           avatarEl(initials(m.sender), m.senderAvatar, this.handlers.images, "avatar avatar-small"),
           m.sender,
         ),

@@ -106,14 +106,9 @@ export class Outgoing {
       label: "What is wrong with it",
       yes: "Report",
       required: true,
+      act: (r) => this.api.report(messageId, r.trim()),
     });
-    if (reason === null) return;
-    try {
-      await this.api.report(messageId, reason.trim());
-      toast("Reported to the server's admins. Thank you.", "info");
-    } catch (err) {
-      toast(`Could not report it: ${errorMessage(err)}`);
-    }
+    if (reason !== null) toast("Reported to the server's admins. Thank you.", "info");
   }
 
   /** Adds or takes back the user's reaction (a chip's click, or the menu). */

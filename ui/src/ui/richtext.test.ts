@@ -37,11 +37,16 @@ describe("rich text", () => {
   });
 
   it("makes message links links, and nothing else of the leetchat scheme", () => {
+    expect(html("join leetchat://join?server=https%3A%2F%2Fchat.example.com&code=Zm9v_-1 now")).toBe(
+      '<p>join <a href="leetchat://join?server=https%3A%2F%2Fchat.example.com&amp;code=Zm9v_-1">leetchat://join?server=https%3A%2F%2Fchat.example.com&amp;code=Zm9v_-1</a> now</p>',
+    );
     expect(html("look leetchat://message/d%3Aa%3Ab/0193-x here")).toBe(
       '<p>look <a href="leetchat://message/d%3Aa%3Ab/0193-x">leetchat://message/d%3Aa%3Ab/0193-x</a> here</p>',
     );
     expect(html("[x](leetchat://settings/delete)")).not.toContain("<a");
     expect(safeUrl("leetchat://message/r/m")).toBe("leetchat://message/r/m");
+    expect(safeUrl("leetchat://join?server=https%3A%2F%2Fx&code=abc")).toBe("leetchat://join?server=https%3A%2F%2Fx&code=abc");
+    expect(safeUrl("leetchat://settings")).toBeNull();
     expect(safeUrl("leetchat://other")).toBeNull();
   });
 

@@ -125,7 +125,7 @@ describe("the settings screen", () => {
     expect(top().querySelector('[aria-label="Signed-in devices"]')?.textContent).not.toContain("phone");
   });
 
-  it("deletes the account only with the password; a refused password keeps the user signed in", async () => {
+  it("deletes the account only with the password; a refused one keeps the dialog, the typing and the user signed in", async () => {
     const api = fakeApi({ deleteAccount: vi.fn(async () => Promise.reject("server refused: the password is wrong; the account was not deleted (forbidden)")) });
     const ctx = open(api);
     await settle();
@@ -141,19 +141,32 @@ describe("the settings screen", () => {
     await settle();
     expect(api.deleteAccount).toHaveBeenCalledWith("wrong");
     expect(ctx.onDeleted).not.toHaveBeenCalled();
-    expect(document.body.textContent).toContain("the password is wrong");
+    expect(top()).toBe(ask);
+    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("the password is wrong");
+    expect(pw.value).toBe("wrong");
+    expect(yes.disabled).toBe(false);
 
     api.deleteAccount.mockImplementation(async () => undefined);
-    button(top(), "Delete account…").click();
-    await settle();
-    const pw2 = top().querySelector('input[type="password"]') as HTMLInputElement;
-    pw2.value = "right";
-    pw2.dispatchEvent(new Event("input"));
-    (pw2.form as HTMLFormElement).requestSubmit();
+    pw.value = "right";
+    pw.dispatchEvent(new Event("input"));
+    (pw.form as HTMLFormElement).requestSubmit();
     await settle();
     expect(api.deleteAccount).toHaveBeenLastCalledWith("right");
     await ctx.done;
     expect(ctx.onDeleted).toHaveBeenCalledWith("Your account was deleted.");
+  });
+
+  it("ticks the level that holds when a change of the default is refused", async () => {
+    const api = fakeApi({ setNotifyDefault: vi.fn(async () => Promise.reject("offline: this needs a connection to the server")) });
+    open(api);
+    await settle();
+    const none = top().querySelector('input[value="none"]') as HTMLInputElement;
+    none.checked = true;
+    none.dispatchEvent(new Event("change"));
+    await settle();
+    expect(api.setNotifyDefault).toHaveBeenCalledWith("none");
+    expect((top().querySelector('input[value="mentions"]') as HTMLInputElement).checked).toBe(true);
+    expect(none.checked).toBe(false);
   });
 
   it("exports the data and says where it went", async () => {

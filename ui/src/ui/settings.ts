@@ -149,16 +149,22 @@ function profileSection(ctx: SettingsContext): HTMLElement {
 
 function notifySection(ctx: SettingsContext): HTMLElement {
   const group = `notify-${Math.random().toString(36).slice(2)}`;
+  let current = ctx.notifyDefault;
+  const radios: HTMLInputElement[] = [];
   const choices = LEVELS.map((l) => {
     const radio = h("input", {
       type: "radio",
       name: group,
       value: l.level,
-      checked: l.level === ctx.notifyDefault,
+      checked: l.level === current,
       onchange: async () => {
-        await attempt("change notifications", () => ctx.api.setNotifyDefault(l.level));
+        const set = await attempt("change notifications", () => ctx.api.setNotifyDefault(l.level));
+        if (set !== undefined) current = set;
+        // Refused: the level that holds is ticked again.
+        for (const r of radios) r.checked = r.value === current;
       },
     });
+    radios.push(radio);
     return h("label", { class: "choice" }, radio, l.label);
   });
   return settingsSection(
@@ -271,11 +277,9 @@ function dataSection(ctx: SettingsContext, onDeleted: () => void): HTMLElement {
         const password = await askDialog(
           "Delete your account",
           "This deletes your account for good: every message you sent is removed for everyone, and you are signed out everywhere. Your user name stays taken. Enter your password to confirm.",
-          { label: "Password", yes: "Delete my account", danger: true, password: true, required: true },
+          { label: "Password", yes: "Delete my account", danger: true, password: true, required: true, act: (pw) => api.deleteAccount(pw) },
         );
-        if (password === null) return;
-        const done = await attempt("delete your account", () => api.deleteAccount(password).then(() => true));
-        if (done) onDeleted();
+        if (password !== null) onDeleted();
       },
     },
     "Delete account…",

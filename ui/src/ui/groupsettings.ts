@@ -234,6 +234,47 @@ function membersPart(ctx: PeopleContext, refresh: (room?: RoomView) => void): { 
   };
 }
 
+/**
+ * A list the server keeps for a group's owner and admins (invite links,
+ * bans), hidden from everyone else. It is read when shown, again when the
+ * members change (a join uses a link up, a ban removes a member) and after
+ * a change made here; an answer to a read older than the newest is dropped.
+ * `show` draws the items (`stale()`: a newer read started meanwhile).
+ */
+function managersList<T>(
+  ctx: PeopleContext,
+  el: HTMLElement,
+  status: HTMLElement,
+  what: string,
+  empty: string,
+  read: () => Promise<T[]>,
+  show: (items: T[], stale: () => boolean) => Promise<void> | void,
+): { load(): Promise<void>; render(room: RoomView): void } {
+  let members = -1;
+  let reads = 0;
+  const load = async (): Promise<void> => {
+    const mine = ++reads;
+    const stale = (): boolean => mine !== reads;
+    const items = await attempt(`read ${what}`, read);
+    if (stale()) return;
+    if (!items) {
+      status.textContent = "Needs a connection to the server.";
+      return;
+    }
+    status.textContent = items.length ? "" : empty;
+    await show(items, stale);
+  };
+  return {
+    load,
+    render(r: RoomView) {
+      const manage = canManage(r, ctx.myUserId);
+      el.hidden = !manage;
+      if (manage && r.members.length !== members) void load();
+      members = manage ? r.members.length : -1;
+    },
+  };
+}
+
 /** Invite links (the owner and admins): make one, copy it, revoke it. */
 function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; render(room: RoomView): void } {
   const list = h("ul", { class: "settings-list invites", "aria-label": "Invite links" });
@@ -250,20 +291,9 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
   );
   const create = h("button", { type: "button", class: "primary" }, "Create invite link");
   const el = settingsSection("Invite links", h("p", { class: "muted" }, "Anyone with a link can join this group until it expires, is used up or you revoke it."), h("div", { class: "hbox" }, uses, expiry, create), status, list);
-  let members = -1;
-  /** Counts reads: an answer to an older one (slower than the newer) is dropped. */
-  let reads = 0;
-  const load = async (): Promise<void> => {
-    const mine = ++reads;
-    const invites = await attempt("read the invite links", () => ctx.api.invites(roomId));
-    if (mine !== reads) return;
-    if (!invites) {
-      status.textContent = "Needs a connection to the server.";
-      return;
-    }
-    status.textContent = invites.length ? "" : "No invite links yet.";
+  const { load, render } = managersList(ctx, el, status, "the invite links", "No invite links yet.", () => ctx.api.invites(roomId), (invites) => {
     list.replaceChildren(...invites.map((inv, i) => row(inv, i + 1)));
-  };
+  });
   /** One link, the `n`th listed (its controls' labels say which). */
   const row = (inv: RoomInvite, n: number): HTMLElement => {
     const link = inviteLink(ctx.server, inv.code);
@@ -312,16 +342,7 @@ function invitesPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; ren
     create.disabled = false;
     if (inv) await load();
   });
-  return {
-    el,
-    render(r: RoomView) {
-      const manage = canManage(r, ctx.myUserId);
-      el.hidden = !manage;
-      // Someone joining by a link uses it up a little: read them again.
-      if (manage && r.members.length !== members) void load();
-      members = manage ? r.members.length : -1;
-    },
-  };
+  return { el, render };
 }
 
 /** The bans (the owner and admins): who, why, and lifting them. */
@@ -329,20 +350,9 @@ function bansPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; render
   const list = h("ul", { class: "settings-list bans", "aria-label": "Banned people" });
   const status = h("p", { class: "muted", role: "status" });
   const el = settingsSection("Banned", status, list);
-  let members = -1;
-  /** Counts reads: an answer to an older one (slower than the newer) is dropped. */
-  let reads = 0;
-  const load = async (): Promise<void> => {
-    const mine = ++reads;
-    const bans = await attempt("read the bans", () => ctx.api.bans(roomId));
-    if (mine !== reads) return;
-    if (!bans) {
-      status.textContent = "Needs a connection to the server.";
-      return;
-    }
+  const { load, render } = managersList(ctx, el, status, "the bans", "Nobody is banned.", () => ctx.api.bans(roomId), async (bans, stale) => {
     const users = new Map((await ctx.api.knownUsers(bans.map((b) => b.userId)).catch(() => [] as User[])).map((u) => [u.userId, u]));
-    if (mine !== reads) return;
-    status.textContent = bans.length ? "" : "Nobody is banned.";
+    if (stale()) return;
     list.replaceChildren(
       ...bans.map((b) => {
         const u = users.get(b.userId);
@@ -370,17 +380,8 @@ function bansPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; render
         );
       }),
     );
-  };
-  return {
-    el,
-    render(r: RoomView) {
-      const manage = canManage(r, ctx.myUserId);
-      el.hidden = !manage;
-      // A ban removes a member: read the list again when the members change.
-      if (manage && r.members.length !== members) void load();
-      members = manage ? r.members.length : -1;
-    },
-  };
+  });
+  return { el, render };
 }
 
 /** Picks people to add (those in `already` are not offered); resolves to their ids. */

@@ -21,6 +21,11 @@ impl Database {
         Self::create_named(admin, "")
     }
 
+    /// Another fresh database on the same server: `leetchat_bench_<pid><suffix>`.
+    pub fn sibling(&self, suffix: &str) -> Result<Database> {
+        Self::create_named(&self.admin, suffix)
+    }
+
     /// Creates `leetchat_bench_<pid><suffix>` on `admin`.
     pub fn create_named(admin: &str, suffix: &str) -> Result<Database> {
         if admin.is_empty() {

@@ -163,7 +163,31 @@ impl Harness {
             name: "embedded".into(),
             nodes: vec![&node],
         };
-        self.run_all(&t, which).await
+        let mut cfg = self.run_all(&t, which).await?;
+        drop(node);
+        if which.contains(&Only::Durable) {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("alone.db").display());
+            self.database_alone(&url, &mut cfg).await?;
+        }
+        Ok(cfg)
+    }
+
+    /// Scenario 6b on the fresh database at `url`, next to scenario 6's
+    /// result in `cfg` (the same rows, the database alone).
+    async fn database_alone(&self, url: &str, cfg: &mut Configuration) -> Result<()> {
+        let Some(durable) = cfg.durable.as_mut() else {
+            return Ok(());
+        };
+        if !self.quiet {
+            eprintln!(
+                "database alone: {} writers, {:?} each way",
+                durable.senders, self.plan.durable_for
+            );
+        }
+        let alone = scenarios::database_alone(url, durable.senders, self.plan.durable_for).await?;
+        durable.database_alone = Some(alone);
+        Ok(())
     }
 
     /// Configuration 2, the same load on a bare broadcast server (this
@@ -208,6 +232,9 @@ impl Harness {
         let history =
             scenarios::history(&t, &users, &db.url, self.plan.history_messages, self.quiet).await?;
         cfg.history = Some(history);
+        drop(node);
+        let alone = db.sibling("_alone")?;
+        self.database_alone(&alone.url, &mut cfg).await?;
         Ok(cfg)
     }
 

@@ -314,6 +314,40 @@ fn durable(s: &mut String, r: &Results) {
             ms(d.ack.p99_ms),
         );
     }
+    let alone: Vec<_> = each(r, |c| c.durable.as_ref())
+        .filter_map(|(name, d)| d.database_alone.as_ref().map(|a| (name, d, a)))
+        .collect();
+    if alone.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nThe same rows (next seq, message, event) written through the server's `Db` \
+         alone, in the same run (scenario 6b): one transaction per message, and \
+         batched (every row waiting when a commit starts). The ratio is scenario \
+         6's acked msg/s over the batched database's.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| configuration | per-message commits msg/s | p99 ms | batched msg/s | p99 ms | rows per commit | server / batched database |"
+    );
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- | --- |");
+    for (name, d, a) in alone {
+        let ratio = if a.batched.written_per_s > 0.0 {
+            d.acked_per_s / a.batched.written_per_s
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {:.1} | {ratio:.2} |",
+            num(a.per_message.written_per_s),
+            ms(a.per_message.latency.p99_ms),
+            num(a.batched.written_per_s),
+            ms(a.batched.latency.p99_ms),
+            a.batched.mean_batch,
+        );
+    }
 }
 
 fn history(s: &mut String, r: &Results) {

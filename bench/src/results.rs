@@ -427,6 +427,33 @@ pub struct Durable {
     pub acked_per_s: f64,
     /// Send → ack.
     pub ack: Latency,
+    /// Scenario 6b: the same rows written by the database alone, in the same run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_alone: Option<DbAlone>,
+}
+
+/// Scenario 6b: the rows of a send written through the server's `Db` alone.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct DbAlone {
+    /// Closed-loop writers.
+    pub senders: usize,
+    /// One transaction (one commit) per message.
+    pub per_message: DbAloneRun,
+    /// Every row waiting when a commit starts, in one transaction.
+    pub batched: DbAloneRun,
+}
+
+/// One way of scenario 6b.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct DbAloneRun {
+    /// Messages written (committed).
+    pub written: u64,
+    /// Written per second.
+    pub written_per_s: f64,
+    /// Messages per commit, on average.
+    pub mean_batch: f64,
+    /// Handed over → committed.
+    pub latency: Latency,
 }
 
 /// Scenario 7: pages of a big room's history through the API.

@@ -14,10 +14,12 @@ use serde_json::json;
 use crate::client::{Conn, Totals, User, new_histogram, register};
 use crate::results::{Durable, Fanout, History, Idle, IdlePoint, Latency, Phase, Throughput};
 
+mod alone;
 mod search;
 mod soak;
 mod storm;
 use crate::proc::{Proc, self_cpu_seconds};
+pub use alone::database_alone;
 pub use search::{SearchPlan, Servers, Store as SearchStore, run as search, send_cost_alone};
 pub use soak::{Cluster, SoakPlan, soak};
 pub use storm::reconnect_storm;
@@ -488,6 +490,7 @@ pub async fn durable(
         acked: all.len(),
         acked_per_s: all.len() as f64 / elapsed,
         ack: Latency::of(&all),
+        database_alone: None,
     })
 }
 

@@ -190,6 +190,15 @@ export function userSearch(
   return { el: h("div", { class: "user-search" }, input, status, results), input };
 }
 
+/**
+ * The users this device knows among `userIds`, by id; never rejects (a
+ * user it cannot name is simply absent, and the caller shows a stand-in).
+ */
+export async function knownUsersById(api: Pick<Api, "knownUsers">, userIds: string[]): Promise<Map<string, User>> {
+  const users = await api.knownUsers(userIds).catch(() => [] as User[]);
+  return new Map(users.map((u) => [u.userId, u]));
+}
+
 /** A person's name and @handle, for lists of people. */
 export function userLabel(u: User): HTMLElement {
   return h(

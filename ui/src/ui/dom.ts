@@ -53,3 +53,13 @@ export function setText(el: HTMLElement, text: string): void {
 export function show(el: HTMLElement, visible: boolean): void {
   if (el.hidden === visible) el.hidden = !visible;
 }
+
+/**
+ * Where a floating element (a toast, a menu) must go to be usable: the
+ * topmost open modal dialog, which makes the rest of the page inert, or
+ * else the page itself.
+ */
+export function overlayHost(): HTMLElement {
+  const open = document.querySelectorAll<HTMLDialogElement>("dialog[open]");
+  return open[open.length - 1] ?? document.body;
+}

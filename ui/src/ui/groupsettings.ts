@@ -12,7 +12,7 @@ import { INVITE_EXPIRY, canManage, inviteLink, inviteSummary, memberActions, myR
 import { initials, memberName } from "../logic/rooms";
 import type { ImageSource } from "./attachments";
 import { avatarEl, fillAvatar } from "./avatar";
-import { askDialog, confirmDialog, modal, settingsSection, userLabel, userSearch } from "./dialogs";
+import { askDialog, confirmDialog, knownUsersById, modal, settingsSection, userLabel, userSearch } from "./dialogs";
 import { h } from "./dom";
 import { icon } from "./icons";
 import { openMenu, type MenuItem } from "./menu";
@@ -351,7 +351,7 @@ function bansPart(ctx: PeopleContext, roomId: string): { el: HTMLElement; render
   const status = h("p", { class: "muted", role: "status" });
   const el = settingsSection("Banned", status, list);
   const { load, render } = managersList(ctx, el, status, "the bans", "Nobody is banned.", () => ctx.api.bans(roomId), async (bans, stale) => {
-    const users = new Map((await ctx.api.knownUsers(bans.map((b) => b.userId)).catch(() => [] as User[])).map((u) => [u.userId, u]));
+    const users = await knownUsersById(ctx.api, bans.map((b) => b.userId));
     if (stale()) return;
     list.replaceChildren(
       ...bans.map((b) => {
@@ -432,7 +432,7 @@ async function addPeopleDialog(api: Api, myUserId: string, already: Set<string>)
  */
 export async function profileDialog(ctx: PeopleContext, userId: string, known?: MemberView): Promise<void> {
   const { api } = ctx;
-  const stored = (await api.knownUsers([userId]).catch(() => [] as User[]))[0];
+  const stored = (await knownUsersById(api, [userId])).get(userId);
   const name = stored?.displayName || stored?.userName || (known ? memberName(known) : "Someone");
   const userName = stored?.userName || known?.userName || "";
   const avatar = h("span", { class: "avatar avatar-large", "aria-hidden": "true" });

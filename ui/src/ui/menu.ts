@@ -2,7 +2,7 @@
 // or keyboard, moved through with the arrow keys, closed with Escape, a click
 // outside, or a choice, after which focus returns where it came from.
 
-import { h } from "./dom";
+import { h, overlayHost } from "./dom";
 
 /** One entry of a menu. */
 export interface MenuItem {
@@ -67,10 +67,8 @@ export function openMenu(anchor: HTMLElement, items: MenuItem[], label: string, 
     if (closeOpen === close) closeOpen = null;
   }
   closeOpen = close;
-  // A modal dialog makes the rest of the page inert: a menu opened from
-  // inside one (a member's actions) goes in it.
-  const open = document.querySelectorAll<HTMLDialogElement>("dialog[open]");
-  (open[open.length - 1] ?? document.body).appendChild(menu);
+  // A menu opened from inside a dialog (a member's actions) goes in it.
+  overlayHost().appendChild(menu);
   const r = at ? new DOMRect(at.x, at.y, 0, 0) : anchor.getBoundingClientRect();
   const w = menu.offsetWidth;
   const hgt = menu.offsetHeight;

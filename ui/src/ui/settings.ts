@@ -13,7 +13,7 @@ import { LEVELS } from "../logic/notify";
 import { initials } from "../logic/rooms";
 import type { ImageSource } from "./attachments";
 import { fillAvatar } from "./avatar";
-import { askDialog, confirmDialog, modal, settingsSection } from "./dialogs";
+import { askDialog, confirmDialog, knownUsersById, modal, settingsSection } from "./dialogs";
 import { h } from "./dom";
 import { attempt, toast } from "./toast";
 
@@ -178,7 +178,7 @@ function blockedSection(api: Api): HTMLElement {
   const list = h("ul", { class: "settings-list", "aria-label": "Blocked people" });
   const status = h("p", { class: "muted", role: "status" }, "Loading…");
   const render = async (blocks: { userId: string }[]): Promise<void> => {
-    const users = new Map((await api.knownUsers(blocks.map((b) => b.userId)).catch(() => [] as User[])).map((u) => [u.userId, u]));
+    const users = await knownUsersById(api, blocks.map((b) => b.userId));
     status.textContent = blocks.length ? "" : "You have not blocked anyone. Block someone from their profile (click their name).";
     list.replaceChildren(
       ...blocks.map((b) => {

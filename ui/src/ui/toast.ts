@@ -2,16 +2,14 @@
 // readers and gone after a few seconds.
 
 import { errorMessage } from "../tauri";
-import { h } from "./dom";
+import { h, overlayHost } from "./dom";
 import { icon } from "./icons";
 
 const region = (): HTMLElement => {
   let el = document.getElementById("toasts");
   if (!el) el = h("div", { id: "toasts", class: "toasts", role: "alert", "aria-live": "assertive" });
-  // A modal dialog puts the rest of the page behind it (and makes it inert):
-  // show toasts inside the topmost open one.
-  const open = document.querySelectorAll<HTMLDialogElement>("dialog[open]");
-  const host = open[open.length - 1] ?? document.body;
+  // Inside the topmost open dialog, if any (the page behind it is inert).
+  const host = overlayHost();
   if (el.parentElement !== host) host.appendChild(el);
   return el;
 };

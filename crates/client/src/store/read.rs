@@ -82,16 +82,10 @@ impl Store {
 
     /// A user's login name, when the store knows the user.
     pub fn user_name_of(&self, user_id: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        let name: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT user_name FROM users WHERE user_id = ?1 AND user_name <> ''",
-                [user_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(name)
+        Ok(self
+            .user(user_id)?
+            .map(|u| u.user_name)
+            .filter(|n| !n.is_empty()))
     }
 
     /// A user as the store knows them (from a room's members, a search,

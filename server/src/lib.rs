@@ -47,6 +47,7 @@ pub mod auth;
 pub mod bus;
 pub mod client_addr;
 pub mod cluster;
+pub mod committer;
 pub mod config;
 pub mod connection;
 pub mod db;

@@ -56,6 +56,8 @@ pub struct Metrics {
     pub ack_latency: HistogramFamily<EventLabel>,
     /// Time spent in write transactions.
     pub db_write_seconds: Histogram,
+    /// Stream writes per group commit ([`crate::committer`]).
+    pub commit_batch_writes: Histogram,
     /// Errors returned to clients, by code.
     pub errors: Family<CodeLabel, Counter>,
     /// Requests refused by a rate limit, by action.
@@ -119,6 +121,13 @@ impl Metrics {
             "Time spent in database write transactions",
             db_write_seconds.clone(),
         );
+        // 1 .. 256
+        let commit_batch_writes = Histogram::new(exponential_buckets(1.0, 2.0, 9));
+        registry.register(
+            "commit_batch_writes",
+            "Stream writes committed together in one transaction (group commit)",
+            commit_batch_writes.clone(),
+        );
         let errors = Family::<CodeLabel, Counter>::default();
         registry.register(
             "errors",
@@ -174,6 +183,7 @@ impl Metrics {
             events_out,
             ack_latency,
             db_write_seconds,
+            commit_batch_writes,
             errors,
             rate_limited,
             slow_consumers,

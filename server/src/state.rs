@@ -53,6 +53,8 @@ pub struct Inner {
     pub tasks: TaskTracker,
     /// Serialise "commit then publish" per room, so pushes leave in seq order.
     room_locks: Vec<tokio::sync::Mutex<()>>,
+    /// Group commit of stream writes (see [`crate::committer`]).
+    pub committer: crate::committer::Committer,
     /// Turns at the reads every (re)connecting client makes: see
     /// [`AppState::read_turn`].
     read_gate: tokio::sync::Semaphore,
@@ -148,6 +150,7 @@ impl AppState {
             metrics: Metrics::new(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            committer: crate::committer::Committer::new(db.kind, config.database_max_connections),
             room_locks: (0..ROOM_LOCKS)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -166,9 +169,32 @@ impl AppState {
     /// The write lock of a room: held from the transaction that takes a seq
     /// until its push is published.
     pub async fn lock_room(&self, room_id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        self.room_lock_at(self.room_lock_index(room_id))
+            .lock()
+            .await
+    }
+
+    /// Which of the room locks is `room_id`'s (rooms hash onto them).
+    pub fn room_lock_index(&self, room_id: &str) -> usize {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(room_id);
-        self.room_locks[(h as usize) % ROOM_LOCKS].lock().await
+        (h as usize) % ROOM_LOCKS
+    }
+
+    /// Room lock number `i` ([`AppState::room_lock_index`]).
+    pub fn room_lock_at(&self, i: usize) -> &tokio::sync::Mutex<()> {
+        &self.room_locks[i % ROOM_LOCKS]
+    }
+
+    /// A handle that does not keep the state alive (for background tasks
+    /// that should end with it).
+    pub fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    /// The state again from [`AppState::downgrade`]'s handle, unless it is gone.
+    pub fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<AppState> {
+        weak.upgrade().map(AppState)
     }
 
     /// Sends a push to `recipients`' connections (but `exclude`). Room

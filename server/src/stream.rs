@@ -7,7 +7,7 @@
 //!
 //! 1. **Lock the room** (in process), so this node publishes the room's
 //!    events in the order they commit.
-//! 2. **Take the next seq as the transaction's first statement**
+//! 2. **Take the next seq as the write's first statement**
 //!    ([`crate::db::rooms::next_seq`]). That takes SQLite's write lock at
 //!    once, or the room's row lock on PostgreSQL, so writers to one room
 //!    queue instead of racing; a rollback gives the seq back.
@@ -16,6 +16,19 @@
 //!    the `db_write_seconds` metric.
 //! 5. **Publish** the pushes in seq order while the lock is still held, then
 //!    release it. The ack goes out after this, so it always follows the commit.
+//!
+//! A write runs in one of two ways, with the same [`StreamWrite`] and the
+//! same steps:
+//!
+//! - **In a group commit** ([`crate::committer::write`]): the write is a
+//!   job that a lane runs with the other writes waiting, in one transaction
+//!   and one commit; the lane holds the rooms' locks and publishes every
+//!   job's pushes in order after the commit. Messages, edits, deletes,
+//!   reactions, pins and link previews go this way.
+//! - **Alone** ([`StreamWrite::begin`] … [`StreamWrite::commit`] …
+//!   [`Committed::finish`]): its own transaction, for the rare writes that
+//!   push something else in order with their events (joins announce the
+//!   room to the newcomer first) or act after publishing under the lock.
 //!
 //! A handler writes its change through [`StreamWrite::tx`] and describes it
 //! as a [`RoomEvent`]; the event knows its push, its row and what the
@@ -29,6 +42,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use leetchat_protocol::Role;
 use leetchat_protocol::ServerPush;
 use leetchat_protocol::events::{
     LinkPreviewEvent, MemberEvent, MessageDeleted, MessageEdited, MessageEnvelope, PinEvent,
@@ -319,14 +333,21 @@ impl RoomEvent {
     }
 }
 
+/// Where a stream write's statements go: its own transaction (with the
+/// room's lock), or the batch transaction of a group commit
+/// ([`crate::committer`], which holds the room's lock for the whole batch).
+enum Conn<'a> {
+    Own { tx: Tx, guard: MutexGuard<'a, ()> },
+    Batch(&'a mut AnyConnection),
+}
+
 /// Events being appended to one room's stream: the room's lock, and a
 /// transaction whose first statement took the room's next seq. Dropping it
 /// rolls back and gives every seq it took back.
 pub struct StreamWrite<'a> {
     state: &'a AppState,
     room_id: String,
-    guard: MutexGuard<'a, ()>,
-    tx: Tx,
+    conn: Conn<'a>,
     /// The seq taken last: the next [`StreamWrite::record`] uses it.
     seq: i64,
     /// Whether `seq` has been recorded (a taken seq left unrecorded would be a gap).
@@ -336,12 +357,20 @@ pub struct StreamWrite<'a> {
     events: Vec<(i64, RoomEvent)>,
     /// Messages changed without an event of their own, with the seq that changed them.
     touched: Vec<(i64, Message)>,
+    /// The room's members and their roles, read once in this write
+    /// ([`StreamWrite::member_roles`]); forgotten when a join or leave is
+    /// recorded.
+    members: Option<Vec<(String, Role)>>,
 }
 
 impl<'a> StreamWrite<'a> {
-    /// Locks the room and takes its next seq; without such a room, the answer
-    /// a non-member gets ([`AppError::not_member`]): every caller of a stream
-    /// write must be a member, and must not learn whether the room exists.
+    /// Locks the room and takes its next seq, in a transaction of its own;
+    /// without such a room, the answer a non-member gets
+    /// ([`AppError::not_member`]): every caller of a stream write must be a
+    /// member, and must not learn whether the room exists.
+    ///
+    /// A write that is sent often goes through [`write`] instead, which
+    /// shares one transaction and one commit with the writes waiting with it.
     pub async fn begin(state: &'a AppState, room_id: &str) -> AppResult<StreamWrite<'a>> {
         let guard = state.lock_room(room_id).await;
         let started = std::time::Instant::now();
@@ -350,18 +379,63 @@ impl<'a> StreamWrite<'a> {
         let Some(seq) = db::rooms::next_seq(&mut tx, room_id, now).await? else {
             return Err(AppError::not_member());
         };
-        Ok(StreamWrite {
+        Ok(StreamWrite::new(
+            state,
+            room_id,
+            Conn::Own { tx, guard },
+            seq,
+            now,
+            started,
+        ))
+    }
+
+    /// Takes the room's next seq inside a group commit's transaction (the
+    /// committer holds the room's lock). `None` without such a room.
+    pub(crate) async fn in_batch(
+        state: &'a AppState,
+        room_id: &str,
+        conn: &'a mut AnyConnection,
+        started: std::time::Instant,
+    ) -> AppResult<Option<StreamWrite<'a>>> {
+        let now = now_ms();
+        let Some(seq) = db::rooms::next_seq(&mut *conn, room_id, now).await? else {
+            return Ok(None);
+        };
+        Ok(Some(StreamWrite::new(
+            state,
+            room_id,
+            Conn::Batch(conn),
+            seq,
+            now,
+            started,
+        )))
+    }
+
+    fn new(
+        state: &'a AppState,
+        room_id: &str,
+        conn: Conn<'a>,
+        seq: i64,
+        now: i64,
+        started: std::time::Instant,
+    ) -> StreamWrite<'a> {
+        StreamWrite {
             state,
             room_id: room_id.to_owned(),
-            guard,
-            tx,
+            conn,
             seq,
             recorded: false,
             now,
             started,
             events: Vec::new(),
             touched: Vec::new(),
-        })
+            members: None,
+        }
+    }
+
+    /// The server's state.
+    pub fn state(&self) -> &'a AppState {
+        self.state
     }
 
     /// The seq the next recorded event takes.
@@ -376,7 +450,31 @@ impl<'a> StreamWrite<'a> {
 
     /// The transaction, for the change itself.
     pub fn tx(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.conn {
+            Conn::Own { tx, .. } => tx,
+            Conn::Batch(conn) => conn,
+        }
+    }
+
+    /// The room's members with their roles, as this write sees them (read
+    /// once, in one statement, and kept until a join or leave is recorded).
+    pub async fn member_roles(&mut self) -> AppResult<&[(String, Role)]> {
+        if self.members.is_none() {
+            let room_id = self.room_id.clone();
+            let read = db::rooms::member_roles(self.tx(), &room_id).await?;
+            self.members = Some(read);
+        }
+        Ok(self.members.as_deref().unwrap_or_default())
+    }
+
+    /// `user_id`'s role in the room, if a member.
+    pub async fn role_of(&mut self, user_id: &str) -> AppResult<Option<Role>> {
+        Ok(self
+            .member_roles()
+            .await?
+            .iter()
+            .find(|(u, _)| u == user_id)
+            .map(|(_, r)| *r))
     }
 
     /// Takes one more seq for another event of this write (the first came
@@ -388,7 +486,8 @@ impl<'a> StreamWrite<'a> {
                 "a seq was taken before the previous one was recorded",
             ));
         }
-        self.seq = db::rooms::next_seq(&mut self.tx, &self.room_id, self.now)
+        let (room_id, now) = (self.room_id.clone(), self.now);
+        self.seq = db::rooms::next_seq(self.tx(), &room_id, now)
             .await?
             .ok_or_else(|| AppError::not_found("no such room"))?;
         self.recorded = false;
@@ -404,15 +503,11 @@ impl<'a> StreamWrite<'a> {
                 "two events were recorded at one seq",
             ));
         }
-        db::events::insert(
-            &mut self.tx,
-            &self.room_id,
-            self.seq,
-            event.kind(),
-            event.names(),
-            self.now,
-        )
-        .await?;
+        let (room_id, seq, now) = (self.room_id.clone(), self.seq, self.now);
+        db::events::insert(self.tx(), &room_id, seq, event.kind(), event.names(), now).await?;
+        if matches!(event, RoomEvent::MemberJoined(_) | RoomEvent::MemberLeft(_)) {
+            self.members = None;
+        }
         self.recorded = true;
         self.events.push((self.seq, event));
         Ok(())
@@ -426,24 +521,84 @@ impl<'a> StreamWrite<'a> {
         self.touched.push((self.seq, message));
     }
 
-    /// Commits. Returns the room's members and the lock, still held so the
-    /// pushes leave before the room's next event ([`Committed::publish`]).
-    pub async fn commit(mut self) -> AppResult<Committed<'a>> {
+    /// Whether anything was recorded: a write that recorded nothing is
+    /// undone (its seq goes back).
+    pub(crate) fn recorded_any(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// The write's events, touched messages and the room's members after
+    /// it, ready to be published once the transaction commits.
+    async fn stage(&mut self) -> AppResult<Staged> {
         if !self.recorded {
             return Err(AppError::internal(
                 "stream write",
                 "a taken seq was never recorded",
             ));
         }
-        let members = db::rooms::member_ids(&mut *self.tx, &self.room_id).await?;
-        self.tx.commit().await?;
+        let members = match self.members.take() {
+            Some(m) => m.into_iter().map(|(u, _)| u).collect(),
+            None => {
+                let room_id = self.room_id.clone();
+                db::rooms::member_ids(self.tx(), &room_id).await?
+            }
+        };
+        Ok(Staged {
+            room_id: std::mem::take(&mut self.room_id),
+            members,
+            events: std::mem::take(&mut self.events),
+            touched: std::mem::take(&mut self.touched),
+        })
+    }
+
+    /// Stages a write of a group commit (see [`StreamWrite::stage`]).
+    pub(crate) async fn into_staged(mut self) -> AppResult<Staged> {
+        self.stage().await
+    }
+
+    /// Commits. Returns the room's members and the lock, still held so the
+    /// pushes leave before the room's next event ([`Committed::publish`]).
+    pub async fn commit(mut self) -> AppResult<Committed<'a>> {
+        let staged = self.stage().await?;
+        let Conn::Own { tx, guard } = self.conn else {
+            return Err(AppError::internal(
+                "stream write",
+                "a write of a group commit commits with its batch",
+            ));
+        };
+        tx.commit().await?;
         let state = self.state;
         state
             .metrics
             .db_write_seconds
             .observe(self.started.elapsed().as_secs_f64());
-        // After commit and before anyone hears of it: whoever learns of the
-        // change and opens the room reads it back (see cluster::history).
+        staged.cache(state).await;
+        Ok(Committed {
+            state,
+            guard,
+            staged,
+        })
+    }
+}
+
+/// A stream write's effects once its transaction has committed: what to
+/// cache and publish.
+pub(crate) struct Staged {
+    room_id: String,
+    members: Vec<String>,
+    events: Vec<(i64, RoomEvent)>,
+    touched: Vec<(i64, Message)>,
+}
+
+impl Staged {
+    /// The room's members after the write.
+    pub(crate) fn members(&self) -> &[String] {
+        &self.members
+    }
+
+    /// After commit and before anyone hears of it: whoever learns of the
+    /// change and opens the room reads it back (see cluster::history).
+    pub(crate) async fn cache(&self, state: &AppState) {
         for (seq, e) in &self.events {
             if let Some(m) = e.message() {
                 state.bus.history_changed(*seq, m).await;
@@ -452,13 +607,30 @@ impl<'a> StreamWrite<'a> {
         for (seq, m) in &self.touched {
             state.bus.history_changed(*seq, m).await;
         }
-        Ok(Committed {
-            state,
-            room_id: self.room_id,
-            guard: self.guard,
-            members,
-            events: self.events,
-        })
+    }
+
+    /// Pushes the recorded events in seq order to the members, and to those
+    /// who left in this write (a member learns of its own leave), except
+    /// to `exclude`, the connection that asked (it gets the ack).
+    pub(crate) fn publish(&mut self, state: &AppState, exclude: Option<ConnId>) {
+        let mut recipients = self.members.clone();
+        for (_, e) in &self.events {
+            if let RoomEvent::MemberLeft(u) = e
+                && !recipients.contains(u)
+            {
+                recipients.push(u.clone());
+            }
+        }
+        let recipients: Arc<[String]> = recipients.into();
+        for (seq, e) in self.events.drain(..) {
+            let frame = PushFrame::of(&e.push(&self.room_id, seq)).in_stream(&self.room_id, seq);
+            state.publish(recipients.clone(), exclude, frame);
+        }
+    }
+
+    /// The members, once published.
+    pub(crate) fn into_members(self) -> Vec<String> {
+        self.members
     }
 }
 
@@ -466,17 +638,15 @@ impl<'a> StreamWrite<'a> {
 /// room's lock until dropped.
 pub struct Committed<'a> {
     state: &'a AppState,
-    room_id: String,
     #[allow(dead_code, reason = "held: released when the write is dropped")]
     guard: MutexGuard<'a, ()>,
-    members: Vec<String>,
-    events: Vec<(i64, RoomEvent)>,
+    staged: Staged,
 }
 
 impl Committed<'_> {
     /// The room's members after the write.
     pub fn members(&self) -> &[String] {
-        &self.members
+        self.staged.members()
     }
 
     /// A push that is not a stream event but must leave in order with them
@@ -494,25 +664,13 @@ impl Committed<'_> {
     /// who left in this write (a member learns of its own leave), except
     /// to `exclude`, the connection that asked (it gets the ack).
     pub fn publish(&mut self, exclude: Option<ConnId>) {
-        let mut recipients = self.members.clone();
-        for (_, e) in &self.events {
-            if let RoomEvent::MemberLeft(u) = e
-                && !recipients.contains(u)
-            {
-                recipients.push(u.clone());
-            }
-        }
-        let recipients: Arc<[String]> = recipients.into();
-        for (seq, e) in self.events.drain(..) {
-            let frame = PushFrame::of(&e.push(&self.room_id, seq)).in_stream(&self.room_id, seq);
-            self.state.publish(recipients.clone(), exclude, frame);
-        }
+        self.staged.publish(self.state, exclude);
     }
 
     /// Publishes (as [`Committed::publish`]), releases the lock, and returns
     /// the room's members.
     pub fn finish(mut self, exclude: Option<ConnId>) -> Vec<String> {
         self.publish(exclude);
-        std::mem::take(&mut self.members)
+        self.staged.into_members()
     }
 }

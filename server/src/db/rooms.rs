@@ -123,6 +123,27 @@ pub async fn member_ids<'e, E: Executor<'e, Database = Any>>(
     Ok(split_ids(ids))
 }
 
+/// The room's members with their roles, in one row as [`member_ids`] reads
+/// them (`id:role,id:role`; ids are UUIDs and roles single words).
+pub async fn member_roles<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    room_id: &str,
+) -> Result<Vec<(String, Role)>, sqlx::Error> {
+    let (pairs,): (Option<String>,) = sqlx::query_as(
+        "SELECT string_agg(user_id || ':' || role, ',') FROM room_members WHERE room_id = $1",
+    )
+    .bind(room_id)
+    .fetch_one(e)
+    .await?;
+    Ok(split_ids(pairs)
+        .into_iter()
+        .map(|pair| match pair.split_once(':') {
+            Some((u, r)) => (u.to_owned(), Role::parse(r).unwrap_or(Role::Member)),
+            None => (pair, Role::Member),
+        })
+        .collect())
+}
+
 /// The ids in a comma-joined list (NULL when there were none).
 fn split_ids(ids: Option<String>) -> Vec<String> {
     ids.map(|s| s.split(',').map(str::to_owned).collect())

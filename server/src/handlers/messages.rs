@@ -1,5 +1,8 @@
 //! `message.send`, `message.edit`, `message.delete`: a message's life on its
-//! room's stream. Each takes the room's next seq through [`StreamWrite`].
+//! room's stream. Each takes the room's next seq through [`StreamWrite`], in
+//! a group commit ([`committer`]).
+
+use std::sync::Arc;
 
 use leetchat_protocol::events::{
     DeleteMessage, EditMessage, MessageDeleted, MessageEdited, MessageEnvelope, SendMessage,
@@ -8,6 +11,7 @@ use leetchat_protocol::time::rfc3339;
 use leetchat_protocol::{MAX_CONTENT_CHARS, MAX_MENTIONS, Message, MessageType, Role};
 
 use super::require_member;
+use crate::committer;
 use crate::db::messages::MessageRow;
 use crate::db::{self, events::kind, new_id};
 use crate::error::{AppError, AppResult, is_unique_violation};
@@ -49,18 +53,14 @@ fn check_mentions(mentions: &[String]) -> AppResult<()> {
 
 /// The mentioned ids that are members of the room, each once, in the order
 /// given (inside the write, so a member removed meanwhile is dropped).
-async fn members_mentioned(
-    w: &mut StreamWrite<'_>,
-    room_id: &str,
-    mentions: &[String],
-) -> AppResult<Vec<String>> {
+async fn members_mentioned(w: &mut StreamWrite<'_>, mentions: &[String]) -> AppResult<Vec<String>> {
     if mentions.is_empty() {
         return Ok(Vec::new());
     }
-    let members = db::rooms::member_ids(w.tx(), room_id).await?;
+    let members = w.member_roles().await?;
     let mut kept: Vec<String> = Vec::with_capacity(mentions.len());
     for id in mentions {
-        if members.contains(id) && !kept.contains(id) {
+        if members.iter().any(|(u, _)| u == id) && !kept.contains(id) {
             kept.push(id.clone());
         }
     }
@@ -68,14 +68,8 @@ async fn members_mentioned(
 }
 
 /// Whether the caller is (still) a member, checked inside the write.
-pub(super) async fn require_member_in(
-    w: &mut StreamWrite<'_>,
-    room_id: &str,
-    user_id: &str,
-) -> AppResult<Role> {
-    db::rooms::role_of(w.tx(), room_id, user_id)
-        .await?
-        .ok_or_else(AppError::not_member)
+pub(super) async fn require_member_in(w: &mut StreamWrite<'_>, user_id: &str) -> AppResult<Role> {
+    w.role_of(user_id).await?.ok_or_else(AppError::not_member)
 }
 
 /// `message.send`: idempotent on (sender, tempId); the ack leaves after commit.
@@ -115,86 +109,38 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
     state.rate_limit(&s.user_id, Action::Message).await?;
     let preview = previews::plan(state, &req.content).await?;
 
-    let mut w = StreamWrite::begin(state, &req.room_id).await?;
-    require_member_in(&mut w, &req.room_id, &s.user_id).await?;
-    if let Some(peer) = super::safety::direct_peer(&req.room_id, &s.user_id)
-        && db::moderation::is_blocked(w.tx(), peer, &s.user_id).await?
-    {
-        return Err(AppError::forbidden(
-            "this person does not take messages from you",
-        ));
-    }
-    let mut attachments = Vec::with_capacity(req.attachments.len());
-    for f in &req.attachments {
-        match db::files::of_uploader(w.tx(), f, &s.user_id).await? {
-            Some(file) => attachments.push(file.to_attachment()),
-            None => {
-                return Err(AppError::forbidden(format!(
-                    "attachment {:?} is not a file you uploaded",
-                    truncate(f, 64)
-                )));
-            }
-        }
-    }
-    // A reply may answer a deleted message: an offline reply must not be
-    // lost because the original went away meanwhile.
-    let reply_preview = match &req.reply_to {
-        Some(r) => match db::messages::row(w.tx(), r).await? {
-            Some(target) if target.room_id == req.room_id => Some(target.preview()),
-            _ => {
-                return Err(AppError::invalid(
-                    "replyTo must name a message in this room",
-                ));
-            }
-        },
-        None => None,
-    };
-    let mentions = members_mentioned(&mut w, &req.room_id, &req.mentions).await?;
-    let row = MessageRow {
-        message_id: new_id(),
-        room_id: req.room_id.clone(),
-        seq: w.seq(),
-        sender_id: s.user_id.clone(),
-        temp_id: req.temp_id.clone(),
-        message_type: mtype.as_str().to_owned(),
-        content: req.content,
-        reply_to: req.reply_to,
-        created_at: w.now(),
-        edited_at: None,
-        deleted_at: None,
-        mentions_room: i64::from(req.mentions_room),
+    let job = Arc::new(SendJob {
+        session: s.clone(),
+        message_type: mtype.as_str(),
         preview_url: preview.attach_now().map(str::to_owned),
+        req,
+    });
+    let room_id = job.req.room_id.clone();
+    let written = {
+        let job = job.clone();
+        committer::write(state, &room_id, Some(s.conn_id), move |w| {
+            let job = job.clone();
+            Box::pin(async move { job.write(w).await })
+        })
+        .await?
     };
-    let words = db::search::words_of(&row.content, &attachments);
-    if let Err(e) = db::messages::insert(w.tx(), state.db.kind, &row, &words).await {
-        drop(w);
+    let (pushes, message, members) = match written {
+        (Sent::Created { message, pushes }, members) => (pushes, *message, members),
         // Two sends with one tempId raced: the other one won; answer with it.
-        if is_unique_violation(&e)
-            && let Some(t) = &row.temp_id
-            && let Some(existing) = original(state, s, t, &row.room_id).await?
-        {
-            return Ok(MessageEnvelope { message: existing });
+        (Sent::Raced, _) => {
+            let t = job.req.temp_id.as_deref().unwrap_or_default();
+            return match original(state, s, t, &room_id).await? {
+                Some(existing) => Ok(MessageEnvelope { message: existing }),
+                None => Err(AppError {
+                    retryable: true,
+                    ..AppError::new(
+                        leetchat_protocol::ErrorCode::Internal,
+                        "a send with this tempId was under way; retry",
+                    )
+                }),
+            };
         }
-        return Err(e.into());
-    }
-    db::files::attach(w.tx(), &row.message_id, &req.attachments).await?;
-    if !mentions.is_empty() {
-        db::mentions::set(w.tx(), &row.room_id, &row.message_id, row.seq, &mentions).await?;
-    }
-    let link_preview = match preview.attach_now() {
-        Some(url) => db::previews::of_urls(w.tx(), &[url]).await?.remove(url),
-        None => None,
     };
-    let mut message = row.into_message(attachments);
-    message.reply_preview = reply_preview;
-    message.mentions = mentions;
-    message.link_preview = link_preview;
-    // Pushes to the members' devices that are away: decided in this write,
-    // so they commit (or roll back) with the message.
-    let now = w.now();
-    let pushes = crate::push::queue_message(w.tx(), &message, &s.user_name, now).await?;
-    w.record(RoomEvent::MessageCreated(message.clone())).await?;
-    let members = w.commit().await?.finish(Some(s.conn_id));
     if pushes > 0 {
         crate::push::queued(state);
     }
@@ -211,6 +157,116 @@ pub async fn send(state: &AppState, s: &Session, req: SendMessage) -> AppResult<
         );
     }
     Ok(MessageEnvelope { message })
+}
+
+/// A checked `message.send`, written in a group commit.
+struct SendJob {
+    session: Session,
+    req: SendMessage,
+    /// The checked type.
+    message_type: &'static str,
+    /// The link whose cached preview goes with the message.
+    preview_url: Option<String>,
+}
+
+/// What a send wrote.
+enum Sent {
+    /// The message, and how many Web Pushes it queued.
+    Created {
+        message: Box<Message>,
+        pushes: usize,
+    },
+    /// Another send with the same tempId got in first: nothing was written.
+    Raced,
+}
+
+impl SendJob {
+    /// The send's rows, in the write that took its seq.
+    async fn write(&self, w: &mut StreamWrite<'_>) -> AppResult<Sent> {
+        let (s, req) = (&self.session, &self.req);
+        let kind = w.state().db.kind;
+        require_member_in(w, &s.user_id).await?;
+        if let Some(peer) = super::safety::direct_peer(&req.room_id, &s.user_id)
+            && db::moderation::is_blocked(w.tx(), peer, &s.user_id).await?
+        {
+            return Err(AppError::forbidden(
+                "this person does not take messages from you",
+            ));
+        }
+        let mut attachments = Vec::with_capacity(req.attachments.len());
+        for f in &req.attachments {
+            match db::files::of_uploader(w.tx(), f, &s.user_id).await? {
+                Some(file) => attachments.push(file.to_attachment()),
+                None => {
+                    return Err(AppError::forbidden(format!(
+                        "attachment {:?} is not a file you uploaded",
+                        truncate(f, 64)
+                    )));
+                }
+            }
+        }
+        // A reply may answer a deleted message: an offline reply must not be
+        // lost because the original went away meanwhile.
+        let reply_preview = match &req.reply_to {
+            Some(r) => match db::messages::row(w.tx(), r).await? {
+                Some(target) if target.room_id == req.room_id => Some(target.preview()),
+                _ => {
+                    return Err(AppError::invalid(
+                        "replyTo must name a message in this room",
+                    ));
+                }
+            },
+            None => None,
+        };
+        let mentions = members_mentioned(w, &req.mentions).await?;
+        let row = MessageRow {
+            message_id: new_id(),
+            room_id: req.room_id.clone(),
+            seq: w.seq(),
+            sender_id: s.user_id.clone(),
+            temp_id: req.temp_id.clone(),
+            message_type: self.message_type.to_owned(),
+            content: req.content.clone(),
+            reply_to: req.reply_to.clone(),
+            created_at: w.now(),
+            edited_at: None,
+            deleted_at: None,
+            mentions_room: i64::from(req.mentions_room),
+            preview_url: self.preview_url.clone(),
+        };
+        let words = db::search::words_of(&row.content, &attachments);
+        if let Err(e) = db::messages::insert(w.tx(), kind, &row, &words).await {
+            if is_unique_violation(&e) && row.temp_id.is_some() {
+                return Ok(Sent::Raced);
+            }
+            return Err(e.into());
+        }
+        if !req.attachments.is_empty() {
+            db::files::attach(w.tx(), &row.message_id, &req.attachments).await?;
+        }
+        if !mentions.is_empty() {
+            db::mentions::set(w.tx(), &row.room_id, &row.message_id, row.seq, &mentions).await?;
+        }
+        let link_preview = match &self.preview_url {
+            Some(url) => db::previews::of_urls(w.tx(), &[url.as_str()])
+                .await?
+                .remove(url.as_str()),
+            None => None,
+        };
+        let mut message = row.into_message(attachments);
+        message.reply_preview = reply_preview;
+        message.mentions = mentions;
+        message.link_preview = link_preview;
+        // Pushes to the members' devices that are away: decided in this write,
+        // so they commit (or roll back) with the message.
+        let now = w.now();
+        let pushes = crate::push::queue_message(w.tx(), &message, &s.user_name, now).await?;
+        w.record(RoomEvent::MessageCreated(message.clone())).await?;
+        Ok(Sent::Created {
+            message: Box::new(message),
+            pushes,
+        })
+    }
 }
 
 /// The message this sender already created with `temp_id`, if any. A tempId
@@ -262,55 +318,87 @@ pub async fn edit(state: &AppState, s: &Session, req: EditMessage) -> AppResult<
     }
     let preview = previews::plan(state, &req.content).await?;
 
-    let mut w = StreamWrite::begin(state, &m.room_id).await?;
-    require_member_in(&mut w, &m.room_id, &s.user_id).await?;
-    let now = w.now();
-    if !db::messages::set_content(w.tx(), &m.message_id, &req.content, now).await? {
-        return Err(AppError::conflict("the message was deleted"));
-    }
-    // The preview follows the first link: kept while it stays, replaced
-    // (at once from the cache, or fetched after the commit) when it changes.
-    let current = db::messages::row(w.tx(), &m.message_id)
+    let job = Arc::new(EditJob {
+        user_id: s.user_id.clone(),
+        m,
+        req,
+        preview,
+    });
+    let room_id = job.m.room_id.clone();
+    let ((edited, fetch), _) = {
+        let job = job.clone();
+        committer::write(state, &room_id, Some(s.conn_id), move |w| {
+            let job = job.clone();
+            Box::pin(async move { job.write(w).await })
+        })
         .await?
-        .and_then(|r| r.preview_url);
-    let fetch = if preview.url().is_some() && preview.url() == current.as_deref() {
-        None
-    } else {
-        db::previews::set_on_message(w.tx(), &m.message_id, preview.attach_now()).await?;
-        match &preview {
-            previews::Plan::Fetch(url) => Some(url.clone()),
-            _ => None,
-        }
     };
-    // Absent mention fields leave the message's mentions as they were.
-    if let Some(mentions) = &req.mentions {
-        let kept = members_mentioned(&mut w, &m.room_id, mentions).await?;
-        db::mentions::set(w.tx(), &m.room_id, &m.message_id, m.seq, &kept).await?;
-    }
-    if let Some(room) = req.mentions_room {
-        db::mentions::set_room(w.tx(), &m.message_id, room).await?;
-    }
-    let message = db::messages::load(w.tx(), &m.message_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such message"))?;
-    let words = db::search::words_of(&message.content, &message.attachments);
-    db::search::reindex(w.tx(), state.db.kind, &m.message_id, Some(&words)).await?;
-    let seq = w.seq();
-    w.record(RoomEvent::MessageEdited(message.clone())).await?;
-    touch_replies(state, &mut w, &m.message_id).await?;
-    w.commit().await?.finish(Some(s.conn_id));
     if let Some(url) = fetch {
         previews::spawn(
             state,
             previews::Job {
-                room_id: m.room_id,
-                message_id: m.message_id,
+                room_id,
+                message_id: job.m.message_id.clone(),
                 sender_id: s.user_id.clone(),
                 url,
             },
         );
     }
-    Ok(MessageEdited { message, seq })
+    Ok(edited)
+}
+
+/// A checked `message.edit`, written in a group commit.
+struct EditJob {
+    user_id: String,
+    /// The message as it was before the write.
+    m: MessageRow,
+    req: EditMessage,
+    preview: previews::Plan,
+}
+
+impl EditJob {
+    /// The edit in the write that took its seq, and the link whose preview
+    /// is to be fetched after it.
+    async fn write(&self, w: &mut StreamWrite<'_>) -> AppResult<(MessageEdited, Option<String>)> {
+        let (m, req, preview) = (&self.m, &self.req, &self.preview);
+        let state = w.state();
+        require_member_in(w, &self.user_id).await?;
+        let now = w.now();
+        if !db::messages::set_content(w.tx(), &m.message_id, &req.content, now).await? {
+            return Err(AppError::conflict("the message was deleted"));
+        }
+        // The preview follows the first link: kept while it stays, replaced
+        // (at once from the cache, or fetched after the commit) when it changes.
+        let current = db::messages::row(w.tx(), &m.message_id)
+            .await?
+            .and_then(|r| r.preview_url);
+        let fetch = if preview.url().is_some() && preview.url() == current.as_deref() {
+            None
+        } else {
+            db::previews::set_on_message(w.tx(), &m.message_id, preview.attach_now()).await?;
+            match preview {
+                previews::Plan::Fetch(url) => Some(url.clone()),
+                _ => None,
+            }
+        };
+        // Absent mention fields leave the message's mentions as they were.
+        if let Some(mentions) = &req.mentions {
+            let kept = members_mentioned(w, mentions).await?;
+            db::mentions::set(w.tx(), &m.room_id, &m.message_id, m.seq, &kept).await?;
+        }
+        if let Some(room) = req.mentions_room {
+            db::mentions::set_room(w.tx(), &m.message_id, room).await?;
+        }
+        let message = db::messages::load(w.tx(), &m.message_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such message"))?;
+        let words = db::search::words_of(&message.content, &message.attachments);
+        db::search::reindex(w.tx(), state.db.kind, &m.message_id, Some(&words)).await?;
+        let seq = w.seq();
+        w.record(RoomEvent::MessageEdited(message.clone())).await?;
+        touch_replies(state, w, &m.message_id).await?;
+        Ok((MessageEdited { message, seq }, fetch))
+    }
 }
 
 /// `message.delete`: the sender, or the room's owner/admin; leaves a tombstone.
@@ -343,10 +431,11 @@ pub async fn delete(
 }
 
 /// Deletes `m` as `actor` in its room's stream (a `message.deleted` with a
-/// seq, and an unpin after it when it was pinned); `exclude` is the
-/// connection that asked. With `check`, the actor must still be its sender
-/// or a manager of the room, and a member; deleting an account's messages
-/// does without. `None` when it was deleted meanwhile (the seq goes back).
+/// seq, and an unpin after it when it was pinned), in a group commit;
+/// `exclude` is the connection that asked. With `check`, the actor must
+/// still be its sender or a manager of the room, and a member; deleting an
+/// account's messages does without. `None` when it was deleted meanwhile
+/// (the seq goes back).
 pub(crate) async fn tombstone(
     state: &AppState,
     m: &MessageRow,
@@ -354,45 +443,70 @@ pub(crate) async fn tombstone(
     exclude: Option<crate::fanout::ConnId>,
     check: bool,
 ) -> AppResult<Option<MessageDeleted>> {
-    let mut w = StreamWrite::begin(state, &m.room_id).await?;
-    if check {
-        let role_now = db::rooms::role_of(w.tx(), &m.room_id, actor).await?;
-        if !role_now.is_some_and(|r| m.sender_id == actor || r.can_manage()) {
-            return Err(AppError::forbidden("you may not delete this message"));
-        }
-    }
-    let now = w.now();
-    if !db::messages::tombstone(w.tx(), &m.message_id, now).await? {
-        return Ok(None);
-    }
-    db::search::reindex(w.tx(), state.db.kind, &m.message_id, None).await?;
-    let seq = w.seq();
-    let tombstone = db::messages::load(w.tx(), &m.message_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("no such message"))?;
-    let deleted_at = rfc3339(now);
-    w.record(RoomEvent::MessageDeleted {
-        tombstone,
-        deleted_at: deleted_at.clone(),
+    let job = Arc::new(DeleteJob {
+        m: m.clone(),
+        actor: actor.to_owned(),
+        check,
+    });
+    let (deleted, _) = committer::write(state, &m.room_id, exclude, move |w| {
+        let job = job.clone();
+        Box::pin(async move { job.write(w).await })
     })
     .await?;
-    touch_replies(state, &mut w, &m.message_id).await?;
-    // A deleted message is unpinned, as its own event right after the delete.
-    if db::pins::remove(w.tx(), &m.room_id, &m.message_id).await? {
-        w.take_next().await?;
-        w.record(RoomEvent::Unpinned {
-            message_id: m.message_id.clone(),
-            user_id: actor.to_owned(),
+    Ok(deleted)
+}
+
+/// A delete, written in a group commit.
+struct DeleteJob {
+    m: MessageRow,
+    actor: String,
+    check: bool,
+}
+
+impl DeleteJob {
+    /// The tombstone (and the unpin) in the write that took its seq;
+    /// `None`, recording nothing, when it was deleted meanwhile.
+    async fn write(&self, w: &mut StreamWrite<'_>) -> AppResult<Option<MessageDeleted>> {
+        let (m, actor) = (&self.m, &self.actor);
+        let state = w.state();
+        if self.check {
+            let role_now = w.role_of(actor).await?;
+            if !role_now.is_some_and(|r| m.sender_id == *actor || r.can_manage()) {
+                return Err(AppError::forbidden("you may not delete this message"));
+            }
+        }
+        let now = w.now();
+        if !db::messages::tombstone(w.tx(), &m.message_id, now).await? {
+            return Ok(None);
+        }
+        db::search::reindex(w.tx(), state.db.kind, &m.message_id, None).await?;
+        let seq = w.seq();
+        let tombstone = db::messages::load(w.tx(), &m.message_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("no such message"))?;
+        let deleted_at = rfc3339(now);
+        w.record(RoomEvent::MessageDeleted {
+            tombstone,
+            deleted_at: deleted_at.clone(),
         })
         .await?;
+        touch_replies(state, w, &m.message_id).await?;
+        // A deleted message is unpinned, as its own event right after the delete.
+        if db::pins::remove(w.tx(), &m.room_id, &m.message_id).await? {
+            w.take_next().await?;
+            w.record(RoomEvent::Unpinned {
+                message_id: m.message_id.clone(),
+                user_id: actor.clone(),
+            })
+            .await?;
+        }
+        Ok(Some(MessageDeleted {
+            room_id: m.room_id.clone(),
+            message_id: m.message_id.clone(),
+            seq,
+            deleted_at,
+        }))
     }
-    w.commit().await?.finish(exclude);
-    Ok(Some(MessageDeleted {
-        room_id: m.room_id.clone(),
-        message_id: m.message_id.clone(),
-        seq,
-        deleted_at,
-    }))
 }
 
 /// The replies to a message that just changed show it in their previews:

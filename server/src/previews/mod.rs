@@ -31,6 +31,7 @@ use dashmap::DashMap;
 use leetchat_protocol::time::now_ms;
 use url::Url;
 
+use crate::committer;
 use crate::db::{self, previews::PreviewRow};
 use crate::egress::{Egress, Policy, Refused};
 use crate::error::AppResult;
@@ -322,7 +323,19 @@ async fn picture(
 /// Attaches a cached preview to the message, as a room event, if the
 /// message still shows that link and no preview of it yet.
 async fn attach(state: &AppState, job: &Job) -> AppResult<()> {
-    let mut w = StreamWrite::begin(state, &job.room_id).await?;
+    let job = Arc::new(job.clone());
+    let room_id = job.room_id.clone();
+    committer::write(state, &room_id, None, move |w| {
+        let job = job.clone();
+        Box::pin(async move { attach_in(w, &job).await })
+    })
+    .await?;
+    Ok(())
+}
+
+/// [`attach`]'s write; records nothing (the seq goes back) when there is
+/// nothing to attach.
+async fn attach_in(w: &mut StreamWrite<'_>, job: &Job) -> AppResult<()> {
     let Some(row) = db::messages::row(w.tx(), &job.message_id).await? else {
         return Ok(());
     };
@@ -331,7 +344,6 @@ async fn attach(state: &AppState, job: &Job) -> AppResult<()> {
         || row.preview_url.as_deref() == Some(job.url.as_str())
         || still_links.as_deref() != Some(job.url.as_str())
     {
-        // Dropping the write gives its seq back.
         return Ok(());
     }
     db::previews::set_on_message(w.tx(), &job.message_id, Some(&job.url)).await?;
@@ -342,6 +354,5 @@ async fn attach(state: &AppState, job: &Job) -> AppResult<()> {
         return Ok(());
     }
     w.record(RoomEvent::LinkPreview(message)).await?;
-    w.commit().await?.finish(None);
     Ok(())
 }

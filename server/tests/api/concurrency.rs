@@ -90,6 +90,117 @@ async fn concurrent_senders_get_unique_gapless_seqs_and_everyone_sees_each_messa
     );
 }
 
+/// Sends that arrive together are committed together (group commit); a bad
+/// send among them (a non-member's, a reply to no message, someone else's
+/// file) fails alone with its own error, takes no seq, and no good send
+/// fails or is lost with it.
+async fn a_bad_send_among_a_batch_fails_alone_and_takes_no_seq(b: Backend) {
+    const GOOD: usize = 10;
+    const PER: usize = 12;
+    let app = TestApp::spawn(b).await;
+    let mut users = Vec::new();
+    for i in 0..GOOD {
+        users.push(app.register(&format!("member{i}")).await);
+    }
+    let outsider = app.register("outsider").await;
+    let mut owner = app.connect(&users[0]).await;
+    let others: Vec<&crate::harness::TestUser> = users[1..].iter().collect();
+    let room_id = group_id(&mut owner, "batched", &others).await;
+    // A file of the outsider's, which no member may attach.
+    let (status, foreign) = crate::files::upload(
+        &app,
+        Some(&outsider.access_token),
+        "a.txt",
+        b"not yours".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 201, "{foreign}");
+    let foreign_id = foreign["attachment"]["fileId"].as_str().unwrap().to_owned();
+
+    let mut tasks = Vec::new();
+    for (i, u) in users.iter().enumerate() {
+        let mut c = app.connect(u).await;
+        let room_id = room_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for n in 0..PER {
+                let ack = c
+                    .ok(
+                        "message.send",
+                        json!({"roomId": room_id, "content": format!("{i}:{n}"), "tempId": format!("g{i}-{n}")}),
+                    )
+                    .await;
+                acked.push(ack["message"]["seq"].as_i64().unwrap());
+            }
+            acked
+        }));
+    }
+    let bad = {
+        let mut o = app.connect(&outsider).await;
+        let mut m = app.connect(&users[1]).await;
+        let room_id = room_id.clone();
+        tokio::spawn(async move {
+            for n in 0..PER {
+                o.fails(
+                    "message.send",
+                    json!({"roomId": room_id, "content": "let me in", "tempId": format!("o-{n}")}),
+                    "forbidden",
+                )
+                .await;
+                m.fails(
+                    "message.send",
+                    json!({"roomId": room_id, "content": "re", "replyTo": "no-such-message", "tempId": format!("r-{n}")}),
+                    "invalid",
+                )
+                .await;
+                m.fails(
+                    "message.send",
+                    json!({"roomId": room_id, "content": "", "type": "file", "attachments": [foreign_id], "tempId": format!("f-{n}")}),
+                    "forbidden",
+                )
+                .await;
+            }
+        })
+    };
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    bad.await.unwrap();
+    acked.sort();
+    let total = (GOOD * PER) as i64;
+    assert_eq!(
+        acked,
+        (1..=total).collect::<Vec<i64>>(),
+        "every good send acked, seqs gapless: the bad ones took none"
+    );
+    let rooms = owner.ok("room.list", json!({})).await;
+    assert_eq!(rooms["rooms"][0]["lastSeq"], total, "no seq was burnt");
+    // The sends were in fact committed together, not one by one.
+    let metrics = app.node_metrics().await;
+    // Summed over the nodes (a cluster has two).
+    let value = |name: &str| -> f64 {
+        metrics
+            .iter()
+            .map(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                    .unwrap_or_else(|| panic!("{name} in /metrics"))
+            })
+            .sum()
+    };
+    let (writes, commits) = (
+        value("leetchat_commit_batch_writes_sum"),
+        value("leetchat_commit_batch_writes_count"),
+    );
+    assert_eq!(writes as i64, total, "every good send committed once");
+    assert!(
+        commits < writes,
+        "some commits carried several sends ({commits} commits for {writes} sends)"
+    );
+}
+
 crate::on_both_databases!(
+    a_bad_send_among_a_batch_fails_alone_and_takes_no_seq,
     concurrent_senders_get_unique_gapless_seqs_and_everyone_sees_each_message_once_in_order,
 );

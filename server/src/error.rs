@@ -101,15 +101,19 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         // Connection-level failures mean the database was unreachable: nothing
         // was committed and the client may retry the same request.
-        let retryable = matches!(
-            e,
+        // So do a deadlock and a serialization failure: PostgreSQL undid the
+        // transaction (in a group commit, only the write that met it fails;
+        // the others are written without it).
+        let retryable = match &e {
             sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-                | sqlx::Error::WorkerCrashed
-        );
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("40P01" | "40001")),
+            _ => false,
+        };
         tracing::error!(error = %e, retryable, "database error");
         AppError {
             retryable,

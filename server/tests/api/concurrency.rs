@@ -200,7 +200,57 @@ async fn a_bad_send_among_a_batch_fails_alone_and_takes_no_seq(b: Backend) {
     );
 }
 
+/// The same change asked for at once from several devices lands in one
+/// batch: the first writes it, the others (which saw it uncommitted) are
+/// answered only once it has committed, each with the one outcome.
+async fn the_same_delete_or_pin_from_several_devices_has_one_outcome(b: Backend) {
+    const DEVICES: usize = 4;
+    const MESSAGES: usize = 6;
+    let app = TestApp::spawn(b).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let mut a = app.connect(&alice).await;
+    let room_id = crate::harness::direct_id(&mut a, &bob).await;
+    let mut devices = Vec::new();
+    for _ in 0..DEVICES {
+        devices.push(app.connect(&alice).await);
+    }
+    for n in 0..MESSAGES {
+        let sent = crate::harness::send(&mut a, &room_id, &format!("m{n}")).await;
+        let id = sent["messageId"].clone();
+        let pins = futures_util::future::join_all(
+            devices
+                .iter_mut()
+                .map(|c| c.ok("message.pin", json!({"messageId": id}))),
+        )
+        .await;
+        let seqs: Vec<i64> = pins.iter().filter_map(|p| p["seq"].as_i64()).collect();
+        assert_eq!(seqs.len(), 1, "one pin took a seq: {pins:?}");
+        for p in &pins {
+            assert!(
+                p["pinnedMessageIds"].as_array().unwrap().contains(&id),
+                "every answer shows the pin: {p}"
+            );
+        }
+        let deletes = futures_util::future::join_all(
+            devices
+                .iter_mut()
+                .map(|c| c.ok("message.delete", json!({"messageId": id}))),
+        )
+        .await;
+        assert!(
+            deletes.iter().all(|d| d == &deletes[0]),
+            "one deletion, the same answer for every device: {deletes:?}"
+        );
+        assert!(deletes[0]["seq"].as_i64().unwrap() > seqs[0]);
+    }
+    // Each message: its send, its pin, its delete and the unpin it caused.
+    let rooms = a.ok("room.list", json!({})).await;
+    assert_eq!(rooms["rooms"][0]["lastSeq"], (MESSAGES * 4) as i64);
+}
+
 crate::on_both_databases!(
+    the_same_delete_or_pin_from_several_devices_has_one_outcome,
     a_bad_send_among_a_batch_fails_alone_and_takes_no_seq,
     concurrent_senders_get_unique_gapless_seqs_and_everyone_sees_each_message_once_in_order,
 );

@@ -128,11 +128,6 @@ impl Committer {
         }
     }
 
-    /// How many lanes.
-    pub fn lanes(&self) -> usize {
-        self.lanes.len()
-    }
-
     /// Spawns the lanes (once). They hold the state weakly: they end when
     /// the state is gone and their queues are empty.
     fn start(&self, state: &AppState) {

@@ -76,7 +76,8 @@ pub enum Command {
         #[arg(long)]
         display_name: Option<String>,
         /// A server invite (servers that register by invite only ask for one).
-        #[arg(long)]
+        /// Codes may begin with `-`.
+        #[arg(long, allow_hyphen_values = true)]
         invite: Option<String>,
     },
     /// Sign in (password from LEETCHAT_PASSWORD or stdin).
@@ -125,12 +126,18 @@ pub enum Command {
         #[arg(long, conflicts_with = "revoke")]
         list: bool,
         /// Revoke this code (or link) instead.
-        #[arg(long, value_name = "CODE", conflicts_with = "room")]
+        #[arg(
+            long,
+            value_name = "CODE",
+            conflicts_with = "room",
+            allow_hyphen_values = true
+        )]
         revoke: Option<String>,
     },
     /// Join a group with an invite code or link; prints its room id.
     Join {
-        /// The code, or a link that holds it.
+        /// The code, or a link that holds it (it may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         code: String,
     },
     /// Ban a user from a group (its owner or admins): a member is removed,
@@ -346,4 +353,25 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err("the duration must be at least a second".into());
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::{Cli, Command};
+
+    /// Invite codes are base64url, so one in 32 issued by older servers
+    /// begins with `-`; it must still be taken as the code, not an option.
+    #[test]
+    fn invite_codes_that_begin_with_a_dash_are_values() {
+        let cli = Cli::try_parse_from(["leetchat", "register", "alice", "--invite", "-U8fs"])
+            .expect("register --invite -U8fs parses");
+        assert!(matches!(cli.command, Command::Register { invite: Some(c), .. } if c == "-U8fs"));
+        let cli = Cli::try_parse_from(["leetchat", "join", "-U8fs"]).expect("join -U8fs parses");
+        assert!(matches!(cli.command, Command::Join { code } if code == "-U8fs"));
+        let cli = Cli::try_parse_from(["leetchat", "invite", "--revoke", "-U8fs"])
+            .expect("invite --revoke -U8fs parses");
+        assert!(matches!(cli.command, Command::Invite { revoke: Some(c), .. } if c == "-U8fs"));
+    }
 }

@@ -115,11 +115,33 @@ pub async fn spend_server_invite(tx: &mut Tx, code: &str, now: i64) -> Result<bo
     Ok(r.rows_affected() > 0)
 }
 
-/// A new invite code: 192 random bits, base64url (32 characters).
+/// A new invite code: 192 random bits, base64url (32 characters), never
+/// beginning with `-` or `_`, so that a code pasted after a command-line
+/// option (`--invite CODE`) is not read as another option.
 pub fn new_code() -> String {
     use base64::Engine as _;
     use rand::RngCore;
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    loop {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if code.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return code;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes_begin_with_a_letter_or_digit() {
+        for _ in 0..2_000 {
+            let code = super::new_code();
+            assert_eq!(code.len(), 32);
+            assert!(
+                code.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{code}"
+            );
+        }
+    }
 }

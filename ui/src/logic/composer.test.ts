@@ -41,6 +41,10 @@ describe("composerAction", () => {
     expect(composerAction(key("Escape"), typed("fixed", true))).toBe("cancel-edit");
     expect(composerAction(key("Escape"), typed("draft"))).toBe("default");
   });
+  it("cancels a reply on Escape, an edit first", () => {
+    expect(composerAction(key("Escape"), { text: "so", editing: false, replying: true })).toBe("cancel-reply");
+    expect(composerAction(key("Escape"), { text: "so", editing: true, replying: true })).toBe("cancel-edit");
+  });
   it("ignores other keys", () => {
     expect(composerAction(key("a"), typed(""))).toBe("default");
   });

@@ -23,6 +23,8 @@ export interface ComposerState {
   text: string;
   /** An edit is in progress. */
   editing: boolean;
+  /** A reply is being written (the bar above the composer shows what to). */
+  replying?: boolean;
 }
 
 /** What to do with a key press. */
@@ -35,6 +37,8 @@ export type ComposerAction =
   | "edit-last"
   /** Leave editing, restoring the draft. */
   | "cancel-edit"
+  /** Escape while replying: back to a plain message. */
+  | "cancel-reply"
   /** Swallow the key: Enter with nothing to send. */
   | "none"
   /** Not the composer's business: let the browser have it. */
@@ -53,6 +57,7 @@ export function composerAction(key: ComposerKey, state: ComposerState): Composer
     return state.text === "" && !state.editing ? "edit-last" : "default";
   }
   if (key.key === "Escape" && state.editing) return "cancel-edit";
+  if (key.key === "Escape" && state.replying) return "cancel-reply";
   return "default";
 }
 
@@ -83,6 +88,8 @@ export interface PasteContent {
   text: string;
   /** An edit is in progress. */
   editing: boolean;
+  /** A reply is being written (the bar above the composer shows what to). */
+  replying?: boolean;
 }
 
 /** What to do with a paste. */

@@ -63,3 +63,48 @@ describe("ChatView pinned bar", () => {
     expect(h.onShowPinned).toHaveBeenCalledWith("b");
   });
 });
+
+describe("ChatView Escape (issue #21)", () => {
+  const narrow = (matches: boolean) =>
+    vi.stubGlobal("matchMedia", (q: string) => ({ matches: matches && q.includes("max-width"), media: q, addEventListener() {}, removeEventListener() {} }));
+  const esc = (el: Element) => {
+    const e = new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true });
+    el.dispatchEvent(e);
+    return e;
+  };
+
+  it("goes back to the chat list in the one-pane layout, and only there", () => {
+    const h = handlers();
+    const v = new ChatView(h);
+    document.body.appendChild(v.el);
+    v.setOpen(true);
+    const box = v.el.querySelector("textarea") as HTMLTextAreaElement;
+    narrow(false);
+    esc(box);
+    expect(h.onBack).not.toHaveBeenCalled();
+    narrow(true);
+    esc(box);
+    expect(h.onBack).toHaveBeenCalledTimes(1);
+    vi.unstubAllGlobals();
+    v.el.remove();
+  });
+
+  it("cancels a reply or an edit first, without leaving the room", () => {
+    const h = handlers();
+    const v = new ChatView(h);
+    document.body.appendChild(v.el);
+    v.setOpen(true);
+    narrow(true);
+    const box = v.el.querySelector("textarea") as HTMLTextAreaElement;
+    const m = { localId: 1, messageId: "m1", senderId: "bob", content: "hi", type: "text" } as never;
+    v.composer.startReply(m, "Bob");
+    expect((v.el.querySelector(".reply-bar") as HTMLElement).hidden).toBe(false);
+    expect(esc(box).defaultPrevented).toBe(true);
+    expect((v.el.querySelector(".reply-bar") as HTMLElement).hidden).toBe(true);
+    expect(h.onBack).not.toHaveBeenCalled();
+    esc(box);
+    expect(h.onBack).toHaveBeenCalledTimes(1);
+    vi.unstubAllGlobals();
+    v.el.remove();
+  });
+});

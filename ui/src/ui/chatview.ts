@@ -110,6 +110,13 @@ export class ChatView {
     );
     this.placeholder = h("div", { class: "chat-empty" }, h("p", null, "Pick a chat, or start a new one."));
     this.el = h("div", { class: "chat" }, this.body, this.placeholder);
+    // Escape that nothing inside took (a reply, an edit, the mention list)
+    // goes back to the chat list where only one pane shows at a time.
+    this.el.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || e.defaultPrevented || this.body.hidden || !onePane()) return;
+      e.preventDefault();
+      handlers.onBack();
+    });
   }
 
   /** Shows the room pane (true) or the placeholder (false). */
@@ -208,4 +215,9 @@ export class ChatView {
   setTyping(text: string): void {
     setText(this.typingLine, text);
   }
+}
+
+/** Whether the window is narrow enough to show one pane at a time (styles.css). */
+function onePane(): boolean {
+  return typeof matchMedia === "function" && matchMedia("(max-width: 699.98px)").matches;
 }

@@ -269,7 +269,7 @@ export class Composer {
       e.stopPropagation();
       return;
     }
-    const action = composerAction(e, { text: this.textarea.value, editing: this.editing !== null });
+    const action = composerAction(e, { text: this.textarea.value, editing: this.editing !== null, replying: this.replying !== null });
     switch (action) {
       case "send":
         e.preventDefault();
@@ -289,6 +289,10 @@ export class Composer {
       case "cancel-edit":
         e.preventDefault();
         this.cancelEdit();
+        break;
+      case "cancel-reply":
+        e.preventDefault();
+        this.cancelReply();
         break;
       case "newline":
         // Alt+Enter does nothing in a textarea by itself: insert the break.

@@ -115,30 +115,36 @@ export async function askDialog(
   return answer;
 }
 
-/** Asks a yes/no question; resolves true on yes. */
+/**
+ * Asks a yes/no question; resolves true on yes. Cancel has the focus, so a
+ * stray Enter never does the (usually destructive) thing asked about.
+ */
 export async function confirmDialog(title: string, text: string, yes: string): Promise<boolean> {
   let answer = false;
-  const { closed } = modal(title, (close) => [
-    h("p", null, text),
-    h(
-      "div",
-      { class: "dialog-actions" },
-      h("button", { type: "button", class: "secondary", onclick: close }, "Cancel"),
+  const { closed } = modal(title, (close) => {
+    const cancel = h("button", { type: "button", class: "secondary", onclick: close }, "Cancel");
+    queueMicrotask(() => cancel.focus());
+    return [
+      h("p", null, text),
       h(
-        "button",
-        {
-          type: "button",
-          class: "danger",
-          autofocus: true,
-          onclick: () => {
-            answer = true;
-            close();
+        "div",
+        { class: "dialog-actions" },
+        cancel,
+        h(
+          "button",
+          {
+            type: "button",
+            class: "danger",
+            onclick: () => {
+              answer = true;
+              close();
+            },
           },
-        },
-        yes,
+          yes,
+        ),
       ),
-    ),
-  ]);
+    ];
+  });
   await closed;
   return answer;
 }
@@ -148,7 +154,10 @@ const SEARCH_DELAY_MS = 250;
 
 /**
  * A search box with results: people matching the query, minus the user.
- * `render` draws one result; the picker only handles the searching.
+ * `render` draws one result (a button, or a label with a checkbox); the
+ * picker only handles the searching and the keyboard: the first result is
+ * highlighted, the arrows move the highlight and Enter presses it (searching
+ * at once if typing has not been searched yet).
  */
 export function userSearch(
   api: Api,
@@ -156,13 +165,29 @@ export function userSearch(
   render: (u: User) => HTMLElement,
 ): { el: HTMLElement; input: HTMLInputElement } {
   const status = h("p", { class: "muted", role: "status" }, "Type a name to search.");
-  const results = h("ul", { class: "user-results", "aria-label": "People found" });
+  const listId = `people-${Math.random().toString(36).slice(2)}`;
+  const results = h("ul", { class: "user-results", id: listId, "aria-label": "People found" });
   let timer = 0;
   let seq = 0;
+  let active = -1;
+  /** The search in flight (or last run), for an Enter that comes before its answer. */
+  let running: Promise<void> = Promise.resolve();
+  const items = (): HTMLElement[] => [...results.children] as HTMLElement[];
+  const highlight = (i: number): void => {
+    const all = items();
+    active = all.length ? (i + all.length) % all.length : -1;
+    all.forEach((li, n) => li.classList.toggle("active", n === active));
+    const pick = all[active]?.firstElementChild;
+    if (pick) {
+      input.setAttribute("aria-activedescendant", pick.id);
+      pick.scrollIntoView?.({ block: "nearest" });
+    } else input.removeAttribute("aria-activedescendant");
+  };
   const run = async (query: string): Promise<void> => {
     const mine = ++seq;
     if (!query.trim()) {
       results.replaceChildren();
+      highlight(-1);
       status.textContent = "Type a name to search.";
       return;
     }
@@ -170,7 +195,14 @@ export function userSearch(
     try {
       const users = (await api.searchUsers(query.trim())).filter((u) => u.userId !== myUserId);
       if (mine !== seq) return;
-      results.replaceChildren(...users.map((u) => h("li", null, render(u))));
+      results.replaceChildren(
+        ...users.map((u, n) => {
+          const pick = render(u);
+          pick.id ||= `${listId}-${n}`;
+          return h("li", { onmouseenter: () => highlight(n) }, pick);
+        }),
+      );
+      highlight(0);
       status.textContent = users.length ? `${users.length} found` : "Nobody found.";
     } catch (err) {
       if (mine === seq) status.textContent = errorMessage(err);
@@ -181,10 +213,30 @@ export function userSearch(
     class: "input",
     placeholder: "Search people",
     "aria-label": "Search people",
+    "aria-controls": listId,
     autocomplete: "off",
     oninput: () => {
       clearTimeout(timer);
-      timer = window.setTimeout(() => void run(input.value), SEARCH_DELAY_MS);
+      timer = window.setTimeout(() => {
+        timer = 0;
+        running = run(input.value);
+      }, SEARCH_DELAY_MS);
+    },
+    onkeydown: (e: KeyboardEvent) => {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        highlight(active + (e.key === "ArrowDown" ? 1 : -1));
+      } else if (e.key === "Enter" && (timer || active >= 0)) {
+        // Nothing to pick: Enter does what it does in the form around.
+        e.preventDefault();
+        if (timer) {
+          clearTimeout(timer);
+          timer = 0;
+          running = run(input.value);
+        }
+        const control = "button:not(:disabled), input:not(:disabled)";
+        void running.then(() => items()[active]?.querySelector<HTMLElement>(control)?.click());
+      }
     },
   });
   return { el: h("div", { class: "user-search" }, input, status, results), input };

@@ -329,3 +329,72 @@ describe("MessageList conversations", () => {
   });
 });
 
+
+describe("MessageList (issue #21)", () => {
+  /** Gives the scroll container a fixed geometry happy-dom does not lay out. */
+  const geometry = (list: MessageList, g: { scrollHeight: number; clientHeight: number }) => {
+    Object.defineProperty(list.el, "scrollHeight", { configurable: true, get: () => g.scrollHeight });
+    Object.defineProperty(list.el, "clientHeight", { configurable: true, get: () => g.clientHeight });
+    let top = 0;
+    Object.defineProperty(list.el, "scrollTop", {
+      configurable: true,
+      get: () => top,
+      set: (v: number) => {
+        top = Math.max(0, Math.min(v, g.scrollHeight - g.clientHeight));
+      },
+    });
+  };
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("drops 'No messages yet' once the first message arrives, without reopening the room", () => {
+    const list = new MessageList(handlers());
+    list.reset([], ctx(), false);
+    expect(list.el.querySelector(".list-top")?.textContent).toContain("Say hello");
+    list.update([pending(1, { senderId: "me" })], ctx(), { toEnd: true });
+    expect(list.el.querySelector(".list-top")?.textContent).not.toContain("Say hello");
+    expect(list.el.querySelector(".list-top")?.textContent).toBe("This is the beginning of the conversation.");
+  });
+
+  it("stays pinned to the newest message when the view shrinks (a banner or the edit bar)", () => {
+    const observed: { cb: ResizeObserverCallback; targets: Element[] }[] = [];
+    vi.stubGlobal(
+      "ResizeObserver",
+      class {
+        readonly entry: { cb: ResizeObserverCallback; targets: Element[] };
+        constructor(cb: ResizeObserverCallback) {
+          this.entry = { cb, targets: [] };
+          observed.push(this.entry);
+        }
+        observe(t: Element) {
+          this.entry.targets.push(t);
+        }
+        unobserve() {}
+        disconnect() {}
+      },
+    );
+    const list = new MessageList(handlers());
+    const g = { scrollHeight: 2000, clientHeight: 600 };
+    geometry(list, g);
+    list.reset(many(30), ctx(), false);
+    expect(list.el.scrollTop).toBe(1400);
+    expect(observed.some((o) => o.targets.includes(list.el))).toBe(true);
+    const fire = () => {
+      for (const o of observed) if (o.targets.includes(list.el)) o.cb([], {} as ResizeObserver);
+    };
+    // The offline banner takes 40 px: the newest message would sit under the fold.
+    g.clientHeight = 560;
+    fire();
+    expect(list.el.scrollTop).toBe(1440);
+    // Scrolled up on purpose, a resize leaves the place alone.
+    list.el.scrollTop = 300;
+    list.el.dispatchEvent(new Event("scroll"));
+    return new Promise<void>((done) =>
+      requestAnimationFrame(() => {
+        g.clientHeight = 500;
+        fire();
+        expect(list.el.scrollTop).toBe(300);
+        done();
+      }),
+    );
+  });
+});

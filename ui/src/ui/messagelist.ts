@@ -130,6 +130,12 @@ export class MessageList {
   private loadingOlder = false;
   private focusedId: number | null = null;
   private scrollQueued = false;
+  /**
+   * Whether the view follows the newest message: set by where the user last
+   * scrolled, so a change of height (the offline banner, the edit bar, a
+   * picture that loaded) keeps the newest message in view.
+   */
+  private pinned = true;
   /** Watches thumbnails waiting for their picture (null: load at once). */
   private observer: IntersectionObserver | null | undefined;
   /** The attachment each thumbnail shows. */
@@ -145,11 +151,23 @@ export class MessageList {
         role: "log",
         "aria-label": "Messages",
         "aria-relevant": "additions",
-        onscroll: () => this.queueScroll(),
+        onscroll: () => {
+          this.pinned = this.atBottom();
+          this.queueScroll();
+        },
       },
       this.top,
       this.inner,
     );
+    // Whatever changes the list's height or its content's, a list that was
+    // at the bottom stays there.
+    if (typeof ResizeObserver === "function") {
+      const follow = new ResizeObserver(() => {
+        if (this.pinned) this.scrollToEnd();
+      });
+      follow.observe(this.el);
+      follow.observe(this.inner);
+    }
     // Links in messages never navigate this window.
     this.inner.addEventListener("click", (e) => {
       const a = (e.target as HTMLElement).closest<HTMLAnchorElement>("a[href]");
@@ -203,13 +221,15 @@ export class MessageList {
    * (or stays at the bottom if they were there).
    */
   update(list: readonly MessageView[], ctx: ListContext, opts: { toEnd?: boolean } = {}): void {
-    const stick = opts.toEnd || this.atBottom();
+    const stick = opts.toEnd || this.pinned || this.atBottom();
     const anchor = stick ? null : this.captureAnchor();
     this.ctx = ctx;
     this.list = list;
     let start = this.firstRenderedIndex();
     if (stick && list.length - start > MAX_ROWS) start = list.length - WINDOW;
     this.render(start);
+    // The first message of a new chat replaces "No messages yet".
+    this.updateTop();
     if (stick) this.scrollToEnd();
     else if (anchor) this.restoreAnchor(anchor);
   }
@@ -249,6 +269,7 @@ export class MessageList {
 
   /** Scrolls to the newest message. */
   scrollToEnd(): void {
+    this.pinned = true;
     this.el.scrollTop = this.el.scrollHeight;
   }
 

@@ -5,6 +5,7 @@
 
 import { convertFileSrc, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { friendlyError, type Doing } from "./logic/errors";
 import type {
   Ban,
   Block,
@@ -80,12 +81,20 @@ export const tauriBackend: Backend = {
   },
 };
 
-/** A command's error as text for the user (the shell rejects with a string). */
-export function errorMessage(err: unknown): string {
+/** A command's error as the shell gave it (it rejects with a string). */
+export function rawError(err: unknown): string {
   if (typeof err === "string") return err;
   if (err instanceof Error) return err.message;
   if (err && typeof err === "object" && "message" in err) return String(err.message);
   return "Something went wrong.";
+}
+
+/**
+ * A command's error as a sentence for the user (never the core's "server
+ * refused: … (code)"); `doing` names what failed where that changes it.
+ */
+export function errorMessage(err: unknown, doing?: Doing): string {
+  return friendlyError(rawError(err), doing);
 }
 
 /** The shell's answer to `paste_clipboard_image` when the clipboard holds no image. */
@@ -93,7 +102,7 @@ export const NO_CLIPBOARD_IMAGE = "no image on the clipboard";
 
 /** Whether `err` says the clipboard had no image (nothing to tell the user). */
 export function isNoClipboardImage(err: unknown): boolean {
-  return errorMessage(err) === NO_CLIPBOARD_IMAGE;
+  return rawError(err) === NO_CLIPBOARD_IMAGE;
 }
 
 /** Fields of the sign-in / sign-up form. */
@@ -114,7 +123,7 @@ export const NO_KEYRING = "no OS keyring:";
 
 /** Whether an error says there is no OS keyring to keep the tokens in. */
 export function isNoKeyring(err: unknown): boolean {
-  return errorMessage(err).startsWith(NO_KEYRING);
+  return rawError(err).startsWith(NO_KEYRING);
 }
 
 /** The shell's commands, typed. Argument names are the shell's (camelCase). */

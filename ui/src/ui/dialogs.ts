@@ -5,7 +5,8 @@
 // also serve the settings screens (settings.ts, groupsettings.ts).
 
 import type { Api } from "../tauri";
-import { errorMessage } from "../tauri";
+import { errorMessage, rawError } from "../tauri";
+import { refusal } from "../logic/errors";
 import type { RoomView, User } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
@@ -447,8 +448,8 @@ export async function joinDialog(api: Api, server: string, prefill = ""): Promis
 
 /** What a failed join means for the person joining. */
 export function joinError(err: unknown): string {
-  const text = errorMessage(err);
-  if (text.endsWith("(not_found)")) return "That invite does not work: it may have expired, been used up or been revoked. Ask for a new one.";
-  if (text.endsWith("(forbidden)")) return "You cannot join this group: you were banned from it.";
-  return `Could not join: ${text}`;
+  const code = refusal(rawError(err))?.code;
+  if (code === "not_found") return "That invite does not work: it may have expired, been used up or been revoked. Ask for a new one.";
+  if (code === "forbidden") return "You cannot join this group: you were banned from it.";
+  return `Could not join. ${errorMessage(err)}`;
 }

@@ -147,7 +147,7 @@ describe("group settings", () => {
     await settle();
     expect(top()).toBe(ask);
     expect(reason.value).toBe("spam");
-    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("only the owner can ban admins");
+    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("Only the owner can ban admins.");
   });
 
   it("an admin removes plain members but not other admins or the owner, and changes no roles", async () => {

@@ -142,7 +142,7 @@ describe("the settings screen", () => {
     expect(api.deleteAccount).toHaveBeenCalledWith("wrong");
     expect(ctx.onDeleted).not.toHaveBeenCalled();
     expect(top()).toBe(ask);
-    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("the password is wrong");
+    expect(ask.querySelector('[role="alert"]')?.textContent).toContain("The password is wrong; the account was not deleted.");
     expect(pw.value).toBe("wrong");
     expect(yes.disabled).toBe(false);
 

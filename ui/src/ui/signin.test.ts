@@ -66,8 +66,8 @@ describe("sign-in without an OS keyring", () => {
     expect(s.done).not.toHaveBeenCalled();
   });
 
-  it("shows other errors as they are, without asking", async () => {
-    const s = screen([() => Promise.reject("Wrong user name or password.")]);
+  it("shows other errors in words, without asking", async () => {
+    const s = screen([() => Promise.reject("server refused: wrong userName or password (unauthenticated)")]);
     s.submit();
     await settle();
     expect(s.ask().hidden).toBe(true);
@@ -94,5 +94,42 @@ describe("creating an account", () => {
     s.submit();
     await settle();
     expect(s.calls[1]?.invite).toBeUndefined();
+  });
+});
+
+describe("what the form tells a newcomer (issue #21)", () => {
+  const toRegister = (el: HTMLElement) => [...el.querySelectorAll("button")].find((b) => b.textContent === "Create an account")?.click();
+
+  it("says a taken name in words, not the server's refusal", async () => {
+    const s = screen([() => Promise.reject("server refused: that userName is taken (conflict)")]);
+    toRegister(s.el);
+    s.submit();
+    await settle();
+    const text = s.el.querySelector(".error")?.textContent ?? "";
+    expect(text).toBe("That user name is taken. Choose another, or sign in if it is yours.");
+  });
+
+  it("says a wrong password in words when signing in", async () => {
+    const s = screen([() => Promise.reject("server refused: wrong userName or password (unauthenticated)")]);
+    s.submit();
+    await settle();
+    expect(s.el.querySelector(".error")?.textContent).toBe("Wrong user name or password.");
+  });
+
+  it("shows the password rule before any submit, and checks it without asking the server", async () => {
+    const s = screen([]);
+    const hint = () => s.el.querySelector<HTMLElement>(".password-hint") as HTMLElement;
+    const password = s.el.querySelector("input[name=password]") as HTMLInputElement;
+    expect(hint()?.hidden ?? true).toBe(true);
+    toRegister(s.el);
+    expect(hint().hidden).toBe(false);
+    expect(hint().textContent).toContain("at least 8 characters");
+    expect(password.getAttribute("aria-describedby")).toBe(hint().id);
+    expect(password.minLength).toBe(8);
+    password.value = "short";
+    s.submit();
+    await settle();
+    expect(s.calls).toHaveLength(0);
+    expect(s.el.querySelector(".error")?.textContent).toBe("Use at least 8 characters for your password.");
   });
 });

@@ -7,6 +7,9 @@ import type { SignedIn } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
 
+/** The shortest password the server takes for a new account. */
+export const MIN_PASSWORD = 8;
+
 /** The server the form suggests the first time. */
 export const DEFAULT_SERVER = "http://localhost:3001";
 const SERVER_KEY = "leetchat.server";
@@ -43,6 +46,9 @@ export function signInScreen(
   const userName = h("input", { class: "input", type: "text", name: "username", required: true, autocomplete: "username", autocapitalize: "none", spellcheck: "false" });
   const displayName = h("input", { class: "input", type: "text", name: "displayName", autocomplete: "nickname" });
   const password = h("input", { class: "input", type: "password", name: "password", required: true, autocomplete: "current-password" });
+  // The server's rule for new passwords, shown while creating an account.
+  const hintId = `pw-hint-${Math.random().toString(36).slice(2)}`;
+  const passwordHint = h("p", { class: "field-hint password-hint", id: hintId, hidden: true }, `Use at least ${MIN_PASSWORD} characters.`);
   const displayField = field("Display name (optional)", displayName);
   displayField.hidden = true;
   const invite = h("input", { class: "input", type: "text", name: "invite", autocomplete: "off", spellcheck: false });
@@ -77,6 +83,14 @@ export function signInScreen(
     password.autocomplete = register ? "new-password" : "current-password";
     displayField.hidden = !register;
     inviteField.hidden = !register;
+    passwordHint.hidden = !register;
+    if (register) {
+      password.minLength = MIN_PASSWORD;
+      password.setAttribute("aria-describedby", hintId);
+    } else {
+      password.removeAttribute("minlength");
+      password.removeAttribute("aria-describedby");
+    }
     error.textContent = "";
   };
   toggle.addEventListener("click", swap);
@@ -106,7 +120,8 @@ export function signInScreen(
         const problem =
           serverProblem(serverUrl) ??
           (userName.value.trim() === "" ? "Enter your user name." : null) ??
-          (password.value === "" ? "Enter your password." : null);
+          (password.value === "" ? "Enter your password." : null) ??
+          (register && [...password.value].length < MIN_PASSWORD ? `Use at least ${MIN_PASSWORD} characters for your password.` : null);
         if (problem) {
           error.textContent = problem;
           return;
@@ -141,7 +156,7 @@ export function signInScreen(
             fileYes.focus();
             return;
           }
-          error.textContent = errorMessage(err);
+          error.textContent = errorMessage(err, register ? "register" : "sign-in");
         }
       },
     },
@@ -149,6 +164,7 @@ export function signInScreen(
     field("User name", userName),
     displayField,
     field("Password", password),
+    passwordHint,
     inviteField,
     error,
     fileAsk,

@@ -377,6 +377,8 @@ mod tests {
             deleted_at: None,
             delivery: Delivery::Sent,
             error: None,
+            waiting: None,
+            retry_at: None,
             island: false,
         }
     }

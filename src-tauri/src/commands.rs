@@ -9,7 +9,7 @@ use leetchat_client::{MessageContext, MessageView, RoomView, SearchPage};
 use leetchat_protocol::events::{Ban, Block, NotifyChoice, NotifyLevel, RoomInvite};
 use leetchat_protocol::http::DeviceInfo;
 use leetchat_protocol::{Role, User};
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager as _, State};
 
 use crate::files;
 use crate::shell::{Account, Shell, err};
@@ -20,6 +20,20 @@ type Res<T> = Result<T, String>;
 #[tauri::command]
 pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Res<Option<Account>> {
     shell.resume(&app).await
+}
+
+/// `suggested_server`: the server address the sign-in form should suggest
+/// ([`crate::launch`]), if any.
+#[tauri::command]
+pub fn suggested_server(app: AppHandle) -> Option<crate::launch::SuggestedServer> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let env = std::env::var("LEETCHAT_SERVER").ok();
+    let config = app
+        .path()
+        .app_config_dir()
+        .ok()
+        .and_then(|dir| std::fs::read_to_string(dir.join(crate::launch::CONFIG_FILE)).ok());
+    crate::launch::suggested_server(&args, env.as_deref(), config.as_deref())
 }
 
 /// `sign_in`: signs in (or registers, with an optional server invite) and
@@ -239,21 +253,23 @@ pub async fn send_file_bytes(
     files::queue_bytes(&app, &client, &room_id, &name, &bytes, &caption).await
 }
 
-/// `paste_clipboard_image`: queues the image on the OS clipboard as a PNG
-/// named `name`, like `send_file_bytes`. For webviews whose paste event
-/// carries no image file (WebKitGTK on Linux); fails with
-/// [`files::NO_CLIPBOARD_IMAGE`] when there is no image to paste.
+/// `clipboard_image`: the image on the OS clipboard as PNG bytes (an
+/// `ArrayBuffer` in the UI), which the UI shows before sending it with
+/// `send_file_bytes`. For webviews whose paste event carries no image file
+/// (WebKitGTK on Linux); fails with [`files::NO_CLIPBOARD_IMAGE`] when there
+/// is no image to paste.
 #[tauri::command]
-pub async fn paste_clipboard_image(
-    app: AppHandle,
-    shell: State<'_, Shell>,
-    room_id: String,
-    name: String,
-    caption: String,
-) -> Res<MessageView> {
-    let client = shell.client().await?;
-    let (name, png) = files::clipboard_image(&app, name).await?;
-    files::queue_bytes(&app, &client, &room_id, &name, &png, &caption).await
+pub async fn clipboard_image(app: AppHandle) -> Res<tauri::ipc::Response> {
+    files::clipboard_image(&app)
+        .await
+        .map(tauri::ipc::Response::new)
+}
+
+/// `file_preview`: a file's name, size and (for a picture) a small copy, to
+/// show before it is sent.
+#[tauri::command]
+pub async fn file_preview(path: String) -> Res<files::FilePreview> {
+    files::preview(std::path::Path::new(&path)).await
 }
 
 /// `file_path`: the local path of an attachment (downloaded once, then

@@ -1,6 +1,6 @@
-//! Files the shell handles for the UI: pasted bytes and the clipboard's
-//! image queued as file messages, attachments saved to Downloads, the file
-//! picker.
+//! Files the shell handles for the UI: pasted bytes queued as file
+//! messages, the clipboard's image, a picked file's preview (shown before
+//! it is sent), attachments saved to Downloads, the file picker.
 
 use std::path::{Path, PathBuf};
 
@@ -64,20 +64,85 @@ fn pasted_name(name: &str) -> String {
     }
 }
 
-/// The clipboard's image as a PNG named after `name`; off the async workers
-/// (reading can wait on the clipboard's owner, and encoding a big image
-/// takes a while).
-pub async fn clipboard_image(app: &AppHandle, name: String) -> Result<(String, Vec<u8>), String> {
+/// The clipboard's image as a PNG; off the async workers (reading can wait
+/// on the clipboard's owner, and encoding a big image takes a while).
+pub async fn clipboard_image(app: &AppHandle) -> Result<Vec<u8>, String> {
     let reader = app.clone();
-    let png = tokio::task::spawn_blocking(move || clipboard_png(&reader))
+    tokio::task::spawn_blocking(move || clipboard_png(&reader))
         .await
-        .map_err(err)??;
-    let name = if name.to_ascii_lowercase().ends_with(".png") {
-        name
+        .map_err(err)?
+}
+
+/// Pictures larger than this are not decoded for a preview (the file shows
+/// with its name and size only).
+const MAX_PREVIEW_BYTES: u64 = 25 * 1024 * 1024;
+/// The longest side of a preview, in pixels.
+const PREVIEW_SIDE: u32 = 320;
+
+/// A file about to be sent, as the send dialog shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilePreview {
+    /// The file's name (what the attachment will be called).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// A small PNG of it as a `data:` URL, when it is a picture.
+    pub thumbnail: Option<String>,
+}
+
+/// What the send dialog shows of the file at `path`: its name, size and,
+/// for a picture, a small copy.
+pub async fn preview(path: &Path) -> Result<FilePreview, String> {
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", path.display()));
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let thumbnail = if meta.len() <= MAX_PREVIEW_BYTES {
+        let p = path.to_owned();
+        tokio::task::spawn_blocking(move || thumbnail_url(&p))
+            .await
+            .ok()
+            .flatten()
     } else {
-        format!("{name}.png")
+        None
     };
-    Ok((name, png))
+    Ok(FilePreview {
+        name,
+        size: meta.len(),
+        thumbnail,
+    })
+}
+
+/// A picture's preview as a `data:image/png` URL; None for anything that
+/// is not a picture this build decodes, or is too big to decode.
+fn thumbnail_url(path: &Path) -> Option<String> {
+    use base64::Engine as _;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    let mut reader = image::ImageReader::open(path)
+        .ok()?
+        .with_guessed_format()
+        .ok()?;
+    reader.limits(limits);
+    let small = reader
+        .decode()
+        .ok()?
+        .thumbnail(PREVIEW_SIDE, PREVIEW_SIDE)
+        .into_rgba8();
+    let png = encode_png(small.width(), small.height(), small.as_raw()).ok()?;
+    Some(format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    ))
 }
 
 fn clipboard_png(app: &AppHandle) -> Result<Vec<u8>, String> {
@@ -209,6 +274,52 @@ mod tests {
         assert_eq!(
             free_name(dir.path(), "ab.txt").await,
             dir.path().join("1-ab.txt")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_picture_is_previewed_small_and_other_files_by_name_and_size() {
+        use base64::Engine as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A 1000×500 picture named .dat: the preview goes by its bytes.
+        let rgba: Vec<u8> = (0..1000 * 500 * 4).map(|i| (i % 251) as u8).collect();
+        let pic = dir.path().join("holiday.dat");
+        std::fs::write(&pic, encode_png(1000, 500, &rgba).expect("png")).expect("write");
+        let p = preview(&pic).await.expect("preview");
+        assert_eq!(p.name, "holiday.dat");
+        assert_eq!(p.size, std::fs::metadata(&pic).expect("meta").len());
+        let url = p.thumbnail.expect("a picture has a thumbnail");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(
+                url.strip_prefix("data:image/png;base64,")
+                    .expect("a PNG data URL"),
+            )
+            .expect("base64");
+        let small = image::load_from_memory(&png).expect("decodes");
+        assert_eq!(
+            (small.width(), small.height()),
+            (PREVIEW_SIDE, PREVIEW_SIDE / 2)
+        );
+
+        let text = dir.path().join("notes.png");
+        std::fs::write(&text, b"not a picture at all").expect("write");
+        let p = preview(&text).await.expect("preview");
+        assert_eq!(
+            (p.name.as_str(), p.size, p.thumbnail),
+            ("notes.png", 20, None)
+        );
+
+        assert!(
+            preview(dir.path())
+                .await
+                .expect_err("a folder")
+                .contains("is not a file")
+        );
+        assert!(
+            preview(&dir.path().join("gone"))
+                .await
+                .expect_err("missing")
+                .contains("cannot read")
         );
     }
 }

@@ -10,6 +10,8 @@
 //! - [`files`]: pasted bytes, the clipboard's image, saving, the picker.
 //! - [`events`]: forwards `ClientEvent`s as the `client-event` Tauri event and
 //!   notifies about messages that arrive while the user looks elsewhere.
+//! - [`launch`]: the server address to suggest at sign-in (a `leetchat://`
+//!   link, `LEETCHAT_SERVER`, `config.json`).
 //! - [`attention`]: a click on a notification opens its room; the unread
 //!   total on the window title and badge.
 
@@ -17,6 +19,7 @@ pub mod attention;
 pub mod commands;
 pub mod events;
 pub mod files;
+pub mod launch;
 pub mod shell;
 
 /// The one list of commands: `$name` is `commands::$name`, invoked by that name.
@@ -33,6 +36,7 @@ macro_rules! command_list {
 
 command_list![
     session,
+    suggested_server,
     sign_in,
     sign_out,
     rooms,
@@ -53,7 +57,8 @@ command_list![
     set_unread,
     send_file,
     send_file_bytes,
-    paste_clipboard_image,
+    clipboard_image,
+    file_preview,
     file_path,
     save_file,
     pick_files,

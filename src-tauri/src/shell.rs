@@ -55,17 +55,24 @@ struct LastAccount {
 /// file store instead (ui/src/tauri.ts has the same text).
 pub const NO_KEYRING: &str = "no OS keyring:";
 
+/// How the error starts when sign-up created the account but its tokens
+/// could not be kept: the UI offers the file store and then signs in to the
+/// account instead of registering it again (ui/src/tauri.ts has the same
+/// text).
+pub const NOT_KEPT: &str = "no OS keyring (account created):";
+
 /// An error as the UI shows it.
 pub fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// A client error as the UI shows it; a missing keyring is marked with
-/// [`NO_KEYRING`].
+/// [`NO_KEYRING`], an account created without kept tokens with [`NOT_KEPT`].
 fn client_err(e: leetchat_client::Error) -> String {
     match e {
         // Only a desktop has a file store to offer instead.
         leetchat_client::Error::NoKeyring(why) if !cfg!(mobile) => format!("{NO_KEYRING} {why}"),
+        leetchat_client::Error::AccountNotKept(why) if !cfg!(mobile) => format!("{NOT_KEPT} {why}"),
         other => other.to_string(),
     }
 }

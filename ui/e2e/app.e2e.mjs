@@ -414,6 +414,11 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         [pngPath],
       );
       assert.equal(dropped, "ok", "the drop event was emitted");
+      // Nothing goes before the user says so: the send dialog shows the
+      // picture's preview and its size, and sends on Send.
+      await find(By.xpath("//dialog[.//h2[normalize-space()='Send gradient.png']]//img[@alt='Preview of gradient.png']"), 15_000);
+      assert.equal((await bobHistory()).filter((x) => x.attachments?.some((a) => a.name === "gradient.png")).length, 0, "nothing sent before Send");
+      await (await find(By.xpath("//dialog//button[normalize-space()='Send']"))).click();
       const row = rowWith("image gradient.png");
       await find(row, 30_000);
       const loaded = await eventually(
@@ -485,6 +490,11 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       const xclip = await toClipboard(pngPath, "image/png");
       try {
         await paste();
+        // The send dialog shows the picture with the composer's text as its caption.
+        await find(By.xpath("//dialog//img[starts-with(@alt, 'Preview of pasted-')]"), 15_000);
+        const captionBox = await find(By.xpath("//dialog//textarea[@aria-label='Caption']"));
+        assert.equal(await captionBox.getAttribute("value"), caption, "the composer's text is offered as the caption");
+        await (await find(By.xpath("//dialog//button[normalize-space()='Send']"))).click();
         const labelled = `contains(@aria-label, ${xpathString(caption)}) and contains(@aria-label, 'image pasted-')`;
         await find(By.xpath(`//div[contains(@class,'row') and @role='article' and ${labelled}]`), 30_000);
         await eventually("the composer to give its text to the image as caption", async () => (await box.getAttribute("value")) === "");

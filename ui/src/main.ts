@@ -45,6 +45,8 @@ async function boot(): Promise<void> {
     return;
   }
   const api = new Api(backend);
+  // The server address the app was started with (a link, LEETCHAT_SERVER, config.json).
+  const suggested = await api.suggestedServer().catch(() => null);
   let app: App | null = null;
   // The latest connection state, kept while no app is up (during sign-in).
   let connection: ConnectionState | null = null;
@@ -53,7 +55,7 @@ async function boot(): Promise<void> {
     app?.destroy();
     app = null;
     connection = null;
-    root.replaceChildren(signInScreen(api, showMain, notice));
+    root.replaceChildren(signInScreen(api, showMain, notice, suggested));
   };
   function showMain(me: Me): void {
     app?.destroy();

@@ -19,7 +19,9 @@ import type {
   RoomView,
   SearchPage,
   SignedIn,
+  FilePreview,
   StoredSession,
+  SuggestedServer,
   User,
 } from "./types";
 
@@ -97,7 +99,7 @@ export function errorMessage(err: unknown, doing?: Doing): string {
   return friendlyError(rawError(err), doing);
 }
 
-/** The shell's answer to `paste_clipboard_image` when the clipboard holds no image. */
+/** The shell's answer to `clipboard_image` when the clipboard holds no image. */
 export const NO_CLIPBOARD_IMAGE = "no image on the clipboard";
 
 /** Whether `err` says the clipboard had no image (nothing to tell the user). */
@@ -121,9 +123,21 @@ export interface SignInArgs {
 /** How the shell's error starts when there is no OS keyring (src-tauri/src/shell.rs, NO_KEYRING). */
 export const NO_KEYRING = "no OS keyring:";
 
-/** Whether an error says there is no OS keyring to keep the tokens in. */
+/**
+ * How it starts when sign-up created the account but its tokens could not
+ * be kept (src-tauri/src/shell.rs, NOT_KEPT): the retry signs in to it.
+ */
+export const NOT_KEPT = "no OS keyring (account created):";
+
+/** Whether `err` says there is no OS keyring to keep the sign-in in. */
 export function isNoKeyring(err: unknown): boolean {
-  return rawError(err).startsWith(NO_KEYRING);
+  const raw = rawError(err);
+  return raw.startsWith(NO_KEYRING) || raw.startsWith(NOT_KEPT);
+}
+
+/** Whether `err` says sign-up made the account, though the sign-in could not be kept. */
+export function isAccountNotKept(err: unknown): boolean {
+  return rawError(err).startsWith(NOT_KEPT);
 }
 
 /** The shell's commands, typed. Argument names are the shell's (camelCase). */
@@ -138,6 +152,11 @@ export class Api {
   /** The session stored last time, if any. */
   session(): Promise<StoredSession | null> {
     return this.backend.invoke("session");
+  }
+
+  /** The server address the app was started with (a link, LEETCHAT_SERVER, config.json), if any. */
+  suggestedServer(): Promise<SuggestedServer | null> {
+    return this.backend.invoke("suggested_server");
   }
 
   /** Signs out and forgets the stored session. */
@@ -282,12 +301,17 @@ export class Api {
   }
 
   /**
-   * Queues the image on the OS clipboard (read by the shell, sent as a PNG
-   * named `name`), like `sendFileBytes`. For webviews whose paste event
+   * The image on the OS clipboard as PNG bytes (read by the shell), to show
+   * and then send with `sendFileBytes`. For webviews whose paste event
    * carries no image (WebKitGTK); rejects with NO_CLIPBOARD_IMAGE when there is none.
    */
-  pasteClipboardImage(roomId: string, name: string, caption: string): Promise<MessageView> {
-    return this.backend.invoke("paste_clipboard_image", { roomId, name, caption });
+  clipboardImage(): Promise<ArrayBuffer> {
+    return this.backend.invoke("clipboard_image");
+  }
+
+  /** A file's name, size and (for a picture) a small copy, to show before it is sent. */
+  filePreview(path: string): Promise<FilePreview> {
+    return this.backend.invoke("file_preview", { path });
   }
 
   /** Downloads an attachment (or its thumbnail) once, then reuses it; resolves to its local path. */

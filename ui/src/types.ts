@@ -16,6 +16,7 @@ export type { MemberView } from "./gen/MemberView";
 export type { MessageChange } from "./gen/MessageChange";
 export type { MessageContext } from "./gen/MessageContext";
 export type { MessageView } from "./gen/MessageView";
+export type { Waiting } from "./gen/Waiting";
 export type { NotifyLevel } from "./gen/NotifyLevel";
 export type { Origin } from "./gen/Origin";
 export type { ReactionView } from "./gen/ReactionView";
@@ -33,6 +34,22 @@ export interface SignedIn {
 }
 
 /** What `session` returns when a session was stored last time. */
+/** A file about to be sent, as the send dialog shows it (src-tauri/src/files.rs). */
+export interface FilePreview {
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** A small PNG of a picture as a `data:` URL. */
+  thumbnail: string | null;
+}
+
+/** The server address the sign-in form should suggest, and where it came from (src-tauri/src/launch.rs). */
+export interface SuggestedServer {
+  server: string;
+  /** A link or LEETCHAT_SERVER (given for this start) wins over the remembered address; config.json does not. */
+  from: "link" | "env" | "config";
+}
+
 export interface StoredSession {
   userId: string;
   userName: string;

@@ -25,9 +25,10 @@ pub async fn register(
         .await
     {
         Ok(me) => me,
-        // The server created the account before the tokens could be kept:
-        // registering again would fail with "taken".
-        Err(ClientError::Credentials(why) | ClientError::NoKeyring(why)) => {
+        // The server created the account, but the tokens could not be kept
+        // (the store was checked first, so this is rare): registering again
+        // would fail with "taken"; signing in works.
+        Err(ClientError::AccountNotKept(why)) => {
             return Err(Error::TokensNotKept {
                 user: user.to_owned(),
                 why,

@@ -199,7 +199,13 @@ impl Client {
                 invite_token: invite.map(str::to_owned),
             })
             .await?;
-        self.signed_in(auth).await
+        // The check passed, yet keeping the tokens may still fail (a keyring
+        // locked meanwhile): the account exists and its password works, so
+        // say so, and a UI signs in to it rather than registering again.
+        self.signed_in(auth).await.map_err(|e| match e {
+            Error::Credentials(why) | Error::NoKeyring(why) => Error::AccountNotKept(why),
+            other => other,
+        })
     }
 
     /// Signs this device in.

@@ -60,6 +60,9 @@ fn account_key(server: &str, user_name: &str) -> String {
     )
 }
 
+/// The keyring entry [`CredentialStore::check`] writes and removes.
+const PROBE: &str = "leetchat-availability-probe";
+
 impl CredentialStore {
     /// `LEETCHAT_CREDENTIALS=file` picks the file store in `data_dir`;
     /// anything else (or unset) the keyring.
@@ -71,17 +74,27 @@ impl CredentialStore {
     }
 
     /// Fails early, with the explanation, when tokens could not be kept
-    /// (no keyring available, or an unwritable file).
+    /// (no keyring available, a locked one, or an unwritable file): it
+    /// writes and removes a probe, since a store that reads may still refuse
+    /// a write, and sign-up must not create an account whose tokens then
+    /// have nowhere to go.
     pub async fn check(&self) -> Result<()> {
         match self {
             CredentialStore::File(path) => {
                 read_file(path)?;
                 let dir = path.parent().unwrap_or(Path::new("."));
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::Credentials(format!("{}: {e}", dir.display())))
+                let err = |e: std::io::Error| Error::Credentials(format!("{}: {e}", dir.display()));
+                std::fs::create_dir_all(dir).map_err(err)?;
+                let probe = dir.join(format!(".leetchat-probe-{}", std::process::id()));
+                std::fs::write(&probe, b"probe").map_err(err)?;
+                std::fs::remove_file(&probe).map_err(err)
             }
             CredentialStore::Keyring => {
-                keyring_call(|| os::get("leetchat-availability-probe").map(|_| ())).await
+                keyring_call(|| {
+                    os::set(PROBE, "probe")?;
+                    os::delete(PROBE)
+                })
+                .await
             }
         }
     }

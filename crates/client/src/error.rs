@@ -37,6 +37,14 @@ pub enum Error {
     /// say): a UI may offer the 0600 file store instead.
     #[error("credentials: {0}")]
     NoKeyring(String),
+    /// The account was created, but this device could not keep its tokens
+    /// (their store refused them after it had been checked): the account and
+    /// its password work, so sign in to it (elsewhere, or with another place
+    /// for the tokens) rather than registering again.
+    #[error(
+        "the account was created, but this device could not keep its sign-in ({0}); sign in to it"
+    )]
+    AccountNotKept(String),
     /// Something local was not found.
     #[error("{0}")]
     NotFound(String),

@@ -30,6 +30,40 @@ pub enum Delivery {
     Failed,
 }
 
+/// Why one of the user's messages waits before it is tried again.
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, export_to = "../../../ui/src/gen/")
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiting {
+    /// The server slowed this device down (its rate limit).
+    RateLimited,
+    /// The server failed; it is tried again after a while.
+    ServerError,
+}
+
+impl Waiting {
+    /// As stored in the outbox.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Waiting::RateLimited => "rate_limited",
+            Waiting::ServerError => "server_error",
+        }
+    }
+
+    /// From the outbox's column.
+    pub fn parse(s: &str) -> Option<Waiting> {
+        match s {
+            "rate_limited" => Some(Waiting::RateLimited),
+            "server_error" => Some(Waiting::ServerError),
+            _ => None,
+        }
+    }
+}
+
 /// A message as a UI shows it.
 #[cfg_attr(
     feature = "ts",
@@ -84,6 +118,12 @@ pub struct MessageView {
     pub delivery: Delivery,
     /// Why it failed.
     pub error: Option<String>,
+    /// A pending message that waits before it is tried (it, or one queued
+    /// before it in its room, was refused for a while): why.
+    pub waiting: Option<Waiting>,
+    /// Until when it waits (Unix ms), with `waiting`.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub retry_at: Option<i64>,
     /// Stored apart from the room's loaded history (a server search result,
     /// or the history around one): a room's message list shows it only when
     /// it shows the history around it.

@@ -143,6 +143,8 @@ export function mockBackend(): Backend {
     deletedAt: null,
     delivery: sender === ME.userId ? "read" : "sent",
     error: null,
+    waiting: null,
+    retryAt: null,
     island: false,
   });
 
@@ -358,6 +360,7 @@ export function mockBackend(): Backend {
 
   const commands: Record<Command, (a: Record<string, unknown>) => unknown> = {
     session: () => (signedIn ? { userId: ME.userId, userName: ME.userName, server: "http://localhost:3001" } : null),
+    suggested_server: () => null,
     sign_in: (a) => {
       if (a.password === "wrong") throw "Wrong user name or password.";
       if (a.userName === "nokeyring" && !a.useFileStore) throw `${NO_KEYRING} no OS keyring is available (the dev mock has none for "nokeyring").`;
@@ -545,8 +548,14 @@ export function mockBackend(): Backend {
       return queueFile(String(a.roomId), file, String(a.caption ?? ""));
     },
     // The browser has no OS clipboard to read: a paste without an image file is nothing.
-    paste_clipboard_image: () => {
+    clipboard_image: () => {
       throw "no image on the clipboard";
+    },
+    file_preview: (a) => {
+      const path = String(a.path);
+      const name = path.split(/[\\/]/).pop() || "file";
+      const real = dropped.get(path);
+      return { name, size: real ? real.size : name.endsWith(".pdf") ? 184_320 : 2_516_582, thumbnail: null };
     },
     file_path: (a) => {
       const f = files.get(String(a.fileId));

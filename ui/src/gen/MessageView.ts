@@ -4,6 +4,7 @@ import type { Delivery } from "./Delivery";
 import type { LinkPreview } from "./LinkPreview";
 import type { ReactionView } from "./ReactionView";
 import type { ReplyView } from "./ReplyView";
+import type { Waiting } from "./Waiting";
 
 /**
  * A message as a UI shows it.
@@ -91,6 +92,15 @@ delivery: Delivery,
  * Why it failed.
  */
 error: string | null, 
+/**
+ * A pending message that waits before it is tried (it, or one queued
+ * before it in its room, was refused for a while): why.
+ */
+waiting: Waiting | null, 
+/**
+ * Until when it waits (Unix ms), with `waiting`.
+ */
+retryAt: number | null, 
 /**
  * Stored apart from the room's loaded history (a server search result,
  * or the history around one): a room's message list shows it only when

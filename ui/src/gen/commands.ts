@@ -4,6 +4,7 @@
 /** Every Tauri command the shell registers, by name. */
 export const COMMANDS = [
   "session",
+  "suggested_server",
   "sign_in",
   "sign_out",
   "rooms",
@@ -24,7 +25,8 @@ export const COMMANDS = [
   "set_unread",
   "send_file",
   "send_file_bytes",
-  "paste_clipboard_image",
+  "clipboard_image",
+  "file_preview",
   "file_path",
   "save_file",
   "pick_files",

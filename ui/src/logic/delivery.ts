@@ -8,6 +8,8 @@ export interface DeliveryMark {
   glyph: string;
   label: string;
   state: Delivery;
+  /** A pending message held back for a while (the label counts down). */
+  waiting?: true;
 }
 
 const GLYPHS: Record<Delivery, string> = {
@@ -48,9 +50,25 @@ export function deliveryMark(
   msg: MessageView,
   myUserId: string,
   readSeq = 0,
+  now = Date.now(),
 ): DeliveryMark | null {
   if (msg.senderId !== myUserId || msg.deletedAt !== null) return null;
   const state = effectiveDelivery(msg, readSeq);
+  if (state === "pending" && msg.waiting && msg.retryAt !== null && msg.retryAt > now) {
+    const wait = inTime(msg.retryAt - now);
+    const label =
+      msg.waiting === "rate_limited" ? `Slowed down by the server: sending in ${wait}` : `The server had a problem: trying again in ${wait}`;
+    return { glyph: GLYPHS.pending, label, state, waiting: true };
+  }
   const label = state === "failed" && msg.error ? `Not sent: ${msg.error}` : LABELS[state];
   return { glyph: GLYPHS[state], label, state };
+}
+
+/** A wait as people say it: "48 s", "2 min 30 s" (whole seconds, rounded up). */
+function inTime(ms: number): string {
+  const secs = Math.max(1, Math.ceil(ms / 1000));
+  if (secs < 60) return `${secs} s`;
+  const min = Math.floor(secs / 60);
+  const rest = secs % 60;
+  return rest ? `${min} min ${rest} s` : `${min} min`;
 }

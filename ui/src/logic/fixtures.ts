@@ -26,6 +26,8 @@ export function msg(over: Partial<MessageView> = {}): MessageView {
     deletedAt: null,
     delivery: "sent",
     error: null,
+    waiting: null,
+    retryAt: null,
     island: false,
     ...over,
   };

@@ -109,6 +109,7 @@ export class App {
           void this.out.send(text, replyTo);
         },
         onReact: (msg, emoji, add) => void this.out.react(msg, emoji, add),
+        onCancelSend: (msg) => void this.out.cancelSend(msg),
         onOpenLink: (url) => {
           const link = parseMessageLink(url);
           if (!link && url.trim().toLowerCase().startsWith("leetchat://join") && parseInvite(url)) void this.joinGroup(url);

@@ -398,3 +398,28 @@ describe("MessageList (issue #21)", () => {
     );
   });
 });
+
+describe("MessageList waiting sends (issue #21)", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("says why a send waits, counts down, and offers to cancel it", () => {
+    vi.useFakeTimers();
+    const now = Date.UTC(2024, 2, 5, 10, 0, 0);
+    vi.setSystemTime(now);
+    const h = { ...handlers(), onCancelSend: vi.fn() };
+    const list = new MessageList(h);
+    const waiting = pending(2, { senderId: "me", waiting: "rate_limited", retryAt: now + 48_000 });
+    list.reset([msg({ localId: 1, seq: 1 }), waiting], ctx(), false);
+    const line = () => rowOf(list, 2)?.querySelector(".wait-line");
+    expect(line()?.textContent).toContain("Slowed down by the server: sending in 48 s");
+    vi.advanceTimersByTime(3_000);
+    expect(line()?.textContent).toContain("sending in 45 s");
+    (line()?.querySelector("button") as HTMLButtonElement).click();
+    expect(h.onCancelSend).toHaveBeenCalledWith(waiting);
+    // Once due it is simply sending again, and the clock stops.
+    vi.advanceTimersByTime(46_000);
+    expect(line()).toBeNull();
+    expect(rowOf(list, 2)?.querySelector(".mark")?.getAttribute("aria-label")).toBe("Sending");
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -64,6 +64,8 @@ export interface ListHandlers {
   onReact?(msg: MessageView, emoji: string, add: boolean): void;
   /** Show the profile of a message's sender (a click on their name). */
   onSender?(userId: string): void;
+  /** Withdraw one of the user's messages that waits to be sent. */
+  onCancelSend?(msg: MessageView): void;
 }
 
 /** Everything a row shows; a row is refilled only when this changes. */
@@ -130,6 +132,8 @@ export class MessageList {
   private loadingOlder = false;
   private focusedId: number | null = null;
   private scrollQueued = false;
+  /** Re-renders rows whose "sending in N s" counts down (0: none shown). */
+  private tick = 0;
   /**
    * Whether the view follows the newest message: set by where the user last
    * scrolled, so a change of height (the offline banner, the edit bar, a
@@ -327,6 +331,19 @@ export class MessageList {
       else this.inner.insertBefore(row.el, cursor);
     }
     this.updateTabStop();
+    this.countDown();
+  }
+
+  /** While a row says "sending in N s", redraws the rows each second. */
+  private countDown(): void {
+    if (this.tick !== 0) return;
+    let waits = false;
+    for (const row of this.rows.values()) if (row.model?.mark?.waiting) waits = true;
+    if (!waits) return;
+    this.tick = window.setTimeout(() => {
+      this.tick = 0;
+      this.render(this.start);
+    }, 1000);
   }
 
   private model(msg: MessageView, prev: MessageView | null): RowModel {
@@ -443,6 +460,16 @@ export class MessageList {
       parts.push(reactionChips(msg, this.ctx.myUserId, this.ctx.room, (emoji, add) => this.handlers.onReact?.(msg, emoji, add)));
     }
     if (m.mark?.state === "failed") parts.push(h("div", { class: "error-line" }, m.mark.label));
+    if (m.mark?.waiting) {
+      parts.push(
+        h(
+          "div",
+          { class: "wait-line" },
+          h("span", null, m.mark.label),
+          h("button", { type: "button", class: "link", onclick: () => this.handlers.onCancelSend?.(msg) }, "Cancel sending"),
+        ),
+      );
+    }
     el.replaceChildren(...parts);
     const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
     const files = describeAttachments(msg.attachments);

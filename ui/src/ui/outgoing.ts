@@ -1,31 +1,36 @@
 // What the user does to messages: send text, edit, delete (from the message
 // menu), and send files: the attach button, a drop on the open room, or a
-// pasted image, with the composer's text as the first file's caption. Each
+// pasted image, shown first in a dialog that takes a caption (the composer's
+// text to start with) and sends only when the user says so. Each
 // is a command to the shell; what it changes comes back as the client core's
 // events (before the command returns) and reaches the views through the
 // store. A command's answer is only used to scroll, never to change state.
 
 import type { Api, FileDrag } from "../tauri";
 import { errorMessage, isNoClipboardImage } from "../tauri";
-import type { Attachment, MessageView } from "../types";
+import type { Attachment, FilePreview, MessageView } from "../types";
 import { outgoingText } from "../logic/composer";
 import { MAX_PASTE_BYTES, baseName, formatSize, pastedName } from "../logic/files";
 import { messageLink } from "../logic/links";
 import { mentionsIn } from "../logic/mentions";
 import { canModify, canPin, messageKey } from "../logic/messages";
-import { senderName } from "../logic/rooms";
+import { roomTitle, senderName } from "../logic/rooms";
 import type { ChatStore } from "../state/store";
 import type { AppView } from "./appview";
 import type { Composer } from "./composer";
 import { askDialog, confirmDialog } from "./dialogs";
 import { openEmojiPicker } from "./emoji";
 import { openMenu } from "./menu";
+import { sendFilesDialog } from "./senddialog";
 import { toast } from "./toast";
 
-/** A file to queue: what to call it in an error, and how to send it with a caption. */
+/** A file to queue: its name, what the send dialog shows of it, and how to send it with a caption. */
 interface FileJob {
   label: string;
+  preview(): Promise<Omit<FilePreview, "name">>;
   send(caption: string): Promise<unknown>;
+  /** Frees what the preview took (a blob URL). */
+  done?(): void;
 }
 
 /** The reactions the message menu offers in one click. */
@@ -90,7 +95,8 @@ export class Outgoing {
         ...(sent ? [{ label: "Copy link", run: () => void this.copy(messageLink(msg.roomId, msg.messageId as string), "Link copied") }] : []),
         ...(sent && canPin(room, me) ? [{ label: pinned ? "Unpin" : "Pin", run: () => void this.pin(msg, !pinned) }] : []),
         ...(canModify(msg, me) && msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
-        ...(canModify(msg, me) ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
+        ...(canModify(msg, me) && msg.delivery === "pending" ? [{ label: "Cancel sending", run: () => void this.cancelSend(msg) }] : []),
+        ...(canModify(msg, me) && msg.delivery !== "pending" ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
         ...(sent && msg.senderId !== me && !msg.deletedAt ? [{ label: "Report…", separated: true, run: () => void this.report(msg, who) }] : []),
       ],
       "Message actions",
@@ -202,8 +208,16 @@ export class Outgoing {
       } else if (file.size > MAX_PASTE_BYTES) {
         toast(`The pasted image is too big (${formatSize(file.size)}; at most ${formatSize(MAX_PASTE_BYTES)}).`);
       } else {
+        let url: string | null = null;
         jobs.push({
           label: name,
+          preview: async () => {
+            url = URL.createObjectURL(file);
+            return { size: file.size, thumbnail: url };
+          },
+          done: () => {
+            if (url) URL.revokeObjectURL(url);
+          },
           send: async (caption) => {
             const bytes = Array.from(new Uint8Array(await file.arrayBuffer()));
             return this.api.sendFileBytes(roomId, name, bytes, caption);
@@ -217,32 +231,19 @@ export class Outgoing {
   /**
    * A paste that carried neither images nor text (WebKitGTK hands pasted
    * images to the page as nothing): the shell reads the OS clipboard's image
-   * and sends it as a PNG, with the composer's text as its caption. Quiet
-   * when the clipboard holds no image.
+   * as a PNG, which then goes the way of any pasted image. Quiet when the
+   * clipboard holds no image.
    */
   async pasteClipboard(): Promise<void> {
-    const roomId = this.view.active;
-    if (!roomId) return;
-    const caption = this.composer.peekCaption();
-    const name = pastedName("image/png", new Date()) ?? "pasted.png";
+    if (!this.view.active) return;
+    let png: ArrayBuffer;
     try {
-      await this.api.pasteClipboardImage(roomId, name, caption);
+      png = await this.api.clipboardImage();
     } catch (err) {
-      if (!isNoClipboardImage(err)) toast(`Could not send the pasted image: ${errorMessage(err)}`);
+      if (!isNoClipboardImage(err)) toast(`Could not read the pasted image: ${errorMessage(err)}`);
       return;
     }
-    // The text went out as the caption: clear it (unless it was changed meanwhile).
-    if (caption) {
-      if (this.view.active === roomId) {
-        if (this.composer.peekCaption() === caption) {
-          this.composer.takeCaption();
-          this.drafts.delete(roomId);
-        }
-      } else if (outgoingText(this.drafts.get(roomId) ?? "") === caption) {
-        this.drafts.delete(roomId);
-      }
-    }
-    this.scrollToEnd(roomId);
+    await this.pasteImages([new File([png], "clipboard.png", { type: "image/png" })]);
   }
 
   /** Copies an attachment to the Downloads folder and says where it went. */
@@ -264,6 +265,18 @@ export class Outgoing {
     if (this.view.active === roomId) this.view.scheduleList(true);
   }
 
+  /**
+   * Withdraws a message that waits to be sent (the client core drops it if
+   * the server cannot have it, else deletes it once it is sent).
+   */
+  async cancelSend(msg: MessageView): Promise<void> {
+    try {
+      await this.api.deleteMessage(messageKey(msg));
+    } catch (err) {
+      toast(errorMessage(err));
+    }
+  }
+
   private async remove(msg: MessageView): Promise<void> {
     const ok = await confirmDialog("Delete message?", "It will be deleted for everyone in this chat.", "Delete");
     if (!ok) return;
@@ -276,16 +289,40 @@ export class Outgoing {
   }
 
   private fileJob(roomId: string, path: string): FileJob {
-    return { label: baseName(path), send: (caption) => this.api.sendFile(roomId, path, caption) };
+    return {
+      label: baseName(path),
+      preview: () => this.api.filePreview(path),
+      send: (caption) => this.api.sendFile(roomId, path, caption),
+    };
   }
 
   /**
-   * Queues files one after another (their order is kept). The composer's text
-   * is the caption of the first one queued; if none could be, it is given back.
+   * Shows the files in the send dialog, with the composer's text as their
+   * caption; if the user sends them, queues them one after another (their
+   * order is kept), the caption on the first one queued. A caption that no
+   * file took is given back to the composer; a cancel leaves it as it was.
    */
   private async sendQueued(roomId: string, jobs: FileJob[]): Promise<void> {
-    let caption = this.view.active === roomId ? this.composer.takeCaption() : "";
-    if (caption) this.drafts.delete(roomId);
+    const draft = this.view.active === roomId ? this.composer.peekCaption() : "";
+    const room = this.store.room(roomId);
+    let caption: string | null;
+    try {
+      caption = await sendFilesDialog(
+        room ? roomTitle(room, this.store.myUserId) : "this chat",
+        jobs.map((j) => ({ name: j.label, preview: j.preview() })),
+        draft,
+      );
+    } finally {
+      for (const j of jobs) j.done?.();
+    }
+    if (caption === null) {
+      if (this.view.active === roomId) this.composer.focus();
+      return;
+    }
+    // The composer's text was offered as the caption: it goes with the files.
+    if (draft && this.view.active === roomId && this.composer.peekCaption() === draft) this.composer.takeCaption();
+    this.drafts.delete(roomId);
+    caption = outgoingText(caption);
     for (const job of jobs) {
       try {
         await job.send(caption);
@@ -299,5 +336,6 @@ export class Outgoing {
       if (this.view.active === roomId && this.composer.text === "") this.composer.setText(caption);
       else if (this.view.active !== roomId && !this.drafts.get(roomId)) this.drafts.set(roomId, caption);
     }
+    if (this.view.active === roomId) this.composer.focus();
   }
 }

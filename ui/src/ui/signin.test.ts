@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Api, SignInArgs } from "../tauri";
-import { NO_KEYRING } from "../tauri";
+import { NO_KEYRING, NOT_KEPT } from "../tauri";
 import { signInScreen } from "./signin";
 
 /** A sign-in screen whose Api answers `signIn` with `answers`, in turn. */
@@ -97,6 +97,25 @@ describe("creating an account", () => {
   });
 });
 
+describe("sign-up that made the account but could not keep the sign-in (issue #21)", () => {
+  it("offers the file, then signs in to the account instead of registering it again", async () => {
+    const s = screen([
+      () => Promise.reject(`${NOT_KEPT} the keyring refused the secret`),
+      () => Promise.resolve({ userId: "u1", userName: "alice" }),
+    ]);
+    [...s.el.querySelectorAll("button")].find((b) => b.textContent === "Create an account")?.click();
+    s.submit();
+    await settle();
+    expect(s.calls[0]?.register).toBe(true);
+    expect(s.ask().hidden).toBe(false);
+    expect(s.ask().textContent).toContain("Your account was created");
+    [...s.ask().querySelectorAll("button")].find((b) => b.textContent === "Keep it in a file")?.click();
+    await settle();
+    expect(s.calls[1]).toMatchObject({ register: false, useFileStore: true, userName: "alice", password: "password-alice" });
+    expect(s.done).toHaveBeenCalledOnce();
+  });
+});
+
 describe("what the form tells a newcomer (issue #21)", () => {
   const toRegister = (el: HTMLElement) => [...el.querySelectorAll("button")].find((b) => b.textContent === "Create an account")?.click();
 
@@ -131,5 +150,24 @@ describe("what the form tells a newcomer (issue #21)", () => {
     await settle();
     expect(s.calls).toHaveLength(0);
     expect(s.el.querySelector(".error")?.textContent).toBe("Use at least 8 characters for your password.");
+  });
+});
+
+describe("the server address the form suggests (issue #21)", () => {
+  const address = (el: HTMLElement) => (el.querySelector("input[name=server]") as HTMLInputElement).value;
+  const api = { signIn: vi.fn() } as unknown as Api;
+  afterEach(() => localStorage.clear());
+
+  it("takes the address the app was started with over the built-in one", () => {
+    localStorage.clear();
+    expect(address(signInScreen(api, vi.fn()))).toBe("http://localhost:3001");
+    expect(address(signInScreen(api, vi.fn(), undefined, { server: "https://chat.example.org", from: "config" }))).toBe("https://chat.example.org");
+  });
+
+  it("a link or LEETCHAT_SERVER wins over the remembered address, config.json does not", () => {
+    localStorage.setItem("leetchat.server", "http://remembered.example");
+    expect(address(signInScreen(api, vi.fn(), undefined, { server: "https://chat.example.org", from: "config" }))).toBe("http://remembered.example");
+    expect(address(signInScreen(api, vi.fn(), undefined, { server: "https://env.example.org", from: "env" }))).toBe("https://env.example.org");
+    expect(address(signInScreen(api, vi.fn(), undefined, { server: "https://link.example.org", from: "link" }))).toBe("https://link.example.org");
   });
 });

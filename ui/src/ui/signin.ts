@@ -2,8 +2,8 @@
 // a new account an optional display name. The server address is remembered.
 
 import type { Api } from "../tauri";
-import { errorMessage, isNoKeyring } from "../tauri";
-import type { SignedIn } from "../types";
+import { errorMessage, isAccountNotKept, isNoKeyring } from "../tauri";
+import type { SignedIn, SuggestedServer } from "../types";
 import { h } from "./dom";
 import { icon } from "./icons";
 
@@ -25,11 +25,22 @@ export function serverProblem(value: string): string | null {
   }
 }
 
+/**
+ * The address the form starts with: a link or `LEETCHAT_SERVER` given for
+ * this start, else the one used last, else the installation's config.json,
+ * else the built-in default.
+ */
+export function startingServer(suggested: SuggestedServer | null | undefined, remembered: string | null): string {
+  if (suggested && suggested.from !== "config") return suggested.server;
+  return remembered ?? suggested?.server ?? DEFAULT_SERVER;
+}
+
 /** Builds the screen; `onDone` runs once the user is in. */
 export function signInScreen(
   api: Api,
   onDone: (me: SignedIn & { server: string }) => void,
   notice?: string,
+  suggested?: SuggestedServer | null,
 ): HTMLElement {
   let register = false;
   const field = (label: string, input: HTMLInputElement): HTMLElement =>
@@ -39,7 +50,7 @@ export function signInScreen(
     type: "url",
     name: "server",
     required: true,
-    value: localStorage.getItem(SERVER_KEY) ?? DEFAULT_SERVER,
+    value: startingServer(suggested, localStorage.getItem(SERVER_KEY)),
     autocomplete: "url",
     spellcheck: "false",
   });
@@ -58,11 +69,16 @@ export function signInScreen(
   // No OS keyring (no Secret Service on this desktop): ask before keeping the
   // tokens in a file instead of failing the sign-in.
   let useFileStore = false;
+  // Sign-up made the account but could not keep the sign-in: the retry
+  // signs in to it (registering again would say the name is taken).
+  let created = false;
+  const createdNote = h("p", { hidden: true }, "Your account was created, but this computer could not keep your sign-in.");
   const fileYes = h("button", { type: "button", class: "primary" }, "Keep it in a file");
   const fileNo = h("button", { type: "button", class: "link" }, "Cancel");
   const fileAsk = h(
     "div",
     { class: "notice keyring-ask", role: "alertdialog", "aria-labelledby": "keyring-ask-text" },
+    createdNote,
     h(
       "p",
       { id: "keyring-ask-text" },
@@ -94,6 +110,11 @@ export function signInScreen(
     error.textContent = "";
   };
   toggle.addEventListener("click", swap);
+  // Another name is another account: it has not been created.
+  userName.addEventListener("input", () => {
+    created = false;
+    createdNote.hidden = true;
+  });
   const closeAsk = (): void => {
     fileAsk.hidden = true;
     submit.hidden = false;
@@ -105,7 +126,9 @@ export function signInScreen(
   });
   fileNo.addEventListener("click", () => {
     closeAsk();
-    error.textContent = "Not signed in: there is no keyring to keep the sign-in in.";
+    error.textContent = created
+      ? "Your account was created. Sign in to it once a keyring is running, or keep the sign-in in a file."
+      : "Not signed in: there is no keyring to keep the sign-in in.";
   });
 
   const form = h(
@@ -138,9 +161,9 @@ export function signInScreen(
             server: serverUrl,
             userName: userName.value.trim(),
             password: password.value,
-            register,
-            ...(register && display ? { displayName: display } : {}),
-            ...(register && code ? { invite: code } : {}),
+            register: register && !created,
+            ...(register && !created && display ? { displayName: display } : {}),
+            ...(register && !created && code ? { invite: code } : {}),
             ...(useFileStore ? { useFileStore: true } : {}),
           });
           localStorage.setItem(SERVER_KEY, serverUrl);
@@ -151,6 +174,8 @@ export function signInScreen(
           toggle.disabled = false;
           submit.textContent = before;
           if (isNoKeyring(err) && !useFileStore) {
+            created = isAccountNotKept(err);
+            createdNote.hidden = !created;
             fileAsk.hidden = false;
             submit.hidden = true;
             fileYes.focus();

@@ -5,7 +5,9 @@
 //!   leaves the outbox. If the client dies in between, the item is sent
 //!   again with the same tempId and the server answers with the original.
 //! - **Refused**: `rate_limited` defers the item by `retryAfterMs`;
-//!   `internal` defers it, longer after each attempt (up to 64 s);
+//!   `internal` defers it, longer after each attempt (up to 64 s); either
+//!   way the room's unsent messages are shown again with why and until when
+//!   they wait (a send held back by the rate limit may still be withdrawn);
 //!   `unauthenticated` ends the connection (the token is refreshed); any
 //!   other refusal is final: a send is marked failed (with the changes
 //!   queued behind it dropped), an edit or delete is undone locally.
@@ -26,7 +28,7 @@ use serde_json::Value;
 use super::{Engine, Purpose, Step};
 use crate::error::{Error, Result};
 use crate::store::outbox::{ChangeRequest, OutboxItem, OutboxKind, Payload, change_request};
-use crate::views::{ClientEvent, MessageChange, Origin};
+use crate::views::{ClientEvent, MessageChange, Origin, Waiting};
 
 /// A file of a queued send to upload.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,17 +241,24 @@ impl Engine {
     /// A refusal of an item (see the module docs).
     fn refused(&mut self, item: &OutboxItem, body: ErrorBody) -> Result<()> {
         let now = leetchat_protocol::time::now_ms();
-        match body.code {
-            ErrorCode::RateLimited => self
-                .store
-                .outbox_defer(item.id, now + body.retry_after_ms.unwrap_or(1000) as i64),
-            ErrorCode::Internal => {
-                let wait = 1000i64 << item.attempts.clamp(0, 6);
-                self.store.outbox_defer(item.id, now + wait)
-            }
-            ErrorCode::Unauthenticated => Err(Error::TokenRefused),
-            _ => self.fail(item, &body.message),
+        let (until, why) = match body.code {
+            ErrorCode::RateLimited => (
+                now + body.retry_after_ms.unwrap_or(1000) as i64,
+                Waiting::RateLimited,
+            ),
+            ErrorCode::Internal => (
+                now + (1000i64 << item.attempts.clamp(0, 6)),
+                Waiting::ServerError,
+            ),
+            ErrorCode::Unauthenticated => return Err(Error::TokenRefused),
+            _ => return self.fail(item, &body.message),
+        };
+        self.store.outbox_defer(item.id, until, why)?;
+        // Every unsent message of the room waits with it: say why, and until when.
+        for view in self.store.pending_messages(&item.room_id)? {
+            self.message_changed(view, MessageChange::Delivery, Origin::Acked)?;
         }
+        Ok(())
     }
 
     /// A `message.send` whose files were uploaded on an earlier attempt was

@@ -12,7 +12,7 @@ use super::{Engine, Received, Step};
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::outbox::Draft;
-use crate::views::{ClientEvent, Delivery, MessageChange, Origin};
+use crate::views::{ClientEvent, Delivery, MessageChange, Origin, Waiting};
 
 const ME: &str = "u_me";
 const NOW: i64 = 1_000_000;
@@ -446,6 +446,8 @@ fn a_rate_limited_send_waits_and_goes_again_with_the_same_temp_id() {
     h.connect(vec![summary("r1", 0, 0)]);
     let temp = h.send("r1", "hello");
     let f = h.expect_request("message.send");
+    let behind = h.send("r1", "queued behind it");
+    h.engine.take_events();
     h.refuse(
         &f,
         json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 2500}),
@@ -453,9 +455,32 @@ fn a_rate_limited_send_waits_and_goes_again_with_the_same_temp_id() {
     assert!(matches!(h.step(), Step::Idle));
     let due = h.engine.next_due().unwrap().expect("deferred");
     assert!(due >= NOW + 2500, "deferred by retryAfterMs");
+    // Both unsent messages are shown again: waiting for the rate limit, until `due`.
+    let shown: Vec<(Option<String>, Option<Waiting>, Option<i64>)> = h
+        .engine
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ClientEvent::MessageUpserted {
+                message,
+                change: MessageChange::Delivery,
+                ..
+            } => Some((message.temp_id, message.waiting, message.retry_at)),
+            _ => None,
+        })
+        .collect();
+    let waits = (Some(Waiting::RateLimited), Some(due));
     assert_eq!(
-        h.store.message_by_key(&temp).unwrap().delivery,
-        Delivery::Pending
+        shown,
+        vec![
+            (Some(temp.clone()), waits.0, waits.1),
+            (Some(behind.clone()), waits.0, waits.1)
+        ]
+    );
+    let v = h.store.message_by_key(&temp).unwrap();
+    assert_eq!(
+        (v.delivery, v.waiting, v.retry_at),
+        (Delivery::Pending, waits.0, waits.1)
     );
     let f = match h.engine.next_step(due).unwrap() {
         Step::Send(f) => f,
@@ -463,6 +488,53 @@ fn a_rate_limited_send_waits_and_goes_again_with_the_same_temp_id() {
     };
     assert_eq!(f.event, "message.send");
     assert_eq!(f.data["tempId"], json!(temp), "same idempotency key");
+    // Tried again: no longer waiting.
+    let v = h.store.message_by_key(&temp).unwrap();
+    assert_eq!((v.waiting, v.retry_at), (None, None));
+}
+
+#[test]
+fn a_send_held_back_by_the_rate_limit_can_be_withdrawn_and_one_in_flight_cannot() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = h.send("r1", "hello");
+    let f = h.expect_request("message.send");
+    // In flight: it may be on the server, so deleting it is a delete after it.
+    let behind = h.send("r1", "second");
+    assert!(
+        h.store.enqueue_delete(&behind).unwrap().is_none(),
+        "never tried: withdrawn"
+    );
+    h.refuse(
+        &f,
+        json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 60000}),
+    );
+    // Held back by the rate limit: the server answered that it has none.
+    assert!(
+        h.store.enqueue_delete(&temp).unwrap().is_none(),
+        "withdrawn"
+    );
+    assert_eq!(h.store.outbox_len().unwrap(), 0);
+    assert!(
+        h.store.message_by_key(&temp).is_err(),
+        "gone from the store"
+    );
+
+    // A server error does not say the server has none: a delete follows the send.
+    let temp = h.send("r1", "third");
+    let f = h.expect_request("message.send");
+    h.refuse(&f, json!({"code": "internal", "message": "oops"}));
+    let v = h
+        .store
+        .enqueue_delete(&temp)
+        .unwrap()
+        .expect("a tombstone, not a withdrawal");
+    assert!(v.deleted_at.is_some());
+    assert_eq!(
+        h.store.outbox_len().unwrap(),
+        2,
+        "the send, then its delete"
+    );
 }
 
 #[test]

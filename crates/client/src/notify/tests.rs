@@ -32,6 +32,8 @@ fn message(sender: &str, seq: i64, created_at: &str) -> MessageView {
         deleted_at: None,
         delivery: Delivery::Sent,
         error: None,
+        waiting: None,
+        retry_at: None,
         island: false,
     }
 }

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_link_previews.sql")),
     (5, include_str!("../../migrations/0005_notifications.sql")),
     (6, include_str!("../../migrations/0006_search.sql")),
+    (7, include_str!("../../migrations/0007_outbox_waits.sql")),
 ];
 
 /// The SQL functions the schema uses (its search triggers): registered on

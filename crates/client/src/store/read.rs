@@ -4,12 +4,19 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Store;
 use crate::error::Result;
-use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView};
+use crate::views::{Delivery, MemberView, MessageView, RoomCounts, RoomView, Waiting};
 
+/// A message's columns; the last two say why and until when a pending one
+/// waits: the wait of its room's outbox head (only a head is ever held
+/// back, and everything queued behind it in the room waits with it).
 const MSG_COLS: &str =
     "local_id, message_id, room_id, seq, sender_id, temp_id, message_type, content,
     attachments, reply_to, created_at, edited_at, deleted_at, status, error,
-    reply_preview, mentions, mentions_room, link_preview, island";
+    reply_preview, mentions, mentions_room, link_preview, island,
+    CASE WHEN status = 'pending' THEN (SELECT h.waiting FROM outbox h WHERE h.id =
+        (SELECT MIN(o.id) FROM outbox o WHERE o.room_id = messages.room_id)) END,
+    CASE WHEN status = 'pending' THEN (SELECT h.not_before FROM outbox h WHERE h.id =
+        (SELECT MIN(o.id) FROM outbox o WHERE o.room_id = messages.room_id)) END";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     let status: String = r.get(13)?;
@@ -17,6 +24,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
     let preview: Option<String> = r.get(15)?;
     let mentions: String = r.get(16)?;
     let link_preview: Option<String> = r.get(18)?;
+    let waiting: Option<String> = r.get(20)?;
     Ok(MessageView {
         local_id: r.get(0)?,
         message_id: r.get(1)?,
@@ -43,6 +51,8 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageView> {
         },
         error: r.get(14)?,
         island: r.get::<_, i64>(19)? != 0,
+        waiting: waiting.as_deref().and_then(Waiting::parse),
+        retry_at: waiting.and(r.get(21)?),
     })
 }
 
@@ -170,6 +180,17 @@ impl Store {
             }
         }
         self.with_read_marks(room_id, out)
+    }
+
+    /// The user's messages in a room not yet stored on the server (oldest
+    /// first), as they stand now.
+    pub fn pending_messages(&self, room_id: &str) -> Result<Vec<MessageView>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {MSG_COLS} FROM messages WHERE room_id = ?1 AND status = 'pending' ORDER BY local_id"
+        ))?;
+        let rows = stmt.query_map([room_id], message_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// The name of an attachment, from any stored message carrying it.

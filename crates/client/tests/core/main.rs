@@ -411,3 +411,33 @@ pub(crate) async fn stored_on_server(c: &Client, room: &str) -> usize {
         .unwrap();
     page.messages.len()
 }
+
+/// Sign-up never leaves an account this device cannot sign in to (issue
+/// #21): a place for the tokens that reads fine but cannot be written (here
+/// `/proc`, which takes no new files even for root) fails before the account
+/// exists, so the same name registers afterwards with a good store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_up_whose_tokens_cannot_be_kept_creates_no_account() {
+    let server = Server::start(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = Client::open(leetchat_client::ClientConfig {
+        server: server.url(),
+        data_dir: dir.path().join("unwritable"),
+        credentials: leetchat_client::CredentialStore::File(
+            "/proc/leetchat-credentials.json".into(),
+        ),
+        device_name: "test".into(),
+    })
+    .await
+    .unwrap();
+    let err = c
+        .register("newcomer", "password-newcomer", None)
+        .await
+        .expect_err("cannot keep tokens");
+    assert!(
+        matches!(err, leetchat_client::Error::Credentials(_)),
+        "{err:?}"
+    );
+    let c = registered(&server.url(), &dir.path().join("good"), "newcomer").await;
+    assert_eq!(c.me().unwrap().user_name, "newcomer");
+}

@@ -19,7 +19,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::views::MessageView;
+use crate::views::{MessageView, Waiting};
 
 pub use payload::*;
 
@@ -444,9 +444,14 @@ impl Store {
         let temp = t.temp_id.clone().unwrap_or_default();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Withdrawn if the server cannot have it: never tried, or held back
+        // by the rate limit (the server answers a resend with the original
+        // before it applies the limit, so that answer means it had none;
+        // and while the wait lasts the item is not taken again).
         let dropped = tx.execute(
-            "DELETE FROM outbox WHERE kind = 'send' AND temp_id = ?1 AND attempts = 0",
-            [&temp],
+            "DELETE FROM outbox WHERE kind = 'send' AND temp_id = ?1
+             AND (attempts = 0 OR (waiting = 'rate_limited' AND not_before > ?2))",
+            params![&temp, now_ms()],
         )?;
         if dropped > 0 {
             tx.execute("DELETE FROM outbox WHERE temp_id = ?1", [&temp])?;
@@ -489,7 +494,7 @@ impl Store {
             return Ok(None);
         };
         conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1",
+            "UPDATE outbox SET attempts = attempts + 1, waiting = NULL WHERE id = ?1",
             [row.0],
         )?;
         let mut item = to_item(row)?;
@@ -521,10 +526,10 @@ impl Store {
     }
 
     /// Try the item again no earlier than `not_before` (unix ms).
-    pub fn outbox_defer(&self, id: i64, not_before: i64) -> Result<()> {
+    pub fn outbox_defer(&self, id: i64, not_before: i64, why: Waiting) -> Result<()> {
         self.conn().execute(
-            "UPDATE outbox SET not_before = ?2 WHERE id = ?1",
-            params![id, not_before],
+            "UPDATE outbox SET not_before = ?2, waiting = ?3 WHERE id = ?1",
+            params![id, not_before, why.as_str()],
         )?;
         Ok(())
     }

@@ -1,0 +1,5 @@
+-- Why the head of a room's outbox waits (NULL: it does not): the server
+-- slowed this device down (`rate_limited`) or failed (`server_error`);
+-- `not_before` says until when. Messages show it ("sending in 48 s"), and a
+-- send held back by `rate_limited` may still be withdrawn.
+ALTER TABLE outbox ADD COLUMN waiting TEXT;

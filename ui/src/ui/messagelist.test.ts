@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { msg, pending } from "../logic/fixtures";
+import { msg, pending, room } from "../logic/fixtures";
 import { upsertMessage } from "../logic/messages";
 import type { Attachment, MessageView, RoomView } from "../types";
 import { MessageList, type ListContext } from "./messagelist";
@@ -421,5 +421,71 @@ describe("MessageList waiting sends (issue #21)", () => {
     expect(line()).toBeNull();
     expect(rowOf(list, 2)?.querySelector(".mark")?.getAttribute("aria-label")).toBe("Sending");
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("MessageList in long rooms (issue #20)", () => {
+  const geometry = (list: MessageList, g: { scrollHeight: number; clientHeight: number }) => {
+    Object.defineProperty(list.el, "scrollHeight", { configurable: true, get: () => g.scrollHeight });
+    Object.defineProperty(list.el, "clientHeight", { configurable: true, get: () => g.clientHeight });
+    let top = 0;
+    Object.defineProperty(list.el, "scrollTop", {
+      configurable: true,
+      get: () => top,
+      set: (v: number) => {
+        top = Math.max(0, Math.min(v, g.scrollHeight - g.clientHeight));
+      },
+    });
+  };
+  const fromBob = (n: number, from = 1) =>
+    Array.from({ length: n }, (_, i) => msg({ localId: from + i, seq: from + i, senderId: "bob" }));
+  const jump = (list: MessageList) => list.el.querySelector<HTMLButtonElement>(".jump-latest-btn") as HTMLButtonElement;
+
+  it("opens on the first unread message under a 'New messages' divider, the button counting what is below", () => {
+    const list = new MessageList(handlers());
+    geometry(list, { scrollHeight: 3000, clientHeight: 600 });
+    const r = room({ myReadSeq: 20 });
+    list.reset(fromBob(30), ctx({ room: r }), false);
+    const dividers = [...list.el.querySelectorAll(".unread-sep")];
+    expect(dividers).toHaveLength(1);
+    expect(dividers[0]?.closest(".row")).toBe(rowOf(list, 21));
+    expect(dividers[0]?.textContent).toBe("New messages");
+    expect(list.el.scrollTop).toBeLessThan(2400);
+    expect(jump(list).hidden).toBe(false);
+    expect(jump(list).textContent).toBe("10 new messages");
+  });
+
+  it("opens at the end with no divider when everything was read, or the unread are the user's own", () => {
+    const list = new MessageList(handlers());
+    geometry(list, { scrollHeight: 3000, clientHeight: 600 });
+    list.reset(fromBob(30), ctx({ room: room({ myReadSeq: 30 }) }), false);
+    expect(list.el.querySelector(".unread-sep")).toBeNull();
+    expect(list.el.scrollTop).toBe(2400);
+    expect(jump(list).hidden).toBe(true);
+    const mine = many(30).map((m) => ({ ...m, senderId: "me" }));
+    list.reset(mine, ctx({ room: room({ myReadSeq: 2 }) }), false);
+    expect(list.el.querySelector(".unread-sep")).toBeNull();
+  });
+
+  it("scrolled up, counts messages that arrive below; the button goes to the newest", () => {
+    const h = handlers();
+    const list = new MessageList(h);
+    const g = { scrollHeight: 3000, clientHeight: 600 };
+    geometry(list, g);
+    const r = room({ myReadSeq: 30 });
+    list.reset(fromBob(30), ctx({ room: r }), false);
+    list.el.scrollTop = 500;
+    list.el.dispatchEvent(new Event("scroll"));
+    expect(jump(list).hidden).toBe(false);
+    expect(jump(list).textContent).toBe("Jump to latest");
+    g.scrollHeight = 3200;
+    list.update([...fromBob(30), ...fromBob(2, 31), pending(33, { senderId: "me" })], ctx({ room: r }));
+    expect(list.el.scrollTop).toBe(500);
+    expect(jump(list).textContent).toBe("2 new messages");
+    expect(jump(list).getAttribute("aria-label")).toBe("2 new messages. Jump to the newest");
+    jump(list).click();
+    expect(list.el.scrollTop).toBe(2600);
+    expect(h.onAtBottom).toHaveBeenCalled();
+    expect(jump(list).hidden).toBe(true);
   });
 });

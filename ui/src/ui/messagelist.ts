@@ -4,7 +4,9 @@
 // only the newest messages are in the DOM at first; scrolling up adds older
 // rows a chunk at a time (asking for older history when memory runs out), and
 // returning to the bottom trims the DOM back down. Thumbnails are fetched
-// only when their row scrolls near the view.
+// only when their row scrolls near the view. A room opens on its first
+// unread message, under a "New messages" divider; scrolled up, a button
+// counts the messages that arrived below and goes to the newest.
 
 import type { Attachment, MessageView, RoomView } from "../types";
 import { deliveryMark, type DeliveryMark } from "../logic/delivery";
@@ -29,6 +31,8 @@ const TOP_SLACK = 240;
 const BOTTOM_SLACK = 48;
 /** Messages from one sender this close together form one run (no repeated name). */
 const RUN_GAP_MS = 5 * 60_000;
+/** How much of what was read shows above the "New messages" divider (px). */
+const UNREAD_MARGIN = 48;
 /** How far outside the view (px) a thumbnail starts loading. */
 const THUMB_MARGIN = "600px 0px";
 
@@ -83,6 +87,8 @@ interface RowModel {
   menu: boolean;
   /** Pinned in its room. */
   pinned: boolean;
+  /** The first message that was unread when the room opened. */
+  unread: boolean;
 }
 
 interface Row {
@@ -114,8 +120,30 @@ function sameModel(a: RowModel | null, b: RowModel): boolean {
     a.progress === b.progress &&
     a.time === b.time &&
     a.menu === b.menu &&
-    a.pinned === b.pinned
+    a.pinned === b.pinned &&
+    a.unread === b.unread
   );
+}
+
+/**
+ * The index of the first message unread when a room opens: the first with
+ * a seq past the user's read pointer from someone else; -1 if none.
+ */
+function firstUnread(list: readonly MessageView[], ctx: ListContext): number {
+  const read = ctx.room?.myReadSeq;
+  if (read === undefined) return -1;
+  return list.findIndex((m) => m.seq !== null && m.seq > read && m.senderId !== ctx.myUserId && m.type !== "system");
+}
+
+/** How many messages from others `next` has after the newest of `prev`. */
+function arrivedAfter(prev: readonly MessageView[], next: readonly MessageView[], me: string): number {
+  const last = prev[prev.length - 1];
+  if (!last || next.length <= prev.length) return 0;
+  const at = next.findIndex((m) => m.localId === last.localId);
+  if (at < 0) return 0;
+  let n = 0;
+  for (let i = at + 1; i < next.length; i++) if ((next[i] as MessageView).senderId !== me) n++;
+  return n;
 }
 
 /** The scrolling message list of one room. */
@@ -134,6 +162,12 @@ export class MessageList {
   private scrollQueued = false;
   /** Re-renders rows whose "sending in N s" counts down (0: none shown). */
   private tick = 0;
+  /** The first message unread when the room opened (its divider stays until it is opened again). */
+  private unreadId: number | null = null;
+  /** Messages from others that arrived below the view while scrolled up. */
+  private newBelow = 0;
+  /** "N new messages" / "Jump to latest", shown while the newest is out of view. */
+  private readonly jump: HTMLButtonElement;
   /**
    * Whether the view follows the newest message: set by where the user last
    * scrolled, so a change of height (the offline banner, the edit bar, a
@@ -148,6 +182,20 @@ export class MessageList {
   constructor(private readonly handlers: ListHandlers) {
     this.top = h("div", { class: "list-top", "aria-live": "polite" });
     this.inner = h("div", { class: "rows", onkeydown: (e: KeyboardEvent) => this.onKey(e) });
+    this.jump = h(
+      "button",
+      {
+        type: "button",
+        class: "jump-latest-btn",
+        hidden: true,
+        onclick: () => {
+          this.scrollToEnd();
+          this.updateJump();
+          this.handlers.onAtBottom();
+        },
+      },
+      "Jump to latest",
+    ) as HTMLButtonElement;
     this.el = h(
       "div",
       {
@@ -157,11 +205,14 @@ export class MessageList {
         "aria-relevant": "additions",
         onscroll: () => {
           this.pinned = this.atBottom();
+          if (this.pinned) this.newBelow = 0;
+          this.updateJump();
           this.queueScroll();
         },
       },
       this.top,
       this.inner,
+      this.jump,
     );
     // Whatever changes the list's height or its content's, a list that was
     // at the bottom stays there.
@@ -212,9 +263,24 @@ export class MessageList {
     this.hasOlder = hasOlder;
     this.loadingOlder = false;
     this.list = list;
-    this.render(Math.max(0, list.length - WINDOW));
+    const first = firstUnread(list, ctx);
+    this.unreadId = first >= 0 ? (list[first] as MessageView).localId : null;
+    this.newBelow = first >= 0 ? list.slice(first).filter((m) => m.senderId !== ctx.myUserId).length : 0;
+    // The newest window, or down from the first unread (at most MAX_ROWS).
+    const newest = list.length - WINDOW;
+    this.render(Math.max(0, first < 0 ? newest : Math.max(Math.min(newest, first - 10), list.length - MAX_ROWS)));
     this.updateTop();
-    this.scrollToEnd();
+    const row = this.unreadId !== null ? this.rows.get(this.unreadId) : undefined;
+    if (first >= 0) {
+      // The divider at the top of the view, a little of what was read above
+      // it; so many unread that it is not rendered: the oldest rendered.
+      this.el.scrollTop = row ? row.el.offsetTop - UNREAD_MARGIN : 0;
+      this.pinned = this.atBottom();
+      if (this.pinned) this.newBelow = 0;
+    } else {
+      this.scrollToEnd();
+    }
+    this.updateJump();
     // A list too short to scroll never reaches "the top" by scrolling.
     this.queueScroll();
   }
@@ -227,6 +293,7 @@ export class MessageList {
   update(list: readonly MessageView[], ctx: ListContext, opts: { toEnd?: boolean } = {}): void {
     const stick = opts.toEnd || this.pinned || this.atBottom();
     const anchor = stick ? null : this.captureAnchor();
+    if (!stick) this.newBelow += arrivedAfter(this.list, list, ctx.myUserId);
     this.ctx = ctx;
     this.list = list;
     let start = this.firstRenderedIndex();
@@ -234,8 +301,22 @@ export class MessageList {
     this.render(start);
     // The first message of a new chat replaces "No messages yet".
     this.updateTop();
-    if (stick) this.scrollToEnd();
-    else if (anchor) this.restoreAnchor(anchor);
+    if (stick) {
+      this.scrollToEnd();
+      this.newBelow = 0;
+    } else if (anchor) this.restoreAnchor(anchor);
+    this.updateJump();
+  }
+
+  /** Shows the jump button while the newest message is out of view, with what arrived below. */
+  private updateJump(): void {
+    const away = !this.pinned && !this.atBottom();
+    const label = this.newBelow > 0 ? `${this.newBelow} new message${this.newBelow === 1 ? "" : "s"}` : "Jump to latest";
+    if (this.jump.hidden === away) this.jump.hidden = !away;
+    if (this.jump.textContent !== label) {
+      this.jump.textContent = label;
+      this.jump.setAttribute("aria-label", this.newBelow > 0 ? `${label}. Jump to the newest` : label);
+    }
   }
 
   /** Marks whether older history may exist and whether it is being fetched. */
@@ -373,6 +454,7 @@ export class MessageList {
       time: timeOfDay(at),
       menu: msg.type !== "system" && msg.deletedAt === null,
       pinned: msg.messageId !== null && (room?.pinnedMessageIds ?? []).includes(msg.messageId),
+      unread: msg.localId === this.unreadId,
     };
   }
 
@@ -393,6 +475,9 @@ export class MessageList {
     const parts: Node[] = [];
     if (m.separator) {
       parts.push(h("div", { class: "day-sep", role: "separator", "aria-label": m.separator }, h("span", null, m.separator)));
+    }
+    if (m.unread) {
+      parts.push(h("div", { class: "unread-sep", role: "separator", "aria-label": "New messages" }, h("span", null, "New messages")));
     }
     if (msg.type === "system") {
       parts.push(h("div", { class: "system-text" }, msg.content));

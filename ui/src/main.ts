@@ -10,6 +10,7 @@ import { h } from "./ui/dom";
 import { icon } from "./ui/icons";
 import { signInScreen } from "./ui/signin";
 import { toast } from "./ui/toast";
+import { IS_MAC, nativeMenuAllowed, shortcutOf } from "./logic/keys";
 
 /** The backend: the Tauri shell, or in development `?mock` for a fake one. */
 async function findBackend(): Promise<Backend | null> {
@@ -36,6 +37,20 @@ function outsideApp(): HTMLElement {
   );
 }
 
+/**
+ * What an app should not inherit from the webview: its context menu on
+ * plain UI (Reload, Inspect…: the app has its own menus; text fields and
+ * selections keep theirs), and reload, print and view-source keys.
+ */
+function behaveLikeAnApp(): void {
+  document.addEventListener("contextmenu", (e) => {
+    if (!e.defaultPrevented && !nativeMenuAllowed(e.target instanceof Element ? e.target : null, String(window.getSelection() ?? ""))) e.preventDefault();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (shortcutOf(e, IS_MAC) === "blocked") e.preventDefault();
+  });
+}
+
 async function boot(): Promise<void> {
   const root = document.getElementById("app");
   if (!root) throw new Error("index.html has no #app");
@@ -44,6 +59,7 @@ async function boot(): Promise<void> {
     root.replaceChildren(outsideApp());
     return;
   }
+  behaveLikeAnApp();
   const api = new Api(backend);
   // The server address the app was started with (a link, LEETCHAT_SERVER, config.json).
   const suggested = await api.suggestedServer().catch(() => null);

@@ -29,6 +29,8 @@ import { Outgoing } from "./outgoing";
 import type { ResultsModel } from "./searchresults";
 import { toast } from "./toast";
 import { openImageViewer } from "./viewer";
+import { IS_MAC, neighbourRoom, shortcutOf } from "../logic/keys";
+import { quickSwitcher, shortcutsDialog } from "./switcher";
 
 export type { Me } from "./appview";
 
@@ -80,6 +82,31 @@ export class App {
   /** The message search on screen. */
   private results: { text: string; query: SearchQuery; page: ResultsModel; cursor: string | null } | null = null;
   private readonly onFocus = (): void => this.scheduleMarkRead();
+  /** The app-wide shortcuts (logic/keys.ts); the browser's own keys are handled in main.ts. */
+  private readonly onKeyDown = (e: KeyboardEvent): void => {
+    const s = shortcutOf(e, IS_MAC);
+    if (!s || s === "blocked" || e.defaultPrevented) return;
+    // A dialog is up: its keys are its own.
+    if (document.querySelector("dialog[open]")) return;
+    e.preventDefault();
+    switch (s) {
+      case "switcher":
+        void this.switcher();
+        break;
+      case "search":
+        this.view.focusSearch();
+        break;
+      case "prev-room":
+      case "next-room": {
+        const next = neighbourRoom(this.store.rooms(), this.me.userId, this.view.active, s === "next-room" ? 1 : -1);
+        if (next) void this.openRoom(next);
+        break;
+      }
+      case "help":
+        void shortcutsDialog(IS_MAC);
+        break;
+    }
+  };
   /** Open screens that follow changes (a group's settings follows its room). */
   private readonly watchers = new Set<(c: Changes) => void>();
 
@@ -167,6 +194,7 @@ export class App {
     this.timers.push(window.setInterval(() => this.view.tick(), CLOCK_MS));
     window.addEventListener("focus", this.onFocus);
     document.addEventListener("visibilitychange", this.onFocus);
+    document.addEventListener("keydown", this.onKeyDown);
     this.api.onFileDrag((d) => this.out.onFileDrag(d)).then(
       (unlisten) => {
         if (this.destroyed) unlisten();
@@ -200,6 +228,7 @@ export class App {
     this.view.chat.composer.stopTyping();
     window.removeEventListener("focus", this.onFocus);
     document.removeEventListener("visibilitychange", this.onFocus);
+    document.removeEventListener("keydown", this.onKeyDown);
     // Signed out: no count of someone else's messages on the window.
     this.api.setUnread(0).catch(() => undefined);
   }
@@ -539,6 +568,12 @@ export class App {
         this.typingTimer = 0;
       }
     }, 1000);
+  }
+
+  /** The quick switcher (Ctrl/Cmd+K): the chat picked (or made with a person) opens. */
+  private async switcher(): Promise<void> {
+    const roomId = await quickSwitcher(this.api, this.store.rooms(), this.me.userId);
+    if (roomId) this.showRoom(roomId);
   }
 
   /** New chat / New group: the room opens once the store has it (its event, or a re-read). */

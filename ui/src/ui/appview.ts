@@ -179,6 +179,15 @@ export class AppView {
     this.roomList.focus();
   }
 
+  /** Puts the cursor in the search box (Ctrl/Cmd+F), its text selected; the list pane shows on a narrow window. */
+  focusSearch(): void {
+    const box = this.el.querySelector<HTMLInputElement>(".room-filter");
+    if (!box) return;
+    this.el.dataset.pane = "list";
+    box.focus();
+    box.select();
+  }
+
   /** Redraws the open room's messages with the next frame (`toEnd`: scroll to the newest). */
   scheduleList(toEnd: boolean): void {
     this.dirtyList = { toEnd: toEnd || (this.dirtyList?.toEnd ?? false) };

@@ -11,6 +11,7 @@ import { icon } from "./ui/icons";
 import { signInScreen } from "./ui/signin";
 import { toast } from "./ui/toast";
 import { IS_MAC, nativeMenuAllowed, shortcutOf } from "./logic/keys";
+import { applyAppearance } from "./ui/theme";
 
 /** The backend: the Tauri shell, or in development `?mock` for a fake one. */
 async function findBackend(): Promise<Backend | null> {
@@ -52,6 +53,7 @@ function behaveLikeAnApp(): void {
 }
 
 async function boot(): Promise<void> {
+  applyAppearance();
   const root = document.getElementById("app");
   if (!root) throw new Error("index.html has no #app");
   const backend = await findBackend();

@@ -76,6 +76,24 @@ describe("the settings screen", () => {
     expect([...devices.querySelectorAll("button")].map((b) => b.getAttribute("aria-label"))).toEqual(["Sign out phone"]);
   });
 
+  it("switches to the dark theme and a larger text, and remembers them (issue #20)", async () => {
+    open(fakeApi());
+    await settle();
+    const d = top();
+    const theme = d.querySelector('[role="radiogroup"][aria-label="Theme"]') as HTMLElement;
+    expect((theme.querySelector('input[value="system"]') as HTMLInputElement).checked).toBe(true);
+    const dark = theme.querySelector('input[value="dark"]') as HTMLInputElement;
+    dark.checked = true;
+    dark.dispatchEvent(new Event("change"));
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    expect(localStorage.getItem("leetchat.theme")).toBe("dark");
+    const large = d.querySelector('[aria-label="Text size"] input[value="large"]') as HTMLInputElement;
+    large.checked = true;
+    large.dispatchEvent(new Event("change"));
+    expect(document.documentElement.dataset.textSize).toBe("large");
+    localStorage.clear();
+  });
+
   it("saves a new display name, and only when it changed", async () => {
     const api = fakeApi();
     open(api);

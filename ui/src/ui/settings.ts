@@ -1,5 +1,5 @@
 // The settings screen: the user's profile (display name, picture),
-// notification default, the people they blocked, their signed-in devices
+// notification default, appearance (theme, text size), the people they blocked, their signed-in devices
 // (each can be signed out), their data (export, delete the account), and
 // signing out of this device.
 // Every change goes to the server and comes back to the app as the client
@@ -16,6 +16,7 @@ import { fillAvatar } from "./avatar";
 import { askDialog, confirmDialog, knownUsersById, modal, settingsSection } from "./dialogs";
 import { h } from "./dom";
 import { attempt, toast } from "./toast";
+import { setTextSize, setThemeChoice, textSize, themeChoice, type TextSize, type ThemeChoice } from "./theme";
 
 /** What the settings screen needs from the app. */
 export interface SettingsContext {
@@ -38,6 +39,7 @@ export async function settingsDialog(ctx: SettingsContext): Promise<void> {
     (close) => [
       profileSection(ctx),
       notifySection(ctx),
+      appearanceSection(),
       blockedSection(api),
       devicesSection(api),
       dataSection(ctx, () => {
@@ -144,6 +146,26 @@ function profileSection(ctx: SettingsContext): HTMLElement {
     "Profile",
     h("div", { class: "profile-head" }, avatar, h("div", { class: "profile-pic" }, handle, h("div", { class: "hbox" }, change, remove))),
     form,
+  );
+}
+
+/** Light, dark or the system's theme, and the text size: kept on this device. */
+function appearanceSection(): HTMLElement {
+  const choose = <T extends string>(label: string, options: [T, string][], current: T, set: (v: T) => void): HTMLElement => {
+    const group = `${label.replace(/\W/g, "")}-${Math.random().toString(36).slice(2)}`;
+    return h(
+      "div",
+      { class: "choices", role: "radiogroup", "aria-label": label },
+      ...options.map(([value, text]) =>
+        h("label", { class: "choice" }, h("input", { type: "radio", name: group, value, checked: value === current, onchange: () => set(value) }), text),
+      ),
+    );
+  };
+  return settingsSection(
+    "Appearance",
+    h("p", { class: "muted" }, "Kept on this device."),
+    choose<ThemeChoice>("Theme", [["system", "Follow the system"], ["light", "Light"], ["dark", "Dark"]], themeChoice(), setThemeChoice),
+    choose<TextSize>("Text size", [["small", "Small"], ["default", "Default"], ["large", "Large"]], textSize(), setTextSize),
   );
 }
 

@@ -30,6 +30,7 @@ import type { ResultsModel } from "./searchresults";
 import { toast } from "./toast";
 import { openImageViewer } from "./viewer";
 import { IS_MAC, neighbourRoom, shortcutOf } from "../logic/keys";
+import { Drafts, draftsKey } from "../logic/drafts";
 import { quickSwitcher, shortcutsDialog } from "./switcher";
 
 export type { Me } from "./appview";
@@ -59,7 +60,9 @@ export class App {
   /** Pictures' URLs (thumbnails and full size), fetched once. */
   private readonly images: FileUrls;
   /** Unsent text per room (the open room's is in the composer). */
-  private readonly drafts = new Map<string, string>();
+  /** Unsent text per room, kept across restarts. */
+  private readonly drafts: Drafts;
+  private readonly onPageHide = (): void => this.drafts.flush();
   /** The read pointer last sent per room (not sent twice). */
   private readonly markedSeq = new Map<string, number>();
   /** What pinned messages that are not loaded say, by id (null: not on this device). */
@@ -116,6 +119,7 @@ export class App {
     private readonly onSignedOut: (notice?: string) => void,
   ) {
     this.store = new ChatStore(me.userId);
+    this.drafts = new Drafts(draftsKey(me.server, me.userId));
     this.images = new FileUrls((fileId, thumbnail) => api.fileUrl(fileId, thumbnail));
     this.view = new AppView(
       this.store,
@@ -169,6 +173,10 @@ export class App {
           const id = this.view.active;
           if (id) this.api.setTyping(id, typing).catch(() => undefined);
         },
+        onDraft: (text) => {
+          const id = this.view.active;
+          if (id) this.drafts.set(id, text);
+        },
         onBack: () => this.closeRoom(),
         onOpenRoom: (id) => void this.openRoom(id),
         onSearch: (text) => this.search(text),
@@ -195,6 +203,7 @@ export class App {
     window.addEventListener("focus", this.onFocus);
     document.addEventListener("visibilitychange", this.onFocus);
     document.addEventListener("keydown", this.onKeyDown);
+    window.addEventListener("pagehide", this.onPageHide);
     this.api.onFileDrag((d) => this.out.onFileDrag(d)).then(
       (unlisten) => {
         if (this.destroyed) unlisten();
@@ -229,6 +238,8 @@ export class App {
     window.removeEventListener("focus", this.onFocus);
     document.removeEventListener("visibilitychange", this.onFocus);
     document.removeEventListener("keydown", this.onKeyDown);
+    window.removeEventListener("pagehide", this.onPageHide);
+    this.drafts.flush();
     // Signed out: no count of someone else's messages on the window.
     this.api.setUnread(0).catch(() => undefined);
   }
@@ -595,7 +606,10 @@ export class App {
       server: this.me.server,
       images: this.images,
       notifyDefault: this.store.notifyDefault,
-      onDeleted: (notice) => this.onSignedOut(notice),
+      onDeleted: (notice) => {
+        this.drafts.clear();
+        this.onSignedOut(notice);
+      },
       onSignOut: () => void this.signOut(),
     });
   }
@@ -635,6 +649,8 @@ export class App {
     if (!(await confirmDialog("Sign out?", `Sign out of ${this.me.server} on this device?`, "Sign out"))) return;
     try {
       await this.api.signOut();
+      // Signed out of this device: what was typed here goes too.
+      this.drafts.clear();
       this.onSignedOut();
     } catch (err) {
       toast(errorMessage(err));

@@ -30,6 +30,8 @@ export interface ComposerHandlers {
   lastEditable(): MessageView | null;
   /** The user started or stopped typing. */
   onTyping(typing: boolean): void;
+  /** The text changed (not while editing a sent message): keep it as the room's draft. */
+  onDraft?(text: string): void;
   /** The attach button was pressed: pick files and send them. */
   onAttach(): void;
   /** Images were pasted: send them. */
@@ -324,6 +326,7 @@ export class Composer {
     this.autosize();
     this.updateMention();
     if (this.editing) return;
+    this.handlers.onDraft?.(this.textarea.value);
     if (this.textarea.value.trim() === "") {
       this.stopTyping();
       return;

@@ -16,6 +16,7 @@ import { mentionsIn } from "../logic/mentions";
 import { canModify, canPin, messageKey } from "../logic/messages";
 import { roomTitle, senderName } from "../logic/rooms";
 import type { ChatStore } from "../state/store";
+import type { Drafts } from "../logic/drafts";
 import type { AppView } from "./appview";
 import type { Composer } from "./composer";
 import { askDialog, confirmDialog } from "./dialogs";
@@ -46,7 +47,7 @@ export class Outgoing {
     private readonly store: ChatStore,
     private readonly view: AppView,
     /** Unsent text per room (the open room's is in the composer). */
-    private readonly drafts: Map<string, string>,
+    private readonly drafts: Pick<Drafts, "get" | "set" | "delete">,
   ) {}
 
   /** Sends the composer's text to the open room, as a reply to `replyTo` if given. */

@@ -296,6 +296,13 @@ async function step(name, fn) {
 test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart", async () => {
   const t0 = Date.now();
   try {
+    const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
+    const shot = async (name) => {
+      if (!shots) return;
+      // Let pictures of rows just redrawn (a receipt, an ack) paint first.
+      await sleep(500);
+      writeFileSync(path.join(shots, name), await driver.takeScreenshot(), "base64");
+    };
     await step("sign up as alice", async () => {
       const toggle = await find(By.xpath("//button[normalize-space()='Create an account']"));
       await toggle.click();
@@ -418,6 +425,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       // picture's preview and its size, and sends on Send.
       await find(By.xpath("//dialog[.//h2[normalize-space()='Send gradient.png']]//img[@alt='Preview of gradient.png']"), 15_000);
       assert.equal((await bobHistory()).filter((x) => x.attachments?.some((a) => a.name === "gradient.png")).length, 0, "nothing sent before Send");
+      await shot("send-dialog.png");
       await (await find(By.xpath("//dialog//button[normalize-space()='Send']"))).click();
       const row = rowWith("image gradient.png");
       await find(row, 30_000);
@@ -573,13 +581,6 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       }
     };
     const menuItem = (label) => find(By.xpath(`//div[@role='menu']//button[(@role='menuitem' or @role='menuitemradio') and normalize-space()=${xpathString(label)}]`));
-    const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
-    const shot = async (name) => {
-      if (!shots) return;
-      // Let pictures of rows just redrawn (a receipt, an ack) paint first.
-      await sleep(500);
-      writeFileSync(path.join(shots, name), await driver.takeScreenshot(), "base64");
-    };
     /** The row whose label has `text`, read in the page: what its parts say. */
     const rowParts = (text) =>
       driver.executeScript(
@@ -969,11 +970,12 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         const input = await find(css("dialog[open] input[role='combobox']"));
         await input.sendKeys(typed);
         await find(By.xpath(`//dialog[@open]//li[@role='option' and @aria-selected='true']/span[normalize-space()=${xpathString(title)}]`));
+        if (title === "team") await shot("quick-switcher.png");
         await input.sendKeys(Key.ENTER);
         await eventually(`the ${title} chat to open`, async () => (await chatTitle()) === title);
       };
       await switchTo("tea", "team");
-      await switchTo("bo", "bob");
+      await switchTo("bob", "bob");
       // The app's own menus, or none: the webview's (Reload, Inspect) only in text fields and on a selection.
       const kept = await driver.executeScript(`
         const click = (el) => { const e = new MouseEvent("contextmenu", { bubbles: true, cancelable: true }); el.dispatchEvent(e); return !e.defaultPrevented; };

@@ -57,6 +57,8 @@ describe("matchRooms and neighbourRoom", () => {
     expect(matchRooms(rooms, "me", "zoe strom").map((m) => m.title)).toEqual(["Zoë Ström"]);
     expect(matchRooms(rooms, "me", "").map((m) => m.room.roomId)).toEqual(["g2", "d1", "g1"]);
     expect(matchRooms(rooms, "me", "nothing")).toEqual([]);
+    const named = [...rooms, room({ roomId: "g3", type: "group", name: "Team", lastMessage: null })];
+    expect(matchRooms(named, "me", "team").map((m) => m.room.roomId)).toEqual(["g3", "g2", "g1"]);
   });
   it("steps through the list's order, wrapping", () => {
     expect(neighbourRoom(rooms, "me", "g2", 1)).toBe("d1");

@@ -73,9 +73,10 @@ export interface RoomMatch {
 }
 
 /**
- * The chats whose title matches `query` (case and accents aside): titles
- * that start with it first, then those with a word that does, then the
- * rest that contain it, each in the room list's order (latest first).
+ * The chats whose title matches `query` (case and accents aside): the one
+ * named exactly that first, then titles that start with it, then those with
+ * a word that does, then the rest that contain it, each in the room list's
+ * order (latest first).
  * An empty query lists every chat.
  */
 export function matchRooms(rooms: readonly RoomView[], myUserId: string, query: string): RoomMatch[] {
@@ -84,7 +85,7 @@ export function matchRooms(rooms: readonly RoomView[], myUserId: string, query: 
   sortRooms(rooms, myUserId).forEach((room, order) => {
     const title = roomTitle(room, myUserId);
     const t = fold(title);
-    const rank = q === "" || t.startsWith(q) ? 0 : t.split(/[\s\-_.@]+/).some((w) => w.startsWith(q)) ? 1 : t.includes(q) ? 2 : -1;
+    const rank = q === "" ? 1 : t === q ? 0 : t.startsWith(q) ? 1 : t.split(/[\s\-_.@]+/).some((w) => w.startsWith(q)) ? 2 : t.includes(q) ? 3 : -1;
     if (rank >= 0) ranked.push({ m: { room, title }, rank, order });
   });
   ranked.sort((a, b) => a.rank - b.rank || a.order - b.order);

@@ -155,9 +155,14 @@ function appearanceSection(): HTMLElement {
     const group = `${label.replace(/\W/g, "")}-${Math.random().toString(36).slice(2)}`;
     return h(
       "div",
-      { class: "choices", role: "radiogroup", "aria-label": label },
-      ...options.map(([value, text]) =>
-        h("label", { class: "choice" }, h("input", { type: "radio", name: group, value, checked: value === current, onchange: () => set(value) }), text),
+      { class: "field" },
+      h("span", { id: `${group}-label` }, label),
+      h(
+        "div",
+        { class: "choices", role: "radiogroup", "aria-label": label },
+        ...options.map(([value, text]) =>
+          h("label", { class: "choice" }, h("input", { type: "radio", name: group, value, checked: value === current, onchange: () => set(value) }), text),
+        ),
       ),
     );
   };

@@ -26,7 +26,19 @@ pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Res<Option<Acco
 /// ([`crate::launch`]), if any.
 #[tauri::command]
 pub fn suggested_server(app: AppHandle) -> Option<crate::launch::SuggestedServer> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    use tauri_plugin_deep_link::DeepLinkExt as _;
+    // The link the app was opened with (macOS hands it over this way; on
+    // Linux and Windows it is also on the command line).
+    let mut args: Vec<String> = app
+        .deep_link()
+        .get_current()
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.to_string())
+        .collect();
+    args.extend(std::env::args().skip(1));
     let env = std::env::var("LEETCHAT_SERVER").ok();
     let config = app
         .path()

@@ -108,6 +108,10 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
+        // `leetchat://` links open the app (the scheme is in tauri.conf.json,
+        // registered by the installers); the link it started with is read by
+        // `suggested_server`.
+        .plugin(tauri_plugin_deep_link::init())
         .manage(shell::Shell::default())
         .setup(|app| {
             attention::listen_for_clicks(app.handle());

@@ -46,7 +46,8 @@ fn items_go_out_in_order_per_room_and_a_deferred_head_holds_only_its_room() {
     let first = s.outbox_take(0).expect("take").expect("item");
     assert_eq!(send_of(&first).content, "a1");
     // Rate limited: room a waits, room b goes on.
-    s.outbox_defer(first.id, 10_000, crate::views::Waiting::RateLimited).expect("defer");
+    s.outbox_defer(first.id, 10_000, crate::views::Waiting::RateLimited)
+        .expect("defer");
     let next = s.outbox_take(5_000).expect("take").expect("item");
     assert_eq!(send_of(&next).content, "b1");
     s.outbox_done(next.id).expect("done");

@@ -32,7 +32,7 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked
 fi
 
-if [ ! -d ui/e2e/node_modules/selenium-webdriver ]; then
+if [ ! -d ui/e2e/node_modules/selenium-webdriver ] || [ ! -d ui/e2e/node_modules/axe-core ]; then
   echo "==> installing the e2e test's npm packages"
   (cd ui/e2e && npm ci --no-audit --no-fund)
 fi

@@ -105,6 +105,10 @@ pub async fn preview(path: &Path) -> Result<FilePreview, String> {
         |n| n.to_string_lossy().into_owned(),
     );
     let thumbnail = if meta.len() <= MAX_PREVIEW_BYTES {
+        // Two decodes at a time: twenty photos dropped at once must not
+        // decode (and hold in memory) all together.
+        static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let _turn = DECODES.acquire().await.map_err(err)?;
         let p = path.to_owned();
         tokio::task::spawn_blocking(move || thumbnail_url(&p))
             .await
@@ -127,7 +131,7 @@ fn thumbnail_url(path: &Path) -> Option<String> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(16_384);
     limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_alloc = Some(128 * 1024 * 1024);
     let mut reader = image::ImageReader::open(path)
         .ok()?
         .with_guessed_format()

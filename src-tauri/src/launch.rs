@@ -37,12 +37,17 @@ pub struct SuggestedServer {
 }
 
 /// `candidate` as an address without a trailing slash, if it is an
-/// `http(s)://` address with a host.
+/// `http(s)://` address with a host and no user name or password (in
+/// `https://chat.example.org@evil.example` the server is evil.example: a
+/// link must not dress one server up as another).
 fn usable(candidate: &str) -> Option<String> {
     let t = candidate.trim().trim_end_matches('/');
     let url = Url::parse(t).ok()?;
-    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()))
-        .then(|| t.to_owned())
+    (matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none())
+    .then(|| t.to_owned())
 }
 
 /// The `server=` of the first `leetchat://` link among `args`.
@@ -167,6 +172,13 @@ mod tests {
         assert_eq!(suggested_server(&[], None, Some(r#"{"server": 3}"#)), None);
         assert_eq!(
             suggested_server(&args(&["https://x.example?server=https://y"]), None, None),
+            None
+        );
+        let disguised =
+            args(&["leetchat://join?server=https%3A%2F%2Fchat.example.org%40evil.example&code=a"]);
+        assert_eq!(suggested_server(&disguised, None, None), None);
+        assert_eq!(
+            suggested_server(&[], Some("https://u:p@chat.example.org"), None),
             None
         );
     }

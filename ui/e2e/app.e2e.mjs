@@ -296,6 +296,25 @@ async function step(name, fn) {
 test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart", async () => {
   const t0 = Date.now();
   try {
+    /**
+     * axe-core's check of the page as it stands: no serious or critical
+     * violation. axe runs inside the page (WebDriver's script, not a script
+     * element, so the app's CSP does not stop it).
+     */
+    const axeSource = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+    const accessible = async (where) => {
+      const found = await driver.executeAsyncScript(
+        `${axeSource}
+         ;const done = arguments[arguments.length - 1];
+         window.axe.run(document, { resultTypes: ["violations"] }).then(
+           (r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map((n) => n.target.join(" ")) }))),
+           (e) => done([{ id: "axe-error", impact: "critical", help: String(e), nodes: [] }]),
+         );`,
+      );
+      const serious = found.filter((v) => v.impact === "serious" || v.impact === "critical");
+      if (found.length) console.log(`# e2e: axe on ${where}: ${found.map((v) => `${v.id} (${v.impact})`).join(", ")}`);
+      assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${where}: ${JSON.stringify(serious, null, 1)}`);
+    };
     const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
     const shot = async (name) => {
       if (!shots) return;
@@ -982,7 +1001,9 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         window.getSelection()?.removeAllRanges();
         return { sidebar: click(document.querySelector(".sidebar")), header: click(document.querySelector(".chat-header")), composer: click(document.querySelector(".composer textarea")) };`);
       assert.deepEqual(kept, { sidebar: false, header: false, composer: true }, "where the webview's menu is kept");
+      await accessible("the chat screen, light");
       await clickFresh(css('button[aria-label="Settings"]'));
+      await accessible("the settings screen, light");
       const dark = await find(By.xpath("//dialog[@open]//div[@role='radiogroup' and @aria-label='Theme']//label[normalize-space()='Dark']"));
       await dark.click();
       const looks = await driver.executeScript(`return { theme: document.documentElement.dataset.theme, bg: getComputedStyle(document.documentElement).backgroundColor };`);
@@ -993,6 +1014,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
       await dismissToasts();
       await shot("dark.png");
+      await accessible("the chat screen, dark");
       await clickFresh(css('button[aria-label="Settings"]'));
       await (await find(By.xpath("//dialog[@open]//div[@role='radiogroup' and @aria-label='Theme']//label[normalize-space()='Follow the system']"))).click();
       await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));

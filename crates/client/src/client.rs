@@ -580,10 +580,15 @@ impl Client {
                     .store
                     .room_counts(&before.room_id, &self.my_id()?)?;
                 self.inner.emit(ClientEvent::MessageRemoved {
-                    room_id: before.room_id,
+                    room_id: before.room_id.clone(),
                     local_id: before.local_id,
                     room,
-                })
+                });
+                // What was queued behind it no longer waits for it.
+                for m in self.inner.store.pending_messages(&before.room_id)? {
+                    self.inner
+                        .emit_message(m, MessageChange::Delivery, Origin::Local)?;
+                }
             }
         }
         self.inner.outbox_changed.notify_one();

@@ -18,6 +18,10 @@ describe("shortcutOf", () => {
     expect(shortcutOf(press("ArrowDown", { altKey: true }), true)).toBe("next-room");
     expect(shortcutOf(press("ArrowDown"), false)).toBeNull();
     expect(shortcutOf(press("k"), false)).toBeNull();
+    // A Cyrillic layout types "л" on the K key: still the switcher.
+    expect(shortcutOf(press("л", { ctrlKey: true, code: "KeyK" }), false)).toBe("switcher");
+    // "/" with Shift on a German layout (Shift+7).
+    expect(shortcutOf(press("/", { ctrlKey: true, shiftKey: true, code: "Digit7" }), false)).toBe("help");
   });
   it("takes away the browser's reload, print and view-source keys", () => {
     for (const p of [press("r", { ctrlKey: true }), press("R", { ctrlKey: true, shiftKey: true }), press("p", { ctrlKey: true }), press("u", { ctrlKey: true }), press("F5"), press("F12")]) {

@@ -25,6 +25,8 @@ export type Shortcut =
 /** The keys of a key press that shortcuts look at. */
 export interface KeyPress {
   key: string;
+  /** The physical key ("KeyK"), so letters work on any keyboard layout. */
+  code?: string;
   ctrlKey: boolean;
   metaKey: boolean;
   altKey: boolean;
@@ -34,11 +36,15 @@ export interface KeyPress {
 /** The shortcut a key press is, if any (`mac`: Cmd is the command key). */
 export function shortcutOf(e: KeyPress, mac: boolean): Shortcut | null {
   const cmd = mac ? e.metaKey && !e.ctrlKey : e.ctrlKey && !e.metaKey;
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // Letters by their physical key (Ctrl+K is Ctrl+K on a Cyrillic layout
+  // too); "/" by its character, wherever a layout puts it.
+  const letter = /^Key[A-Z]$/.exec(e.code ?? "") ? (e.code as string).slice(3).toLowerCase() : null;
+  const key = letter ?? (e.key.length === 1 ? e.key.toLowerCase() : e.key);
+  // "/" may need Shift (German, French layouts): Shift does not matter for it.
+  if (cmd && !e.altKey && key === "/") return "help";
   if (cmd && !e.altKey && !e.shiftKey) {
     if (key === "k") return "switcher";
     if (key === "f") return "search";
-    if (key === "/") return "help";
     if (key === "r" || key === "p" || key === "u" || key === "s" || key === "g") return "blocked";
   }
   if (cmd && e.shiftKey && !e.altKey && (key === "r" || key === "g")) return "blocked";

@@ -84,7 +84,6 @@ export class Composer {
       "aria-describedby": "composer-hint",
       "aria-autocomplete": "list",
       "aria-controls": "mention-list",
-      "aria-expanded": "false",
       oninput: () => this.onInput(),
       onkeydown: (e: KeyboardEvent) => this.onKey(e),
       onpaste: (e: ClipboardEvent) => this.onPaste(e),
@@ -378,7 +377,6 @@ export class Composer {
       ),
     );
     show(this.mentionList, true);
-    this.textarea.setAttribute("aria-expanded", "true");
     this.textarea.setAttribute("aria-activedescendant", `mention-${m.active}`);
   }
 
@@ -387,7 +385,6 @@ export class Composer {
     this.mention = null;
     show(this.mentionList, false);
     this.mentionList.replaceChildren();
-    this.textarea.setAttribute("aria-expanded", "false");
     this.textarea.removeAttribute("aria-activedescendant");
   }
 

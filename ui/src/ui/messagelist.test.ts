@@ -412,8 +412,16 @@ describe("MessageList waiting sends (issue #21)", () => {
     list.reset([msg({ localId: 1, seq: 1 }), waiting], ctx(), false);
     const line = () => rowOf(list, 2)?.querySelector(".wait-line");
     expect(line()?.textContent).toContain("Slowed down by the server: sending in 48 s");
+    const cancel = line()?.querySelector("button") as HTMLButtonElement;
+    document.body.appendChild(list.el);
+    cancel.focus();
     vi.advanceTimersByTime(3_000);
     expect(line()?.textContent).toContain("sending in 45 s");
+    // Counted down in place: the button (and the focus on it) stays.
+    expect(line()?.querySelector("button")).toBe(cancel);
+    expect(document.activeElement).toBe(cancel);
+    expect(rowOf(list, 2)?.getAttribute("aria-label")).toContain("Slowed down by the server");
+    expect(rowOf(list, 2)?.getAttribute("aria-label")).not.toMatch(/\d+ s\b/);
     (line()?.querySelector("button") as HTMLButtonElement).click();
     expect(h.onCancelSend).toHaveBeenCalledWith(waiting);
     // Once due it is simply sending again, and the clock stops.
@@ -479,6 +487,8 @@ describe("MessageList in long rooms (issue #20)", () => {
     expect(jump(list).hidden).toBe(false);
     expect(jump(list).textContent).toBe("Jump to latest");
     g.scrollHeight = 3200;
+    list.update([...fromBob(30), pending(33, { senderId: "me" })], ctx({ room: r }));
+    // Two arrive while the user's own message is still unsent (it sorts last).
     list.update([...fromBob(30), ...fromBob(2, 31), pending(33, { senderId: "me" })], ctx({ room: r }));
     expect(list.el.scrollTop).toBe(500);
     expect(jump(list).textContent).toBe("2 new messages");

@@ -135,15 +135,17 @@ function firstUnread(list: readonly MessageView[], ctx: ListContext): number {
   return list.findIndex((m) => m.seq !== null && m.seq > read && m.senderId !== ctx.myUserId && m.type !== "system");
 }
 
-/** How many messages from others `next` has after the newest of `prev`. */
+/**
+ * How many messages from others `next` has that `prev` did not, newer than
+ * anything in it (an older page is not "new"; the user's own unsent
+ * messages, which sort last, do not hide what arrived before them).
+ */
 function arrivedAfter(prev: readonly MessageView[], next: readonly MessageView[], me: string): number {
-  const last = prev[prev.length - 1];
-  if (!last || next.length <= prev.length) return 0;
-  const at = next.findIndex((m) => m.localId === last.localId);
-  if (at < 0) return 0;
-  let n = 0;
-  for (let i = at + 1; i < next.length; i++) if ((next[i] as MessageView).senderId !== me) n++;
-  return n;
+  if (next.length <= prev.length) return 0;
+  const known = new Set(prev.map((m) => m.localId));
+  let newest = -Infinity;
+  for (const m of prev) if (m.seq !== null && m.seq > newest) newest = m.seq;
+  return next.filter((m) => !known.has(m.localId) && m.senderId !== me && m.seq !== null && m.seq > newest).length;
 }
 
 /** The scrolling message list of one room. */
@@ -421,10 +423,35 @@ export class MessageList {
     let waits = false;
     for (const row of this.rows.values()) if (row.model?.mark?.waiting) waits = true;
     if (!waits) return;
-    this.tick = window.setTimeout(() => {
-      this.tick = 0;
-      this.render(this.start);
-    }, 1000);
+    this.tick = window.setTimeout(() => this.tickWaits(), 1000);
+  }
+
+  /**
+   * Moves the "sending in N s" on, in place: the row, its Cancel button and
+   * focus stay, and nothing is announced again. A send no longer waiting
+   * has its row redrawn.
+   */
+  private tickWaits(): void {
+    this.tick = 0;
+    let redraw = false;
+    for (const row of this.rows.values()) {
+      const m = row.model;
+      if (!m?.mark?.waiting) continue;
+      const mark = deliveryMark(m.msg, this.ctx.myUserId, this.ctx.readSeq);
+      if (!mark?.waiting) {
+        redraw = true;
+        continue;
+      }
+      if (mark.label === m.mark.label) continue;
+      row.model = { ...m, mark };
+      const text = row.el.querySelector(".wait-line > span");
+      if (text) text.textContent = mark.label;
+      const badge = row.el.querySelector(".mark");
+      badge?.setAttribute("aria-label", mark.label);
+      badge?.setAttribute("title", mark.label);
+    }
+    if (redraw) this.render(this.start);
+    else this.countDown();
   }
 
   private model(msg: MessageView, prev: MessageView | null): RowModel {
@@ -559,7 +586,9 @@ export class MessageList {
     const who = m.own ? "You" : senderName(this.ctx.room, msg.senderId);
     const files = describeAttachments(msg.attachments);
     const text = deleted ? "This message was deleted" : [msg.content, files].filter(Boolean).join(". ");
-    el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${m.mark ? `. ${m.mark.label}` : ""}`);
+    // A waiting send says why, not the seconds (they change every second).
+    const state = m.mark?.waiting ? (m.mark.label.split(":")[0] as string) : m.mark?.label;
+    el.setAttribute("aria-label", `${who}, ${m.time}: ${text}${state ? `. ${state}` : ""}`);
   }
 
   /** One attachment: a thumbnail for an uploaded picture, else a file chip. */

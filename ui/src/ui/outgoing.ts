@@ -34,6 +34,11 @@ interface FileJob {
   done?(): void;
 }
 
+/** A send the server's rate limit holds back: it can still be withdrawn. */
+function heldBack(msg: MessageView): boolean {
+  return msg.delivery === "pending" && msg.waiting === "rate_limited" && msg.retryAt !== null && msg.retryAt > Date.now();
+}
+
 /** The reactions the message menu offers in one click. */
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
@@ -96,8 +101,8 @@ export class Outgoing {
         ...(sent ? [{ label: "Copy link", run: () => void this.copy(messageLink(msg.roomId, msg.messageId as string), "Link copied") }] : []),
         ...(sent && canPin(room, me) ? [{ label: pinned ? "Unpin" : "Pin", run: () => void this.pin(msg, !pinned) }] : []),
         ...(canModify(msg, me) && msg.type === "text" && msg.delivery !== "failed" ? [{ label: "Edit", run: () => this.composer.startEdit(msg) }] : []),
-        ...(canModify(msg, me) && msg.delivery === "pending" ? [{ label: "Cancel sending", run: () => void this.cancelSend(msg) }] : []),
-        ...(canModify(msg, me) && msg.delivery !== "pending" ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
+        ...(canModify(msg, me) && heldBack(msg) ? [{ label: "Cancel sending", run: () => void this.cancelSend(msg) }] : []),
+        ...(canModify(msg, me) && !heldBack(msg) ? [{ label: "Delete", danger: true, run: () => void this.remove(msg) }] : []),
         ...(sent && msg.senderId !== me && !msg.deletedAt ? [{ label: "Report…", separated: true, run: () => void this.report(msg, who) }] : []),
       ],
       "Message actions",
@@ -267,8 +272,9 @@ export class Outgoing {
   }
 
   /**
-   * Withdraws a message that waits to be sent (the client core drops it if
-   * the server cannot have it, else deletes it once it is sent).
+   * Withdraws a message the server's rate limit holds back (the client core
+   * drops it; in the rare case the server might have it after all, from an
+   * attempt whose answer was lost, it is deleted once sent).
    */
   async cancelSend(msg: MessageView): Promise<void> {
     try {
@@ -320,10 +326,14 @@ export class Outgoing {
       if (this.view.active === roomId) this.composer.focus();
       return;
     }
-    // The composer's text was offered as the caption: it goes with the files.
-    if (draft && this.view.active === roomId && this.composer.peekCaption() === draft) this.composer.takeCaption();
-    this.drafts.delete(roomId);
     caption = outgoingText(caption);
+    // The composer's text was offered as the caption and went with the files
+    // as it was: it leaves the composer (and the draft). Changed or cleared in
+    // the dialog, it stays where it is.
+    if (draft && caption === draft) {
+      if (this.view.active === roomId && this.composer.peekCaption() === draft) this.composer.takeCaption();
+      if (this.drafts.get(roomId) !== undefined && outgoingText(this.drafts.get(roomId) ?? "") === draft) this.drafts.delete(roomId);
+    }
     for (const job of jobs) {
       try {
         await job.send(caption);

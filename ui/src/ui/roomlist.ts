@@ -137,11 +137,17 @@ export class RoomList {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
     const mentions = room.mentionCount > 0 ? `${room.mentionCount} ${room.mentionCount === 1 ? "mention" : "mentions"}` : "";
-    const label = [m.title, m.silenced ? "muted" : "", m.presence, m.preview, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
+    // The name starts with the row's visible text, in its order (so voice
+    // control can say what it sees), then what only the eye gets from it.
+    const presence = m.presence && m.online === false ? m.presence : "";
+    const visible = [m.title, m.when, m.typing || m.preview, room.mentionCount > 0 ? "@" : "", badge, presence].filter(Boolean).join(" ");
+    const label = [visible, m.silenced ? "muted" : "", m.online === false ? "" : m.presence, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
     button.className = "room" + (m.active ? " active" : "") + (badge ? " unread" : "");
     if (m.active) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
     button.setAttribute("aria-label", label);
+    // Spaces between the parts (a flex container does not show them) keep
+    // the words apart in the text assistive technology reads from the row.
     button.replaceChildren(
       this.avatar(room.type === "group" ? "#" : initials(m.title), m),
       h(
@@ -151,18 +157,23 @@ export class RoomList {
           "span",
           { class: "room-top" },
           h("span", { class: "room-title" }, m.title),
+          " ",
           m.silenced ? h("span", { class: "muted-icon", title: "Muted" }, icon("bellOff", 14)) : null,
           h("span", { class: "room-when" }, m.when),
         ),
+        " ",
         h(
           "span",
           { class: "room-bottom" },
           h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
+          " ",
           room.mentionCount > 0
             ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
             : null,
+          " ",
           badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : "") }, badge) : null,
         ),
+        " ",
         m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
       ),
     );

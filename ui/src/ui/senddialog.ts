@@ -43,7 +43,8 @@ export async function sendFilesDialog(roomName: string, files: FileToSend[], cap
       close();
     };
     box.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      // keyCode 229: an input method is still composing (Safari, WKWebView).
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
         e.preventDefault();
         send();
       }

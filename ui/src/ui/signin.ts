@@ -110,11 +110,13 @@ export function signInScreen(
     error.textContent = "";
   };
   toggle.addEventListener("click", swap);
-  // Another name is another account: it has not been created.
-  userName.addEventListener("input", () => {
-    created = false;
-    createdNote.hidden = true;
-  });
+  // Another name, server or password is another sign-up: not created yet.
+  for (const field of [userName, server, password]) {
+    field.addEventListener("input", () => {
+      created = false;
+      createdNote.hidden = true;
+    });
+  }
   const closeAsk = (): void => {
     fileAsk.hidden = true;
     submit.hidden = false;
@@ -173,8 +175,9 @@ export function signInScreen(
           submit.disabled = false;
           toggle.disabled = false;
           submit.textContent = before;
+          // Made, but not kept even in the file: the next try signs in.
+          if (isAccountNotKept(err)) created = true;
           if (isNoKeyring(err) && !useFileStore) {
-            created = isAccountNotKept(err);
             createdNote.hidden = !created;
             fileAsk.hidden = false;
             submit.hidden = true;

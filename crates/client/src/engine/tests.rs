@@ -538,6 +538,37 @@ fn a_send_held_back_by_the_rate_limit_can_be_withdrawn_and_one_in_flight_cannot(
 }
 
 #[test]
+fn a_send_whose_earlier_attempt_went_unanswered_is_not_withdrawn_after_a_rate_limit() {
+    let mut h = Harness::with_rooms(&[("r1", 0)]);
+    h.connect(vec![summary("r1", 0, 0)]);
+    let temp = h.send("r1", "lost, then slowed down");
+    let _lost = h.expect_request("message.send");
+    // The connection drops with the send in flight: the server may still be
+    // committing it. The next connection sends it again and is slowed down.
+    h.engine.abandon();
+    h.engine = Engine::new(h.store.clone(), ME, h._dir.path().to_owned());
+    h.list(vec![summary("r1", 0, 0)]);
+    h.sync_nothing();
+    let f = h.expect_request("message.send");
+    assert_eq!(f.data["tempId"], json!(temp));
+    h.refuse(
+        &f,
+        json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 60000}),
+    );
+    let v = h
+        .store
+        .enqueue_delete(&temp)
+        .unwrap()
+        .expect("a tombstone, not a withdrawal");
+    assert!(v.deleted_at.is_some());
+    assert_eq!(
+        h.store.outbox_len().unwrap(),
+        2,
+        "the send, then its delete"
+    );
+}
+
+#[test]
 fn a_permanent_refusal_fails_the_send_and_drops_the_changes_behind_it() {
     let mut h = Harness::with_rooms(&[("r1", 0)]);
     h.connect(vec![summary("r1", 0, 0)]);

@@ -329,6 +329,11 @@ impl Store {
         let Some((payload, ())) = updated else {
             return Ok(());
         };
+        // The refusal answered the attempt.
+        tx.execute(
+            "UPDATE outbox SET unanswered = MAX(unanswered - 1, 0) WHERE id = ?1",
+            [item_id],
+        )?;
         let shown: Option<(i64, String)> = tx
             .query_row(
                 "SELECT local_id, attachments FROM messages WHERE temp_id = ?1 AND message_id IS NULL",
@@ -445,12 +450,14 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Withdrawn if the server cannot have it: never tried, or held back
-        // by the rate limit (the server answers a resend with the original
-        // before it applies the limit, so that answer means it had none;
-        // and while the wait lasts the item is not taken again).
+        // by the rate limit with every attempt answered (the server answers
+        // a resend with the original before it applies the limit, so that
+        // answer means it had none; an attempt lost with its connection may
+        // still be committing; and while the wait lasts the item is not
+        // taken again).
         let dropped = tx.execute(
             "DELETE FROM outbox WHERE kind = 'send' AND temp_id = ?1
-             AND (attempts = 0 OR (waiting = 'rate_limited' AND not_before > ?2))",
+             AND (attempts = 0 OR (waiting = 'rate_limited' AND not_before > ?2 AND unanswered = 0))",
             params![&temp, now_ms()],
         )?;
         if dropped > 0 {
@@ -494,7 +501,8 @@ impl Store {
             return Ok(None);
         };
         conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, waiting = NULL WHERE id = ?1",
+            "UPDATE outbox SET attempts = attempts + 1, unanswered = unanswered + 1, waiting = NULL
+             WHERE id = ?1",
             [row.0],
         )?;
         let mut item = to_item(row)?;
@@ -527,8 +535,10 @@ impl Store {
 
     /// Try the item again no earlier than `not_before` (unix ms).
     pub fn outbox_defer(&self, id: i64, not_before: i64, why: Waiting) -> Result<()> {
+        // A refusal answers the attempt in flight.
         self.conn().execute(
-            "UPDATE outbox SET not_before = ?2, waiting = ?3 WHERE id = ?1",
+            "UPDATE outbox SET not_before = ?2, waiting = ?3, unanswered = MAX(unanswered - 1, 0)
+             WHERE id = ?1",
             params![id, not_before, why.as_str()],
         )?;
         Ok(())

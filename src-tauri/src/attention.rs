@@ -68,6 +68,13 @@ pub fn listen_for_clicks(app: &AppHandle) {
 
 /// Raises the window and asks the UI to open `room_id`.
 fn open_room(app: &AppHandle, room_id: String) {
+    raise(app);
+    let _ = app.emit(OPEN_ROOM, OpenRoom { room_id });
+}
+
+/// Brings the window to the front (a notification clicked, the app started
+/// again while it runs).
+pub fn raise(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
         #[cfg(desktop)]
         {
@@ -76,7 +83,6 @@ fn open_room(app: &AppHandle, room_id: String) {
         }
         let _ = w.set_focus();
     }
-    let _ = app.emit(OPEN_ROOM, OpenRoom { room_id });
 }
 
 /// The window title for `unread` unread messages.

@@ -103,7 +103,15 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();
-    let result = tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    // One app per user on a desktop: starting it again (or opening a
+    // `leetchat://` link while it runs) raises the running one, so two
+    // engines never work through one account's outbox.
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        attention::raise(app);
+    }));
+    let result = builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())

@@ -337,7 +337,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
     await step("bob's direct message shows up and opens", async () => {
       await bob("dm", "alice");
       await bob("send", "alice", "hello alice");
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and contains(@aria-label,'bob')]"), 30_000);
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"), 30_000);
       await find(rowWith("hello alice"), 20_000);
     });
 
@@ -560,7 +560,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await run("dunstctl", ["close-all"]);
       await bob("group", "team", "alice");
       await bob("send", "team", "ping from the team");
-      const teamRow = By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]");
+      const teamRow = By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='team']]");
       await find(teamRow, 30_000);
       // The window title (set by the shell, read from X) carries the unread
       // total the room list shows.
@@ -580,7 +580,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("the clicked notification to open the team room", async () => (await chatTitle()) === "team");
       await find(rowWith("ping from the team"));
       // Back to bob's room for the steps that follow.
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
@@ -757,17 +757,17 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         "the mention badge on the team room",
         async () =>
           driver.executeScript(
-            `return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => (b.getAttribute("aria-label") || "").startsWith("team"))?.querySelector(".mention-badge")?.textContent || null;`,
+            `return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => b.querySelector(".room-title")?.textContent === "team")?.querySelector(".mention-badge")?.textContent || null;`,
           ),
         30_000,
       );
       assert.equal(badge, "@");
       await shot("mention-badge.png");
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='team']]"));
       const parts = await eventually("the highlighted mention", async () => (await rowParts("can you look at this"))?.mentionMe);
       assert.equal(parts, "@alice");
       await shot("mentioned.png");
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
@@ -784,20 +784,21 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         );
       const inList = await eventually(
         "bob's picture on his chat in the list",
-        async () => loadedIn("ul[aria-label='Conversations'] button.room[aria-label^='bob'] .avatar img"),
+        // bob's chat is the open one: its row is the current one.
+        async () => loadedIn("ul[aria-label='Conversations'] button.room[aria-current='true'] .avatar img"),
         30_000,
       );
       assert.deepEqual(inList, { w: 256, h: 256 }, "made square by the server");
       await eventually("bob's picture in the open chat's header", async () => loadedIn(".chat-header .avatar img"), 30_000);
       await shot("avatar.png");
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'team')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='team']]"));
       await eventually("bob's picture by his name in the team room", async () => loadedIn(".messages .sender .avatar img"), 30_000);
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's room to be open again", async () => (await chatTitle()) === "bob");
     });
 
     await step("notifications: a muted room stays quiet, a 'mentions' room notifies only a mention, reading in the terminal clears the badge and the notification", async () => {
-      const roomButton = (name) => By.xpath(`//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,${xpathString(name)})]`);
+      const roomButton = (name) => By.xpath(`//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()=${xpathString(name)}]]`);
       const openRoom = async (name) => {
         await clickFresh(roomButton(name));
         await eventually(`the ${name} room to be open`, async () => (await chatTitle()) === name);
@@ -809,7 +810,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       };
       const displayed = async () => Number((await run("dunstctl", ["count", "displayed"], true)).trim() || "0");
       const teamBadge = () =>
-        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => (b.getAttribute("aria-label") || "").startsWith("team"))?.querySelector(".badge:not(.mention-badge)")?.textContent ?? "";`);
+        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].find((b) => b.querySelector(".room-title")?.textContent === "team")?.querySelector(".badge:not(.mention-badge)")?.textContent ?? "";`);
       await run("dunstctl", ["close-all"]);
       await aliceCli("login", "alice");
 
@@ -857,7 +858,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       // Alice joins after: her device gets the newest page, not the whale.
       await bob("add", archive, "alice");
       await eventually("the archive room in alice's list", async () =>
-        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].some((b) => (b.getAttribute("aria-label") || "").startsWith("archive"));`),
+        driver.executeScript(`return [...document.querySelectorAll("ul[aria-label='Conversations'] .room")].some((b) => b.querySelector(".room-title")?.textContent === "archive");`),
       );
       const filter = await find(css("input.room-filter"));
       await filter.click();
@@ -885,7 +886,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await eventually("the results to go with the query", async () =>
         driver.executeScript(`return document.querySelector(".search-pane").hidden;`),
       );
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
     });
 
@@ -978,7 +979,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await shot("settings.png");
       await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
       await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
-      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and starts-with(@aria-label,'bob')]"));
+      await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
     });
 

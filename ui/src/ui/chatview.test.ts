@@ -37,7 +37,7 @@ describe("ChatView pinned bar", () => {
     ]);
     expect(bar.hidden).toBe(false);
     const current = bar.querySelector<HTMLButtonElement>(".pin-current") as HTMLButtonElement;
-    expect(current.textContent).toBe("📌 Pinned 1 of 2newest pin");
+    expect(current.textContent).toBe("📌 Pinned 1 of 2 newest pin");
     current.click();
     expect(h.onShowPinned).toHaveBeenLastCalledWith("m3");
     expect(current.getAttribute("aria-label")).toBe("Pinned 2 of 2: A message from before this device's history. Show it");

@@ -109,7 +109,8 @@ export class ChatView {
       this.dropHint,
     );
     this.placeholder = h("div", { class: "chat-empty" }, h("p", null, "Pick a chat, or start a new one."));
-    this.el = h("div", { class: "chat" }, this.body, this.placeholder);
+    // The page's main landmark: the open chat (the side pane is its navigation).
+    this.el = h("main", { class: "chat" }, this.body, this.placeholder);
     // Escape that nothing inside took (a reply, an edit, the mention list)
     // goes back to the chat list where only one pane shows at a time.
     this.el.addEventListener("keydown", (e) => {
@@ -162,7 +163,8 @@ export class ChatView {
     const n = this.pins.length;
     const which = n > 1 ? `Pinned ${this.pinIndex + 1} of ${n}` : "Pinned";
     const text = p.text ?? "A message from before this device's history";
-    this.pinButton.replaceChildren(h("span", { class: "pin-which" }, `📌 ${which}`), h("span", { class: "pin-text" }, text));
+    // A space between the parts keeps their words apart for assistive technology.
+    this.pinButton.replaceChildren(h("span", { class: "pin-which" }, `📌 ${which}`), " ", h("span", { class: "pin-text" }, text));
     this.pinButton.setAttribute("aria-label", `${which}: ${text}. Show it`);
     setText(this.pinAll, n > 1 ? `All ${n}` : "");
     show(this.pinAll, n > 1);

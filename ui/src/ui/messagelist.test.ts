@@ -261,7 +261,7 @@ describe("MessageList conversations", () => {
     const rows = list.el.querySelectorAll<HTMLElement>(".row");
     expect(rows[0]?.querySelector(".pinned")).not.toBeNull();
     const row = rows[1] as HTMLElement;
-    expect(row.querySelector(".reply-quote")?.textContent).toBe("Alicelunch?");
+    expect(row.querySelector(".reply-quote")?.textContent).toBe("Alice lunch?");
     expect(row.querySelector(".text strong")?.textContent).toBe("yes");
     expect(row.querySelector(".mention.mention-me")?.textContent).toBe("@me");
     const chip = row.querySelector<HTMLButtonElement>(".reactions .chip.mine");
@@ -296,7 +296,7 @@ describe("MessageList conversations", () => {
     const card = list.el.querySelector<HTMLAnchorElement>("a.link-card");
     expect(card?.querySelector(".lp-site")?.textContent).toBe("example.com");
     expect(card?.querySelector(".lp-title")?.textContent).toBe("The docs");
-    expect(card?.getAttribute("aria-label")).toBe("Link preview: The docs. Everything about it. example.com");
+    expect(card?.getAttribute("aria-label")).toBe("Link preview: example.com. The docs. Everything about it");
     expect(imgs.load).toHaveBeenCalledWith("f9", true);
     await Promise.resolve();
     expect(card?.querySelector("img")?.getAttribute("src")).toBe("asset://thumb/f9");

@@ -25,6 +25,7 @@ export function replyQuote(p: ReplyView, me: string, room: RoomView | undefined,
       },
     },
     h("span", { class: "reply-sender" }, who),
+    " ",
     h("span", { class: "reply-text" }, what),
   );
 }
@@ -74,7 +75,8 @@ export function linkCard(p: LinkPreview, images: ImageSource): HTMLElement {
     // Shown as it came.
   }
   const site = p.siteName ?? host;
-  const label = [p.title, p.description, site].filter(Boolean).join(". ");
+  // The name reads the card's text in its order (site, title, description).
+  const label = [site, p.title, p.description].filter(Boolean).join(". ");
   const card = h(
     "a",
     { class: "link-card", href: p.url, rel: "noopener noreferrer", title: p.url, "aria-label": `Link preview: ${label}` },
@@ -82,7 +84,9 @@ export function linkCard(p: LinkPreview, images: ImageSource): HTMLElement {
       "span",
       { class: "lp-text" },
       h("span", { class: "lp-site" }, site),
+      p.title ? " " : null,
       p.title ? h("span", { class: "lp-title" }, p.title) : null,
+      p.description ? " " : null,
       p.description ? h("span", { class: "lp-desc" }, p.description) : null,
     ),
   );

@@ -137,44 +137,50 @@ export class RoomList {
     const { room } = m;
     const badge = unreadBadge(room.unreadCount);
     const mentions = room.mentionCount > 0 ? `${room.mentionCount} ${room.mentionCount === 1 ? "mention" : "mentions"}` : "";
-    // The name starts with the row's visible text, in its order (so voice
-    // control can say what it sees), then what only the eye gets from it.
     const presence = m.presence && m.online === false ? m.presence : "";
-    const visible = [m.title, m.when, m.typing || m.preview, room.mentionCount > 0 ? "@" : "", badge, presence].filter(Boolean).join(" ");
-    const label = [visible, m.silenced ? "muted" : "", m.online === false ? "" : m.presence, unreadLabel(room.unreadCount), mentions].filter(Boolean).join(". ");
+    // The row's name is its text (so voice control can say what it sees):
+    // the badges are drawn for the eye and said in words, hidden text that
+    // also tells what only a glance shows (muted, online).
+    const said = [m.silenced ? "muted" : "", m.online === true ? m.presence : "", unreadLabel(room.unreadCount), mentions].filter(Boolean);
     button.className = "room" + (m.active ? " active" : "") + (badge ? " unread" : "");
     if (m.active) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
-    button.setAttribute("aria-label", label);
-    // Spaces between the parts (a flex container does not show them) keep
-    // the words apart in the text assistive technology reads from the row.
+    button.removeAttribute("aria-label");
+    // One space between the parts that are there (a flex container does not
+    // show it) keeps their words apart in the name.
+    const spaced = (...parts: (Node | null)[]): Node[] =>
+      parts.filter((p): p is Node => p !== null).flatMap((p, i) => (i === 0 ? [p] : [document.createTextNode(" "), p]));
+    const top = h(
+      "span",
+      { class: "room-top" },
+      ...spaced(
+        h("span", { class: "room-title" }, m.title),
+        m.silenced ? h("span", { class: "muted-icon", title: "Muted", "aria-hidden": "true" }, icon("bellOff", 14)) : null,
+        h("span", { class: "room-when" }, m.when),
+      ),
+    );
+    const bottom = h(
+      "span",
+      { class: "room-bottom" },
+      ...spaced(
+        h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
+        room.mentionCount > 0
+          ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}`, "aria-hidden": "true" }, "@")
+          : null,
+        badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : ""), "aria-hidden": "true" }, badge) : null,
+      ),
+    );
     button.replaceChildren(
       this.avatar(room.type === "group" ? "#" : initials(m.title), m),
       h(
         "span",
         { class: "room-text" },
-        h(
-          "span",
-          { class: "room-top" },
-          h("span", { class: "room-title" }, m.title),
-          " ",
-          m.silenced ? h("span", { class: "muted-icon", title: "Muted" }, icon("bellOff", 14)) : null,
-          h("span", { class: "room-when" }, m.when),
+        ...spaced(
+          top,
+          bottom,
+          presence ? h("span", { class: "room-presence" }, presence) : null,
+          said.length ? h("span", { class: "sr-only" }, `. ${said.join(". ")}`) : null,
         ),
-        " ",
-        h(
-          "span",
-          { class: "room-bottom" },
-          h("span", { class: "room-preview" + (m.typing ? " typing" : "") }, m.typing || m.preview),
-          " ",
-          room.mentionCount > 0
-            ? h("span", { class: "badge mention-badge", title: `${room.mentionCount} unread ${room.mentionCount === 1 ? "mention" : "mentions"}` }, "@")
-            : null,
-          " ",
-          badge ? h("span", { class: "badge" + (m.silenced ? " quiet" : "") }, badge) : null,
-        ),
-        " ",
-        m.presence && m.online === false ? h("span", { class: "room-presence" }, m.presence) : null,
       ),
     );
   }

@@ -61,7 +61,7 @@ export function sidebar(
     h(
       "header",
       { class: "side-header" },
-      h("div", { class: "me" }, h("strong", null, "LeetChat"), h("span", { class: "muted", title: server }, `@${userName}`)),
+      h("div", { class: "me" }, h("h1", { class: "app-name" }, "LeetChat"), h("span", { class: "muted", title: server }, `@${userName}`)),
       button("New chat", icon("compose"), actions.onNewChat),
       button("New group", icon("group"), actions.onNewGroup),
       button("Join a group", icon("link"), actions.onJoinGroup),

@@ -330,6 +330,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await serverInput.sendKeys(serverUrl);
       await (await find(css('input[name="username"]'))).sendKeys("alice");
       await (await find(css('input[name="password"]'))).sendKeys(PASSWORD);
+      await accessible("the sign-up screen");
       await (await find(css('form.signin-form button[type="submit"]'))).click();
       await find(css('ul[aria-label="Conversations"]'), 30_000);
     });
@@ -682,6 +683,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       );
       assert.ok(picked);
       await shot("emoji-picker.png");
+      await accessible("the emoji picker");
       await driver.executeScript(`
         const root = document.querySelector(".emoji-popover emoji-picker").shadowRoot;
         [...root.querySelectorAll("[role=option]")].find((o) => (o.getAttribute("aria-label") || "").includes("🎉") || o.textContent.includes("🎉")).click();`);
@@ -819,6 +821,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await (await bell()).click();
       await find(By.xpath("//div[@role='menu']//button[normalize-space()='Mute for 1 hour']"));
       await shot("notification-settings.png");
+      await accessible("a room's notification menu");
       await (await menuItem("Mute for 1 hour")).click();
       await eventually("the bell to say muted", async () => ((await (await bell()).getAttribute("aria-label")) ?? "").includes("muted until"));
       await openRoom("bob");
@@ -869,6 +872,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         ),
       );
       await shot("search-results.png");
+      await accessible("the message search results");
       await clickFresh(By.xpath(`//button[contains(@class,'search-result') and contains(., 'blue whale')]`));
       await eventually("archive to open on the found message (flashed)", async () =>
         (await chatTitle()) === "archive" &&
@@ -931,6 +935,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await dismissToasts();
       await driver.executeScript(`document.querySelector("dialog[open] ul[aria-label='Invite links']").closest("section").scrollIntoView({ block: "start" });`);
       await shot("group-settings.png");
+      await accessible("a group's settings");
       await assert.rejects(carol("join", link), /banned/, "a banned user cannot come back by the link");
       const carolRooms = await carol("rooms");
       assert.ok(!carolRooms.includes("club"), `carol is not in the group: ${carolRooms}`);
@@ -990,7 +995,10 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         const input = await find(css("dialog[open] input[role='combobox']"));
         await input.sendKeys(typed);
         await find(By.xpath(`//dialog[@open]//li[@role='option' and @aria-selected='true']/span[normalize-space()=${xpathString(title)}]`));
-        if (title === "team") await shot("quick-switcher.png");
+        if (title === "team") {
+          await shot("quick-switcher.png");
+          await accessible("the quick switcher");
+        }
         await input.sendKeys(Key.ENTER);
         await eventually(`the ${title} chat to open`, async () => (await chatTitle()) === title);
       };

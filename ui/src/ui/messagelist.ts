@@ -518,9 +518,12 @@ export class MessageList {
           "button",
           // Out of the Tab order (the list moves focus between rows); the chat's
           // details reach the same profile from the keyboard.
-          { type: "button", class: "sender", tabindex: "-1", "aria-label": `${m.sender}'s profile`, onclick: () => this.handlers.onSender?.(msg.senderId) },
+          // Named by its text (the picture is hidden from assistive
+          // technology), so voice control can say the name it shows.
+          { type: "button", class: "sender", tabindex: "-1", onclick: () => this.handlers.onSender?.(msg.senderId) },
           avatarEl(initials(m.sender), m.senderAvatar, this.handlers.images, "avatar avatar-small"),
           m.sender,
+          h("span", { class: "sr-only" }, "’s profile"),
         ),
       );
     }

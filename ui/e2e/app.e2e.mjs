@@ -1024,7 +1024,17 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await dismissToasts();
       await shot("dark.png");
       await accessible("the chat screen, dark");
+      await ctrl("k");
+      await (await find(css("dialog[open] input[role='combobox']"))).sendKeys("b");
+      await find(By.xpath("//dialog[@open]//li[@role='option']"));
+      await shot("quick-switcher-dark.png");
+      await accessible("the quick switcher, dark");
+      await (await find(css("dialog[open] input[role='combobox']"))).sendKeys(Key.ESCAPE);
+      await eventually("the switcher to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
       await clickFresh(css('button[aria-label="Settings"]'));
+      await find(By.xpath("//dialog[@open]//ul[@aria-label='Signed-in devices']/li"), 30_000);
+      await shot("settings-dark.png");
+      await accessible("the settings screen, dark");
       await (await find(By.xpath("//dialog[@open]//div[@role='radiogroup' and @aria-label='Theme']//label[normalize-space()='Follow the system']"))).click();
       await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
       await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));

@@ -1003,6 +1003,21 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
         await eventually(`the ${title} chat to open`, async () => (await chatTitle()) === title);
       };
       await switchTo("tea", "team");
+      // Ctrl+F in a chat searches its messages only; the chip goes back to every chat.
+      await ctrl("f");
+      const box = await find(css("input.room-filter"));
+      assert.equal(await driver.executeScript("return document.activeElement === arguments[0];", box), true, "the cursor is in the search box");
+      await box.sendKeys("alice");
+      const roomsOf = () => driver.executeScript(`return [...document.querySelectorAll(".result-room")].map((r) => r.textContent);`);
+      const scoped = await eventually("results in the team room only", async () => {
+        const rooms = await roomsOf();
+        return rooms.length > 0 ? rooms : null;
+      });
+      assert.ok(scoped.every((r) => r === "team"), `only the team room: ${scoped}`);
+      await (await find(css("button.search-scope"))).click();
+      await eventually("results from other chats too", async () => (await roomsOf()).some((r) => r !== "team"));
+      await box.sendKeys(Key.chord(Key.CONTROL, "a"), Key.BACK_SPACE);
+      await eventually("the search to close", async () => (await roomsOf()).length === 0);
       await switchTo("bob", "bob");
       // The app's own menus, or none: the webview's (Reload, Inspect) only in text fields and on a selection.
       const kept = await driver.executeScript(`

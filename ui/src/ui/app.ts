@@ -14,7 +14,7 @@ import { lastEditable } from "../logic/composer";
 import { parseMessageLink } from "../logic/links";
 import { mentionChoices } from "../logic/mentions";
 import { newestSeq, oldestSeq } from "../logic/messages";
-import { messageSummary } from "../logic/rooms";
+import { messageSummary, roomTitle } from "../logic/rooms";
 import { parseQuery, type SearchQuery } from "../logic/search";
 import { ChatStore, type Changes } from "../state/store";
 import { FileUrls } from "./attachments";
@@ -82,6 +82,8 @@ export class App {
   private searchRun = 0;
   /** Counts openings of (and returns from) found messages' history, likewise. */
   private contextRun = 0;
+  /** The chat a message search is limited to (Ctrl+F in it), or null for every chat. */
+  private searchScope: string | null = null;
   /** The message search on screen. */
   private results: { text: string; query: SearchQuery; page: ResultsModel; cursor: string | null } | null = null;
   private readonly onFocus = (): void => this.scheduleMarkRead();
@@ -97,6 +99,8 @@ export class App {
         void this.switcher();
         break;
       case "search":
+        // In a chat, its messages; the chip in the box goes back to everywhere.
+        this.setSearchScope(this.view.active);
         this.view.focusSearch();
         break;
       case "prev-room":
@@ -180,6 +184,10 @@ export class App {
         onBack: () => this.closeRoom(),
         onOpenRoom: (id) => void this.openRoom(id),
         onSearch: (text) => this.search(text),
+        onClearScope: () => {
+          this.setSearchScope(null);
+          this.view.focusSearch();
+        },
         onMoreResults: () => void this.moreResults(),
         onOpenResult: (msg) => void this.openResult(msg),
         onLeaveContext: () => void this.leaveContext(),
@@ -416,6 +424,14 @@ export class App {
   // ---- message search ----------------------------------------------------
 
   /** Waits for a pause in typing, then searches (the server limits how often). */
+  /** Limits message search to one chat (null: every chat), searching again what is typed. */
+  private setSearchScope(roomId: string | null): void {
+    const room = roomId ? this.store.room(roomId) : undefined;
+    this.searchScope = room ? room.roomId : null;
+    this.view.setSearchScope(room ? roomTitle(room, this.me.userId) : null);
+    if (this.results) this.search(this.results.text);
+  }
+
   private search(text: string): void {
     window.clearTimeout(this.searchTimer);
     const query = parseQuery(text);
@@ -441,7 +457,7 @@ export class App {
     r.page = { ...r.page, loading: true, error: null };
     this.view.showResults(r.page);
     try {
-      const page = await this.api.searchMessages(r.text, null, more ? r.cursor : null, SEARCH_PAGE);
+      const page = await this.api.searchMessages(r.text, this.searchScope, more ? r.cursor : null, SEARCH_PAGE);
       if (run !== this.searchRun) return;
       const results = more ? [...r.page.results, ...page.results] : page.results;
       r.cursor = page.nextCursor;

@@ -18,7 +18,7 @@ import { h, setText, show } from "./dom";
 import type { ListContext, ListHandlers } from "./messagelist";
 import { RoomList } from "./roomlist";
 import { SearchResults, type ResultsModel } from "./searchresults";
-import { sidebar, type SidebarActions } from "./sidebar";
+import { setSearchScope, sidebar, type SidebarActions } from "./sidebar";
 
 /** Who is signed in. */
 export interface Me {
@@ -57,6 +57,9 @@ export class AppView {
   private readonly badge: UnreadBadge;
   private activeId: string | null = null;
   private filter = "";
+  /** The search is limited to one chat (Ctrl+F in it). */
+  private scoped = false;
+  private readonly side: HTMLElement;
   private frame = 0;
   private dirtyRooms = false;
   private dirtyList: { toEnd: boolean } | null = null;
@@ -83,11 +86,14 @@ export class AppView {
       onJoinGroup: () => handlers.onJoinGroup(),
       onSettings: () => handlers.onSettings(),
       onFilter: (text) => {
-        this.filter = text;
+        // Searching one chat's messages does not filter the chats.
+        this.filter = this.scoped ? "" : text;
         this.scheduleRooms();
       },
       onSearch: (text) => handlers.onSearch(text),
+      onClearScope: () => handlers.onClearScope(),
     });
+    this.side = side;
     this.el = h("div", { class: "app", dataset: { pane: "list" } }, this.banner, h("div", { class: "panes" }, side, this.chat.el));
     this.chat.setOpen(false);
   }
@@ -177,6 +183,14 @@ export class AppView {
   /** Moves focus to the room list. */
   focusRooms(): void {
     this.roomList.focus();
+  }
+
+  /** Limits the search box to one chat (its title), or lets it search everywhere (null). */
+  setSearchScope(title: string | null): void {
+    this.scoped = title !== null;
+    if (this.scoped) this.filter = "";
+    setSearchScope(this.side, title);
+    this.scheduleRooms();
   }
 
   /** Puts the cursor in the search box (Ctrl/Cmd+F), its text selected; the list pane shows on a narrow window. */

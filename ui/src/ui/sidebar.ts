@@ -21,6 +21,24 @@ export interface SidebarActions {
   onFilter(text: string): void;
   /** The search text changed (trimmed, as typed): search messages too. */
   onSearch(text: string): void;
+  /** The search was limited to one chat (Ctrl+F in it): search everywhere again. */
+  onClearScope(): void;
+}
+
+const EVERYWHERE = "Search chats and messages";
+
+/** Shows the chat a search is limited to (`title`), or none. */
+export function setSearchScope(side: HTMLElement, title: string | null): void {
+  const chip = side.querySelector<HTMLButtonElement>(".search-scope");
+  const box = side.querySelector<HTMLInputElement>(".room-filter");
+  if (!chip || !box) return;
+  chip.hidden = title === null;
+  if (title !== null) {
+    chip.replaceChildren(`In ${title}`, icon("close", 14));
+    chip.setAttribute("aria-label", `Searching in ${title}. Search everywhere instead`);
+  }
+  box.placeholder = title === null ? EVERYWHERE : "Search this chat";
+  box.setAttribute("aria-label", title === null ? EVERYWHERE : `Search messages in ${title}`);
 }
 
 /** Builds the side pane around a room list. */
@@ -48,13 +66,17 @@ export function sidebar(
   const filter = h("input", {
     type: "search",
     class: "input room-filter",
-    placeholder: "Search chats and messages",
-    "aria-label": "Search chats and messages",
+    placeholder: EVERYWHERE,
+    "aria-label": EVERYWHERE,
     oninput: () => {
       actions.onFilter(filter.value.trim().toLowerCase());
       actions.onSearch(filter.value.trim());
     },
+    onkeydown: (e: KeyboardEvent) => {
+      if (e.key === "Backspace" && filter.value === "" && !scope.hidden) actions.onClearScope();
+    },
   });
+  const scope = h("button", { type: "button", class: "search-scope", hidden: true, onclick: () => actions.onClearScope() });
   return h(
     "nav",
     { class: "sidebar", "aria-label": "Chats" },
@@ -68,7 +90,7 @@ export function sidebar(
       defaults,
       button("Settings", icon("settings"), actions.onSettings),
     ),
-    filter,
+    h("div", { class: "search-box" }, scope, filter),
     h("div", { class: "side-scroll" }, rooms.el, rooms.emptyNotice, results.el),
   );
 }

@@ -140,7 +140,7 @@ export function shortcutList(mac: boolean): [string, string][] {
   const cmd = mac ? "⌘" : "Ctrl+";
   return [
     [`${cmd}K`, "Go to a chat or a person"],
-    [`${cmd}F`, "Search messages"],
+    [`${cmd}F`, "Search the open chat’s messages (the chip in the box: every chat)"],
     ["Alt+↑ / Alt+↓", "The chat above or below in the list"],
     ["Enter", "Send the message"],
     ["Shift+Enter", "A new line in the message"],

@@ -22,6 +22,25 @@ pub async fn session(app: AppHandle, shell: State<'_, Shell>) -> Res<Option<Acco
     shell.resume(&app).await
 }
 
+/// What Settings → About shows of the app itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct About {
+    /// The app's version.
+    pub version: &'static str,
+    /// Its license (SPDX).
+    pub license: &'static str,
+}
+
+/// `about`: the app's version and license.
+#[tauri::command]
+pub fn about() -> About {
+    About {
+        version: env!("CARGO_PKG_VERSION"),
+        license: env!("CARGO_PKG_LICENSE"),
+    }
+}
+
 /// `suggested_server`: the server address the sign-in form should suggest
 /// ([`crate::launch`]), if any.
 #[tauri::command]
@@ -682,4 +701,14 @@ pub async fn report(shell: State<'_, Shell>, message_id: String, reason: String)
         .report(&message_id, reason)
         .await
         .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn about_is_this_build() {
+        let a = super::about();
+        assert_eq!(a.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(a.license, "MIT");
+    }
 }

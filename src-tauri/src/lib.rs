@@ -37,6 +37,7 @@ macro_rules! command_list {
 command_list![
     session,
     suggested_server,
+    about,
     sign_in,
     sign_out,
     rooms,

@@ -154,6 +154,11 @@ export class Api {
     return this.backend.invoke("session");
   }
 
+  /** The app's version and license (Settings → About). */
+  about(): Promise<{ version: string; license: string }> {
+    return this.backend.invoke("about");
+  }
+
   /** The server address the app was started with (a link, LEETCHAT_SERVER, config.json), if any. */
   suggestedServer(): Promise<SuggestedServer | null> {
     return this.backend.invoke("suggested_server");

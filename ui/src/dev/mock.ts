@@ -361,6 +361,7 @@ export function mockBackend(): Backend {
   const commands: Record<Command, (a: Record<string, unknown>) => unknown> = {
     session: () => (signedIn ? { userId: ME.userId, userName: ME.userName, server: "http://localhost:3001" } : null),
     suggested_server: () => null,
+    about: () => ({ version: "dev", license: "MIT" }),
     sign_in: (a) => {
       if (a.password === "wrong") throw "Wrong user name or password.";
       if (a.userName === "nokeyring" && !a.useFileStore) throw `${NO_KEYRING} no OS keyring is available (the dev mock has none for "nokeyring").`;

@@ -5,6 +5,7 @@
 export const COMMANDS = [
   "session",
   "suggested_server",
+  "about",
   "sign_in",
   "sign_out",
   "rooms",

@@ -20,6 +20,7 @@ function fakeApi(over: Record<string, unknown> = {}) {
   let devices = [...DEVICES];
   const api = {
     profile: vi.fn(async () => ME),
+    about: vi.fn(async () => ({ version: "1.2.3", license: "MIT" })),
     updateProfile: vi.fn(async (name: string | null) => ({ ...ME, displayName: name ?? ME.displayName })),
     knownUsers: vi.fn(async (ids: string[]) => [ME, BOB].filter((u) => ids.includes(u.userId))),
     blocks: vi.fn(async () => blocks),
@@ -92,6 +93,14 @@ describe("the settings screen", () => {
     large.dispatchEvent(new Event("change"));
     expect(document.documentElement.dataset.textSize).toBe("large");
     localStorage.clear();
+  });
+
+  it("says which version this is, under which license, and which server it talks to (issue #20)", async () => {
+    open(fakeApi());
+    await settle();
+    const about = [...top().querySelectorAll("section")].find((sec) => sec.querySelector("h3")?.textContent === "About") as HTMLElement;
+    expect(about.textContent).toContain("LeetChat 1.2.3 · MIT license");
+    expect(about.textContent).toContain("Server: https://chat.example.com");
   });
 
   it("saves a new display name, and only when it changed", async () => {

@@ -1,5 +1,6 @@
 // The settings screen: the user's profile (display name, picture),
-// notification default, appearance (theme, text size), the people they blocked, their signed-in devices
+// notification default, appearance (theme, text size), about (version,
+// license, server), the people they blocked, their signed-in devices
 // (each can be signed out), their data (export, delete the account), and
 // signing out of this device.
 // Every change goes to the server and comes back to the app as the client
@@ -46,6 +47,7 @@ export async function settingsDialog(ctx: SettingsContext): Promise<void> {
         deleted = true;
         close();
       }),
+      aboutSection(ctx),
       settingsSection(
         "Sign out",
         h("p", { class: "muted" }, `Signed in to ${ctx.server}.`),
@@ -146,6 +148,20 @@ function profileSection(ctx: SettingsContext): HTMLElement {
     "Profile",
     h("div", { class: "profile-head" }, avatar, h("div", { class: "profile-pic" }, handle, h("div", { class: "hbox" }, change, remove))),
     form,
+  );
+}
+
+/** The app's version and license, and the server it talks to. */
+function aboutSection(ctx: SettingsContext): HTMLElement {
+  const version = h("p", null, "LeetChat");
+  void attempt("read the app's version", () => ctx.api.about()).then((a) => {
+    if (a) version.textContent = `LeetChat ${a.version} · ${a.license} license · free software`;
+  });
+  return settingsSection(
+    "About",
+    version,
+    h("p", { class: "muted" }, `Server: ${ctx.server}`),
+    h("p", { class: "muted" }, "The web UI uses markdown-it, DOMPurify, highlight.js and emoji-picker-element; the app is built on Tauri. Each keeps its own license."),
   );
 }
 

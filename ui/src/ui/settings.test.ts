@@ -92,6 +92,10 @@ describe("the settings screen", () => {
     large.checked = true;
     large.dispatchEvent(new Event("change"));
     expect(document.documentElement.dataset.textSize).toBe("large");
+    const compact = d.querySelector('[aria-label="Layout"] input[value="compact"]') as HTMLInputElement;
+    compact.checked = true;
+    compact.dispatchEvent(new Event("change"));
+    expect(document.documentElement.dataset.density).toBe("compact");
     localStorage.clear();
   });
 

@@ -17,7 +17,7 @@ import { fillAvatar } from "./avatar";
 import { askDialog, confirmDialog, knownUsersById, modal, settingsSection } from "./dialogs";
 import { h } from "./dom";
 import { attempt, toast } from "./toast";
-import { setTextSize, setThemeChoice, textSize, themeChoice, type TextSize, type ThemeChoice } from "./theme";
+import { density, setDensity, setTextSize, setThemeChoice, textSize, themeChoice, type Density, type TextSize, type ThemeChoice } from "./theme";
 
 /** What the settings screen needs from the app. */
 export interface SettingsContext {
@@ -165,7 +165,7 @@ function aboutSection(ctx: SettingsContext): HTMLElement {
   );
 }
 
-/** Light, dark or the system's theme, and the text size: kept on this device. */
+/** Light, dark or the system's theme, the text size and compact mode: kept on this device. */
 function appearanceSection(): HTMLElement {
   const choose = <T extends string>(label: string, options: [T, string][], current: T, set: (v: T) => void): HTMLElement => {
     const group = `${label.replace(/\W/g, "")}-${Math.random().toString(36).slice(2)}`;
@@ -187,6 +187,7 @@ function appearanceSection(): HTMLElement {
     h("p", { class: "muted" }, "Kept on this device."),
     choose<ThemeChoice>("Theme", [["system", "Follow the system"], ["light", "Light"], ["dark", "Dark"]], themeChoice(), setThemeChoice),
     choose<TextSize>("Text size", [["small", "Small"], ["default", "Default"], ["large", "Large"]], textSize(), setTextSize),
+    choose<Density>("Layout", [["comfortable", "Comfortable"], ["compact", "Compact"]], density(), setDensity),
   );
 }
 

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { applyAppearance, effectiveTheme, setTextSize, setThemeChoice, themeChoice } from "./theme";
+import { applyAppearance, density, effectiveTheme, setDensity, setTextSize, setThemeChoice, themeChoice } from "./theme";
 
 afterEach(() => {
   localStorage.clear();
@@ -22,6 +22,12 @@ describe("appearance", () => {
     expect(localStorage.getItem("leetchat.theme")).toBeNull();
     setTextSize("large");
     expect(document.documentElement.dataset.textSize).toBe("large");
+    expect(density()).toBe("comfortable");
+    setDensity("compact");
+    expect(document.documentElement.dataset.density).toBe("compact");
+    expect(localStorage.getItem("leetchat.density")).toBe("compact");
+    setDensity("comfortable");
+    expect(localStorage.getItem("leetchat.density")).toBeNull();
     localStorage.setItem("leetchat.theme", "purple");
     expect(themeChoice()).toBe("system");
     applyAppearance();

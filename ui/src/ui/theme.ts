@@ -1,15 +1,18 @@
-// Appearance: light, dark or the system's choice, and the text size, kept
-// on this device (localStorage) and applied to the page as
-// `data-theme` / `data-text-size` on <html>; every colour comes from the
+// Appearance: light, dark or the system's choice, the text size and compact
+// mode, kept on this device (localStorage) and applied to the page as
+// `data-theme` / `data-text-size` / `data-density` on <html>; every colour comes from the
 // variables styles.css sets per theme.
 
 /** The user's theme choice. */
 export type ThemeChoice = "system" | "light" | "dark";
 /** The user's text size. */
 export type TextSize = "small" | "default" | "large";
+/** How much room messages and chats take. */
+export type Density = "comfortable" | "compact";
 
 const THEME_KEY = "leetchat.theme";
 const SIZE_KEY = "leetchat.textSize";
+const DENSITY_KEY = "leetchat.density";
 const DARK = "(prefers-color-scheme: dark)";
 
 /** The stored theme choice ("system" when none or unknown). */
@@ -22,6 +25,18 @@ export function themeChoice(): ThemeChoice {
 export function textSize(): TextSize {
   const v = localStorage.getItem(SIZE_KEY);
   return v === "small" || v === "large" ? v : "default";
+}
+
+/** The stored density ("comfortable" when none or unknown). */
+export function density(): Density {
+  return localStorage.getItem(DENSITY_KEY) === "compact" ? "compact" : "comfortable";
+}
+
+/** Keeps a new density and applies it. */
+export function setDensity(d: Density): void {
+  if (d === "comfortable") localStorage.removeItem(DENSITY_KEY);
+  else localStorage.setItem(DENSITY_KEY, d);
+  applyAppearance();
 }
 
 /** The theme shown for a choice. */
@@ -41,6 +56,7 @@ export function applyAppearance(): void {
   }
   root.dataset.theme = effectiveTheme(themeChoice(), media?.matches ?? false);
   root.dataset.textSize = textSize();
+  root.dataset.density = density();
 }
 
 /** Keeps a new theme choice and applies it. */

@@ -315,6 +315,11 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       if (found.length) console.log(`# e2e: axe on ${where}: ${found.map((v) => `${v.id} (${v.impact})`).join(", ")}`);
       assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${where}: ${JSON.stringify(serious, null, 1)}`);
     };
+    /** Closes the dialog on top with its Close button and waits until none is open. */
+    const closeDialog = async () => {
+      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
+      await eventually("the dialog to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+    };
     const shots = process.env.LEETCHAT_E2E_SCREENSHOTS;
     const shot = async (name) => {
       if (!shots) return;
@@ -939,8 +944,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await assert.rejects(carol("join", link), /banned/, "a banned user cannot come back by the link");
       const carolRooms = await carol("rooms");
       assert.ok(!carolRooms.includes("club"), `carol is not in the group: ${carolRooms}`);
-      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
-      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+      await closeDialog();
     });
 
     await step("alice joins bob's group by pasting his invite, and reports a message of his", async () => {
@@ -982,8 +986,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       }, 30_000, 1_000);
       await dismissToasts();
       await shot("settings.png");
-      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
-      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+      await closeDialog();
       await clickFresh(By.xpath("//ul[@aria-label='Conversations']//button[contains(@class,'room') and .//span[contains(@class,'room-title') and normalize-space()='bob']]"));
       await eventually("bob's chat open again", async () => (await chatTitle()) === "bob");
     });
@@ -1034,8 +1037,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       assert.equal(looks.theme, "dark");
       const [r, g, b] = looks.bg.match(/\d+/g).map(Number);
       assert.ok(r + g + b < 150, `a dark background (${looks.bg})`);
-      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
-      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+      await closeDialog();
       await dismissToasts();
       await shot("dark.png");
       await accessible("the chat screen, dark");
@@ -1051,8 +1053,7 @@ test("alice (app) and bob (CLI) chat, edit, delete, and survive a server restart
       await shot("settings-dark.png");
       await accessible("the settings screen, dark");
       await (await find(By.xpath("//dialog[@open]//div[@role='radiogroup' and @aria-label='Theme']//label[normalize-space()='Follow the system']"))).click();
-      await clickFresh(By.xpath("(//dialog[@open])[last()]//button[@aria-label='Close']"));
-      await eventually("the settings to close", async () => driver.executeScript(`return document.querySelector("dialog[open]") === null;`));
+      await closeDialog();
     });
 
     await step("a message sent while the server is down goes out once it is back", async () => {

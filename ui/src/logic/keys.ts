@@ -4,6 +4,7 @@
 
 import type { RoomView } from "../types";
 import { roomTitle, sortRooms } from "./rooms";
+import { fold } from "./search";
 
 /** Whether this is a Mac (Cmd is the command key). */
 export const IS_MAC = typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
@@ -105,8 +106,4 @@ export function neighbourRoom(rooms: readonly RoomView[], myUserId: string, curr
   const at = order.findIndex((r) => r.roomId === current);
   if (at < 0) return (step === 1 ? order[0] : order[order.length - 1])?.roomId ?? null;
   return order[(at + step + order.length) % order.length]?.roomId ?? null;
-}
-
-function fold(s: string): string {
-  return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
 }

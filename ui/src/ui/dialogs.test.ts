@@ -34,13 +34,19 @@ describe("newChatDialog", () => {
     createDirect: vi.fn(async (id: string) => room({ roomId: `d-${id}` })),
   });
 
-  it("Enter opens the chat with the highlighted person; the arrows move the highlight", async () => {
+  /** Opens "New chat" and types `text` in its search (not yet searched). */
+  const typeInNewChat = async (text: string) => {
     const a = api();
     const opened = newChatDialog(a as unknown as Api, "me");
     await settle();
     const input = document.querySelector<HTMLInputElement>("dialog input[type=search]") as HTMLInputElement;
-    input.value = "b";
+    input.value = text;
     input.dispatchEvent(new Event("input"));
+    return { a, opened, input };
+  };
+
+  it("Enter opens the chat with the highlighted person; the arrows move the highlight", async () => {
+    const { a, opened, input } = await typeInNewChat("b");
     await new Promise((r) => setTimeout(r, 300));
     await settle();
     const picks = [...document.querySelectorAll<HTMLElement>("dialog .user-results li")];
@@ -61,12 +67,7 @@ describe("newChatDialog", () => {
   });
 
   it("Enter typed before the search answered picks its first result", async () => {
-    const a = api();
-    const opened = newChatDialog(a as unknown as Api, "me");
-    await settle();
-    const input = document.querySelector<HTMLInputElement>("dialog input[type=search]") as HTMLInputElement;
-    input.value = "b";
-    input.dispatchEvent(new Event("input"));
+    const { a, opened, input } = await typeInNewChat("b");
     key(input, "Enter");
     expect((await opened)?.roomId).toBe("d-bob");
     expect(a.searchUsers).toHaveBeenCalledTimes(1);

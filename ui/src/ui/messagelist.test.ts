@@ -28,6 +28,20 @@ const many = (n: number): MessageView[] =>
   Array.from({ length: n }, (_, i) => msg({ localId: i + 1, seq: i + 1, senderId: i % 2 ? "me" : "bob" }));
 const rowOf = (list: MessageList, localId: number) => list.el.querySelector<HTMLElement>(`.row[data-id="${localId}"]`);
 
+/** Gives the scroll container a fixed geometry happy-dom does not lay out. */
+const geometry = (list: MessageList, g: { scrollHeight: number; clientHeight: number }) => {
+  Object.defineProperty(list.el, "scrollHeight", { configurable: true, get: () => g.scrollHeight });
+  Object.defineProperty(list.el, "clientHeight", { configurable: true, get: () => g.clientHeight });
+  let top = 0;
+  Object.defineProperty(list.el, "scrollTop", {
+    configurable: true,
+    get: () => top,
+    set: (v: number) => {
+      top = Math.max(0, Math.min(v, g.scrollHeight - g.clientHeight));
+    },
+  });
+};
+
 describe("MessageList", () => {
   it("renders only the newest window of a long history", () => {
     const list = new MessageList(handlers());
@@ -331,19 +345,6 @@ describe("MessageList conversations", () => {
 
 
 describe("MessageList (issue #21)", () => {
-  /** Gives the scroll container a fixed geometry happy-dom does not lay out. */
-  const geometry = (list: MessageList, g: { scrollHeight: number; clientHeight: number }) => {
-    Object.defineProperty(list.el, "scrollHeight", { configurable: true, get: () => g.scrollHeight });
-    Object.defineProperty(list.el, "clientHeight", { configurable: true, get: () => g.clientHeight });
-    let top = 0;
-    Object.defineProperty(list.el, "scrollTop", {
-      configurable: true,
-      get: () => top,
-      set: (v: number) => {
-        top = Math.max(0, Math.min(v, g.scrollHeight - g.clientHeight));
-      },
-    });
-  };
   afterEach(() => vi.unstubAllGlobals());
 
   it("drops 'No messages yet' once the first message arrives, without reopening the room", () => {
@@ -433,18 +434,6 @@ describe("MessageList waiting sends (issue #21)", () => {
 });
 
 describe("MessageList in long rooms (issue #20)", () => {
-  const geometry = (list: MessageList, g: { scrollHeight: number; clientHeight: number }) => {
-    Object.defineProperty(list.el, "scrollHeight", { configurable: true, get: () => g.scrollHeight });
-    Object.defineProperty(list.el, "clientHeight", { configurable: true, get: () => g.clientHeight });
-    let top = 0;
-    Object.defineProperty(list.el, "scrollTop", {
-      configurable: true,
-      get: () => top,
-      set: (v: number) => {
-        top = Math.max(0, Math.min(v, g.scrollHeight - g.clientHeight));
-      },
-    });
-  };
   const fromBob = (n: number, from = 1) =>
     Array.from({ length: n }, (_, i) => msg({ localId: from + i, seq: from + i, senderId: "bob" }));
   const jump = (list: MessageList) => list.el.querySelector<HTMLButtonElement>(".jump-latest-btn") as HTMLButtonElement;

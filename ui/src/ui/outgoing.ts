@@ -332,7 +332,7 @@ export class Outgoing {
     // the dialog, it stays where it is.
     if (draft && caption === draft) {
       if (this.view.active === roomId && this.composer.peekCaption() === draft) this.composer.takeCaption();
-      if (this.drafts.get(roomId) !== undefined && outgoingText(this.drafts.get(roomId) ?? "") === draft) this.drafts.delete(roomId);
+      if (outgoingText(this.drafts.get(roomId) ?? "") === draft) this.drafts.delete(roomId);
     }
     for (const job of jobs) {
       try {

@@ -44,6 +44,14 @@ function sameModel(a: RowModel | undefined, b: RowModel): boolean {
   );
 }
 
+/**
+ * The parts that are there, one space between them: a flex container does
+ * not show it, but it keeps their words apart in the row's name.
+ */
+function spaced(...parts: (Node | null)[]): Node[] {
+  return parts.filter((p): p is Node => p !== null).flatMap((p, i) => (i === 0 ? [p] : [document.createTextNode(" "), p]));
+}
+
 /** The side pane's list of rooms. */
 export class RoomList {
   /** The list element (put it in the page). */
@@ -146,10 +154,6 @@ export class RoomList {
     if (m.active) button.setAttribute("aria-current", "true");
     else button.removeAttribute("aria-current");
     button.removeAttribute("aria-label");
-    // One space between the parts that are there (a flex container does not
-    // show it) keeps their words apart in the name.
-    const spaced = (...parts: (Node | null)[]): Node[] =>
-      parts.filter((p): p is Node => p !== null).flatMap((p, i) => (i === 0 ? [p] : [document.createTextNode(" "), p]));
     const top = h(
       "span",
       { class: "room-top" },

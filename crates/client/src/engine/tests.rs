@@ -17,6 +17,11 @@ use crate::views::{ClientEvent, Delivery, MessageChange, Origin, Waiting};
 const ME: &str = "u_me";
 const NOW: i64 = 1_000_000;
 
+/// The server's rate limit, asking to wait a minute.
+fn slowed_for_a_minute() -> Value {
+    json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 60000})
+}
+
 fn room(id: &str, last_seq: i64) -> Value {
     json!({
         "roomId": id, "type": "group", "name": id, "description": "",
@@ -148,6 +153,23 @@ impl Harness {
         }
         assert!(self.engine.is_live());
         self.engine.take_events();
+    }
+
+    /// Deleting the sent-but-unacked `temp` cannot withdraw it (the server
+    /// may have it): it becomes a tombstone, and a delete is queued behind
+    /// the send.
+    fn deleting_is_a_delete_after_the_send(&self, temp: &str) {
+        let v = self
+            .store
+            .enqueue_delete(temp)
+            .unwrap()
+            .expect("a tombstone, not a withdrawal");
+        assert!(v.deleted_at.is_some());
+        assert_eq!(
+            self.store.outbox_len().unwrap(),
+            2,
+            "the send, then its delete"
+        );
     }
 
     fn send(&self, room: &str, text: &str) -> String {
@@ -505,10 +527,7 @@ fn a_send_held_back_by_the_rate_limit_can_be_withdrawn_and_one_in_flight_cannot(
         h.store.enqueue_delete(&behind).unwrap().is_none(),
         "never tried: withdrawn"
     );
-    h.refuse(
-        &f,
-        json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 60000}),
-    );
+    h.refuse(&f, slowed_for_a_minute());
     // Held back by the rate limit: the server answered that it has none.
     assert!(
         h.store.enqueue_delete(&temp).unwrap().is_none(),
@@ -524,17 +543,7 @@ fn a_send_held_back_by_the_rate_limit_can_be_withdrawn_and_one_in_flight_cannot(
     let temp = h.send("r1", "third");
     let f = h.expect_request("message.send");
     h.refuse(&f, json!({"code": "internal", "message": "oops"}));
-    let v = h
-        .store
-        .enqueue_delete(&temp)
-        .unwrap()
-        .expect("a tombstone, not a withdrawal");
-    assert!(v.deleted_at.is_some());
-    assert_eq!(
-        h.store.outbox_len().unwrap(),
-        2,
-        "the send, then its delete"
-    );
+    h.deleting_is_a_delete_after_the_send(&temp);
 }
 
 #[test]
@@ -551,21 +560,8 @@ fn a_send_whose_earlier_attempt_went_unanswered_is_not_withdrawn_after_a_rate_li
     h.sync_nothing();
     let f = h.expect_request("message.send");
     assert_eq!(f.data["tempId"], json!(temp));
-    h.refuse(
-        &f,
-        json!({"code": "rate_limited", "message": "slow down", "retryAfterMs": 60000}),
-    );
-    let v = h
-        .store
-        .enqueue_delete(&temp)
-        .unwrap()
-        .expect("a tombstone, not a withdrawal");
-    assert!(v.deleted_at.is_some());
-    assert_eq!(
-        h.store.outbox_len().unwrap(),
-        2,
-        "the send, then its delete"
-    );
+    h.refuse(&f, slowed_for_a_minute());
+    h.deleting_is_a_delete_after_the_send(&temp);
 }
 
 #[test]
